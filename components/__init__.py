@@ -1,0 +1,1 @@
+"""Pulumi component resources of ocplab and the pure logic they compose."""

@@ -1,0 +1,1 @@
+"""Simulated multi-server lab on one Linux machine, built from namespaces."""
