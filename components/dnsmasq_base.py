@@ -1,0 +1,40 @@
+"""The lab's base dnsmasq configuration, rendered from the lab config.
+
+Static-only DHCP (a lease only for a known MAC), authoritative for the lab network, bound to
+the jumphost's lab interface so it never answers elsewhere.
+"""
+
+from __future__ import annotations
+
+from components import dnsmasq_layout as layout
+from components.labconfig import LabConfig
+
+
+def render_base_config(lab: LabConfig) -> str:
+    """dnsmasq.conf text for the lab's jumphost."""
+    net = lab.network
+    lines = [
+        f"# Managed by ocplab (lab stack {lab.name}). Changes are overwritten by `pulumi up`.",
+        f"interface={lab.jumphost.interface}",
+        "bind-interfaces",
+        f"domain={lab.domain}",
+        f"local=/{lab.domain}/",
+        "domain-needed",
+        "bogus-priv",
+        "no-resolv",
+        "no-hosts",
+        *(f"server={server}" for server in net.dns_upstream),
+        f"dhcp-range={net.cidr.network},static,{net.cidr.netmask},{net.lease_time}",
+        f"dhcp-option=option:router,{net.gateway}",
+        f"dhcp-option=option:dns-server,{lab.jumphost.ssh.address}",
+        f"dhcp-option=option:domain-search,{lab.domain}",
+        "dhcp-authoritative",
+        f"dhcp-leasefile={layout.LEASE_FILE}",
+        f"dhcp-hostsdir={layout.DHCP_HOSTS_DIR}",
+        f"hostsdir={layout.HOSTS_DIR}",
+        f"conf-dir={layout.CONF_DIR},*.conf",
+        f"pid-file={layout.PID_FILE}",
+        f"log-facility={layout.LOG_FILE}",
+        "log-dhcp",
+    ]
+    return "\n".join(lines) + "\n"
