@@ -1,0 +1,70 @@
+"""`Hypervisor`: one physical server's bridge, libvirt network, storage pool and base images."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import pulumi
+import pulumi_command as command
+import pulumi_libvirt as libvirt
+
+from components.bridge_scripts import bridge_create_script, bridge_delete_script
+from components.labconfig import Hypervisor as HypervisorConfig
+
+
+class HypervisorArgs(TypedDict):
+    config: HypervisorConfig
+    libvirt_uri: str
+    connection: command.remote.ConnectionArgs
+    images: dict[str, str]
+
+
+class Hypervisor(pulumi.ComponentResource):
+    """A hypervisor ready for clusters: br0 carries its NIC, VMs bridge onto the lab network."""
+
+    provider: libvirt.Provider
+    network: libvirt.Network
+    pool: libvirt.Pool
+    base_volumes: dict[str, libvirt.Volume]
+    outputs: pulumi.Output[dict[str, object]]
+
+    def __init__(self, name: str, args: HypervisorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ocplab:lab:Hypervisor", name, {}, opts)
+        config = args["config"]
+        child = pulumi.ResourceOptions(parent=self)
+        self.provider = libvirt.Provider(f"{name}-libvirt", uri=args["libvirt_uri"], opts=child)
+        on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.bridge = command.remote.Command(
+            f"{name}-bridge",
+            connection=args["connection"],
+            create=bridge_create_script(config.bridge_backend, config.nic, config.bridge),
+            delete=bridge_delete_script(config.bridge_backend, config.nic, config.bridge),
+            opts=child,
+        )
+        self.network = libvirt.Network(
+            f"{name}-network", name=config.network_name, mode="bridge", bridge=config.bridge,
+            autostart=True, opts=on_host.merge(pulumi.ResourceOptions(depends_on=[self.bridge])),
+        )
+        self.pool = libvirt.Pool(
+            f"{name}-pool", name=config.pool_name, type="dir",
+            target=libvirt.PoolTargetArgs(path=config.pool_path), opts=on_host,
+        )
+        self.base_volumes = {
+            image: libvirt.Volume(
+                f"{name}-base-{image}", name=f"base-{image}.qcow2", pool=self.pool.name,
+                source=source, format="qcow2", opts=on_host,
+            )
+            for image, source in sorted(args["images"].items())
+        }
+        node = libvirt.get_node_info_output(opts=pulumi.InvokeOutputOptions(provider=self.provider, parent=self))
+        self.outputs = pulumi.Output.all(
+            network_id=self.network.id, pool=self.pool.name,
+            images={image: volume.id for image, volume in self.base_volumes.items()},
+            cpus=node.cpu_cores_total, memory_kib=node.memory_total_kb,
+        ).apply(lambda v: {
+            "name": config.name, "address": config.ssh.address, "libvirt_uri": args["libvirt_uri"],
+            "bridge": config.bridge, "network": config.network_name, "network_id": v["network_id"],
+            "pool": v["pool"], "base_volumes": v["images"],
+            "capacity": {"vcpus": v["cpus"], "memory_mib": int(v["memory_kib"]) // 1024},
+        })
+        self.register_outputs({"outputs": self.outputs})

@@ -1,0 +1,83 @@
+"""The lab stack program: validate the lab description, then compose its components."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_command as command
+
+from components.dnsmasq_base import render_base_config
+from components.hypervisor import Hypervisor, HypervisorArgs
+from components.jumphost import Jumphost
+from components.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
+from components.ssh_access import host_key, libvirt_uri
+
+CONFIG_KEYS = ("domain", "network", "jumphost", "hypervisors", "images", "slices", "overcommit")
+
+
+def config_value(config: pulumi.Config, key: str) -> Any:
+    """A config value as the stack file wrote it: objects and lists decoded, plain text kept."""
+    raw = config.get(key)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def read_lab_config(config: pulumi.Config, stack: str) -> LabConfig:
+    """Read every `ocplab:*` key of a lab stack and validate it before any resource exists."""
+    values = {key: value for key in CONFIG_KEYS if (value := config_value(config, key)) is not None}
+    has_secret = config.get_secret("sshPrivateKey") is not None
+    return parse_lab_config(stack, values, has_key_secret=has_secret)
+
+
+def private_key(config: pulumi.Config, lab: LabConfig, base: Path) -> pulumi.Output[str]:
+    """The SSH key as a secret, from the stack's secret or from the key file."""
+    secret = config.get_secret("sshPrivateKey")
+    if secret is not None:
+        return secret
+    assert lab.jumphost.key_path is not None  # parse_lab_config demands one of the two
+    return pulumi.Output.secret(resolve_path(lab.jumphost.key_path, base).read_text())
+
+
+def connection(target: SshTarget, key: pulumi.Output[str], known_hosts: Path | None) -> command.remote.ConnectionArgs:
+    """SSH connection for remote commands, pinned to the host key in known_hosts."""
+    return command.remote.ConnectionArgs(
+        host=target.address, user=target.user, port=target.port, private_key=key,
+        host_key=host_key(known_hosts, target) if known_hosts else None,
+    )
+
+
+def lab_program(base: Path) -> None:
+    """Declare the lab: hypervisors with bridges, networks, pools and images; the jumphost."""
+    config = pulumi.Config("ocplab")
+    lab = read_lab_config(config, pulumi.get_stack())
+    key = private_key(config, lab, base)
+    known_hosts = resolve_path(lab.jumphost.known_hosts, base) if lab.jumphost.known_hosts else None
+    key_path = str(resolve_path(lab.jumphost.key_path, base)) if lab.jumphost.key_path else ""
+    images = {name: str(resolve_path(src, base)) if "://" not in src else src for name, src in lab.images.items()}
+    hypervisors = {
+        hv.name: Hypervisor(hv.name, HypervisorArgs(
+            config=hv, libvirt_uri=libvirt_uri(hv.ssh, key_path, str(known_hosts) if known_hosts else None),
+            connection=connection(hv.ssh, key, known_hosts), images=images))
+        for hv in lab.hypervisors
+    }
+    jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, known_hosts),
+                                     "base_config": render_base_config(lab)})
+    pulumi.export("kind", "lab")
+    pulumi.export("domain", lab.domain)
+    pulumi.export("network", {
+        "cidr": str(lab.network.cidr), "gateway": str(lab.network.gateway),
+        "prefix": lab.network.cidr.prefixlen, "dns": lab.jumphost.ssh.address,
+    })
+    pulumi.export("jumphost", {"address": lab.jumphost.ssh.address, "user": lab.jumphost.ssh.user,
+                               "port": lab.jumphost.ssh.port, "interface": lab.jumphost.interface,
+                               "dnsmasq": jumphost.dnsmasq.id})
+    pulumi.export("hypervisors", {name: hv.outputs for name, hv in hypervisors.items()})
+    pulumi.export("slices", {s.cluster: {"hypervisor": s.hypervisor, "range": str(s.range)} for s in lab.slices})
+    pulumi.export("overcommit", dict(lab.overcommit))

@@ -1,0 +1,32 @@
+"""How ocplab reaches hosts: libvirt URIs over qemu+ssh and pinned SSH host keys.
+
+Host keys are always verified: the libvirt URI names a known_hosts file, and remote commands
+get the host's public key, so a swapped server is refused instead of trusted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from components.labconfig import SshTarget
+
+
+def libvirt_uri(target: SshTarget, key_path: str, known_hosts: str | None) -> str:
+    """qemu+ssh URI for pulumi-libvirt's pure-Go client; never sets no_verify."""
+    query = {"keyfile": key_path, "sshauth": "privkey"}
+    if known_hosts:
+        query["knownhosts"] = known_hosts
+    port = "" if target.port == 22 else f":{target.port}"
+    return f"qemu+ssh://{target.user}@{target.address}{port}/system?{urlencode(query, safe='/')}"
+
+
+def host_key(known_hosts: Path, target: SshTarget) -> str:
+    """The host's public key line ('type base64') recorded for its address in known_hosts."""
+    wanted = {target.address} if target.port == 22 else {f"[{target.address}]:{target.port}"}
+    for line in known_hosts.read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and not line.startswith("#") and wanted & set(fields[0].split(",")):
+            return f"{fields[1]} {fields[2]}"
+    raise KeyError(f"{known_hosts} has no host key for {target.address}: "
+                   f"add it with `ssh-keyscan {target.address} >> {known_hosts}` after checking it")

@@ -1,0 +1,37 @@
+"""Pulumi mocks that record what a program declares: fast unit checks only, never proof it works."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Records every resource and answers libvirt's node-info invoke with a fixed host size."""
+
+    def __init__(self, vcpus: int = 8, memory_mib: int = 16384) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+        self.vcpus, self.memory_mib = vcpus, memory_mib
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        self.resources.append(args)
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        if args.token == "libvirt:index/getNodeInfo:getNodeInfo":
+            return {"cpuCoresTotal": self.vcpus, "memoryTotalKb": self.memory_mib * 1024, "id": "node"}, []
+        return {}, []
+
+    def of_type(self, token: str) -> list[pulumi.runtime.MockResourceArgs]:
+        return [r for r in self.resources if r.typ == token]
+
+
+def use_mocks(stack: str, values: dict[str, Any]) -> RecordingMocks:
+    """Install mocks for `stack` with `ocplab:*` config values (objects passed as JSON)."""
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="ocplab", stack=stack, preview=False)
+    pulumi.runtime.set_all_config({f"ocplab:{k}": v if isinstance(v, str) else json.dumps(v)
+                                   for k, v in values.items()})
+    return mocks

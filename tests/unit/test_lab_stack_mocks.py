@@ -1,0 +1,69 @@
+"""The lab program declares one bridge, network, pool and base image per hypervisor, and dnsmasq."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.errors import ConfigError
+from components.lab_stack import lab_program
+from components.stack_files import read_stack_values, stack_path
+from tests.unit.pulumi_mocks import use_mocks
+
+SECRET_SIG, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project dir holding the key and known_hosts the simlab stack names."""
+    ssh = tmp_path / ".simlab" / "ssh"
+    ssh.mkdir(parents=True)
+    (ssh / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n")
+    (ssh / "known_hosts").write_text("".join(
+        f"192.168.16.{n} ssh-ed25519 AAAAhost{n}\n" for n in (1, 11, 12)))
+    return tmp_path
+
+
+def run_lab(values: dict[str, Any], base: Path) -> Any:
+    mocks = use_mocks("simlab", values)
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def declared() -> pulumi.Output[Any]:
+        lab_program(base)
+        return pulumi.Output.from_input(None)
+
+    declared()
+    return mocks
+
+
+def test_each_hypervisor_gets_bridge_network_pool_and_image(project: Path) -> None:
+    mocks = run_lab(read_stack_values(stack_path("simlab")), project)
+    providers = sorted(mocks.of_type("pulumi:providers:libvirt"), key=lambda p: p.name)
+    assert sorted(p.name for p in providers) == ["hv1-libvirt", "hv2-libvirt"]
+    uri = providers[0].inputs["uri"]
+    assert uri.startswith("qemu+ssh://root@192.168.16.11/system?") and "knownhosts=" in uri and "no_verify" not in uri
+    networks = mocks.of_type("libvirt:index/network:Network")
+    assert {(n.inputs["name"], n.inputs["mode"], n.inputs["bridge"]) for n in networks} == {
+        ("ocplab-br0", "bridge", "br0")}
+    assert len(networks) == 2
+    assert len(mocks.of_type("libvirt:index/pool:Pool")) == 2
+    volumes = mocks.of_type("libvirt:index/volume:Volume")
+    assert {v.inputs["name"] for v in volumes} == {"base-guest.qcow2"}
+    assert all(v.inputs["source"] == str(project / ".simlab/cache/guest.qcow2") for v in volumes)
+    commands = {c.name: c.inputs for c in mocks.of_type("command:remote:Command")}
+    assert set(commands) == {"hv1-bridge", "hv2-bridge", "jumphost-dnsmasq"}
+    assert "nmcli con add type bridge" in commands["hv1-bridge"]["create"]
+    connection = commands["hv1-bridge"]["connection"]
+    assert connection.get(SECRET_SIG) == SECRET_VALUE, "the connection holds the key: it must be a secret"
+    assert connection["value"]["hostKey"] == "ssh-ed25519 AAAAhost11"
+    assert "dnsmasq.conf" in commands["jumphost-dnsmasq"]["create"]
+
+
+def test_bad_config_declares_nothing(project: Path) -> None:
+    values = read_stack_values(stack_path("simlab"))
+    values["slices"]["sno1"]["hypervisor"] = "hv7"
+    with pytest.raises(ConfigError, match=r"ocplab:slices\.sno1\.hypervisor"):
+        run_lab(values, project)

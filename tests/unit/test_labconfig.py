@@ -1,0 +1,120 @@
+"""The lab description: example stacks are valid, and each mistake is named before anything exists."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from components.errors import ConfigError
+from components.labconfig import parse_lab_config
+from components.stack_files import read_stack_values, stack_path
+
+
+def simlab() -> dict[str, Any]:
+    return read_stack_values(stack_path("simlab"))
+
+
+def problems_of(values: dict[str, Any], has_key_secret: bool = False) -> list[str]:
+    with pytest.raises(ConfigError) as raised:
+        parse_lab_config("test", values, has_key_secret=has_key_secret)
+    return raised.value.problems
+
+
+def test_simlab_stack_describes_two_hypervisors_and_two_slices() -> None:
+    lab = parse_lab_config("simlab", simlab())
+    assert [hv.name for hv in lab.hypervisors] == ["hv1", "hv2"]
+    assert {s.cluster: (s.hypervisor, s.range.size) for s in lab.slices} == {"ipi1": ("hv1", 16), "sno1": ("hv2", 8)}
+    assert lab.hypervisors[0].network_name == "ocplab-br0"
+
+
+def test_real_lab_stack_has_nine_hypervisors_and_ten_slices() -> None:
+    lab = parse_lab_config("telco-lab", read_stack_values(stack_path("telco-lab")))
+    assert len(lab.hypervisors) == 9
+    assert len(lab.slices) == 10
+    assert lab.slice_of("server") is not None and str(lab.slice_of("server").range) == "192.168.16.20-192.168.16.31"  # type: ignore[union-attr]
+
+
+def test_overlapping_slices_name_both() -> None:
+    values = simlab()
+    values["slices"]["sno1"]["range"] = "192.168.16.40-192.168.16.50"
+    assert any("ocplab:slices.sno1.range" in p and "overlaps slice ipi1" in p for p in problems_of(values))
+
+
+@pytest.mark.parametrize(("rng", "what"), [
+    ("192.168.17.10-192.168.17.20", "outside the lab network"),
+    ("192.168.16.1-192.168.16.5", "the gateway"),
+    ("192.168.16.10-192.168.16.11", "hypervisor hv1"),
+    ("192.168.16.199-192.168.16.201", "reserved range 0"),
+    ("192.168.16.0/28", "the network address"),
+])
+def test_slice_over_infrastructure_is_refused(rng: str, what: str) -> None:
+    values = simlab()
+    values["slices"]["ipi1"]["range"] = rng
+    assert any(p.startswith("ocplab:slices.ipi1.range") and what in p for p in problems_of(values))
+
+
+def test_slice_on_jumphost_address_is_refused() -> None:
+    values = simlab()
+    values["jumphost"]["address"] = "192.168.16.33"
+    assert any("ocplab:slices.ipi1.range" in p and "the jumphost" in p for p in problems_of(values))
+
+
+def test_unknown_hypervisor_in_slice_lists_known_ones() -> None:
+    values = simlab()
+    values["slices"]["sno1"]["hypervisor"] = "hv9"
+    assert "ocplab:slices.sno1.hypervisor: unknown hypervisor 'hv9'; known: hv1, hv2" in problems_of(values)
+
+
+def test_duplicate_hypervisor_names_and_addresses() -> None:
+    values = simlab()
+    values["hypervisors"].append(copy.deepcopy(values["hypervisors"][0]))
+    found = problems_of(values)
+    assert "ocplab:hypervisors: name 'hv1' is used twice; names must be unique" in found
+    assert "ocplab:hypervisors: address 192.168.16.11 is used twice" in found
+
+
+@pytest.mark.parametrize("bad", ["HV1", "hv_1", "-hv", "a" * 64, ""])
+def test_names_must_be_dns_labels(bad: str) -> None:
+    values = simlab()
+    values["hypervisors"][0]["name"] = bad
+    assert any(p.startswith("ocplab:hypervisors[0].name") for p in problems_of(values))
+
+
+def test_cluster_names_must_be_dns_labels() -> None:
+    values = simlab()
+    values["slices"]["Bad_Name"] = values["slices"].pop("sno1")
+    assert any(p.startswith("ocplab:slices.Bad_Name") and "not a DNS label" in p for p in problems_of(values))
+
+
+def test_missing_key_says_how_to_provide_one() -> None:
+    values = simlab()
+    del values["jumphost"]["ssh_key_path"]
+    found = problems_of(values)
+    assert any(p.startswith("ocplab:jumphost.ssh_key_path") and "--secret ocplab:sshPrivateKey" in p for p in found)
+    assert parse_lab_config("test", values, has_key_secret=True).jumphost.key_path is None
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    values = simlab()
+    values["domain"] = "Not A Domain"
+    values["network"]["gateway"] = "10.0.0.1"
+    values["hypervisors"][1]["bridge_backend"] = "ovs"
+    found = problems_of(values)
+    fields = {p.split(":", 2)[1].split(" ")[0] for p in found}
+    assert fields >= {"domain", "network.gateway", "hypervisors[1].bridge_backend"}
+
+
+def test_missing_sections_are_named() -> None:
+    found = problems_of({})
+    for field in ("ocplab:domain", "ocplab:network", "ocplab:jumphost", "ocplab:hypervisors"):
+        assert any(p.startswith(field) for p in found), field
+
+
+def test_overcommit_must_be_positive_numbers() -> None:
+    values = simlab()
+    values["overcommit"] = {"cpu": "lots", "memory": 0}
+    found = problems_of(values)
+    assert "ocplab:overcommit.cpu: 'lots' is not a positive number" in found
+    assert "ocplab:overcommit.memory: 0 is not a positive number" in found
