@@ -1,0 +1,100 @@
+"""A cluster's IPs, VIPs and MACs inside its slice, sticky across updates.
+
+`previous` is what the stack exported on its last update (kept in stack state): every node
+that still exists keeps its IP and MACs, and only new nodes take the lowest free addresses.
+From an empty state the result depends on the config alone, so destroy + up of an unchanged
+config gives the same addresses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import netaddr
+
+from components.addresses import AddressRange
+from components.clusterconfig import ClusterConfig
+from components.errors import ConfigError
+from components.macs import mac_for_ip
+
+NIC_INDEX = {"baremetal": 0, "provisioning": 1}
+
+
+@dataclass(frozen=True)
+class NodeAddresses:
+    ip: str
+    macs: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class AddressPlan:
+    api_vip: str
+    ingress_vip: str
+    nodes: Mapping[str, NodeAddresses]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The form kept in stack outputs and read back as `previous`."""
+        return {"api_vip": self.api_vip, "ingress_vip": self.ingress_vip,
+                "nodes": {name: {"ip": n.ip, "macs": dict(n.macs)} for name, n in self.nodes.items()}}
+
+
+def _previous_ip(previous: Mapping[str, Any], name: str) -> str | None:
+    node = (previous.get("nodes") or {}).get(name)
+    return node.get("ip") if isinstance(node, Mapping) else None
+
+
+def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
+                   previous: Mapping[str, Any] | None = None) -> AddressPlan:
+    """Assign addresses for `cluster` in `slice_range`; ConfigError when the slice is too small."""
+    previous = previous or {}
+    usable = {str(ip) for ip in slice_range.addresses()}
+    used: dict[str, str] = {}  # ip -> what uses it
+
+    def keep(ip: object, what: str) -> str | None:
+        if isinstance(ip, str) and ip in usable and ip not in used:
+            used[ip] = what
+            return ip
+        return None
+
+    ipi = cluster.topology == "ipi"
+    api = keep(previous.get("api_vip"), "API VIP") if ipi else None
+    ingress = keep(previous.get("ingress_vip"), "ingress VIP") if ipi else None
+    ips = {node.name: keep(_previous_ip(previous, node.name), node.name) for node in cluster.nodes}
+    free = (ip for ip in sorted(usable, key=lambda a: int(netaddr.IPAddress(a))) if ip not in used)
+    wanted = [("API VIP", api), ("ingress VIP", ingress)] if ipi else []
+    wanted += [(name, ip) for name, ip in ips.items()]
+    assigned: dict[str, str] = {}
+    missing = 0
+    for what, ip in wanted:
+        if ip is None:
+            ip = next(free, None)
+            if ip is None:
+                missing += 1
+                continue
+            used[ip] = what
+        assigned[what] = ip
+    if missing:
+        holders = sorted(used.items(), key=lambda item: int(netaddr.IPAddress(item[0])))
+        listing = ", ".join(f"{what} {ip}" for ip, what in holders)
+        raise ConfigError([f"ocplab:hosts: the slice of cluster {cluster.name} ({slice_range}, {slice_range.size} "
+                           f"addresses) is exhausted, {missing} more needed; it holds: {listing}. Widen "
+                           "ocplab:slices in the lab stack or remove nodes"])
+    nodes = {node.name: NodeAddresses(ip=assigned[node.name], macs={
+        net: node.pinned_macs.get(net) or mac_for_ip(netaddr.IPAddress(assigned[node.name]), NIC_INDEX[net])
+        for net in node.networks}) for node in cluster.nodes}
+    _check_macs_unique(nodes)
+    first_node = assigned[cluster.nodes[0].name]
+    return AddressPlan(api_vip=assigned.get("API VIP", first_node), ingress_vip=assigned.get("ingress VIP", first_node),
+                       nodes=nodes)
+
+
+def _check_macs_unique(nodes: Mapping[str, NodeAddresses]) -> None:
+    owners: dict[str, str] = {}
+    for name, node in nodes.items():
+        for net, mac in node.macs.items():
+            if mac in owners:
+                raise ConfigError([f"ocplab:hosts.{name}.networks.{net}.mac: {mac} is also the MAC of "
+                                   f"{owners[mac]}; pin another MAC"])
+            owners[mac] = f"{name}/{net}"

@@ -1,0 +1,71 @@
+"""Addresses: VIPs then nodes from the slice, sticky across added and removed nodes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.address_plan import plan_addresses
+from components.addresses import AddressRange
+from components.clusterconfig import ClusterConfig, parse_cluster_config
+from components.errors import ConfigError
+from components.stack_files import read_stack_values, stack_path
+
+SLICE = AddressRange.parse("192.168.16.32-192.168.16.47")
+
+
+def cluster(stack: str = "ipi1", **changes: Any) -> ClusterConfig:
+    return parse_cluster_config(stack, {**read_stack_values(stack_path(stack)), **changes})
+
+
+def test_first_plan_puts_vips_first_then_nodes_in_order() -> None:
+    plan = plan_addresses(cluster(), SLICE)
+    assert (plan.api_vip, plan.ingress_vip) == ("192.168.16.32", "192.168.16.33")
+    assert [n.ip for n in plan.nodes.values()] == [f"192.168.16.{i}" for i in range(34, 40)]
+    assert plan.nodes["provisionhost"].macs == {"baremetal": "52:54:00:a8:10:22", "provisioning": "52:54:01:a8:10:22"}
+
+
+def test_sno_uses_node_ip_for_both_vips() -> None:
+    plan = plan_addresses(cluster("sno1"), AddressRange.parse("192.168.16.48-192.168.16.55"))
+    assert plan.api_vip == plan.ingress_vip == plan.nodes["sno"].ip == "192.168.16.48"
+
+
+def test_adding_a_worker_keeps_every_other_address() -> None:
+    before = plan_addresses(cluster(), SLICE)
+    after = plan_addresses(cluster(workers=3), SLICE, before.as_dict())
+    assert {k: v for k, v in after.nodes.items() if k != "worker-2"} == dict(before.nodes)
+    assert after.nodes["worker-2"].ip == "192.168.16.40"
+    assert (after.api_vip, after.ingress_vip) == (before.api_vip, before.ingress_vip)
+
+
+def test_removed_node_frees_its_address_without_moving_others() -> None:
+    before = plan_addresses(cluster(workers=3), SLICE)
+    shrunk = plan_addresses(cluster(workers=1), SLICE, before.as_dict())
+    assert shrunk.nodes["worker-0"] == before.nodes["worker-0"]
+    regrown = plan_addresses(cluster(workers=2), SLICE, shrunk.as_dict())
+    assert regrown.nodes["worker-1"].ip == before.nodes["worker-1"].ip
+
+
+def test_same_config_from_empty_state_gives_same_addresses() -> None:
+    assert plan_addresses(cluster(), SLICE) == plan_addresses(cluster(), SLICE, {})
+
+
+def test_previous_address_outside_the_slice_is_replaced() -> None:
+    previous = plan_addresses(cluster(), SLICE).as_dict()
+    previous["nodes"]["master-0"]["ip"] = "192.168.16.99"
+    assert plan_addresses(cluster(), SLICE, previous).nodes["master-0"].ip == "192.168.16.35"
+
+
+def test_pinned_mac_wins_over_derived() -> None:
+    plan = plan_addresses(cluster("server"), AddressRange.parse("192.168.16.20-192.168.16.31"))
+    assert plan.nodes["provisionhost"].macs["baremetal"] == "52:54:00:00:02:00"
+    assert plan.nodes["provisionhost"].ip == "192.168.16.22"
+
+
+def test_exhausted_slice_lists_what_uses_it() -> None:
+    with pytest.raises(ConfigError) as raised:
+        plan_addresses(cluster(), AddressRange.parse("192.168.16.32-192.168.16.36"))
+    message = raised.value.problems[0]
+    assert message.startswith("ocplab:hosts: the slice of cluster ipi1 (192.168.16.32-192.168.16.36, 5 addresses)")
+    assert "3 more needed" in message and "API VIP 192.168.16.32" in message and "master-1 192.168.16.36" in message

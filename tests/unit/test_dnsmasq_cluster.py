@@ -1,0 +1,59 @@
+"""A cluster's dnsmasq entries: DHCP by MAC, node A+PTR, api/api-int, *.apps, valid for dnsmasq."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from components.address_plan import plan_addresses
+from components.addresses import AddressRange
+from components.clusterconfig import parse_cluster_config
+from components.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
+from components.stack_files import read_stack_values, stack_path
+
+SLICE = AddressRange.parse("192.168.16.32-192.168.16.47")
+
+
+def dns_of(stack: str, slice_range: AddressRange = SLICE) -> tuple[str, str, str]:
+    cluster = parse_cluster_config(stack, read_stack_values(stack_path(stack)))
+    dns = render_cluster_dns(cluster, plan_addresses(cluster, slice_range), "simlab.test", slice_range)
+    return dns.dhcp_hosts, dns.hosts, dns.wildcards
+
+
+def test_dhcp_lines_give_each_mac_its_ip_and_fqdn() -> None:
+    dhcp, _, _ = dns_of("ipi1")
+    assert "52:54:00:a8:10:22,192.168.16.34,provisionhost.ipi1.simlab.test" in dhcp.splitlines()
+    assert len([line for line in dhcp.splitlines() if not line.startswith("#")]) == 6
+
+
+def test_hosts_put_node_fqdn_first_and_api_on_vip() -> None:
+    _, hosts, wildcards = dns_of("ipi1")
+    assert "192.168.16.34 provisionhost.ipi1.simlab.test" in hosts.splitlines()
+    assert "192.168.16.32 api.ipi1.simlab.test api-int.ipi1.simlab.test" in hosts.splitlines()
+    assert "address=/apps.ipi1.simlab.test/192.168.16.33" in wildcards.splitlines()
+    assert "domain=ipi1.simlab.test,192.168.16.32,192.168.16.47" in wildcards.splitlines()
+
+
+def test_sno_names_share_the_node_line_with_node_first() -> None:
+    sno_slice = AddressRange.parse("192.168.16.48-192.168.16.55")
+    _, hosts, wildcards = dns_of("sno1", sno_slice)
+    assert "192.168.16.48 sno.sno1.simlab.test api.sno1.simlab.test api-int.sno1.simlab.test" in hosts.splitlines()
+    assert "address=/apps.sno1.simlab.test/192.168.16.48" in wildcards
+
+
+def test_wildcard_file_passes_dnsmasq_test(tmp_path: Path) -> None:
+    _, _, wildcards = dns_of("ipi1")
+    conf = tmp_path / "c.conf"
+    conf.write_text(wildcards)
+    result = subprocess.run(["/usr/sbin/dnsmasq", "--test", f"--conf-file={conf}"], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+
+
+def test_scripts_parse_and_take_the_shared_lock() -> None:
+    cluster = parse_cluster_config("ipi1", read_stack_values(stack_path("ipi1")))
+    dns = render_cluster_dns(cluster, plan_addresses(cluster, SLICE), "simlab.test", SLICE)
+    for script in (apply_script("ipi1", dns), remove_script("ipi1")):
+        assert "flock -w 300 9" in script
+        result = subprocess.run(["dash", "-n"], input=script, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stderr
