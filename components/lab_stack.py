@@ -77,6 +77,8 @@ def lab_program(base: Path) -> None:
     })
     pulumi.export("jumphost", {"address": lab.jumphost.ssh.address, "user": lab.jumphost.ssh.user,
                                "port": lab.jumphost.ssh.port, "interface": lab.jumphost.interface,
+                               "ssh_key_path": key_path or None,
+                               "known_hosts": str(known_hosts) if known_hosts else None,
                                "dnsmasq": jumphost.dnsmasq.id})
     pulumi.export("hypervisors", {name: hv.outputs for name, hv in hypervisors.items()})
     pulumi.export("slices", {s.cluster: {"hypervisor": s.hypervisor, "range": str(s.range)} for s in lab.slices})

@@ -11,12 +11,17 @@ import pulumi
 class RecordingMocks(pulumi.runtime.Mocks):
     """Records every resource and answers libvirt's node-info invoke with a fixed host size."""
 
-    def __init__(self, vcpus: int = 8, memory_mib: int = 16384) -> None:
+    def __init__(self, vcpus: int = 8, memory_mib: int = 16384,
+                 stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
         self.vcpus, self.memory_mib = vcpus, memory_mib
+        self.stack_outputs = stack_outputs or {}
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         self.resources.append(args)
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs["name"]
+            return name, {"name": name, "outputs": self.stack_outputs.get(name.rsplit("/", 1)[-1], {})}
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
@@ -28,9 +33,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return [r for r in self.resources if r.typ == token]
 
 
-def use_mocks(stack: str, values: dict[str, Any]) -> RecordingMocks:
-    """Install mocks for `stack` with `ocplab:*` config values (objects passed as JSON)."""
-    mocks = RecordingMocks()
+def use_mocks(stack: str, values: dict[str, Any],
+              stack_outputs: dict[str, dict[str, Any]] | None = None) -> RecordingMocks:
+    """Install mocks for `stack` with `ocplab:*` config values (objects passed as JSON) and the
+    outputs other stacks show to StackReferences (by stack name)."""
+    mocks = RecordingMocks(stack_outputs=stack_outputs)
     pulumi.runtime.set_mocks(mocks, project="ocplab", stack=stack, preview=False)
     pulumi.runtime.set_all_config({f"ocplab:{k}": v if isinstance(v, str) else json.dumps(v)
                                    for k, v in values.items()})

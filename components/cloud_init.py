@@ -1,0 +1,23 @@
+"""NoCloud seed documents for nodes that ask for users or run_commands (the seed's provisionhost)."""
+
+from __future__ import annotations
+
+import yaml
+
+from components.clusterconfig import NodeSpec
+
+
+def user_data(node: NodeSpec, zone: str) -> str:
+    """#cloud-config with hostname, users (seed's fields kept) and runcmd."""
+    document: dict[str, object] = {"hostname": node.name, "fqdn": f"{node.name}.{zone}"}
+    if node.users:
+        document["users"] = [{"name": u.name, **dict(u.extra),
+                              **({"ssh_authorized_keys": list(u.ssh_authorized_keys)} if u.ssh_authorized_keys else {})}
+                             for u in node.users]
+    if node.run_commands:
+        document["runcmd"] = list(node.run_commands)
+    return "#cloud-config\n" + yaml.safe_dump(document, default_flow_style=False, sort_keys=False, width=1000)
+
+
+def meta_data(node: NodeSpec, cluster: str) -> str:
+    return f"instance-id: {cluster}-{node.name}\nlocal-hostname: {node.name}\n"

@@ -1,0 +1,92 @@
+"""`Cluster`: a cluster's provisioning network, nodes and jumphost DNS entries on one hypervisor."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, TypedDict
+
+import pulumi
+import pulumi_command as command
+import pulumi_libvirt as libvirt
+
+from components.cluster_design import ClusterDesign
+from components.clusterconfig import ClusterConfig
+from components.dnsmasq_cluster import apply_script, remove_script
+from components.node import Node, NodeArgs
+
+
+class ClusterArgs(TypedDict):
+    config: ClusterConfig
+    design: pulumi.Output[ClusterDesign]
+    jumphost: command.remote.ConnectionArgs
+
+
+def provisioning_bridge(cluster: str) -> str:
+    """Linux bridge names are at most 15 bytes."""
+    return f"prov-{cluster}"[:15]
+
+
+class Cluster(pulumi.ComponentResource):
+    """Every resource waits for the design, so a refused design creates nothing."""
+
+    nodes: dict[str, Node]
+    outputs: pulumi.Output[dict[str, Any]]
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("ocplab:cluster:Cluster", name, {}, opts)
+        config, design = args["config"], args["design"]
+        child = pulumi.ResourceOptions(parent=self)
+        self.provider = libvirt.Provider(f"{name}-libvirt", uri=design.apply(lambda d: d.hypervisor["libvirt_uri"]),
+                                         opts=child)
+        on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.dns = command.remote.Command(
+            f"{name}-dns", connection=args["jumphost"],
+            create=design.apply(lambda d: apply_script(config.name, d.dns)),
+            update=design.apply(lambda d: apply_script(config.name, d.dns)),
+            delete=remove_script(config.name), opts=child,
+        )
+        provisioning = None
+        if config.has_provisioning:
+            provisioning = libvirt.Network(f"{name}-provisioning", name=f"{config.name}-provisioning", mode="none",
+                                           bridge=provisioning_bridge(config.name), autostart=True, opts=on_host)
+        after_dns = on_host.merge(pulumi.ResourceOptions(depends_on=[self.dns]))
+        self.nodes = {
+            spec.name: Node(f"{name}-{spec.name}", NodeArgs(
+                spec=spec, cluster=config.name, zone=design.apply(lambda d: d.zone), domain_type=config.domain_type,
+                pool=design.apply(lambda d: str(d.hypervisor["pool"])),
+                base_volume_id=design.apply(partial(base_volume_of, image=spec.image)),
+                lab_network=design.apply(lambda d: str(d.hypervisor["network"])),
+                provisioning_network_id=provisioning.id if provisioning else None,
+                macs=design.apply(partial(macs_of, node=spec.name)),
+            ), opts=after_dns)
+            for spec in config.nodes
+        }
+        uuids = {node: n.domain.id for node, n in self.nodes.items()}
+        self.outputs = pulumi.Output.all(design=design, uuids=uuids).apply(
+            lambda v: cluster_outputs(v["design"], v["uuids"]))
+        self.register_outputs({"outputs": self.outputs})
+
+
+def base_volume_of(design: ClusterDesign, image: str) -> str:
+    return str(design.hypervisor["base_volumes"][image])
+
+
+def macs_of(design: ClusterDesign, node: str) -> dict[str, str]:
+    return dict(design.plan.nodes[node].macs)
+
+
+def cluster_outputs(design: ClusterDesign, uuids: dict[str, str]) -> dict[str, Any]:
+    """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries."""
+    config, plan = design.cluster, design.plan
+    return {
+        "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
+        "topology": config.topology, "lab": config.lab,
+        "network": dict(design.network), "jumphost": dict(design.jumphost),
+        "hypervisor": {"name": config.hypervisor, "address": design.hypervisor["address"]},
+        "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
+        "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
+                   "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
+                   "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
+        "dnsmasq": design.dns.as_dict(),
+        "assignments": plan.as_dict(),
+    }

@@ -1,0 +1,84 @@
+"""The cluster program: volumes on the base image, domains with planned MACs, DNS before boot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.cluster_stack import cluster_program
+from components.stack_files import read_stack_values, stack_path
+from tests.unit.pulumi_mocks import RecordingMocks, use_mocks
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def lab_outputs(tmp_path: Path) -> dict[str, Any]:
+    text = (DATA / "lab-outputs-simlab.json").read_text()
+    (tmp_path / "key").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (tmp_path / "known").write_text("192.168.16.1 ssh-ed25519 AAAAjump\n")
+    return dict(json.loads(text.replace('"KEY"', json.dumps(str(tmp_path / "key")))
+                           .replace('"KNOWN"', json.dumps(str(tmp_path / "known")))))
+
+
+def run_cluster(stack: str, lab: dict[str, Any], previous: dict[str, Any] | None = None) -> RecordingMocks:
+    outputs = {"simlab": lab, stack: {"assignments": previous} if previous else {}}
+    mocks = use_mocks(stack, read_stack_values(stack_path(stack)), outputs)
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def declared() -> pulumi.Output[Any]:
+        cluster_program()
+        return pulumi.Output.from_input(None)
+
+    declared()
+    return mocks
+
+
+def test_ipi_cluster_declares_nodes_on_overlays_with_planned_macs(tmp_path: Path) -> None:
+    mocks = run_cluster("ipi1", lab_outputs(tmp_path))
+    domains = {d.inputs["name"]: d.inputs for d in mocks.of_type("libvirt:index/domain:Domain")}
+    assert sorted(domains) == ["ipi1-master-0", "ipi1-master-1", "ipi1-master-2", "ipi1-provisionhost",
+                               "ipi1-worker-0", "ipi1-worker-1"]
+    master = domains["ipi1-master-0"]
+    assert master["type"] == "qemu" and master["memory"] == 160 and master["running"] is True
+    assert [nic.get("mac") for nic in master["networkInterfaces"]] == ["52:54:00:a8:10:23", "52:54:01:a8:10:23"]
+    assert master["networkInterfaces"][0]["networkName"] == "ocplab-br0"
+    assert "/var/log/libvirt/qemu/ipi1-master-0-console.log" in master["xml"]["xslt"]
+    roots = [v.inputs for v in mocks.of_type("libvirt:index/volume:Volume") if v.inputs["name"].endswith("-root.qcow2")]
+    assert len(roots) == 6 and {r["baseVolumeId"] for r in roots} == {"/var/lib/libvirt/ocplab/base-guest.qcow2"}
+    assert len([v for v in mocks.of_type("libvirt:index/volume:Volume") if "disk2" in v.inputs["name"]]) == 2
+    cidata = mocks.of_type("libvirt:index/cloudInitDisk:CloudInitDisk")
+    assert [c.inputs["name"] for c in cidata] == ["ipi1-provisionhost-cidata.iso"]
+    assert "fqdn: provisionhost.ipi1.simlab.test" in cidata[0].inputs["userData"]
+    network = mocks.of_type("libvirt:index/network:Network")
+    assert [(n.inputs["name"], n.inputs["mode"]) for n in network] == [("ipi1-provisioning", "none")]
+    dns = mocks.of_type("command:remote:Command")[0].inputs
+    assert "flock -w 300 9" in dns["create"] and "ocplab: cluster ipi1 entries removed" in dns["delete"]
+
+
+def test_previous_assignments_are_kept(tmp_path: Path) -> None:
+    previous = {"api_vip": "192.168.16.40", "ingress_vip": "192.168.16.41",
+                "nodes": {"master-0": {"ip": "192.168.16.45", "macs": {"baremetal": "52:54:00:a8:10:2d",
+                                                                       "provisioning": "52:54:01:a8:10:2d"}}}}
+    mocks = run_cluster("ipi1", lab_outputs(tmp_path), previous)
+    domains = {d.inputs["name"]: d.inputs for d in mocks.of_type("libvirt:index/domain:Domain")}
+    assert domains["ipi1-master-0"]["networkInterfaces"][0]["mac"] == "52:54:00:a8:10:2d"
+    assert domains["ipi1-provisionhost"]["networkInterfaces"][0]["mac"] == "52:54:00:a8:10:20"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda lab: lab["slices"].pop("ipi1"), "has no address slice for cluster 'ipi1'"),
+    (lambda lab: lab["hypervisors"]["hv1"]["capacity"].update(memory_mib=512), "needs 992 MiB of memory"),
+    (lambda lab: lab.update(kind="cluster"), "is not a lab stack"),
+])
+def test_refused_design_creates_nothing(tmp_path: Path, change: Any, message: str) -> None:
+    lab = lab_outputs(tmp_path)
+    change(lab)
+    with pytest.raises(Exception, match=message):
+        mocks = run_cluster("ipi1", lab)
+    created = [r for r in locals().get("mocks", RecordingMocks()).resources
+               if not r.typ.startswith(("ocplab:", "pulumi:pulumi:StackReference"))]
+    assert created == []
