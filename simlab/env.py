@@ -1,0 +1,29 @@
+"""The environment for client tools (pulumi, virsh, ssh) run against the simlab.
+
+Offline Pulumi with a file backend in the repo, the project's engine binaries first on PATH,
+and the lab's SSH key and known_hosts for code that reads OCPLAB_SSH_KEY/OCPLAB_KNOWN_HOSTS.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from simlab.paths import StatePaths
+
+
+def client_env(paths: StatePaths | None = None,
+               base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A copy of `base` (default os.environ) with the simlab client settings applied."""
+    paths = paths or StatePaths()
+    env = dict(os.environ if base is None else base)
+    repo = paths.repo
+    env["PATH"] = os.pathsep.join([str(repo / ".engine" / "bin"), env.get("PATH", os.defpath)])
+    env["PULUMI_BACKEND_URL"] = f"file://{repo / '.pulumi-state'}"
+    env["PULUMI_HOME"] = str(repo / ".pulumi-home")
+    env["PULUMI_CONFIG_PASSPHRASE"] = env.get("PULUMI_CONFIG_PASSPHRASE", "")
+    env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
+    env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
+    env["OCPLAB_SSH_KEY"] = str(paths.key)
+    env["OCPLAB_KNOWN_HOSTS"] = str(paths.known_hosts)
+    return env

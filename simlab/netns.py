@@ -1,0 +1,66 @@
+"""The lab's L2 network: a switch namespace with a bridge, and a veth "cable" to each host.
+
+The host end of each cable is the host's eth0 (its "physical NIC"); the root namespace gets
+no lab address and no route into the lab.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from simlab.preflight import Tools
+from simlab.run import run
+from simlab.topology import PREFIX, SWITCH_BRIDGE, SWITCH_NETNS, HostPlan
+
+NETNS_DIR = Path("/run/netns")
+
+
+def netns_path(name: str) -> Path:
+    return NETNS_DIR / name
+
+
+def lab_netns() -> list[str]:
+    """Network namespaces of a (possibly half-torn-down) lab, found by name prefix."""
+    if not NETNS_DIR.is_dir():
+        return []
+    return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(PREFIX))
+
+
+def _ip(tools: Tools, *args: str) -> None:
+    run([tools["ip"], *args])
+
+
+def add_netns(tools: Tools, name: str) -> None:
+    _ip(tools, "netns", "add", name)
+    _ip(tools, "-n", name, "link", "set", "lo", "up")
+
+
+def create_switch(tools: Tools) -> None:
+    """The switch: a plain learning bridge with no STP delay and no address."""
+    add_netns(tools, SWITCH_NETNS)
+    _ip(tools, "-n", SWITCH_NETNS, "link", "add", SWITCH_BRIDGE, "type", "bridge",
+        "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0")
+    _ip(tools, "-n", SWITCH_NETNS, "link", "set", SWITCH_BRIDGE, "up")
+
+
+def cable_host(tools: Tools, host: HostPlan) -> None:
+    """Make the host's netns and plug its NIC into the switch (switch side up, NIC left down).
+
+    The NIC is created inside the host namespace (the root already has an eth0) with a fixed
+    MAC, which also keeps udev's MACAddressPolicy=persistent from rewriting it.
+    """
+    add_netns(tools, host.netns)
+    _ip(tools, "-n", host.netns, "link", "add", host.nic, "address", host.mac,
+        "type", "veth", "peer", "name", host.switch_port, "netns", SWITCH_NETNS)
+    _ip(tools, "-n", SWITCH_NETNS, "link", "set", host.switch_port, "master", SWITCH_BRIDGE, "up")
+
+
+def address_host(tools: Tools, host: HostPlan) -> None:
+    """Give a host without NetworkManager (the jumphost) its lab address directly."""
+    _ip(tools, "-n", host.netns, "addr", "add", host.cidr, "dev", host.nic)
+    _ip(tools, "-n", host.netns, "link", "set", host.nic, "up")
+
+
+def delete_netns(tools: Tools, name: str) -> None:
+    run([tools["ip"], "netns", "delete", name], check=False)
