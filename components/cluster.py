@@ -9,7 +9,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_libvirt as libvirt
 
-from components.cluster_design import ClusterDesign
+from components.cluster_design import ClusterDesign, cluster_outputs
 from components.clusterconfig import ClusterConfig
 from components.dnsmasq_cluster import apply_script, remove_script
 from components.node import Node, NodeArgs
@@ -73,20 +73,3 @@ def base_volume_of(design: ClusterDesign, image: str) -> str:
 
 def macs_of(design: ClusterDesign, node: str) -> dict[str, str]:
     return dict(design.plan.nodes[node].macs)
-
-
-def cluster_outputs(design: ClusterDesign, uuids: dict[str, str]) -> dict[str, Any]:
-    """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries."""
-    config, plan = design.cluster, design.plan
-    return {
-        "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
-        "topology": config.topology, "lab": config.lab,
-        "network": dict(design.network), "jumphost": dict(design.jumphost),
-        "hypervisor": {"name": config.hypervisor, "address": design.hypervisor["address"]},
-        "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
-        "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
-                   "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
-                   "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
-        "dnsmasq": design.dns.as_dict(),
-        "assignments": plan.as_dict(),
-    }

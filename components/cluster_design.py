@@ -75,3 +75,20 @@ def design_cluster(cluster: ClusterConfig, lab: Mapping[str, Any] | None,
     return ClusterDesign(cluster=cluster, plan=plan, dns=render_cluster_dns(cluster, plan, lab["domain"], slice_range),
                          domain=lab["domain"], slice_range=slice_range, hypervisor=hypervisor,
                          jumphost=lab["jumphost"], network=lab["network"])
+
+
+def cluster_outputs(design: ClusterDesign, uuids: dict[str, str]) -> dict[str, Any]:
+    """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries."""
+    config, plan = design.cluster, design.plan
+    return {
+        "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
+        "topology": config.topology, "lab": config.lab,
+        "network": dict(design.network), "jumphost": dict(design.jumphost),
+        "hypervisor": {"name": config.hypervisor, "address": design.hypervisor["address"]},
+        "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
+        "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
+                   "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
+                   "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
+        "dnsmasq": design.dns.as_dict(),
+        "assignments": plan.as_dict(),
+    }

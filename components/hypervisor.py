@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pulumi
 import pulumi_command as command
 import pulumi_libvirt as libvirt
 
 from components.bridge_scripts import bridge_create_script, bridge_delete_script
+from components.lab_outputs import hypervisor_outputs
 from components.labconfig import Hypervisor as HypervisorConfig
+from components.labconfig import LabConfig
 
 
 class HypervisorArgs(TypedDict):
+    lab: LabConfig
     config: HypervisorConfig
     libvirt_uri: str
     connection: command.remote.ConnectionArgs
@@ -26,7 +29,7 @@ class Hypervisor(pulumi.ComponentResource):
     network: libvirt.Network
     pool: libvirt.Pool
     base_volumes: dict[str, libvirt.Volume]
-    outputs: pulumi.Output[dict[str, object]]
+    outputs: pulumi.Output[dict[str, Any]]
 
     def __init__(self, name: str, args: HypervisorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ocplab:lab:Hypervisor", name, {}, opts)
@@ -61,10 +64,7 @@ class Hypervisor(pulumi.ComponentResource):
             network_id=self.network.id, pool=self.pool.name,
             images={image: volume.id for image, volume in self.base_volumes.items()},
             cpus=node.cpu_cores_total, memory_kib=node.memory_total_kb,
-        ).apply(lambda v: {
-            "name": config.name, "address": config.ssh.address, "libvirt_uri": args["libvirt_uri"],
-            "bridge": config.bridge, "network": config.network_name, "network_id": v["network_id"],
-            "pool": v["pool"], "base_volumes": v["images"],
-            "capacity": {"vcpus": v["cpus"], "memory_mib": int(v["memory_kib"]) // 1024},
-        })
+        ).apply(lambda v: hypervisor_outputs(
+            args["lab"], config.name, args["libvirt_uri"], v["network_id"], v["pool"], v["images"], v["cpus"],
+            int(v["memory_kib"]) // 1024))
         self.register_outputs({"outputs": self.outputs})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pulumi_command as command
 from components.dnsmasq_base import render_base_config
 from components.hypervisor import Hypervisor, HypervisorArgs
 from components.jumphost import Jumphost
+from components.lab_outputs import lab_outputs
 from components.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
 from components.ssh_access import host_key, libvirt_uri
 
@@ -63,23 +65,15 @@ def lab_program(base: Path) -> None:
     images = {name: str(resolve_path(src, base)) if "://" not in src else src for name, src in lab.images.items()}
     hypervisors = {
         hv.name: Hypervisor(hv.name, HypervisorArgs(
-            config=hv, libvirt_uri=libvirt_uri(hv.ssh, key_path, str(known_hosts) if known_hosts else None),
+            lab=lab, config=hv, libvirt_uri=libvirt_uri(hv.ssh, key_path, str(known_hosts) if known_hosts else None),
             connection=connection(hv.ssh, key, known_hosts), images=images))
         for hv in lab.hypervisors
     }
     jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, known_hosts),
                                      "base_config": render_base_config(lab)})
-    pulumi.export("kind", "lab")
-    pulumi.export("domain", lab.domain)
-    pulumi.export("network", {
-        "cidr": str(lab.network.cidr), "gateway": str(lab.network.gateway),
-        "prefix": lab.network.cidr.prefixlen, "dns": lab.jumphost.ssh.address,
-    })
-    pulumi.export("jumphost", {"address": lab.jumphost.ssh.address, "user": lab.jumphost.ssh.user,
-                               "port": lab.jumphost.ssh.port, "interface": lab.jumphost.interface,
-                               "ssh_key_path": key_path or None,
-                               "known_hosts": str(known_hosts) if known_hosts else None,
-                               "dnsmasq": jumphost.dnsmasq.id})
-    pulumi.export("hypervisors", {name: hv.outputs for name, hv in hypervisors.items()})
-    pulumi.export("slices", {s.cluster: {"hypervisor": s.hypervisor, "range": str(s.range)} for s in lab.slices})
-    pulumi.export("overcommit", dict(lab.overcommit))
+    outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
+                                dnsmasq=jumphost.dnsmasq.id).apply(
+        lambda v: lab_outputs(lab, v["hypervisors"], key_path or None, str(known_hosts) if known_hosts else None,
+                              v["dnsmasq"]))
+    for output in ("kind", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit"):
+        pulumi.export(output, outputs.apply(itemgetter(output)))

@@ -1,0 +1,293 @@
+"""Turn a dci-openshift-agent libvirt inventory (the seed's format) into an ocplab cluster stack file.
+
+Teams already describe their clusters in these inventories; importing keeps VM names, sizes and
+pinned MACs, so the jumphost's dhcp-host lines and DNS names stay valid when ocplab takes over.
+
+    python -m components.seed_import INVENTORY --lab LAB --hypervisor HV [--stack NAME] [--image NAME]
+        [--images-map URL=NAME ...] [--out PATH|-] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.clusterconfig import NETWORKS, parse_cluster_config
+from components.errors import ConfigError
+from components.names import label_problem
+from components.stack_files import read_stack_values, stack_path
+
+# Host keys copied as they are (after Jinja); the rest of a host is either rebuilt or dropped.
+SIZE_KEYS = ("role", "memory", "vcpus", "cpu_mode", "disk_size", "disk2_size", "disk_cache", "disk_bus")
+# Keys ocplab decides itself: the domain type, the architecture, the boot order, the FQDN and the base image.
+DROPPED_KEYS = ("driver", "arch", "boot_dev", "domain", "image_src")
+DEFAULT_IMAGE = "rhcos"
+
+_JINJA = re.compile(r"\{\{(.*?)\}\}")
+_VAR = re.compile(r"^\s*([A-Za-z_]\w*)\s*$")
+
+
+class InventoryError(Exception):
+    """One problem of the inventory or the command line, named by its field: shown as one line, exit 2."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+
+
+class Resolver:
+    """Expands plain `{{ var }}` references to other all.vars keys, as Ansible would, without Jinja itself.
+
+    Only what the importer keeps is resolved, so a filter or lookup in an unused variable does not block it.
+    """
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self.variables = variables
+
+    def value(self, raw: Any, where: str, chain: tuple[str, ...] = ()) -> Any:
+        if isinstance(raw, list):
+            return [self.value(item, f"{where}[{i}]", chain) for i, item in enumerate(raw)]
+        if isinstance(raw, Mapping):
+            return {key: self.value(item, f"{where}.{key}", chain) for key, item in raw.items()}
+        if not isinstance(raw, str):
+            return raw
+        if "{%" in raw or "{#" in raw:
+            raise InventoryError(where, f"{raw!r} uses Jinja statements; only {{{{ var }}}} references are imported")
+        whole = _JINJA.fullmatch(raw.strip())
+        if whole and "{{" not in whole.group(1):
+            return self._var(whole.group(1), where, chain)  # a lone reference keeps the variable's type
+        return _JINJA.sub(lambda m: str(self._var(m.group(1), where, chain)), raw)
+
+    def _var(self, expression: str, where: str, chain: tuple[str, ...]) -> Any:
+        match = _VAR.match(expression)
+        if not match:
+            raise InventoryError(where, f"'{{{{{expression}}}}}' is not a plain variable reference; "
+                                 "replace it with its value")
+        name = match.group(1)
+        if name in chain:
+            raise InventoryError(where, f"{{{{ {name} }}}} refers to itself ({' -> '.join([*chain, name])})")
+        if name not in self.variables:
+            raise InventoryError(where, f"{{{{ {name} }}}} is not defined in all.vars")
+        return self.value(self.variables[name], f"all.vars.{name}", (*chain, name))
+
+
+@dataclass(frozen=True)
+class Options:
+    lab: str
+    hypervisor: str
+    stack: str | None = None
+    image: str | None = None
+    images_map: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Imported:
+    stack: str
+    values: dict[str, Any]
+    dropped: set[str]
+    notes: list[str]
+
+
+def load_inventory(path: Path) -> Mapping[str, Any]:
+    """The inventory's all.vars, or InventoryError naming what is missing."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise InventoryError(f"inventory {path}", "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InventoryError(f"inventory {path}", f"cannot read it ({exc.__class__.__name__})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise InventoryError(f"inventory {path}", f"not YAML{at}: {problem}") from None
+    variables = document.get("all", {}).get("vars") if isinstance(document, Mapping) else None
+    variables = variables if isinstance(variables, Mapping) else {}
+    if not variables.get("hosts"):
+        raise InventoryError("all.vars.hosts", "missing or empty; expected a dci-openshift-agent libvirt inventory "
+                             "(all: vars: hosts: [...])")
+    return variables
+
+
+def _is_provisionhost(host: Mapping[str, Any]) -> bool:
+    return host.get("role") == "provisionhost" or "provisionhost" in str(host.get("name", ""))
+
+
+def _networks(raw: Any, where: str, resolver: Resolver, notes: list[str]) -> list[dict[str, Any]]:
+    """The provisioning/baremetal NICs in the inventory's order; other libvirt networks are not ocplab's."""
+    networks: list[dict[str, Any]] = []
+    for index, net in enumerate(resolver.value(raw, where) or []):
+        at = f"{where}[{index}]"
+        if not isinstance(net, Mapping) or not isinstance(net.get("name"), str):
+            raise InventoryError(at, "must be a mapping with a name")
+        if net["name"] not in NETWORKS:
+            notes.append(f"{at}: network {net['name']!r} dropped (ocplab only wires {', '.join(NETWORKS)})")
+            continue
+        entry: dict[str, Any] = {"name": net["name"]}
+        if net.get("mac") is not None:
+            if not isinstance(net["mac"], str):
+                raise InventoryError(f"{at}.mac", f"YAML read {net['mac']!r}, not a MAC; quote the address")
+            entry["mac"] = net["mac"]
+        networks.append(entry)
+    return networks
+
+
+def _image_of(source: Any, opts: Options, unmapped: dict[str, list[str]], host: str) -> str | None:
+    if source is None:
+        return None
+    if str(source) in opts.images_map:
+        return opts.images_map[str(source)]
+    unmapped.setdefault(str(source), []).append(host)
+    return None
+
+
+def convert(variables: Mapping[str, Any], opts: Options) -> Imported:
+    """The cluster stack's `ocplab:*` values (keys without prefix) for an inventory's all.vars."""
+    resolver = Resolver(variables)
+    notes: list[str] = []
+    cluster = resolver.value(variables.get("cluster", opts.stack), "all.vars.cluster")
+    if not isinstance(cluster, str) or not cluster:
+        raise InventoryError("all.vars.cluster", "missing; set it in the inventory or pass --stack")
+    raw_hosts = resolver.value(variables["hosts"], "all.vars.hosts") if isinstance(variables["hosts"], str) \
+        else variables["hosts"]
+    if not isinstance(raw_hosts, list) or not all(isinstance(h, Mapping) for h in raw_hosts):
+        raise InventoryError("all.vars.hosts", "must be a list of host mappings")
+    hosts: list[dict[str, Any]] = []
+    images: list[str | None] = []
+    dropped: set[str] = set()
+    unmapped: dict[str, list[str]] = {}
+    for index, raw in enumerate(raw_hosts):
+        where = f"all.vars.hosts[{index}]"
+        host: dict[str, Any] = {"name": resolver.value(raw.get("name"), f"{where}.name")}
+        host.update({key: resolver.value(raw[key], f"{where}.{key}") for key in SIZE_KEYS if key in raw})
+        host["networks"] = _networks(raw.get("networks"), f"{where}.networks", resolver, notes)
+        for key in ("users", "run_commands"):
+            if raw.get(key):
+                host[key] = resolver.value(raw[key], f"{where}.{key}")
+        source = resolver.value(raw.get("image_src"), f"{where}.image_src")
+        pinned = opts.image and not _is_provisionhost(host)  # --image is what masters and workers boot
+        images.append(None if pinned else _image_of(source, opts, unmapped, str(host["name"])))
+        dropped |= set(raw) & set(DROPPED_KEYS)
+        if unknown := sorted(set(raw) - {"name", "networks", "users", "run_commands", *SIZE_KEYS, *DROPPED_KEYS}):
+            notes.append(f"{where}: dropped {', '.join(unknown)} (not an ocplab host setting)")
+        hosts.append(host)
+    node_images = [image for host, image in zip(hosts, images, strict=True) if image and not _is_provisionhost(host)]
+    default = opts.image or (Counter(node_images).most_common(1)[0][0] if node_images else DEFAULT_IMAGE)
+    for host, image in zip(hosts, images, strict=True):
+        if image and image != default:
+            host["image"] = image
+    notes += [f"image_src {url} (on {', '.join(names)}) is not in --images-map; using {default}"
+              for url, names in unmapped.items()]
+    single = len(hosts) == 1 and not _is_provisionhost(hosts[0])
+    values = {"kind": "cluster", "lab": opts.lab, "cluster": cluster, "topology": "sno" if single else "ipi",
+              "hypervisor": opts.hypervisor, "image": default, "hosts": hosts}
+    return Imported(stack=opts.stack or cluster, values=values, dropped=dropped, notes=notes)
+
+
+def check_against_lab(imported: Imported, variables: Mapping[str, Any]) -> None:
+    """Catch a wrong hypervisor or image name now, not at `pulumi up`, when the lab stack file is at hand."""
+    lab = imported.values["lab"]
+    path = stack_path(lab)
+    if not path.is_file():
+        imported.notes.append(f"{path} not found; --hypervisor and image names are not checked against lab {lab}")
+        return
+    lab_values = read_stack_values(path)
+    hypervisors = [h.get("name") for h in lab_values.get("hypervisors") or [] if isinstance(h, Mapping)]
+    if imported.values["hypervisor"] not in hypervisors:
+        raise InventoryError("--hypervisor", f"{imported.values['hypervisor']!r} is not a hypervisor of lab {lab}; "
+                             f"known: {', '.join(map(str, hypervisors)) or 'none'}")
+    known = lab_values.get("images") or {}
+    used = {imported.values["image"], *(h["image"] for h in imported.values["hosts"] if "image" in h)}
+    if missing := sorted(used - set(known)):
+        raise InventoryError("--image/--images-map", f"{', '.join(missing)} not among the images of lab {lab} "
+                             f"({', '.join(sorted(known)) or 'none'}); add it to ocplab:images of {path.name}")
+    domain = variables.get("domain")
+    if isinstance(domain, str) and "{{" not in domain and domain != lab_values.get("domain"):
+        imported.notes.append(f"all.vars.domain: {domain} differs from lab {lab}'s domain "
+                              f"{lab_values.get('domain')}; the nodes' FQDNs change")
+
+
+def render(imported: Imported, source: str) -> str:
+    """The stack file text: a header saying where it came from and what was left out, then the config."""
+    header = [f"# Cluster {imported.values['cluster']}: imported by `python -m components.seed_import` from the",
+              f"# dci-openshift-agent libvirt inventory {source}",
+              "# (names, sizes and pinned MACs are the inventory's)."]
+    if imported.dropped:
+        header.append(f"# Not imported (ocplab sets them itself): {', '.join(sorted(imported.dropped))}.")
+    config = {"config": {f"ocplab:{key}": value for key, value in imported.values.items()}}
+    body = yaml.safe_dump(config, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
+    return "\n".join(header) + "\n" + body
+
+
+def _image_pair(text: str) -> tuple[str, str]:
+    url, sep, name = text.rpartition("=")
+    if not sep or not url or label_problem(name):
+        raise argparse.ArgumentTypeError(f"{text!r} is not URL=NAME with NAME a lab image name")
+    return url, name
+
+
+def _label(text: str) -> str:
+    if problem := label_problem(text):
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m components.seed_import",
+                                     description="Import a dci-openshift-agent libvirt inventory as a cluster stack.")
+    parser.add_argument("inventory", type=Path, help="dci-openshift-agent libvirt inventory (all: vars: hosts: ...)")
+    parser.add_argument("--lab", required=True, type=_label, help="lab stack the cluster belongs to")
+    parser.add_argument("--hypervisor", required=True, type=_label, help="hypervisor of the lab that runs the VMs")
+    parser.add_argument("--stack", type=_label, help="stack name (default: all.vars.cluster)")
+    parser.add_argument("--image", type=_label, help="lab image for masters/workers (default: mapped image_src, rhcos)")
+    parser.add_argument("--images-map", type=_image_pair, nargs="+", action="extend", default=[], metavar="URL=NAME",
+                        help="lab image name for an image_src URL")
+    parser.add_argument("--out", help="output file, or - for stdout (default: stacks/Pulumi.<stack>.yaml)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    opts = Options(lab=args.lab, hypervisor=args.hypervisor, stack=args.stack, image=args.image,
+                   images_map=dict(args.images_map))
+    try:
+        variables = load_inventory(args.inventory)
+        imported = convert(variables, opts)
+        parse_cluster_config(imported.stack, imported.values)
+        check_against_lab(imported, variables)
+        text = render(imported, str(args.inventory))
+        if args.out == "-":
+            sys.stdout.write(text)
+        else:
+            out = Path(args.out) if args.out else stack_path(imported.stack)
+            try:
+                with out.open("w" if args.force else "x") as handle:
+                    handle.write(text)
+            except FileExistsError:
+                raise InventoryError("--out", f"{out} exists; pass --force to overwrite it") from None
+            except OSError as exc:
+                raise InventoryError("--out", f"cannot write {out}: {exc.strerror}") from None
+            print(f"wrote {out} ({len(imported.values['hosts'])} hosts)", file=sys.stderr)
+    except InventoryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print("error: the imported cluster is not valid for ocplab:", *exc.problems, sep="\n  ", file=sys.stderr)
+        return 2
+    for note in imported.notes:
+        print(f"note: {note}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
