@@ -1,0 +1,53 @@
+# ocplab: make targets for a fresh Debian 12 machine (run as root for the simulated lab).
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+
+.PHONY: deps venv engine image simlab-up simlab-down simlab-shell demo check test clean
+
+## deps: Debian packages the simulated lab, the guest image and the tests need
+deps:
+	bash scripts/install-deps.sh
+
+## venv: the project's virtualenv with pinned requirements
+venv: $(VENV_STAMP)
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	test -x .venv/bin/python || python3 -m venv .venv
+	.venv/bin/pip install -q -r requirements-dev.txt
+	rm -f .venv/.installed-* && touch $@
+
+## engine: Pulumi CLI, Python language host, libvirt and command providers in .engine/bin
+engine:
+	bash engine/build.sh
+
+## image: the small bootable guest image in .simlab/cache
+image: venv
+	$(PY) -m simlab.guest build
+
+simlab-up: venv
+	$(PY) -m simlab up
+
+simlab-down: venv
+	$(PY) -m simlab down
+
+simlab-shell: venv
+	$(PY) -m simlab shell
+
+## demo: the main job: simulated lab up, example lab and cluster stacks deployed, outputs printed
+demo: venv image
+	$(PY) -m ocplab_demo
+
+## check: lint, types and unit tests without the simulated lab (about a minute)
+check: venv
+	.venv/bin/ruff check .
+	.venv/bin/mypy .
+	.venv/bin/python -m pytest -q tests/unit
+
+## test: everything, the simulated lab included (root)
+test: venv image
+	.venv/bin/ruff check .
+	.venv/bin/mypy .
+	.venv/bin/python -m pytest -q -p no:cacheprovider tests
+
+clean: simlab-down
+	rm -rf .engine/build .pulumi-state

@@ -1,0 +1,112 @@
+"""Deploy and destroy one cluster with virsh and ssh, from the same design the Pulumi program uses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from typing import Any
+
+from baseline.libvirt_xml import domain_xml, isolated_network_xml, node_nics
+from baseline.remote import RemoteError, Ssh, Virsh
+from components.cloud_init import meta_data, user_data
+from components.cluster import provisioning_bridge
+from components.cluster_design import ClusterDesign, cluster_outputs, design_cluster
+from components.clusterconfig import ClusterConfig, NodeSpec
+from components.dnsmasq_cluster import apply_script, remove_script
+
+
+def access(lab: Mapping[str, Any], hypervisor: str) -> tuple[Ssh, Virsh]:
+    jump = lab["jumphost"]
+    ssh = Ssh(jump["address"], jump["user"], jump["ssh_key_path"], jump["known_hosts"], int(jump.get("port", 22)))
+    return ssh, Virsh(lab["hypervisors"][hypervisor]["libvirt_uri"])
+
+
+def _cidata_iso(spec: NodeSpec, design: ClusterDesign, workdir: str) -> str:
+    seed = os.path.join(workdir, spec.name)
+    os.makedirs(seed, exist_ok=True)
+    with open(os.path.join(seed, "user-data"), "w") as handle:
+        handle.write(user_data(spec, design.zone))
+    with open(os.path.join(seed, "meta-data"), "w") as handle:
+        handle.write(meta_data(spec, design.cluster.name))
+    iso = os.path.join(workdir, f"{spec.name}-cidata.iso")
+    subprocess.run(["genisoimage", "-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock",
+                    os.path.join(seed, "user-data"), os.path.join(seed, "meta-data")], check=True)
+    return iso
+
+
+def _volume(virsh: Virsh, pool: str, name: str, *args: str) -> str:
+    if name not in virsh.run("vol-list", pool, "--name").split():
+        virsh.run("vol-create-as", pool, name, *args)
+    return virsh.run("vol-path", "--pool", pool, name).strip()
+
+
+def deploy_node(virsh: Virsh, design: ClusterDesign, spec: NodeSpec, provisioning: str | None, workdir: str) -> str:
+    """Create the node's overlay volumes, cloud-init ISO and domain; start it; return its UUID."""
+    cluster, pool = design.cluster, str(design.hypervisor["pool"])
+    prefix = f"{cluster.name}-{spec.name}"
+    if virsh.exists("dom", prefix):
+        return virsh.run("domuuid", prefix).strip()
+    base = str(design.hypervisor["base_volumes"][spec.image])
+    disks = [_volume(virsh, pool, f"{prefix}-root.qcow2", str(spec.disk_bytes), "--format", "qcow2",
+                     "--backing-vol", base, "--backing-vol-format", "qcow2")]
+    if spec.disk2_bytes:
+        disks.append(_volume(virsh, pool, f"{prefix}-disk2.qcow2", str(spec.disk2_bytes), "--format", "qcow2"))
+    cidata = None
+    if spec.needs_cloud_init:
+        iso = _cidata_iso(spec, design, workdir)
+        name = f"{prefix}-cidata.iso"
+        if name not in virsh.run("vol-list", pool, "--name").split():
+            virsh.run("vol-create-as", pool, name, str(os.path.getsize(iso)), "--format", "raw")
+            virsh.run("vol-upload", "--pool", pool, name, iso)
+        cidata = virsh.run("vol-path", "--pool", pool, name).strip()
+    nics = node_nics(spec, design.plan.nodes[spec.name].macs, str(design.hypervisor["network"]), provisioning)
+    xml = domain_xml(prefix, spec, cluster.domain_type, disks, cidata, nics)
+    virsh.define_from("define", xml, os.path.join(workdir, f"{prefix}.xml"))
+    virsh.run("start", prefix)
+    return virsh.run("domuuid", prefix).strip()
+
+
+def remove_node(virsh: Virsh, cluster: str, node: str, pool: str) -> None:
+    prefix = f"{cluster}-{node}"
+    virsh.run("destroy", prefix, check=False)
+    virsh.run("undefine", prefix, check=False)
+    for suffix in ("root.qcow2", "disk2.qcow2", "cidata.iso"):
+        virsh.run("vol-delete", "--pool", pool, f"{prefix}-{suffix}", check=False)
+
+
+def deploy_cluster(cluster: ClusterConfig, lab: Mapping[str, Any],
+                   previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """DNS entries first (so the first DHCP request is answered), then network and nodes; nodes
+    that left the config are removed. Returns the cluster stack's outputs."""
+    design = design_cluster(cluster, lab, previous)
+    ssh, virsh = access(lab, cluster.hypervisor)
+    print(f"[jumphost] {ssh.script(apply_script(cluster.name, design.dns)).strip().splitlines()[-1]}", flush=True)
+    for gone in sorted(set((previous or {}).get("nodes", {})) - {n.name for n in cluster.nodes}):
+        remove_node(virsh, cluster.name, gone, str(design.hypervisor["pool"]))
+    provisioning = None
+    with tempfile.TemporaryDirectory() as workdir:
+        if cluster.has_provisioning:
+            provisioning = f"{cluster.name}-provisioning"
+            if not virsh.exists("net", provisioning):
+                xml = isolated_network_xml(provisioning, provisioning_bridge(cluster.name))
+                virsh.define_from("net-define", xml, os.path.join(workdir, "prov.xml"))
+                virsh.run("net-start", provisioning)
+                virsh.run("net-autostart", provisioning)
+        uuids = {spec.name: deploy_node(virsh, design, spec, provisioning, workdir) for spec in cluster.nodes}
+    return cluster_outputs(design, uuids)
+
+
+def destroy_cluster(cluster: ClusterConfig, lab: Mapping[str, Any], previous: Mapping[str, Any] | None) -> None:
+    """Domains and volumes, the provisioning network, then the jumphost entries."""
+    ssh, virsh = access(lab, cluster.hypervisor)
+    pool = str(lab["hypervisors"][cluster.hypervisor]["pool"])
+    for node in sorted({n.name for n in cluster.nodes} | set((previous or {}).get("nodes", {}))):
+        remove_node(virsh, cluster.name, node, pool)
+    virsh.run("net-destroy", f"{cluster.name}-provisioning", check=False)
+    virsh.run("net-undefine", f"{cluster.name}-provisioning", check=False)
+    try:
+        print(f"[jumphost] {ssh.script(remove_script(cluster.name)).strip().splitlines()[-1]}", flush=True)
+    except RemoteError as exc:
+        raise RemoteError(f"cluster {cluster.name}: VMs removed but its dnsmasq entries stay: {exc}") from exc
