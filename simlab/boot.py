@@ -7,7 +7,6 @@ Each wait fails fast, naming the daemon's log, if the daemon dies.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,17 +108,3 @@ def rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-def children(pid: int) -> list[int]:
-    """Direct children (e.g. nm-dispatcher under NetworkManager is not one; QEMU is libvirtd's)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry))
-    return out

@@ -69,10 +69,11 @@ def cmd_status() -> int:
         print(str(e))
         return 1
     _print_state(state)
-    bad = [h for h in health(state) if not h.ok]
-    for h in bad:
-        print(f"{h.name}: not running: {', '.join(h.dead)}")
-    return 1 if bad else 0
+    hosts = health(state)
+    for h in hosts:
+        print(f"{h.name}: daemons RSS {h.rss_kib / 1024:.0f} MiB"
+              + (f"; not running: {', '.join(h.dead)}" if h.dead else ""))
+    return 0 if all(h.ok for h in hosts) else 1
 
 
 def _print_state(state: LabState) -> None:

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from simlab import boot, hostfs, mountns, netns, preflight, sshkeys, teardown
+from simlab import boot, capscache, hostfs, mountns, netns, preflight, sshkeys, teardown
 from simlab.clients import libvirt_uri, ssh_argv
 from simlab.errors import PreflightError, SimlabError
 from simlab.hostexec import HostExec
@@ -38,11 +38,13 @@ MAX_PARALLEL = 12
 
 @dataclass(frozen=True)
 class HostHealth:
-    """Whether a host's recorded daemons still run; `dead` names those that do not."""
+    """Whether a host's recorded daemons still run (`dead` names those that do not), and the
+    resident memory of those that do."""
 
     name: str
     ip: str
     dead: list[str]
+    rss_kib: int
 
     @property
     def ok(self) -> bool:
@@ -108,6 +110,7 @@ class Simlab:
             hostfs.seed_common(p, h, client_key)
             if h.role == "hypervisor":
                 hostfs.seed_hypervisor(p, h)
+                capscache.seed(p, h.name)
             else:
                 hostfs.seed_jumphost(p, h)
             key = hostfs.host_key_path(p, h)
@@ -201,6 +204,7 @@ def load(paths: StatePaths | None = None) -> LabState:
 def health(state: LabState) -> list[HostHealth]:
     """Which recorded daemons of each host are still alive."""
     return [
-        HostHealth(h.name, h.ip, sorted(d for d, pid in h.pids.items() if not boot.alive(pid)))
+        HostHealth(h.name, h.ip, sorted(d for d, pid in h.pids.items() if not boot.alive(pid)),
+                   sum(boot.rss_kib(pid) for pid in h.pids.values()))
         for h in state.hosts
     ]

@@ -51,10 +51,18 @@ class Tools:
 
 
 def require_root() -> None:
+    """Real root: uid 0 in the initial user namespace (a user namespace's root cannot
+    write /run/netns or mount over /etc for the daemons)."""
     if os.geteuid() != 0:
         raise PreflightError(
-            "simlab needs root (it creates network namespaces and mounts): "
+            "this needs root (it creates network namespaces and mounts): "
             "run it as root, e.g. `sudo .venv/bin/python -m simlab up`"
+        )
+    uid_map = Path("/proc/self/uid_map").read_text().split()
+    if uid_map != ["0", "0", "4294967295"]:
+        raise PreflightError(
+            "running as root of a user namespace, not as the machine's root: "
+            "run it as real root on the host or VM (not under `unshare --user` or rootless)"
         )
 
 

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simlab import capscache
 from simlab.errors import SimlabError
 from simlab.mountns import mount_points, ns_identity
 from simlab.netns import delete_netns, lab_netns, netns_path
@@ -152,5 +153,6 @@ def teardown(tools: Tools, paths: StatePaths) -> Report:
     remaining = lab_netns()
     if remaining:
         raise SimlabError(f"could not delete network namespaces {remaining}")
+    capscache.save(paths)
     remove_state(paths)
     return report
