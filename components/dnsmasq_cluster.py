@@ -78,6 +78,9 @@ def apply_script(cluster: str, dns: ClusterDns) -> str:
         f"{' '.join(staged.values())}; echo \"ocplab: dnsmasq rejected cluster {cluster}'s entries, the previous "
         "ones stay: $out\" >&2; exit 1; fi",
         f"rm -f {check_conf}",
+        " && ".join(f"cmp -s {staged[key]} {quoted[key]}" for key in files)
+        + f" && {{ rm -f {' '.join(staged.values())}; echo 'ocplab: cluster {cluster} entries unchanged'; exit 0; }}"
+        " || true",
         f"restart=no; cmp -s {staged['wildcards']} {quoted['wildcards']} || restart=yes",
         "gone=no",
         *(f"[ -f {quoted[key]} ] && [ -n \"$(grep -vxFf {staged[key]} {quoted[key]} | grep -v '^#' || true)\" ] "

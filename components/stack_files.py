@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
+DEFAULT_STACKS_DIR = Path(__file__).resolve().parent.parent / "stacks"
+
+
+def stacks_dir() -> Path:
+    """stacks/, or OCPLAB_STACKS_DIR (tests work on copies of the stack files)."""
+    return Path(os.environ.get("OCPLAB_STACKS_DIR", DEFAULT_STACKS_DIR))
 
 
 def stack_path(stack: str) -> Path:
-    return STACKS_DIR / f"Pulumi.{stack}.yaml"
+    return stacks_dir() / f"Pulumi.{stack}.yaml"
 
 
 def read_stack_values(path: Path, namespace: str = "ocplab") -> dict[str, Any]:

@@ -28,7 +28,7 @@ def lab_config() -> str:
 
 def test_base_config_is_static_only_and_authoritative() -> None:
     text = lab_config()
-    assert "dhcp-range=192.168.16.0,static,255.255.255.0,1h" in text
+    assert "dhcp-range=192.168.16.0,static,255.255.255.0,2m" in text
     assert "dhcp-authoritative" in text and "interface=eth0" in text and "bind-interfaces" in text
     assert "domain=simlab.test" in text and "local=/simlab.test/" in text
 
