@@ -7,6 +7,7 @@ no lab address and no route into the lab.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from simlab.preflight import Tools
@@ -14,6 +15,8 @@ from simlab.run import run
 from simlab.topology import PREFIX, SWITCH_BRIDGE, SWITCH_NETNS, HostPlan
 
 NETNS_DIR = Path("/run/netns")
+# Exactly the names `up` makes: other tools (e.g. the guest tests) use other ocplab-* names.
+LAB_NETNS = re.compile(rf"{re.escape(PREFIX)}(sw|jh|hv[1-9][0-9]*)")
 
 
 def netns_path(name: str) -> Path:
@@ -21,10 +24,10 @@ def netns_path(name: str) -> Path:
 
 
 def lab_netns() -> list[str]:
-    """Network namespaces of a (possibly half-torn-down) lab, found by name prefix."""
+    """Network namespaces of a (possibly half-torn-down) lab, found by their names."""
     if not NETNS_DIR.is_dir():
         return []
-    return sorted(n for n in os.listdir(NETNS_DIR) if n.startswith(PREFIX))
+    return sorted(n for n in os.listdir(NETNS_DIR) if LAB_NETNS.fullmatch(n))
 
 
 def _ip(tools: Tools, *args: str) -> None:

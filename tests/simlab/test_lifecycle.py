@@ -31,6 +31,8 @@ def ns_id(path: str) -> tuple[int, int]:
 def test_crashed_up_and_dead_daemon_recover_then_down_leaves_nothing() -> None:
     paths = StatePaths()
     keep = paths.cache / f"simlab-test-keep-{os.getpid()}"
+    foreign = f"ocplab-simlabtest-{os.getpid()}"
+    bystander: subprocess.Popen[bytes] | None = None
     paths.cache.mkdir(parents=True, exist_ok=True)
     keep.write_text("kept across down\n")
     try:
@@ -65,7 +67,10 @@ def test_crashed_up_and_dead_daemon_recover_then_down_leaves_nothing() -> None:
         mnt_ids = {ns_id(h.mount_ns) for h in second.hosts}
         assert lab_processes(net_ids, mnt_ids)
 
-        # 5. down leaves no process, namespace, mount or state; cache/ stays; twice is fine.
+        # 5. down leaves no process, namespace, mount or state; cache/ stays; twice is fine;
+        # a namespace of another tool that merely shares the ocplab- prefix is left alone.
+        subprocess.run(["ip", "netns", "add", foreign], check=True)
+        bystander = subprocess.Popen(["ip", "netns", "exec", foreign, "sleep", "60"])
         down = simlab_cli("down")
         assert down.returncode == 0, down.stderr
         assert lab_processes(net_ids, mnt_ids) == []
@@ -78,6 +83,11 @@ def test_crashed_up_and_dead_daemon_recover_then_down_leaves_nothing() -> None:
         assert simlab_cli("down").returncode == 0
         with pytest.raises(Exception, match="no simlab is running"):
             load()
+        assert bystander.poll() is None and foreign in os.listdir("/run/netns")
     finally:
         keep.unlink(missing_ok=True)
         Simlab().down()
+        if bystander is not None:
+            bystander.kill()
+            bystander.wait()
+        subprocess.run(["ip", "netns", "delete", foreign], check=False, capture_output=True)
