@@ -1,0 +1,221 @@
+"""On the simulated lab: the lab's bridges and dnsmasq, then an IPI and an SNO cluster, for real.
+
+Everything runs from the jumphost namespace against real NetworkManager, libvirtd/QEMU guests,
+sshd and dnsmasq, using exactly the scripts, XML and dnsmasq files the components generate
+(deployed by the virsh/ssh baseline: no Pulumi engine can be built on this network).
+The steps build on each other in file order, like a lab admin's day.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from simlab.guest.console import GuestReport
+from tests.e2e.lab_helpers import (
+    JUMPHOST,
+    LabSession,
+    dig,
+)
+
+pytestmark = pytest.mark.simlab
+
+HV = {"hv1": "192.168.16.11", "hv2": "192.168.16.12"}
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 240, every: float = 2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def lease_of(session: LabSession, hv: str, domain: str) -> GuestReport:
+    report: list[GuestReport] = []
+
+    def leased() -> bool:
+        report[:] = [session.console(HV[hv], domain)]
+        return report[0].ready and "eth0" in report[0].leases
+
+    wait_for(f"{domain} to get a lease and report ready", leased)
+    return report[0]
+
+
+# --- the lab stack ------------------------------------------------------------------------------
+
+def test_lab_up_puts_each_hypervisor_ip_on_br0_and_keeps_ssh(lab: LabSession) -> None:
+    result = lab.baseline("up", "simlab")
+    assert result.returncode == 0, result.stderr
+    for name, ip in HV.items():
+        links = lab.ssh(ip, "ip -4 -o addr show; ip -o link show eth0; cat /sys/class/net/br0/bridge/stp_state "
+                            "/sys/class/net/br0/bridge/forward_delay; nmcli -t -f NAME,DEVICE con show --active")
+        assert re.search(rf"br0\s+inet {re.escape(ip)}/24", links), f"{name}: lab IP not on br0:\n{links}"
+        assert not re.search(r"eth0\s+inet ", links), f"{name}: eth0 still has an address"
+        assert "master br0" in links
+        assert "\n0\n0\n" in f"\n{links}", f"{name}: STP or forward delay not off:\n{links}"
+        assert "ocplab-br0:br0" in links and "ocplab-br0-port:eth0" in links
+        nets = lab.virsh(ip, "net-list", "--name")
+        assert "ocplab-br0" in nets
+        assert "base-guest.qcow2" in lab.virsh(ip, "vol-list", "ocplab", "--name")
+    outputs = lab.outputs("simlab")
+    assert outputs["hypervisors"]["hv1"]["capacity"]["vcpus"] >= 1
+    assert outputs["hypervisors"]["hv2"]["base_volumes"]["guest"] == "/var/lib/libvirt/ocplab/base-guest.qcow2"
+
+
+def test_second_lab_up_changes_nothing(lab: LabSession) -> None:
+    before = {ip: lab.ssh(ip, "nmcli -t -f UUID,NAME con show; virsh -q net-uuid ocplab-br0; "
+                              "stat -c %Y /var/lib/libvirt/ocplab/base-guest.qcow2") for ip in HV.values()}
+    result = lab.baseline("up", "simlab")
+    assert result.returncode == 0, result.stderr
+    assert "already carries eth0" in result.stdout and "dnsmasq config unchanged" in result.stdout
+    after = {ip: lab.ssh(ip, "nmcli -t -f UUID,NAME con show; virsh -q net-uuid ocplab-br0; "
+                             "stat -c %Y /var/lib/libvirt/ocplab/base-guest.qcow2") for ip in HV.values()}
+    assert after == before
+
+
+def test_jumphost_dnsmasq_answers_for_the_lab_domain(lab: LabSession) -> None:
+    answer = lab.jumphost(["dig", f"@{JUMPHOST}", "+tries=2", "+time=2", "nothing-here.simlab.test", "A"])
+    assert "status: NXDOMAIN" in answer.stdout and "flags: qr aa" in answer.stdout, answer.stdout
+    status = lab.ssh(JUMPHOST, "/etc/ocplab/bin/ocplab-dnsmasq status && echo running")
+    assert "running" in status
+
+
+# --- the cluster stacks -------------------------------------------------------------------------
+
+def test_ipi_and_sno_clusters_come_up_together_with_planned_leases(lab: LabSession) -> None:
+    started = time.monotonic()
+    results = lab.baseline_parallel([("up", "ipi1"), ("up", "sno1")])
+    for result in results:
+        assert result.returncode == 0, result.stderr
+    for stack, hv in (("ipi1", "hv1"), ("sno1", "hv2")):
+        outputs = lab.outputs(stack)
+        for node in outputs["nodes"]:
+            report = lease_of(lab, hv, f"{stack}-{node['name']}")
+            lease = report.leases["eth0"]
+            assert (lease.ip, lease.mac) == (node["ip"], node["macs"]["baremetal"])
+            assert lease.hostname == node["name"] and lease.domain == f"{stack}.simlab.test"
+    lab.note("cluster ups to all leases", time.monotonic() - started)
+
+
+def test_names_resolve_forward_and_reverse_from_the_jumphost(lab: LabSession) -> None:
+    for stack in ("ipi1", "sno1"):
+        outputs = lab.outputs(stack)
+        zone = f"{stack}.simlab.test"
+        for node in outputs["nodes"]:
+            assert dig(lab, node["fqdn"]) == [node["ip"]]
+        first = outputs["nodes"][0]
+        assert dig(lab, first["ip"], reverse=True) == [f"{first['fqdn']}."]
+        assert dig(lab, f"api.{zone}") == [outputs["api_vip"]]
+        assert dig(lab, f"api-int.{zone}") == [outputs["api_vip"]]
+        assert dig(lab, f"console-openshift-console.apps.{zone}") == [outputs["ingress_vip"]]
+        assert dig(lab, f"anything.apps.{zone}") == [outputs["ingress_vip"]]
+    sno = lab.outputs("sno1")
+    assert sno["api_vip"] == sno["ingress_vip"] == sno["nodes"][0]["ip"]
+    assert dig(lab, sno["api_vip"], reverse=True) == ["sno.sno1.simlab.test."]
+
+
+def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
+    report = lab.console(HV["hv1"], "ipi1-provisionhost")
+    assert report.cloud_init.hostname == "provisionhost"
+    assert "dci" in report.cloud_init.users
+    assert [(r.rc, r.cmd) for r in report.cloud_init.runcmds] == [
+        (0, "mkdir -p /home/dci/.ssh"), (0, "echo provisioned > /tmp/ocplab-provisioned")]
+    worker = lab.console(HV["hv1"], "ipi1-worker-0")
+    assert worker.disk("vdb") is not None and worker.disk("vdb").bytes == 64 * 1024**2  # type: ignore[union-attr]
+
+
+def test_second_cluster_up_touches_nothing(lab: LabSession) -> None:
+    before = lab.outputs("ipi1")
+    result = lab.baseline("up", "ipi1")
+    assert result.returncode == 0, result.stderr
+    assert "entries unchanged" in result.stdout
+    assert lab.outputs("ipi1") == before
+
+
+def test_adding_a_worker_keeps_every_other_address(lab: LabSession) -> None:
+    before = {n["name"]: n for n in lab.outputs("ipi1")["nodes"]}
+    lab.edit_stack("ipi1", {"ocplab:workers": 3})
+    result = lab.baseline("up", "ipi1")
+    assert result.returncode == 0, result.stderr
+    after = {n["name"]: n for n in lab.outputs("ipi1")["nodes"]}
+    assert {k: v for k, v in after.items() if k != "worker-2"} == before
+    report = lease_of(lab, "hv1", "ipi1-worker-2")
+    assert report.leases["eth0"].ip == after["worker-2"]["ip"]
+    assert dig(lab, after["worker-2"]["fqdn"]) == [after["worker-2"]["ip"]]
+
+
+def test_destroying_one_cluster_costs_the_other_no_dns_answer_or_renewal(lab: LabSession) -> None:
+    ipi = lab.outputs("ipi1")
+    names = [n["fqdn"] for n in ipi["nodes"]] + [f"api.{ipi['cluster_domain']}", f"x.apps.{ipi['cluster_domain']}"]
+    renewals_before = {n["name"]: len(lab.console(HV["hv1"], f"ipi1-{n['name']}").renewals) for n in ipi["nodes"]}
+    failures: list[str] = []
+    answers = 0
+    stop = threading.Event()
+
+    def query_loop() -> None:
+        nonlocal answers
+        while not stop.is_set():
+            for name in names:
+                got = dig(lab, name)
+                if not got:
+                    failures.append(name)
+                answers += 1
+
+    loop = threading.Thread(target=query_loop)
+    loop.start()
+    try:
+        result = lab.baseline("destroy", "sno1")
+        assert result.returncode == 0, result.stderr
+        time.sleep(75)  # leases are 2 min: every guest renews within 60 s of its last renewal
+    finally:
+        stop.set()
+        loop.join()
+    assert failures == [] and answers > 50, f"{len(failures)} of {answers} DNS queries failed: {failures[:5]}"
+    for node in ipi["nodes"]:
+        report = lab.console(HV["hv1"], f"ipi1-{node['name']}")
+        assert len(report.renewals) > renewals_before[node["name"]], f"{node['name']} did not renew"
+        assert all(r.ip == node["ip"] for r in report.renewals) and report.lost == []
+    assert "sno1" not in lab.virsh(HV["hv2"], "list", "--all", "--name")
+    assert dig(lab, "sno.sno1.simlab.test") == []
+    lab.note("DNS answers during sno1 destroy", answers)
+
+
+def test_destroy_then_up_restores_the_same_addresses(lab: LabSession) -> None:
+    before = lab.outputs("ipi1")
+    assert lab.baseline("destroy", "ipi1").returncode == 0
+    assert "ipi1" not in lab.virsh(HV["hv1"], "list", "--all", "--name")
+    assert dig(lab, before["nodes"][0]["fqdn"]) == []
+    result = lab.baseline("up", "ipi1")
+    assert result.returncode == 0, result.stderr
+    after = lab.outputs("ipi1")
+    assert [(n["name"], n["ip"], n["macs"]) for n in after["nodes"]] == \
+        [(n["name"], n["ip"], n["macs"]) for n in before["nodes"]]
+    assert (after["api_vip"], after["ingress_vip"]) == (before["api_vip"], before["ingress_vip"])
+    assert lease_of(lab, "hv1", "ipi1-master-1").leases["eth0"].ip == after["nodes"][2]["ip"]
+
+
+def test_lab_destroy_refuses_while_a_cluster_has_entries(lab: LabSession) -> None:
+    result = lab.baseline("destroy", "simlab")
+    assert result.returncode == 2
+    assert "cluster stacks still have entries on the jumphost" in result.stderr and "ipi1" in result.stderr
+    assert "inet 192.168.16.11/24" in lab.ssh(HV["hv1"], "ip -4 -o addr show br0")
+
+
+def test_lab_destroy_restores_each_hypervisor_network(lab: LabSession) -> None:
+    assert lab.baseline("destroy", "ipi1").returncode == 0
+    result = lab.baseline("destroy", "simlab")
+    assert result.returncode == 0, result.stderr
+    for name, ip in HV.items():
+        state = lab.ssh(ip, "ip -4 -o addr show; ls /sys/class/net; nmcli -t -f NAME,DEVICE con show --active")
+        assert re.search(rf"eth0\s+inet {re.escape(ip)}/24", state), f"{name}: IP not back on eth0:\n{state}"
+        assert "br0" not in state.split("\n", 1)[1]
+        assert "eth0:eth0" in state
+    files = lab.ssh(JUMPHOST, "ls -A /etc/ocplab 2>/dev/null | wc -l; /etc/ocplab/bin/ocplab-dnsmasq status "
+                              "2>/dev/null && echo running || echo stopped")
+    assert files.split() == ["0", "stopped"]
