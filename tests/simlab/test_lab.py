@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from simlab.clients import libvirt_uri, run_in_jumphost, ssh_run, virsh
+from simlab.clients import jumphost_argv, libvirt_uri, run_in_jumphost, ssh_run, virsh
 from simlab.env import client_env
 from simlab.lab import health, load
 from simlab.netns import lab_netns
@@ -110,6 +110,29 @@ def test_virsh_over_qemu_ssh_runs_a_tcg_domain(lab: LabState, index: int) -> Non
         virsh(hv.ip, "undefine", "simlab-tiny")
         xml.unlink()
     assert virsh(hv.ip, "list", "--all", "--name").stdout.strip() == ""
+
+
+def test_libvirt_socket_reachable_by_ssh_streamlocal_forwarding(lab: LabState,
+                                                               tmp_path: Path) -> None:
+    """The pure-Go client of pulumi-libvirt opens a direct-streamlocal channel to
+    /var/run/libvirt/libvirt-sock instead of running virt-ssh-helper: same path, via OpenSSH."""
+    hv = hypervisors(lab)[1]
+    sock = tmp_path / "libvirt.sock"
+    tunnel = subprocess.Popen(jumphost_argv(["ssh", "-F", lab.ssh.config, "-N", "-o",
+                                             "ExitOnForwardFailure=yes", "-L",
+                                             f"{sock}:/var/run/libvirt/libvirt-sock",
+                                             f"root@{hv.ip}"]))
+    try:
+        deadline = time.monotonic() + 20
+        while not sock.exists():
+            assert tunnel.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        done = subprocess.run(["virsh", "-c", f"qemu:///system?socket={sock}", "hostname"],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert (done.returncode, done.stdout.strip()) == (0, hv.name), done.stderr
+    finally:
+        tunnel.terminate()
+        tunnel.wait()
 
 
 def ip_netns_pids(netns: str) -> list[int]:
