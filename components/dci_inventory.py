@@ -1,0 +1,477 @@
+"""DCI inventories rendered from a cluster stack's outputs, as plain text so they are testable without Pulumi.
+
+Each format follows a file of Red Hat's DCI repositories (read, not copied):
+
+- IPI INI (`render_ipi_hosts`): redhatci/ansible-collection-redhatci-ocp roles/ocp_on_libvirt/templates/hosts.j2,
+  the hosts file redhat-cip/dci-openshift-agent samples/ocp_on_libvirt (libvirt_up.yml) generates for IPI on
+  libvirt: install_type, prov_nic, pub_nic, domain, cluster, masters_prov_nic, dir; [masters]/[workers] lines with
+  name, role, ipmi_*, provision_mac, hardware_profile (default for masters, unknown for workers), kvm_uuid +
+  redfish_port and the [kvm_hosts_redfish] group for Redfish (how roles/installer/templates/install-config.j2 picks
+  `redfish://addr:port/redfish/v1/Systems/<uuid>`); [provisioner] with ansible_user, prov_nic, pub_nic,
+  ansible_ssh_common_args. extcidrnet, apivip, ingressvip and [jumphost] come from the inventory example in
+  redhat-cip/dci-openshift-agent README.md ("Inventory"); provisionhost_user from
+  samples/ocp_on_libvirt/inventory/libvirt_resources.yml.
+- SNO INI (`render_sno_hosts`): redhat-cip/dci-openshift-agent samples/sno_on_libvirt/templates/hosts.j2 (its output
+  is examples/hosts-libvirt) for [all:vars] and groups, with examples/hosts-baremetal for sno_install_type=baremetal,
+  extcidrrouter, extcidrdns, ipmi_*, baremetal_mac and installation_disk: ocplab owns the VM, and the "virtual" mode
+  would virt-install (and first destroy every domain whose name contains the host's name) on the provisioner.
+- ABI YAML (`render_abi_yaml`): redhat-cip/dci-openshift-agent samples/abi_on_libvirt/templates/hosts.j2 and
+  docs/abi.md, with setup_vms/setup_dns_service off (ocplab made the VMs, the jumphost's dnsmasq serves DNS) and
+  vendor KVM nodes whose sushy-tools system is found by name (vm_node_prefix + host = the libvirt domain name,
+  see redhatci.ocp roles/vendors/kvm/defaults/main.yml).
+
+Secrets: the BMC password is written into the returned text only (the agent reads it there); this module logs
+nothing and no error message carries a value from the outputs' `bmc`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shlex
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Scalar = str | int
+
+
+class InventoryError(ValueError):
+    """The outputs can't give a DCI inventory; the message says which stack and what to do."""
+
+
+@dataclass(frozen=True)
+class InventoryOptions:
+    """What the outputs don't say: NIC names inside the guests, users, paths.
+
+    ocplab gives every node its baremetal NIC first and the provisioning NIC second by default (the
+    samples do the reverse), hence eth0 public / eth1 provisioning on the provisionhost, and ens4 for the
+    masters' provisioning NIC assuming libvirt's default i440fx slots (ens3 = first NIC); a stack that
+    orders its networks differently, or another machine type, must pass its own names.
+    `installation_disk` is the SNO root disk: /dev/vda for virtio, /dev/sda for virtio_scsi.
+    """
+
+    prov_nic: str = "eth1"
+    pub_nic: str = "eth0"
+    masters_prov_nic: str = "ens4"
+    provisionhost_user: str = "dci"
+    cluster_dir: str = "{{ ansible_user_dir }}/clusterconfigs"
+    ssh_common_args: str = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+    include_jumphost: bool = True
+    installation_disk: str = "/dev/vda"
+    hypervisor_user: str = "root"
+    abi_http_port: int = 8040
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    role: str
+    hypervisor: str
+    ip: str
+    fqdn: str
+    macs: Mapping[str, str]
+    uuid: str
+
+
+@dataclass(frozen=True)
+class Bmc:
+    kind: str
+    address: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    node_ports: Mapping[str, int]
+
+    def port_of(self, node: str) -> int:
+        """vbmc gives each node its own port; sushy-tools serves all of them on one."""
+        return self.node_ports.get(node, self.port)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The outputs checked and typed once, so renderers only format."""
+
+    stack: str
+    name: str
+    domain: str
+    topology: str
+    cidr: str
+    gateway: str
+    dns: str
+    jumphost_address: str
+    jumphost_user: str
+    hypervisors: Mapping[str, str]
+    api_vip: str
+    ingress_vip: str
+    nodes: tuple[Node, ...]
+    bmc: Bmc | None
+
+    def by_role(self, role: str) -> list[Node]:
+        return [n for n in self.nodes if n.role == role]
+
+
+# --- reading the outputs ------------------------------------------------------------------------------------------
+
+_TEMPLATE_MARKERS = ("{{", "{%", "{#")
+
+
+def _get(data: Mapping[str, Any], key: str, where: str, kind: type, stack: str) -> Any:
+    """A field of the expected type, or an error naming the field (never its value: it may be the password)."""
+    value = data.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) or value == "":
+        raise InventoryError(f"stack {stack}: output {where}{key} is missing or not a {kind.__name__}")
+    if isinstance(value, str) and any(m in value for m in _TEMPLATE_MARKERS):
+        raise InventoryError(f"stack {stack}: output {where}{key} contains a Jinja marker that Ansible would template")
+    return value
+
+
+def _text(data: Mapping[str, Any], key: str, where: str, stack: str) -> str:
+    return str(_get(data, key, where, str, stack))
+
+
+def _stack_name(outputs: Mapping[str, Any], stack: str | None) -> str:
+    if stack:
+        return stack
+    name = outputs.get("cluster")
+    return name if isinstance(name, str) and name else "(unnamed)"
+
+
+def _node(raw: Any, index: int, stack: str) -> Node:
+    where = f"nodes[{index}]."
+    if not isinstance(raw, Mapping):
+        raise InventoryError(f"stack {stack}: output nodes[{index}] is not an object")
+    macs = _get(raw, "macs", where, Mapping, stack)
+    return Node(
+        name=_text(raw, "name", where, stack), role=_text(raw, "role", where, stack),
+        hypervisor=_text(raw, "hypervisor", where, stack), ip=_text(raw, "ip", where, stack),
+        fqdn=_text(raw, "fqdn", where, stack), uuid=_text(raw, "uuid", where, stack),
+        macs={net: _text(macs, net, f"{where}macs.", stack) for net in macs},
+    )
+
+
+def _bmc(raw: Any, stack: str) -> Bmc | None:
+    """None when the lab runs no BMC emulator for this cluster: the inventory then has no BMC fields."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        raise InventoryError(f"stack {stack}: output bmc is not an object")
+    kind = _text(raw, "kind", "bmc.", stack)
+    if kind not in ("redfish", "ipmi"):
+        raise InventoryError(f"stack {stack}: output bmc.kind must be redfish or ipmi")
+    nodes = raw.get("nodes") or {}
+    if not isinstance(nodes, Mapping):
+        raise InventoryError(f"stack {stack}: output bmc.nodes is not an object")
+    ports = {str(name): int(_get(entry, "port", f"bmc.nodes.{name}.", int, stack))
+             for name, entry in nodes.items() if isinstance(entry, Mapping) and "port" in entry}
+    return Bmc(kind=kind, address=_text(raw, "address", "bmc.", stack), port=int(_get(raw, "port", "bmc.", int, stack)),
+               user=_text(raw, "user", "bmc.", stack), password=_text(raw, "password", "bmc.", stack),
+               node_ports=ports)
+
+
+def _check_deployed(outputs: Mapping[str, Any], stack: str) -> None:
+    """Refuse lab stacks and stacks never brought up before reading any field."""
+    if outputs.get("kind") == "lab":
+        raise InventoryError(f"stack {stack} is a lab stack; ask for a cluster stack's inventory")
+    if not outputs.get("nodes"):
+        raise InventoryError(f"stack {stack} has no deployed nodes: run pulumi up first")
+    if outputs.get("kind", "cluster") != "cluster":
+        raise InventoryError(f"stack {stack} is not a cluster stack (its kind is {outputs.get('kind')!r})")
+
+
+def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluster:
+    """Check `pulumi stack output --json --show-secrets` of a cluster stack and type it."""
+    name = _stack_name(outputs, stack)
+    _check_deployed(outputs, name)
+    raw_nodes = outputs["nodes"]
+    if not isinstance(raw_nodes, list):
+        raise InventoryError(f"stack {name}: output nodes is not a list")
+    network = _get(outputs, "network", "", Mapping, name)
+    jumphost = _get(outputs, "jumphost", "", Mapping, name)
+    hypervisor = _get(outputs, "hypervisor", "", Mapping, name)
+    cluster = Cluster(
+        stack=name, name=_text(outputs, "cluster", "", name), domain=_text(outputs, "domain", "", name),
+        topology=_text(outputs, "topology", "", name),
+        cidr=_text(network, "cidr", "network.", name), gateway=_text(network, "gateway", "network.", name),
+        dns=_text(network, "dns", "network.", name),
+        jumphost_address=_text(jumphost, "address", "jumphost.", name),
+        jumphost_user=_text(jumphost, "user", "jumphost.", name),
+        hypervisors={_text(hypervisor, "name", "hypervisor.", name): _text(hypervisor, "address", "hypervisor.", name)},
+        api_vip=_text(outputs, "api_vip", "", name), ingress_vip=_text(outputs, "ingress_vip", "", name),
+        nodes=tuple(_node(raw, i, name) for i, raw in enumerate(raw_nodes)), bmc=_bmc(outputs.get("bmc"), name),
+    )
+    _check_nodes(cluster)
+    return cluster
+
+
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", re.IGNORECASE)
+
+
+def _check_nodes(cluster: Cluster) -> None:
+    """Unique host names (they become inventory hosts) and a baremetal MAC on every node."""
+    for node in cluster.nodes:
+        for value in (node.name, node.fqdn, node.hypervisor):
+            if not _HOSTNAME.fullmatch(value):
+                raise InventoryError(f"stack {cluster.stack}: {value!r} is not a host name an inventory can hold")
+    names = [n.name for n in cluster.nodes]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InventoryError(f"stack {cluster.stack}: node names repeat: {', '.join(duplicates)}")
+    for node in cluster.nodes:
+        if "baremetal" not in node.macs:
+            raise InventoryError(f"stack {cluster.stack}: node {node.name} has no baremetal MAC")
+
+
+def _require_topology(cluster: Cluster, topology: str) -> None:
+    if cluster.topology != topology:
+        raise InventoryError(f"stack {cluster.stack} is a {cluster.topology} cluster, not {topology}")
+
+
+# --- INI encoding -------------------------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./:@%+-]+")
+
+
+def _kept_as_text(text: str) -> bool:
+    """Ansible's INI plugin runs ast.literal_eval on every value: "123" or "True" would stop being text."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return True
+    return False
+
+
+def _var_value(value: Scalar) -> str:
+    """A value for a `key=value` line of a :vars section (no shell-style splitting there)."""
+    if isinstance(value, int):
+        return str(value)
+    return value if _PLAIN.fullmatch(value) and _kept_as_text(value) else json.dumps(value)
+
+
+def _host_value(value: Scalar) -> str:
+    """A value on a host line: those are shlex-split (`#` starts a comment) before literal_eval."""
+    encoded = _var_value(value)
+    if isinstance(value, int) or encoded == value:
+        return encoded
+    one_line = "\n" not in value and "\r" not in value
+    return shlex.quote(value if one_line and _kept_as_text(value) else encoded)
+
+
+def _host_line(host: str, variables: Mapping[str, Scalar]) -> str:
+    return " ".join([host, *(f"{key}={_host_value(value)}" for key, value in variables.items())])
+
+
+def _section(title: str, lines: Iterable[str], comment: str = "") -> list[str]:
+    return [*([f"# {comment}"] if comment else []), f"[{title}]", *lines, ""]
+
+
+def _vars_section(group: str, variables: Mapping[str, Scalar]) -> list[str]:
+    return _section(f"{group}:vars", (f"{key}={_var_value(value)}" for key, value in variables.items()))
+
+
+def _header(cluster: Cluster, what: str, sample: str) -> list[str]:
+    return [f"# {what} for cluster {cluster.name} (stack {cluster.stack}), generated by ocplab from its stack outputs.",
+            f"# Format: {sample}. Holds the BMC password: keep this file private.", ""]
+
+
+# --- IPI ----------------------------------------------------------------------------------------------------------
+
+
+def _bmc_fields(bmc: Bmc | None, node: Node) -> dict[str, Scalar]:
+    """ipmi_* for either kind; Redfish adds the libvirt domain UUID (sushy-tools' system id) and its port."""
+    if bmc is None:
+        return {}
+    fields: dict[str, Scalar] = {"ipmi_user": bmc.user, "ipmi_password": bmc.password,
+                                 "ipmi_address": bmc.address, "ipmi_port": bmc.port_of(node.name)}
+    if bmc.kind == "redfish":
+        fields |= {"kvm_uuid": node.uuid, "redfish_port": bmc.port}
+    return fields
+
+
+def _ipi_node_line(cluster: Cluster, node: Node) -> str:
+    if "provisioning" not in node.macs:
+        raise InventoryError(f"stack {cluster.stack}: IPI node {node.name} has no provisioning NIC (provision_mac)")
+    profile = "default" if node.role == "master" else "unknown"
+    return _host_line(node.name, {"ansible_host": node.ip, "name": node.name, "role": node.role,
+                                  **_bmc_fields(cluster.bmc, node), "provision_mac": node.macs["provisioning"],
+                                  "hardware_profile": profile})
+
+
+def _provisionhost(cluster: Cluster) -> Node:
+    hosts = cluster.by_role("provisionhost")
+    if len(hosts) != 1:
+        raise InventoryError(f"stack {cluster.stack}: an IPI cluster needs exactly one provisionhost, not {len(hosts)}")
+    return hosts[0]
+
+
+def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:
+    return {"install_type": "ipi", "cluster": cluster.name, "domain": cluster.domain,
+            "prov_nic": options.prov_nic, "pub_nic": options.pub_nic, "masters_prov_nic": options.masters_prov_nic,
+            "extcidrnet": cluster.cidr, "apivip": cluster.api_vip, "ingressvip": cluster.ingress_vip,
+            "provisionhost_user": options.provisionhost_user, "dir": options.cluster_dir}
+
+
+def _jumphost_section(cluster: Cluster, options: InventoryOptions) -> list[str]:
+    if not options.include_jumphost:
+        return []
+    line = _host_line("jumphost", {"ansible_host": cluster.jumphost_address, "ansible_user": cluster.jumphost_user})
+    return _section("jumphost", [line])
+
+
+def render_ipi_hosts(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
+    """The INI hosts file dci-openshift-agent takes as is for an IPI install on the cluster's libvirt VMs."""
+    options = options or InventoryOptions()
+    cluster = read_cluster(outputs)
+    _require_topology(cluster, "ipi")
+    provisionhost = _provisionhost(cluster)
+    node_vars = {"ansible_user": "core"}
+    lines = [
+        *_header(cluster, "dci-openshift-agent IPI inventory",
+                 "redhatci/ansible-collection-redhatci-ocp roles/ocp_on_libvirt/templates/hosts.j2"),
+        *_vars_section("all", _ipi_all_vars(cluster, options)),
+        *_section("provisioner", [_host_line(provisionhost.name, {
+            "ansible_host": provisionhost.ip, "name": provisionhost.name, "ansible_user": options.provisionhost_user,
+            "prov_nic": options.prov_nic, "pub_nic": options.pub_nic,
+            "ansible_ssh_common_args": options.ssh_common_args})], "Provision host"),
+        *_section("masters", (_ipi_node_line(cluster, n) for n in cluster.by_role("master")), "Master nodes"),
+        *_vars_section("masters", node_vars),
+        *_section("workers", (_ipi_node_line(cluster, n) for n in cluster.by_role("worker")), "Worker nodes"),
+        *_vars_section("workers", node_vars),
+        *_jumphost_section(cluster, options),
+    ]
+    if cluster.bmc is not None and cluster.bmc.kind == "redfish":
+        members = [n.name for n in cluster.nodes if n.role in ("master", "worker")]
+        lines += _section("kvm_hosts_redfish", members, "Nodes whose BMC is sushy-tools (Redfish, system id = UUID)")
+    return "\n".join(lines)
+
+
+# --- SNO ----------------------------------------------------------------------------------------------------------
+
+
+def _sno_node(cluster: Cluster) -> Node:
+    masters = cluster.by_role("master")
+    if len(masters) != 1 or len(cluster.nodes) != 1:
+        raise InventoryError(f"stack {cluster.stack}: an SNO cluster has exactly one master node")
+    return masters[0]
+
+
+def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
+    """The agent's SNO INI inventory, in its baremetal mode: the VM exists and boots through its BMC."""
+    options = options or InventoryOptions()
+    cluster = read_cluster(outputs)
+    _require_topology(cluster, "sno")
+    node = _sno_node(cluster)
+    all_vars: dict[str, Scalar] = {
+        "cluster": cluster.name, "domain": cluster.domain, "dir": options.cluster_dir, "extcidrnet": cluster.cidr,
+        "extcidrrouter": cluster.gateway, "extcidrdns": cluster.dns, "sno_extnet_ip": node.ip,
+        "install_type": "sno", "sno_install_type": "baremetal", "ansible_ssh_extra_args": options.ssh_common_args}
+    master = _host_line(node.fqdn, {"ansible_host": node.ip, "name": node.name, "role": "master",
+                                    "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
+                                    "baremetal_mac": node.macs["baremetal"],
+                                    "installation_disk": options.installation_disk})
+    provisioner = _host_line("jumphost", {"ansible_host": cluster.jumphost_address,
+                                          "ansible_user": cluster.jumphost_user})
+    return "\n".join([
+        *_header(cluster, "dci-openshift-agent SNO inventory",
+                 "redhat-cip/dci-openshift-agent samples/sno_on_libvirt/templates/hosts.j2 + examples/hosts-baremetal"),
+        *_vars_section("all", all_vars),
+        *_section("provisioner", [provisioner], "Runs the installer and serves the boot files: the lab's jumphost"),
+        *_section("masters", [master]),
+        *_section("workers", [], "Empty, but the agent expects the group"),
+    ])
+
+
+# --- ABI ----------------------------------------------------------------------------------------------------------
+
+
+def _service_host(cluster: Cluster, **extra: Scalar) -> dict[str, Scalar]:
+    return {"ansible_host": cluster.jumphost_address, "ansible_user": cluster.jumphost_user, **extra}
+
+
+def _abi_vm_hosts(cluster: Cluster, options: InventoryOptions) -> dict[str, Any]:
+    """One vm_host per hypervisor that carries a node of the cluster."""
+    hosts: dict[str, Any] = {}
+    for node in cluster.nodes:
+        if node.hypervisor not in cluster.hypervisors:
+            raise InventoryError(f"stack {cluster.stack}: node {node.name} is on {node.hypervisor}, "
+                                 "whose address the outputs don't give")
+        hosts[node.hypervisor] = {"ansible_host": cluster.hypervisors[node.hypervisor],
+                                  "ansible_user": options.hypervisor_user, "qemu_user": "root",
+                                  "host_ip_keyword": "ansible_host", "images_dir": "/var/lib/libvirt/images",
+                                  "SETUP_VM_BRIDGE": False}
+    return {"hosts": hosts}
+
+
+def _abi_nodes_vars(cluster: Cluster) -> dict[str, Any]:
+    """vendor KVM boots nodes with Redfish virtual media from sushy-tools; IPMI can't do that."""
+    if cluster.bmc is None:
+        return {"vendor": "KVM"}
+    if cluster.bmc.kind != "redfish":
+        raise InventoryError(f"stack {cluster.stack}: ABI boots nodes through Redfish virtual media, "
+                             "but the cluster's BMC is IPMI")
+    return {"vendor": "KVM", "bmc_user": cluster.bmc.user, "bmc_password": cluster.bmc.password,
+            "bmc_address": f"{cluster.bmc.address}:{cluster.bmc.port}"}
+
+
+def _abi_role_group(cluster: Cluster, role: str) -> dict[str, Any]:
+    hosts = {n.name: {"ansible_host": n.ip, "mac": n.macs["baremetal"], "vm_host": n.hypervisor}
+             for n in cluster.by_role(role)}
+    return {"vars": {"role": role}, "hosts": hosts}
+
+
+def _abi_all_vars(cluster: Cluster) -> dict[str, Any]:
+    return {
+        "install_type": "abi", "cluster_name": cluster.name, "cluster": cluster.name,
+        "base_dns_domain": cluster.domain, "api_vip": cluster.api_vip, "ingress_vip": cluster.ingress_vip,
+        "vip_dhcp_allocation": False, "machine_network_cidr": cluster.cidr,
+        "service_network_cidr": "172.30.0.0/16", "cluster_network_cidr": "10.128.0.0/14",
+        "cluster_network_host_prefix": 23, "vm_node_prefix": f"{cluster.name}-",
+        "setup_http_store_service": True, "setup_ntp_service": True, "setup_dns_service": False,
+        "setup_registry_service": False, "setup_vms": False, "setup_conserver": False,
+        "use_local_mirror_registry": False, "ntp_server": cluster.jumphost_address,
+        "ntp_server_allow": cluster.cidr,
+    }
+
+
+def render_abi_yaml(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
+    """The agent-based installer's YAML inventory for the cluster's existing VMs (IPI or SNO stacks)."""
+    options = options or InventoryOptions()
+    cluster = read_cluster(outputs)
+    children: dict[str, Any] = {"masters": _abi_role_group(cluster, "master")}
+    if cluster.by_role("worker"):
+        children["workers"] = _abi_role_group(cluster, "worker")
+    inventory = {"all": {"vars": _abi_all_vars(cluster), "children": {
+        "bastions": {"hosts": {"bastion": {"ansible_host": "localhost", "ansible_connection": "local"}}},
+        "provisioners": {"hosts": {"provisioner": _service_host(cluster)}},
+        "services": {"hosts": {"http_store": _service_host(cluster, http_port=options.abi_http_port),
+                               "tftp_host": _service_host(cluster, tftp_directory="/var/lib/tftpboot/"),
+                               "ntp_host": _service_host(cluster)}},
+        "vm_hosts": _abi_vm_hosts(cluster, options),
+        "nodes": {"vars": _abi_nodes_vars(cluster), "children": children},
+    }}}
+    header = _header(cluster, "dci-openshift-agent ABI inventory",
+                     "redhat-cip/dci-openshift-agent samples/abi_on_libvirt/templates/hosts.j2")
+    return "\n".join(header) + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False)
+
+
+# --- choice -------------------------------------------------------------------------------------------------------
+
+
+def inventory_for(outputs: Mapping[str, Any], options: InventoryOptions | None = None,
+                  stack: str | None = None) -> tuple[str, str]:
+    """(file name, text) of the inventory matching the cluster's topology.
+
+    The file is named after the cluster so it can sit where dci-pipeline's
+    `ansible_inventory: .../@QUEUE/@RESOURCE` expects a resource's inventory.
+    """
+    cluster = read_cluster(outputs, stack)
+    renderers = {"ipi": render_ipi_hosts, "sno": render_sno_hosts}
+    if cluster.topology not in renderers:
+        raise InventoryError(f"stack {cluster.stack}: no DCI inventory for topology {cluster.topology!r}")
+    return cluster.name, renderers[cluster.topology](outputs, options)

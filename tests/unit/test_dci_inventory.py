@@ -1,0 +1,293 @@
+"""DCI inventories: what real ansible-core parses out of them matches the cluster stack's outputs, field by field."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.dci_inventory import (
+    InventoryError,
+    InventoryOptions,
+    inventory_for,
+    render_abi_yaml,
+    render_ipi_hosts,
+    render_sno_hosts,
+)
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def outputs(topology: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((DATA / f"cluster-outputs-{topology}.json").read_text())
+    return data
+
+
+def ansible_inventory() -> str:
+    """The venv's ansible-inventory first (pytest may run without the venv on PATH)."""
+    beside = Path(sys.executable).parent / "ansible-inventory"
+    found = str(beside) if beside.exists() else shutil.which("ansible-inventory")
+    if found is None:
+        pytest.fail("ansible-inventory not found: pip install ansible-core (pinned in requirements-dev.txt)")
+    return found
+
+
+def parse(text: str, tmp_path: Path, name: str = "hosts") -> dict[str, Any]:
+    """`ansible-inventory --list` of the text, failing (not warning) if no inventory plugin accepts it."""
+    path = tmp_path / name
+    path.write_text(text)
+    config = tmp_path / "ansible.cfg"
+    config.write_text("[defaults]\n")  # so no ansible.cfg of the machine changes what gets parsed
+    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path / "ansible-home"), "ANSIBLE_CONFIG": str(config),
+           "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true",
+           "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp")}
+    done = subprocess.run([ansible_inventory(), "-i", str(path), "--list"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    listed: dict[str, Any] = json.loads(done.stdout)
+    return listed
+
+
+def group_hosts(listed: dict[str, Any], group: str) -> list[str]:
+    hosts: list[str] = listed.get(group, {}).get("hosts", [])
+    return hosts
+
+
+def hostvars(listed: dict[str, Any], host: str) -> dict[str, Any]:
+    found: dict[str, Any] = listed["_meta"]["hostvars"][host]
+    return found
+
+
+def nodes_by_role(data: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    return [n for n in data["nodes"] if n["role"] == role]
+
+
+# --- IPI ----------------------------------------------------------------------------------------------------------
+
+
+def test_ipi_groups_hold_the_fixture_nodes(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    assert group_hosts(listed, "provisioner") == ["provisionhost"]
+    assert group_hosts(listed, "masters") == [n["name"] for n in nodes_by_role(data, "master")]
+    assert group_hosts(listed, "workers") == [n["name"] for n in nodes_by_role(data, "worker")]
+    assert group_hosts(listed, "jumphost") == ["jumphost"]
+    assert group_hosts(listed, "kvm_hosts_redfish") == ["master-0", "master-1", "master-2", "worker-0", "worker-1"]
+
+
+def test_ipi_all_vars_come_from_the_outputs(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    master = hostvars(parse(render_ipi_hosts(data), tmp_path), "master-0")
+    assert {k: master[k] for k in ("install_type", "cluster", "domain", "extcidrnet", "apivip", "ingressvip")} == {
+        "install_type": "ipi", "cluster": "ipi1", "domain": "simlab.test", "extcidrnet": "192.168.16.0/24",
+        "apivip": "192.168.16.32", "ingressvip": "192.168.16.33"}
+    assert (master["prov_nic"], master["pub_nic"], master["masters_prov_nic"]) == ("eth1", "eth0", "ens4")
+    assert master["dir"] == "{{ ansible_user_dir }}/clusterconfigs"
+    assert master["provisionhost_user"] == "dci"
+
+
+def test_ipi_nodes_carry_ip_provision_mac_and_redfish_bmc(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    bmc = data["bmc"]
+    for node in nodes_by_role(data, "master") + nodes_by_role(data, "worker"):
+        got = hostvars(listed, node["name"])
+        assert got["ansible_host"] == node["ip"]
+        assert (got["name"], got["role"]) == (node["name"], node["role"])
+        assert got["provision_mac"] == node["macs"]["provisioning"]
+        assert got["hardware_profile"] == ("default" if node["role"] == "master" else "unknown")
+        assert (got["ipmi_user"], got["ipmi_password"], got["ipmi_address"]) == (
+            bmc["user"], bmc["password"], bmc["address"])
+        assert got["ipmi_port"] == bmc["nodes"][node["name"]]["port"]
+        assert (got["kvm_uuid"], got["redfish_port"]) == (node["uuid"], bmc["port"])
+        assert got["ansible_user"] == "core"
+
+
+def test_ipi_provisioner_and_jumphost(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    provisionhost = nodes_by_role(data, "provisionhost")[0]
+    got = hostvars(listed, "provisionhost")
+    assert (got["ansible_host"], got["ansible_user"], got["prov_nic"], got["pub_nic"]) == (
+        provisionhost["ip"], "dci", "eth1", "eth0")
+    assert got["ansible_ssh_common_args"] == "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+    assert "ipmi_password" not in got
+    jumphost = hostvars(listed, "jumphost")
+    assert (jumphost["ansible_host"], jumphost["ansible_user"]) == ("192.168.16.1", "root")
+
+
+def test_ipi_with_ipmi_has_per_node_ports_and_no_redfish_fields(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    names = [n["name"] for n in data["nodes"] if n["role"] != "provisionhost"]
+    data["bmc"] = {"kind": "ipmi", "address": "192.168.16.11", "port": 623, "user": "admin", "password": "1234",
+                   "nodes": {name: {"port": 6230 + i} for i, name in enumerate(names)}}
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    assert "kvm_hosts_redfish" not in listed
+    for i, name in enumerate(names):
+        got = hostvars(listed, name)
+        assert got["ipmi_port"] == 6230 + i
+        assert got["ipmi_password"] == "1234", "a numeric password must stay text"
+        assert "kvm_uuid" not in got and "redfish_port" not in got
+
+
+def test_ipi_without_bmc_writes_no_bmc_fields(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    del data["bmc"]
+    text = render_ipi_hosts(data)
+    assert "ipmi_" not in text and "kvm_uuid" not in text
+    got = hostvars(parse(text, tmp_path), "master-0")
+    assert got["provision_mac"] == "52:54:01:a8:10:23"
+
+
+@pytest.mark.parametrize("password", ["p@ss word", "it's \"quoted\"", "True", "0x1F", "[1, 2]", "a;b#c", "1_000"])
+def test_awkward_passwords_reach_ansible_unchanged(tmp_path: Path, password: str) -> None:
+    data = outputs("ipi")
+    data["bmc"]["password"] = password
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    assert hostvars(listed, "worker-1")["ipmi_password"] == password
+
+
+def test_jinja_in_the_password_is_refused_without_showing_it() -> None:
+    data = outputs("ipi")
+    data["bmc"]["password"] = "{{ lookup('pipe', 'id') }}"
+    with pytest.raises(InventoryError) as raised:
+        render_ipi_hosts(data)
+    assert "bmc.password" in str(raised.value) and "lookup" not in str(raised.value)
+
+
+def test_ipi_options_and_no_jumphost(tmp_path: Path) -> None:
+    options = InventoryOptions(prov_nic="eth0", pub_nic="eth1", masters_prov_nic="ens3", provisionhost_user="kni",
+                               include_jumphost=False)
+    listed = parse(render_ipi_hosts(outputs("ipi"), options), tmp_path)
+    assert "jumphost" not in listed
+    got = hostvars(listed, "provisionhost")
+    assert (got["ansible_user"], got["prov_nic"], got["pub_nic"], got["masters_prov_nic"]) == (
+        "kni", "eth0", "eth1", "ens3")
+
+
+def test_ipi_refuses_sno_outputs_and_nodes_without_provisioning_nic() -> None:
+    with pytest.raises(InventoryError, match="stack sno1 is a sno cluster, not ipi"):
+        render_ipi_hosts(outputs("sno"))
+    data = outputs("ipi")
+    del data["nodes"][1]["macs"]["provisioning"]
+    with pytest.raises(InventoryError, match="master-0 has no provisioning NIC"):
+        render_ipi_hosts(data)
+
+
+# --- SNO ----------------------------------------------------------------------------------------------------------
+
+
+def test_sno_inventory_matches_the_fixture(tmp_path: Path) -> None:
+    data = outputs("sno")
+    node, bmc = data["nodes"][0], data["bmc"]
+    listed = parse(render_sno_hosts(data), tmp_path)
+    assert group_hosts(listed, "masters") == [node["fqdn"]]
+    assert group_hosts(listed, "workers") == []
+    assert group_hosts(listed, "provisioner") == ["jumphost"]
+    got = hostvars(listed, node["fqdn"])
+    assert {k: got[k] for k in ("install_type", "sno_install_type", "cluster", "domain", "extcidrnet")} == {
+        "install_type": "sno", "sno_install_type": "baremetal", "cluster": "sno1", "domain": "simlab.test",
+        "extcidrnet": "192.168.16.0/24"}
+    assert (got["extcidrrouter"], got["extcidrdns"], got["sno_extnet_ip"]) == ("192.168.16.1", "192.168.16.1",
+                                                                             node["ip"])
+    assert (got["ansible_host"], got["name"], got["role"], got["ansible_user"]) == (node["ip"], "sno", "master", "core")
+    assert got["baremetal_mac"] == node["macs"]["baremetal"]
+    assert (got["ipmi_user"], got["ipmi_password"], got["ipmi_address"], got["ipmi_port"]) == (
+        bmc["user"], bmc["password"], bmc["address"], bmc["nodes"]["sno"]["port"])
+    assert got["installation_disk"] == "/dev/vda"
+    provisioner = hostvars(listed, "jumphost")
+    assert (provisioner["ansible_host"], provisioner["ansible_user"]) == ("192.168.16.1", "root")
+
+
+def test_sno_refuses_more_than_one_node() -> None:
+    data = outputs("sno")
+    data["nodes"].append({**copy.deepcopy(data["nodes"][0]), "name": "sno-b", "fqdn": "sno-b.sno1.simlab.test"})
+    with pytest.raises(InventoryError, match="exactly one master"):
+        render_sno_hosts(data)
+
+
+# --- ABI ----------------------------------------------------------------------------------------------------------
+
+
+def test_abi_yaml_for_the_ipi_cluster(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    listed = parse(render_abi_yaml(data), tmp_path, "hosts.yml")
+    assert group_hosts(listed, "masters") == ["master-0", "master-1", "master-2"]
+    assert group_hosts(listed, "workers") == ["worker-0", "worker-1"]
+    assert group_hosts(listed, "vm_hosts") == ["hv1"]
+    assert hostvars(listed, "hv1")["ansible_host"] == "192.168.16.11"
+    bmc = data["bmc"]
+    for node in nodes_by_role(data, "master") + nodes_by_role(data, "worker"):
+        got = hostvars(listed, node["name"])
+        assert (got["ansible_host"], got["mac"], got["role"], got["vm_host"]) == (
+            node["ip"], node["macs"]["baremetal"], node["role"], "hv1")
+        assert (got["vendor"], got["bmc_user"], got["bmc_password"], got["bmc_address"]) == (
+            "KVM", bmc["user"], bmc["password"], "192.168.16.11:8082")
+        assert (got["api_vip"], got["ingress_vip"], got["machine_network_cidr"]) == (
+            "192.168.16.32", "192.168.16.33", "192.168.16.0/24")
+        assert (got["install_type"], got["cluster_name"], got["base_dns_domain"]) == ("abi", "ipi1", "simlab.test")
+        assert got["vm_node_prefix"] + node["name"] == f"ipi1-{node['name']}"
+        assert got["setup_vms"] is False
+    assert "provisionhost" not in listed["_meta"]["hostvars"]
+
+
+def test_abi_yaml_for_sno_keeps_digit_only_macs_as_text(tmp_path: Path) -> None:
+    data = outputs("sno")
+    data["bmc"] = {"kind": "redfish", "address": "192.168.16.12", "port": 8082, "user": "admin", "password": "x",
+                   "nodes": {"sno": {"port": 8082}}}
+    data["nodes"][0]["macs"]["baremetal"] = "52:54:00:10:10:30"  # YAML 1.1 would read 52:54:... as base 60
+    listed = parse(render_abi_yaml(data), tmp_path, "hosts.yml")
+    got = hostvars(listed, "sno")
+    assert group_hosts(listed, "masters") == ["sno"] and "workers" not in listed
+    assert (got["mac"], got["ansible_host"], got["api_vip"], got["ingress_vip"]) == (
+        "52:54:00:10:10:30", "192.168.16.48", "192.168.16.48", "192.168.16.48")
+    assert group_hosts(listed, "vm_hosts") == ["hv2"]
+
+
+def test_abi_refuses_an_ipmi_bmc() -> None:
+    with pytest.raises(InventoryError, match="Redfish virtual media"):
+        render_abi_yaml(outputs("sno"))
+
+
+# --- choice and refusals ------------------------------------------------------------------------------------------
+
+
+def test_inventory_for_picks_the_format_by_topology() -> None:
+    name, text = inventory_for(outputs("ipi"))
+    assert name == "ipi1" and "install_type=ipi" in text and "[provisioner]" in text
+    name, text = inventory_for(outputs("sno"))
+    assert name == "sno1" and "install_type=sno" in text
+
+
+def test_lab_outputs_are_refused() -> None:
+    lab = {"kind": "lab", "domain": "simlab.test", "network": {"cidr": "192.168.16.0/24"}, "hypervisors": {}}
+    with pytest.raises(InventoryError, match="stack simlab is a lab stack; ask for a cluster stack's inventory"):
+        inventory_for(lab, stack="simlab")
+
+
+@pytest.mark.parametrize("data", [{}, {"kind": "cluster", "cluster": "ipi1", "topology": "ipi", "nodes": []}])
+def test_undeployed_outputs_are_refused(data: dict[str, Any]) -> None:
+    with pytest.raises(InventoryError, match="stack ipi1 has no deployed nodes: run pulumi up first"):
+        inventory_for(data, stack="ipi1")
+
+
+def test_missing_fields_are_named() -> None:
+    data = outputs("ipi")
+    del data["network"]["cidr"]
+    with pytest.raises(InventoryError, match=r"stack ipi1: output network\.cidr is missing"):
+        inventory_for(data)
+
+
+def test_errors_never_show_the_bmc_password() -> None:
+    data = outputs("ipi")
+    data["bmc"]["port"] = "8082"
+    with pytest.raises(InventoryError) as raised:
+        inventory_for(data)
+    assert data["bmc"]["password"] not in str(raised.value) and "bmc.port" in str(raised.value)
