@@ -127,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimlabError as e:
         _say(str(e))
         return e.exit_code
+    except OSError as e:  # e.g. disk full while seeding a host: still one line
+        _say(f"{args.command} failed: {e}")
+        return 1
     except KeyboardInterrupt:
         _say("interrupted")
         return 130

@@ -6,6 +6,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from simlab.errors import SimlabError
 from simlab.mountns import enter_argv
 from simlab.paths import StatePaths
 from simlab.preflight import Tools
@@ -52,12 +53,18 @@ class HostExec:
         pidfile = self.pidfile(daemon)
         pidfile.unlink(missing_ok=True)
         with open(self.log(daemon), "ab") as log:
-            subprocess.run(
-                self.argv([self.tools["setsid"], "-f", "/bin/sh", "-c", _PIDFILE_SH,
-                           str(pidfile), *cmd]),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                env={**DAEMON_ENV, **(env or {})}, check=True, timeout=30,
-            )
+            try:
+                started = subprocess.run(
+                    self.argv([self.tools["setsid"], "-f", "/bin/sh", "-c", _PIDFILE_SH,
+                               str(pidfile), *cmd]),
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                    env={**DAEMON_ENV, **(env or {})}, check=False, timeout=30,
+                )
+            except subprocess.TimeoutExpired:
+                raise SimlabError(f"{self.host.name}: starting {daemon} hung") from None
+        if started.returncode != 0:
+            raise SimlabError(f"{self.host.name}: could not start {daemon}; "
+                              f"see {self.log(daemon)}")
         wait_for(f"{self.host.name}: {daemon} pid file", lambda: _has_pid(pidfile), 10)
         return int(pidfile.read_text())
 
