@@ -1,0 +1,90 @@
+"""Fixtures for the guest boot tests: the image, a private namespace with DHCP, and qemu.
+
+Finalizers stop what they started even when a test fails: qemu first, then dnsmasq, then
+the namespace (which takes its bridges and taps with it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from simlab.guest.build import BuildResult, build
+from tests.guest import lab
+from tests.guest.lab import Guest, NetNs, StaticLease
+
+NETWORK = "192.168.16.0"
+NETMASK = "255.255.255.0"
+GATEWAY = "192.168.16.1"
+DOMAIN = "lab.test"
+
+
+@dataclass
+class GuestNet:
+    """The test namespace: `dhcp_bridge` has dnsmasq with static leases, `isolated_bridge` has nothing."""
+
+    ns: NetNs
+    hosts: dict[str, StaticLease]
+    dhcp_bridge: str = "br-dhcp"
+    isolated_bridge: str = "br-iso"
+    _taps: Iterator[int] = field(default_factory=itertools.count)
+
+    def tap(self, bridge: str) -> str:
+        name = f"tap{next(self._taps)}"
+        self.ns.add_tap(name, bridge)
+        return name
+
+
+@pytest.fixture(scope="session")
+def guest_build() -> BuildResult:
+    return build()
+
+
+@pytest.fixture(scope="session")
+def guest_image(guest_build: BuildResult) -> Path:
+    return guest_build.path
+
+
+@pytest.fixture(scope="module")
+def guest_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuestNet]:
+    workdir = tmp_path_factory.mktemp("guestnet")
+    ns = NetNs(f"ocplab-guesttest-{os.getpid()}")
+    try:
+        ns.create()
+        net = GuestNet(ns, {
+            "a": StaticLease(lab.random_mac(), "192.168.16.50", "guest-a"),
+            "b": StaticLease(lab.random_mac(), "192.168.16.51", "guest-b"),
+        })
+        ns.add_bridge(net.dhcp_bridge, f"{GATEWAY}/24")
+        ns.add_bridge(net.isolated_bridge)
+        conf = workdir / "dnsmasq.conf"
+        conf.write_text(lab.dnsmasq_conf(net.dhcp_bridge, NETWORK, NETMASK, DOMAIN, list(net.hosts.values()), workdir))
+        dnsmasq = lab.start_dnsmasq(ns, conf)
+        try:
+            yield net
+        finally:
+            lab.stop_process(dnsmasq)
+    finally:
+        ns.delete()
+
+
+@pytest.fixture
+def start_qemu(guest_net: GuestNet) -> Iterator[Callable[[Path, str, list[str]], Guest]]:
+    """Starts qemu in the test namespace; every guest started is stopped after the test."""
+    started: list[Guest] = []
+
+    def start(log: Path, machine: str, devices: list[str]) -> Guest:
+        guest = lab.start_guest(guest_net.ns, log, machine, devices)
+        started.append(guest)
+        return guest
+
+    try:
+        yield start
+    finally:
+        for guest in started:
+            lab.stop_process(guest.proc)

@@ -1,0 +1,178 @@
+"""Helpers for booting the guest image under TCG on a private network namespace.
+
+Everything here is started by the tests and stopped by their fixtures' finalizers: the
+namespace (bridges, taps), dnsmasq and qemu. Nothing gets an address in the root namespace.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from simlab.guest.console import GuestReport, parse_console
+from simlab.guest.tools import require_tool, run
+
+
+def random_mac() -> str:
+    return "52:54:00:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
+
+
+def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL: for a process this test started (by its own handle)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout)
+
+
+@dataclass
+class NetNs:
+    """A network namespace of our own, with bridges and taps inside it."""
+
+    name: str
+    ip: str = field(default_factory=lambda: require_tool("ip", "iproute2"))
+
+    def create(self) -> None:
+        run([self.ip, "netns", "add", self.name])
+        self.run("ip", "link", "set", "lo", "up")
+
+    def delete(self) -> None:
+        if self.name in subprocess.run([self.ip, "netns", "list"], capture_output=True, text=True).stdout.split():
+            run([self.ip, "netns", "delete", self.name])
+
+    def argv(self, *argv: str) -> list[str]:
+        return [self.ip, "netns", "exec", self.name, *argv]
+
+    def run(self, *argv: str) -> str:
+        return run(self.argv(*argv))
+
+    def add_bridge(self, bridge: str, cidr: str | None = None) -> None:
+        self.run("ip", "link", "add", bridge, "type", "bridge")
+        if cidr:
+            self.run("ip", "addr", "add", cidr, "dev", bridge)
+        self.run("ip", "link", "set", bridge, "up")
+
+    def add_tap(self, tap: str, bridge: str) -> None:
+        self.run("ip", "tuntap", "add", "dev", tap, "mode", "tap")
+        self.run("ip", "link", "set", tap, "master", bridge, "up")
+
+    def ping(self, address: str) -> bool:
+        ping = require_tool("ping", "iputils-ping")
+        proc = subprocess.run(self.argv(ping, "-c", "1", "-W", "2", address), capture_output=True, check=False)
+        return proc.returncode == 0
+
+
+@dataclass(frozen=True)
+class StaticLease:
+    mac: str
+    ip: str
+    hostname: str
+
+
+def dnsmasq_conf(bridge: str, network: str, netmask: str, domain: str, hosts: list[StaticLease], workdir: Path) -> str:
+    """Static-only DHCP with a 2-minute lease (dnsmasq's minimum), so renewals come quickly."""
+    lines = [
+        f"interface={bridge}",
+        "bind-interfaces",
+        "no-resolv",
+        "no-hosts",
+        "user=root",
+        f"domain={domain}",
+        f"dhcp-range={network},static,{netmask},2m",
+        f"dhcp-leasefile={workdir / 'dnsmasq.leases'}",
+        f"log-facility={workdir / 'dnsmasq.log'}",
+        "log-dhcp",
+    ]
+    lines += [f"dhcp-host={h.mac},{h.ip},{h.hostname}" for h in hosts]
+    return "\n".join(lines) + "\n"
+
+
+def start_dnsmasq(ns: NetNs, conf: Path) -> subprocess.Popen[bytes]:
+    dnsmasq = require_tool("dnsmasq", "dnsmasq-base")
+    proc = subprocess.Popen(ns.argv(dnsmasq, "--keep-in-foreground", f"--conf-file={conf}"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(0.5)
+    if proc.poll() is not None:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise RuntimeError(f"dnsmasq exited at once: {err}")
+    return proc
+
+
+def make_overlay(base: Path, path: Path, size: str) -> Path:
+    qemu_img = require_tool("qemu-img", "qemu-utils")
+    run([qemu_img, "create", "-q", "-f", "qcow2", "-b", str(base), "-F", "qcow2", str(path), size])
+    return path
+
+
+def make_blank(path: Path, size: str) -> Path:
+    run([require_tool("qemu-img", "qemu-utils"), "create", "-q", "-f", "qcow2", str(path), size])
+    return path
+
+
+def make_seed_iso(workdir: Path, user_data: str, meta_data: str) -> Path:
+    """A NoCloud seed as libvirt_cloudinit_disk makes it: ISO 9660 labelled cidata."""
+    genisoimage = require_tool("genisoimage", "genisoimage")
+    src = workdir / "seed"
+    src.mkdir()
+    (src / "user-data").write_text(user_data)
+    (src / "meta-data").write_text(meta_data)
+    iso = workdir / "seed.iso"
+    subprocess.run([genisoimage, "-quiet", "-output", str(iso), "-V", "cidata", "-J", "-r", "user-data", "meta-data"],
+                   cwd=src, check=True)
+    return iso
+
+
+@dataclass
+class Guest:
+    """A running qemu and its serial log."""
+
+    proc: subprocess.Popen[bytes]
+    log: Path
+    started: float
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def report(self) -> GuestReport:
+        return parse_console(self.text())
+
+    def wait(self, what: str, ready: Callable[[GuestReport], bool], timeout: float) -> tuple[GuestReport, float]:
+        """Polls the log until `ready(report)`; returns it and the seconds since qemu started."""
+        deadline = time.monotonic() + timeout
+        while True:
+            report = self.report()
+            if ready(report):
+                return report, time.monotonic() - self.started
+            if self.proc.poll() is not None:
+                err = self.log.with_suffix(".qemu.err")
+                stderr = err.read_text(errors="replace") if err.exists() else ""
+                raise AssertionError(f"qemu exited ({self.proc.returncode}) before {what}: {stderr}\n{self.tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {what} within {timeout:.0f} s:\n{self.tail()}")
+            time.sleep(0.25)
+
+    def tail(self, lines: int = 60) -> str:
+        return "\n".join(self.text().replace("\r", "").splitlines()[-lines:])
+
+
+def qemu_argv(log: Path, machine: str, devices: list[str]) -> list[str]:
+    """TCG only: nested KVM does not work on the lab hosts."""
+    qemu = require_tool("qemu-system-x86_64", "qemu-system-x86")
+    return [qemu, "-machine", f"{machine},accel=tcg", "-m", "256", "-smp", "1", "-nodefaults", "-no-user-config",
+            "-display", "none", "-serial", f"file:{log}", "-no-reboot", *devices]
+
+
+def start_guest(ns: NetNs, log: Path, machine: str, devices: list[str]) -> Guest:
+    err = log.with_suffix(".qemu.err")
+    with err.open("wb") as stderr:
+        proc = subprocess.Popen(ns.argv(*qemu_argv(log, machine, devices)), stdout=subprocess.DEVNULL, stderr=stderr)
+    return Guest(proc, log, time.monotonic())
+
