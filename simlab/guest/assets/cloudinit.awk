@@ -25,7 +25,8 @@
 #   top <key> <value> | user <name> | user-shell <name> <shell> | user-home <name> <dir> |
 #   key <name> <key> | user-end <name>
 # With -v runcmd=PATH, the runcmd items are written to PATH as one shell script (cloud-init
-# runs runcmd as one script too), each followed by a printf of "OCPLAB: runcmd rc= cmd=".
+# runs runcmd as one script too), each followed by a printf of "OCPLAB: runcmd rc= cmd=" to
+# -v console=PATH (default /dev/console).
 
 function trim(s) { sub(/^[ \t]+/, "", s); sub(/[ \t]+$/, "", s); return s }
 
@@ -132,7 +133,7 @@ function add_runcmd(cmd,    shown) {
     if (nrun == 1) print "cd /" > runcmd
     print cmd > runcmd
     shown = replace_all(cmd, "\n", "\\n")
-    print "printf 'OCPLAB: runcmd rc=%s cmd=%s\\n' \"$?\" " shell_quote(shown) " >/dev/console" > runcmd
+    print "printf 'OCPLAB: runcmd rc=%s cmd=%s\\n' \"$?\" " shell_quote(shown) " >" console > runcmd
 }
 
 function runcmd_item(rest, ind,    n, i, cmd) {
@@ -217,7 +218,11 @@ function toplevel(s,    n, i) {
     emit("top", K, scalar(V))
 }
 
-BEGIN { blk = 0; top = ""; seq_ind = -1; nrun = 0; nroot = 0; field_ind = -1; end_user() }
+BEGIN {
+    if (console == "") console = "/dev/console"
+    blk = 0; top = ""; seq_ind = -1; nrun = 0; nroot = 0; field_ind = -1
+    end_user()
+}
 
 {
     sub(/\r$/, "")
