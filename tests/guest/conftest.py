@@ -53,7 +53,8 @@ def guest_image(guest_build: BuildResult) -> Path:
 @pytest.fixture(scope="module")
 def guest_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuestNet]:
     workdir = tmp_path_factory.mktemp("guestnet")
-    ns = NetNs(f"ocplab-guesttest-{os.getpid()}")
+    lab.remove_stale_namespaces()
+    ns = NetNs(f"{lab.NS_PREFIX}{os.getpid()}")
     try:
         ns.create()
         net = GuestNet(ns, {

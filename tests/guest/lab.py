@@ -6,7 +6,10 @@ namespace (bridges, taps), dnsmasq and qemu. Nothing gets an address in the root
 
 from __future__ import annotations
 
+import ctypes
+import os
 import random
+import re
 import signal
 import subprocess
 import time
@@ -20,6 +23,41 @@ from simlab.guest.tools import require_tool, run
 
 def random_mac() -> str:
     return "52:54:00:" + ":".join(f"{random.randrange(256):02x}" for _ in range(3))
+
+
+PR_SET_PDEATHSIG = 1
+NS_PREFIX = "ocplab-guesttest-"
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGKILL if pytest dies before its finalizers run."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_namespaces() -> list[str]:
+    """Deletes empty namespaces left by earlier runs of these tests whose pytest is gone."""
+    ip = require_tool("ip", "iproute2")
+    removed = []
+    for line in subprocess.run([ip, "netns", "list"], capture_output=True, text=True, check=True).stdout.splitlines():
+        name = line.split()[0] if line.split() else ""
+        match = re.fullmatch(re.escape(NS_PREFIX) + r"(\d+)", name)
+        if not match or pid_alive(int(match.group(1))):
+            continue
+        pids = subprocess.run([ip, "netns", "pids", name], capture_output=True, text=True, check=False).stdout.split()
+        if not pids:
+            run([ip, "netns", "delete", name])
+            removed.append(name)
+    return removed
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
@@ -98,7 +136,7 @@ def dnsmasq_conf(bridge: str, network: str, netmask: str, domain: str, hosts: li
 def start_dnsmasq(ns: NetNs, conf: Path) -> subprocess.Popen[bytes]:
     dnsmasq = require_tool("dnsmasq", "dnsmasq-base")
     proc = subprocess.Popen(ns.argv(dnsmasq, "--keep-in-foreground", f"--conf-file={conf}"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
     time.sleep(0.5)
     if proc.poll() is not None:
         err = proc.stderr.read().decode() if proc.stderr else ""
@@ -173,6 +211,7 @@ def qemu_argv(log: Path, machine: str, devices: list[str]) -> list[str]:
 def start_guest(ns: NetNs, log: Path, machine: str, devices: list[str]) -> Guest:
     err = log.with_suffix(".qemu.err")
     with err.open("wb") as stderr:
-        proc = subprocess.Popen(ns.argv(*qemu_argv(log, machine, devices)), stdout=subprocess.DEVNULL, stderr=stderr)
+        proc = subprocess.Popen(ns.argv(*qemu_argv(log, machine, devices)), stdout=subprocess.DEVNULL, stderr=stderr,
+                                preexec_fn=die_with_parent)
     return Guest(proc, log, time.monotonic())
 

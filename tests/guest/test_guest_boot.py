@@ -112,9 +112,10 @@ def test_lease_disks_cloud_init_and_renewal(
 def test_nic_without_dhcp_does_not_block_ready(
     guest_image: Path, guest_net: GuestNet, start_qemu: StartQemu, tmp_path: Path
 ) -> None:
-    """q35: root on SATA (AHCI), an e1000e NIC on a bridge without DHCP, a virtio NIC with DHCP."""
+    """q35: root on SATA (AHCI); e1000e, e1000 and rtl8139 NICs on a bridge without DHCP; a
+    virtio NIC with DHCP; no cloud-init seed."""
     host = guest_net.hosts["b"]
-    isolated_mac = "52:54:00:0e:0e:0e"
+    isolated = {"e1000e": "52:54:00:0e:0e:01", "e1000": "52:54:00:0e:0e:02", "rtl8139": "52:54:00:0e:0e:03"}
     root = make_overlay(guest_image, tmp_path / "root.qcow2", "20G")
     data = make_blank(tmp_path / "data.qcow2", "2G")
     devices = [
@@ -122,19 +123,22 @@ def test_nic_without_dhcp_does_not_block_ready(
         "-device", "ide-hd,drive=root,bus=ide.0,bootindex=1",
         "-drive", f"file={data},if=none,id=data,format=qcow2",
         "-device", "virtio-blk-pci,drive=data",
-        *nic("n0", guest_net.tap(guest_net.isolated_bridge), "e1000e", isolated_mac),
-        *nic("n1", guest_net.tap(guest_net.dhcp_bridge), "virtio-net-pci", host.mac),
+        *nic("n0", guest_net.tap(guest_net.dhcp_bridge), "virtio-net-pci", host.mac),
     ]
+    for index, (model, mac) in enumerate(isolated.items(), 1):
+        devices += nic(f"n{index}", guest_net.tap(guest_net.isolated_bridge), model, mac)
     guest = start_qemu(tmp_path / "serial.log", "q35", devices)
 
     report, t_ready = guest.wait("OCPLAB: ready", lambda r: r.ready, BOOT_TIMEOUT)
     report, _ = guest.wait("the DHCP hostname", lambda r: r.hostname_source == "dhcp", 30)
-    print(f"\nq35 with a NIC without DHCP: boot to ready {t_ready:.1f} s")
+    print(f"\nq35 with NICs without DHCP: boot to ready {t_ready:.1f} s")
 
-    isolated = iface_of(report, isolated_mac)
-    served = iface_of(report, host.mac)
-    assert isolated in report.no_lease and isolated not in report.leases
-    assert report.leases[served].ip == host.ip
+    assert sorted(report.nics.values()) == sorted([host.mac, *isolated.values()])
+    for mac in isolated.values():
+        iface = iface_of(report, mac)
+        assert iface in report.no_lease and iface not in report.leases
+    assert report.leases[iface_of(report, host.mac)].ip == host.ip
     assert (report.hostname, report.hostname_source) == (host.hostname, "dhcp")
     assert report.cloud_init.none and not report.cloud_init.runcmds
     assert {(d.name, d.bytes) for d in report.disks} == {("sda", 20 << 30), ("vda", 2 << 30)}
+    assert not report.failed_modules and not report.unparsed, (report.failed_modules, report.unparsed)
