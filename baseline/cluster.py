@@ -37,7 +37,7 @@ def _cidata_iso(spec: NodeSpec, design: ClusterDesign, workdir: str) -> str:
 
 
 def _volume(virsh: Virsh, pool: str, name: str, *args: str) -> str:
-    if name not in virsh.run("vol-list", pool, "--name").split():
+    if name not in virsh.volumes(pool):
         virsh.run("vol-create-as", pool, name, *args)
     return virsh.run("vol-path", "--pool", pool, name).strip()
 
@@ -57,7 +57,7 @@ def deploy_node(virsh: Virsh, design: ClusterDesign, spec: NodeSpec, provisionin
     if spec.needs_cloud_init:
         iso = _cidata_iso(spec, design, workdir)
         name = f"{prefix}-cidata.iso"
-        if name not in virsh.run("vol-list", pool, "--name").split():
+        if name not in virsh.volumes(pool):
             virsh.run("vol-create-as", pool, name, str(os.path.getsize(iso)), "--format", "raw")
             virsh.run("vol-upload", "--pool", pool, name, iso)
         cidata = virsh.run("vol-path", "--pool", pool, name).strip()

@@ -55,7 +55,7 @@ def _ensure_defined(virsh: Virsh, kind: str, name: str, xml: str, workdir: str) 
 
 
 def _upload_image(virsh: Virsh, pool: str, name: str, source: Path) -> str:
-    if not virsh.exists("vol", f"--pool {pool} {name}") and name not in virsh.run("vol-list", pool, "--name").split():
+    if name not in virsh.volumes(pool):
         virsh.run("vol-create-as", pool, name, str(source.stat().st_size), "--format", "raw")
         virsh.run("vol-upload", "--pool", pool, name, str(source), timeout=900)
         virsh.run("pool-refresh", pool)

@@ -63,6 +63,10 @@ class Virsh:
             handle.write(xml)
         self.run(command, path)
 
+    def volumes(self, pool: str) -> set[str]:
+        """Volume names of a pool (`vol-list --name` is not in every virsh)."""
+        return {line.split()[0] for line in self.run("vol-list", pool).splitlines() if line.strip()}
+
     def exists(self, kind: str, name: str) -> bool:
         return subprocess.run([_tool("virsh", "libvirt-clients"), "-q", "-c", self.uri, f"{kind}-info", name],
                               capture_output=True, check=False, timeout=120).returncode == 0

@@ -16,6 +16,17 @@ nic={nic}; br={br}; state={state}/bridge-$br
 mkdir -p {state}
 fail() {{ echo "ocplab bridge: $*" >&2; exit 1; }}
 [ -e /sys/class/net/$nic ] || fail "NIC $nic does not exist on $(hostname); set the hypervisor's nic"
+zero_forward_delay() {{
+  # NetworkManager only accepts 2-30 s for bridge.forward-delay: set 0 at runtime, and keep it
+  # across reconnects and reboots with a dispatcher hook (RHEL runs NetworkManager-dispatcher).
+  ip link set "$br" type bridge forward_delay 0
+  if [ -d /etc/NetworkManager ]; then
+    mkdir -p /etc/NetworkManager/dispatcher.d
+    printf '#!/bin/sh\n[ "$1" = %s ] && [ "$2" = up ] && ip link set %s type bridge forward_delay 0\nexit 0\n' \
+      "$br" "$br" > /etc/NetworkManager/dispatcher.d/50-ocplab-$br
+    chmod 0755 /etc/NetworkManager/dispatcher.d/50-ocplab-$br
+  fi
+}}
 bridge_nf_off() {{
   # Bridged DHCP must not be filtered by iptables: the VMs' DHCP goes through the bridge.
   for f in /proc/sys/net/bridge/bridge-nf-call-iptables /proc/sys/net/bridge/bridge-nf-call-ip6tables \\
@@ -32,7 +43,7 @@ _NMCLI_CREATE = """
 command -v nmcli >/dev/null || fail "nmcli not found: install NetworkManager or use bridge_backend: iproute2"
 if [ "$(nmcli -g GENERAL.CONNECTION dev show "$nic" 2>/dev/null)" = "ocplab-$br-port" ] \\
    && nmcli -g GENERAL.STATE dev show "$br" 2>/dev/null | grep -q '^100'; then
-  bridge_nf_off; echo "ocplab bridge: $br already carries $nic"; exit 0
+  zero_forward_delay; bridge_nf_off; echo "ocplab bridge: $br already carries $nic"; exit 0
 fi
 orig=$(nmcli -g GENERAL.CONNECTION dev show "$nic")
 [ -n "$orig" ] || fail "$nic has no active NetworkManager connection to take the address from"
@@ -54,6 +65,7 @@ nmcli con add type ethernet ifname "$nic" con-name "ocplab-$br-port" master "$br
 nmcli con modify "$orig" connection.autoconnect no
 nmcli con up "ocplab-$br" >/dev/null
 nmcli con up "ocplab-$br-port" >/dev/null
+zero_forward_delay
 bridge_nf_off
 echo "ocplab bridge: $br now carries $nic and ${{addrs:-its DHCP address}}"
 """
@@ -67,13 +79,13 @@ if [ -f "$state.orig" ]; then
 fi
 nmcli con delete "ocplab-$br-port" >/dev/null 2>&1 || true
 nmcli con delete "ocplab-$br" >/dev/null 2>&1 || true
-rm -f "$state.orig" /etc/sysctl.d/99-ocplab-bridge.conf
+rm -f "$state.orig" /etc/sysctl.d/99-ocplab-bridge.conf /etc/NetworkManager/dispatcher.d/50-ocplab-$br
 echo "ocplab bridge: $nic carries its own address again"
 """
 
 _IPROUTE_CREATE = """
 if [ "$(cat /sys/class/net/$nic/master/uevent 2>/dev/null | sed -n 's/^INTERFACE=//p')" = "$br" ]; then
-  bridge_nf_off; echo "ocplab bridge: $br already carries $nic"; exit 0
+  zero_forward_delay; bridge_nf_off; echo "ocplab bridge: $br already carries $nic"; exit 0
 fi
 addrs=$(ip -4 -o addr show dev "$nic" | awk '{{print $4}}')
 gw=$(ip -4 route show default dev "$nic" | awk '{{print $3; exit}}')

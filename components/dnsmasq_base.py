@@ -36,5 +36,8 @@ def render_base_config(lab: LabConfig) -> str:
         f"pid-file={layout.PID_FILE}",
         f"log-facility={layout.LOG_FILE}",
         "log-dhcp",
+        # The lab's own servers by name, forward and reverse.
+        f"host-record=jumphost.{lab.domain},{lab.jumphost.ssh.address}",
+        *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" for hv in lab.hypervisors),
     ]
     return "\n".join(lines) + "\n"

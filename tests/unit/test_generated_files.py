@@ -31,6 +31,7 @@ def test_base_config_is_static_only_and_authoritative() -> None:
     assert "dhcp-range=192.168.16.0,static,255.255.255.0,2m" in text
     assert "dhcp-authoritative" in text and "interface=eth0" in text and "bind-interfaces" in text
     assert "domain=simlab.test" in text and "local=/simlab.test/" in text
+    assert "host-record=hv2.simlab.test,192.168.16.12" in text
 
 
 def rooted(tmp_path: Path, text: str) -> str:
