@@ -69,7 +69,7 @@ def guest_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuestNet]:
         try:
             yield net
         finally:
-            lab.stop_process(dnsmasq)
+            dnsmasq.stop()
     finally:
         ns.delete()
 

@@ -133,15 +133,46 @@ def dnsmasq_conf(bridge: str, network: str, netmask: str, domain: str, hosts: li
     return "\n".join(lines) + "\n"
 
 
-def start_dnsmasq(ns: NetNs, conf: Path) -> subprocess.Popen[bytes]:
-    dnsmasq = require_tool("dnsmasq", "dnsmasq-base")
-    proc = subprocess.Popen(ns.argv(dnsmasq, "--keep-in-foreground", f"--conf-file={conf}"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
-    time.sleep(0.5)
-    if proc.poll() is not None:
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise RuntimeError(f"dnsmasq exited at once: {err}")
-    return proc
+# dnsmasq drops capabilities, which clears PR_SET_PDEATHSIG: a shell that keeps our pipe open
+# holds it instead, and stops it when the pipe closes (our stop, or pytest's death).
+_DNSMASQ_KEEPER = 'dnsmasq "$@" </dev/null & pid=$!; read -r _; kill "$pid"; wait "$pid"'
+
+
+@dataclass
+class Dnsmasq:
+    """dnsmasq in the namespace, under a shell that stops it when our pipe closes."""
+
+    proc: subprocess.Popen[bytes]
+    pid_file: Path
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.proc.stdin and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            if self.pid_file.is_file():
+                os.kill(int(self.pid_file.read_text()), signal.SIGKILL)
+            stop_process(self.proc)
+
+
+def start_dnsmasq(ns: NetNs, conf: Path) -> Dnsmasq:
+    require_tool("dnsmasq", "dnsmasq-base")
+    pid_file = conf.with_suffix(".pid")
+    err = conf.with_suffix(".err")
+    with err.open("wb") as stderr:
+        proc = subprocess.Popen(
+            ns.argv("sh", "-c", _DNSMASQ_KEEPER, "dnsmasq", "--keep-in-foreground", f"--conf-file={conf}",
+                    f"--pid-file={pid_file}"),
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr)
+    server = Dnsmasq(proc, pid_file)
+    deadline = time.monotonic() + 5
+    while not (pid_file.is_file() and pid_file.read_text().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"dnsmasq did not start: {err.read_text(errors='replace')}")
+        time.sleep(0.1)
+    return server
 
 
 def make_overlay(base: Path, path: Path, size: str) -> Path:
