@@ -68,5 +68,6 @@ class Virsh:
         return {line.split()[0] for line in self.run("vol-list", pool).splitlines() if line.strip()}
 
     def exists(self, kind: str, name: str) -> bool:
-        return subprocess.run([_tool("virsh", "libvirt-clients"), "-q", "-c", self.uri, f"{kind}-info", name],
+        info = "dominfo" if kind == "dom" else f"{kind}-info"
+        return subprocess.run([_tool("virsh", "libvirt-clients"), "-q", "-c", self.uri, info, name],
                               capture_output=True, check=False, timeout=120).returncode == 0
