@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +53,27 @@ def guest_image(guest_build: BuildResult) -> Path:
 
 
 @pytest.fixture(scope="module")
-def guest_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuestNet]:
-    workdir = tmp_path_factory.mktemp("guestnet")
+def guest_dir() -> Iterator[Path]:
+    """Our own scratch dir: pytest's shared basetemp rotation (other sessions run as the same
+    user) could delete tmp_path under a running guest."""
+    path = Path(tempfile.mkdtemp(prefix=lab.NS_PREFIX))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def vm_dir(guest_dir: Path, request: pytest.FixtureRequest) -> Path:
+    path = guest_dir / str(request.node.name)
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="module")
+def guest_net(guest_dir: Path) -> Iterator[GuestNet]:
+    workdir = guest_dir / "net"
+    workdir.mkdir()
     lab.remove_stale_namespaces()
     ns = NetNs(f"{lab.NS_PREFIX}{os.getpid()}")
     try:

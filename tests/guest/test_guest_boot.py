@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from simlab.guest.build import BuildResult
 from simlab.guest.console import GuestReport
 from tests.guest.conftest import DOMAIN, GATEWAY, GuestNet
@@ -40,6 +42,8 @@ runcmd:
 META_DATA = "instance-id: iid-guesttest\nlocal-hostname: md-node-0\n"
 BOOT_TIMEOUT = 150.0
 
+pytestmark = pytest.mark.simlab  # root, a network namespace, qemu: deselect with -m "not simlab"
+
 StartQemu = Callable[[Path, str, list[str]], Guest]
 
 
@@ -53,12 +57,12 @@ def iface_of(report: GuestReport, mac: str) -> str:
 
 
 def test_lease_disks_cloud_init_and_renewal(
-    guest_build: BuildResult, guest_image: Path, guest_net: GuestNet, start_qemu: StartQemu, tmp_path: Path
+    guest_build: BuildResult, guest_image: Path, guest_net: GuestNet, start_qemu: StartQemu, vm_dir: Path
 ) -> None:
     host = guest_net.hosts["a"]
-    root = make_overlay(guest_image, tmp_path / "root.qcow2", "10G")
-    data = make_blank(tmp_path / "data.qcow2", "1G")
-    seed = make_seed_iso(tmp_path, USER_DATA, META_DATA)
+    root = make_overlay(guest_image, vm_dir / "root.qcow2", "10G")
+    data = make_blank(vm_dir / "data.qcow2", "1G")
+    seed = make_seed_iso(vm_dir, USER_DATA, META_DATA)
     devices = [
         "-drive", f"file={root},if=none,id=root,format=qcow2",
         "-device", "virtio-blk-pci,drive=root,bootindex=1",
@@ -69,7 +73,7 @@ def test_lease_disks_cloud_init_and_renewal(
         "-device", "ide-cd,drive=seed,bus=ide.1",
         *nic("n0", guest_net.tap(guest_net.dhcp_bridge), "virtio-net-pci", host.mac),
     ]
-    guest = start_qemu(tmp_path / "serial.log", "pc", devices)
+    guest = start_qemu(vm_dir / "serial.log", "pc", devices)
 
     _, t_lease = guest.wait("a lease", lambda r: any(x.mac == host.mac for x in r.leases.values()), BOOT_TIMEOUT)
     report, t_ready = guest.wait("OCPLAB: ready", lambda r: r.ready, 60)
@@ -110,14 +114,14 @@ def test_lease_disks_cloud_init_and_renewal(
 
 
 def test_nic_without_dhcp_does_not_block_ready(
-    guest_image: Path, guest_net: GuestNet, start_qemu: StartQemu, tmp_path: Path
+    guest_image: Path, guest_net: GuestNet, start_qemu: StartQemu, vm_dir: Path
 ) -> None:
     """q35: root on SATA (AHCI); e1000e, e1000 and rtl8139 NICs on a bridge without DHCP; a
     virtio NIC with DHCP; no cloud-init seed."""
     host = guest_net.hosts["b"]
     isolated = {"e1000e": "52:54:00:0e:0e:01", "e1000": "52:54:00:0e:0e:02", "rtl8139": "52:54:00:0e:0e:03"}
-    root = make_overlay(guest_image, tmp_path / "root.qcow2", "20G")
-    data = make_blank(tmp_path / "data.qcow2", "2G")
+    root = make_overlay(guest_image, vm_dir / "root.qcow2", "20G")
+    data = make_blank(vm_dir / "data.qcow2", "2G")
     devices = [
         "-drive", f"file={root},if=none,id=root,format=qcow2",
         "-device", "ide-hd,drive=root,bus=ide.0,bootindex=1",
@@ -127,7 +131,7 @@ def test_nic_without_dhcp_does_not_block_ready(
     ]
     for index, (model, mac) in enumerate(isolated.items(), 1):
         devices += nic(f"n{index}", guest_net.tap(guest_net.isolated_bridge), model, mac)
-    guest = start_qemu(tmp_path / "serial.log", "q35", devices)
+    guest = start_qemu(vm_dir / "serial.log", "q35", devices)
 
     report, t_ready = guest.wait("OCPLAB: ready", lambda r: r.ready, BOOT_TIMEOUT)
     report, _ = guest.wait("the DHCP hostname", lambda r: r.hostname_source == "dhcp", 30)
