@@ -21,7 +21,7 @@ engine:
 	bash engine/build.sh
 
 ## image: the small bootable guest image in .simlab/cache
-image: venv
+image: deps venv
 	$(PY) -m simlab.guest build
 
 simlab-up: venv
@@ -34,7 +34,7 @@ simlab-shell: venv
 	$(PY) -m simlab shell
 
 ## demo: the main job: simulated lab up, example lab and cluster stacks deployed, outputs printed
-demo: venv image
+demo: deps venv image
 	$(PY) -m ocplab_demo
 
 ## check: lint, types and unit tests without the simulated lab (about a minute)
@@ -44,7 +44,7 @@ check: venv
 	.venv/bin/python -m pytest -q tests/unit
 
 ## test: everything, the simulated lab included (root)
-test: venv image
+test: deps venv image
 	.venv/bin/ruff check .
 	.venv/bin/mypy .
 	.venv/bin/python -m pytest -q -p no:cacheprovider tests
