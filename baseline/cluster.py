@@ -43,7 +43,8 @@ def _volume(virsh: Virsh, pool: str, name: str, *args: str) -> str:
 
 
 def deploy_node(virsh: Virsh, design: ClusterDesign, spec: NodeSpec, provisioning: str | None, workdir: str) -> str:
-    """Create the node's overlay volumes, cloud-init ISO and domain; start it; return its UUID."""
+    """Create the node's overlay volumes, cloud-init ISO and domain; start it (unless ocplab:start is
+    false); return its UUID."""
     cluster, pool = design.cluster, str(design.hypervisor["pool"])
     prefix = f"{cluster.name}-{spec.name}"
     if virsh.exists("dom", prefix):
@@ -64,7 +65,8 @@ def deploy_node(virsh: Virsh, design: ClusterDesign, spec: NodeSpec, provisionin
     nics = node_nics(spec, design.plan.nodes[spec.name].macs, str(design.hypervisor["network"]), provisioning)
     xml = domain_xml(prefix, spec, cluster.domain_type, disks, cidata, nics)
     virsh.define_from("define", xml, os.path.join(workdir, f"{prefix}.xml"))
-    virsh.run("start", prefix)
+    if cluster.start:
+        virsh.run("start", prefix)
     return virsh.run("domuuid", prefix).strip()
 
 

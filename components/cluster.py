@@ -57,7 +57,7 @@ class Cluster(pulumi.ComponentResource):
                 base_volume_id=design.apply(partial(base_volume_of, image=spec.image)),
                 lab_network=design.apply(lambda d: str(d.hypervisor["network"])),
                 provisioning_network_id=provisioning.id if provisioning else None,
-                macs=design.apply(partial(macs_of, node=spec.name)),
+                macs=design.apply(partial(macs_of, node=spec.name)), running=config.start,
             ), opts=after_dns)
             for spec in config.nodes
         }

@@ -18,7 +18,7 @@ from components.labconfig import SshTarget
 from components.ssh_access import host_key
 
 CONFIG_KEYS = ("lab", "cluster", "topology", "hypervisor", "image", "domain_type", "masters", "workers", "sizes",
-               "defaults", "hosts", "provisionhost")
+               "defaults", "hosts", "provisionhost", "start")
 
 
 def read_cluster_config(config: pulumi.Config, stack: str) -> ClusterConfig:

@@ -69,6 +69,7 @@ class ClusterConfig:
     hypervisor: str
     domain_type: str
     nodes: tuple[NodeSpec, ...]
+    start: bool = True  # ocplab:start: false defines the domains without starting them
 
     @property
     def has_provisioning(self) -> bool:
@@ -241,6 +242,10 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig
     domain_type = values.get("domain_type", "kvm")
     if domain_type not in ("kvm", "qemu"):
         problems.add("ocplab:domain_type", f"{domain_type!r} is not kvm or qemu (qemu = TCG, no hardware acceleration)")
+    start = values.get("start", True)
+    if not isinstance(start, bool):
+        problems.add("ocplab:start", f"{start!r} is not true or false (false: define the domains, do not start them)")
+        start = True
     defaults = values.get("defaults", {}) or {}
     raw_hosts = values.get("hosts")
     if raw_hosts is not None and not isinstance(raw_hosts, list):
@@ -256,4 +261,4 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig
     _check_unique(nodes, problems)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=str(lab), topology=str(topology), hypervisor=str(hypervisor),
-                         domain_type=str(domain_type), nodes=tuple(nodes))
+                         domain_type=str(domain_type), nodes=tuple(nodes), start=start)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_libvirt as libvirt
@@ -24,6 +24,7 @@ class NodeArgs(TypedDict):
     lab_network: pulumi.Input[str]
     provisioning_network_id: pulumi.Input[str] | None
     macs: pulumi.Input[dict[str, str]]
+    running: NotRequired[bool]
 
 
 class Node(pulumi.ComponentResource):
@@ -59,7 +60,7 @@ class Node(pulumi.ComponentResource):
             f"{name}-domain", name=prefix, type=args["domain_type"], memory=spec.memory_mib, vcpu=spec.vcpus,
             cpu=libvirt.DomainCpuArgs(mode=spec.cpu_mode), disks=disks, cloudinit=cloudinit, network_interfaces=nics,
             consoles=[libvirt.DomainConsoleArgs(type="pty", target_port="0", target_type="serial")],
-            xml=libvirt.DomainXmlArgs(xslt=domain_xslt(prefix, spec.disk_cache)), running=True, autostart=False,
-            opts=child,
+            xml=libvirt.DomainXmlArgs(xslt=domain_xslt(prefix, spec.disk_cache)), running=args.get("running", True),
+            autostart=False, opts=child,
         )
         self.register_outputs({"uuid": self.domain.id})
