@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -17,3 +18,9 @@ def one_simlab_per_machine(request: pytest.FixtureRequest) -> Iterator[None]:
             yield
     else:
         yield
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Programs refused under Pulumi's mocks leave their resources' failed registrations behind;
+    asyncio would print each one at interpreter exit, long after the results were reported."""
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
