@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pytest
 
+from components.bridge_scripts import bridge_create_script, bridge_delete_script
 from simlab.guest.console import GuestReport
 from tests.e2e.lab_helpers import (
     JUMPHOST,
@@ -222,3 +223,21 @@ def test_lab_destroy_restores_each_hypervisor_network(lab: LabSession) -> None:
     files = lab.ssh(JUMPHOST, "ls -A /etc/ocplab 2>/dev/null | wc -l; /etc/ocplab/bin/ocplab-dnsmasq status "
                               "2>/dev/null && echo running || echo stopped")
     assert files.split() == ["0", "stopped"]
+
+
+def test_iproute2_backend_bridges_a_host_without_networkmanager(lab: LabSession) -> None:
+    """Hosts without NetworkManager get the bridge from iproute2, over the same SSH session."""
+    ip = HV["hv2"]
+    lab.ssh(ip, "nmcli dev set eth0 managed no")
+    try:
+        first = lab.ssh(ip, bridge_create_script("iproute2", "eth0", "br0"))
+        assert f"br0 now carries eth0 and {ip}/24" in first
+        state = lab.ssh(ip, "ip -4 -o addr show; ip -o link show eth0; cat /sys/class/net/br0/bridge/forward_delay")
+        assert re.search(rf"br0\s+inet {re.escape(ip)}/24", state) and "master br0" in state
+        assert state.rstrip().endswith("\n0")
+        assert "already carries eth0" in lab.ssh(ip, bridge_create_script("iproute2", "eth0", "br0"))
+        assert "carries its own address again" in lab.ssh(ip, bridge_delete_script("iproute2", "eth0", "br0"))
+        back = lab.ssh(ip, "ip -4 -o addr show; ls /sys/class/net")
+        assert re.search(rf"eth0\s+inet {re.escape(ip)}/24", back) and "br0" not in back.split("\n", 1)[1]
+    finally:
+        lab.ssh(ip, "nmcli dev set eth0 managed yes")
