@@ -5,22 +5,48 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from baseline.libvirt_xml import domain_xml, isolated_network_xml, node_nics
 from baseline.remote import RemoteError, Ssh, Virsh
+from components.bmc_plan import bmc_password
 from components.cloud_init import meta_data, user_data
 from components.cluster import provisioning_bridge
 from components.cluster_design import ClusterDesign, cluster_outputs, design_cluster
 from components.clusterconfig import ClusterConfig, NodeSpec
 from components.dnsmasq_cluster import apply_script, remove_script
+from components.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 
 def access(lab: Mapping[str, Any], hypervisor: str) -> tuple[Ssh, Virsh]:
     jump = lab["jumphost"]
     ssh = Ssh(jump["address"], jump["user"], jump["ssh_key_path"], jump["known_hosts"], int(jump.get("port", 22)))
     return ssh, Virsh(lab["hypervisors"][hypervisor]["libvirt_uri"])
+
+
+def hypervisor_ssh(lab: Mapping[str, Any], hypervisor: str) -> Ssh:
+    """SSH to the cluster's hypervisor with the lab's key and known_hosts (where its BMCs run)."""
+    jump, hv = lab["jumphost"], lab["hypervisors"][hypervisor]
+    return Ssh(hv["address"], hv.get("user", "root"), jump["ssh_key_path"], jump["known_hosts"],
+               int(hv.get("port", 22)))
+
+
+def lab_bmc_password(lab_or_cluster: Mapping[str, Any], cluster: str) -> str:
+    """The cluster's BMC password, derived again from the lab key the outputs name (never stored)."""
+    return bmc_password(Path(str(lab_or_cluster["jumphost"]["ssh_key_path"])).read_text(), cluster)
+
+
+def sync_bmcs(design: ClusterDesign, lab: Mapping[str, Any]) -> None:
+    """The same script and stdin as the Cluster component's `-bmc` command."""
+    name = design.cluster.name
+    started = time.monotonic()
+    ssh = hypervisor_ssh(lab, design.cluster.hypervisor)
+    stdin = lab_bmc_password(lab, name) + "\n" if design.bmc else ""
+    out = ssh.command(vbmc_sync_script(name, design.bmc), stdin=stdin).strip().splitlines()
+    print(f"[{design.cluster.hypervisor}] {out[-1] if out else ''} ({time.monotonic() - started:.1f} s)", flush=True)
 
 
 def _cidata_iso(spec: NodeSpec, design: ClusterDesign, workdir: str) -> str:
@@ -97,12 +123,15 @@ def deploy_cluster(cluster: ClusterConfig, lab: Mapping[str, Any],
                 virsh.run("net-start", provisioning)
                 virsh.run("net-autostart", provisioning)
         uuids = {spec.name: deploy_node(virsh, design, spec, provisioning, workdir) for spec in cluster.nodes}
+    sync_bmcs(design, lab)
     return cluster_outputs(design, uuids)
 
 
 def destroy_cluster(cluster: ClusterConfig, lab: Mapping[str, Any], previous: Mapping[str, Any] | None) -> None:
-    """Domains and volumes, the provisioning network, then the jumphost entries."""
+    """Virtual BMCs, domains and volumes, the provisioning network, then the jumphost entries."""
     ssh, virsh = access(lab, cluster.hypervisor)
+    out = hypervisor_ssh(lab, cluster.hypervisor).command(vbmc_remove_script(cluster.name)).strip().splitlines()
+    print(f"[{cluster.hypervisor}] {out[-1] if out else ''}", flush=True)
     pool = str(lab["hypervisors"][cluster.hypervisor]["pool"])
     for node in sorted({n.name for n in cluster.nodes} | set((previous or {}).get("nodes", {}))):
         remove_node(virsh, cluster.name, node, pool)

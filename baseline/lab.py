@@ -12,12 +12,14 @@ from typing import Any
 
 from baseline.libvirt_xml import bridged_network_xml, pool_xml
 from baseline.remote import RemoteError, Ssh, Virsh
+from components.bmc_plan import PortRange
 from components.bridge_scripts import bridge_create_script, bridge_delete_script
 from components.dnsmasq_base import render_base_config
 from components.jumphost_scripts import install_script, uninstall_script
 from components.lab_outputs import hypervisor_outputs, lab_outputs
 from components.labconfig import Hypervisor, LabConfig, SshTarget, resolve_path
 from components.ssh_access import libvirt_uri
+from components.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
 
 
 class LabAccess:
@@ -62,6 +64,11 @@ def _upload_image(virsh: Virsh, pool: str, name: str, source: Path) -> str:
     return virsh.run("vol-path", "--pool", pool, name).strip()
 
 
+def bmc_ranges(lab: LabConfig, hv: Hypervisor) -> list[PortRange]:
+    """The BMC port ranges of the slices on `hv`: vbmcd runs there only when there are some."""
+    return [s.bmc_ports for s in lab.slices if s.hypervisor == hv.name and s.bmc_ports]
+
+
 def deploy_hypervisor(lab: LabConfig, hv: Hypervisor, access: LabAccess, images: dict[str, Path]) -> dict[str, Any]:
     print(f"[{hv.name}] " + access.ssh(hv.ssh).script(bridge_create_script(hv.bridge_backend, hv.nic, hv.bridge))
           .strip().splitlines()[-1], flush=True)
@@ -71,6 +78,9 @@ def deploy_hypervisor(lab: LabConfig, hv: Hypervisor, access: LabAccess, images:
         _ensure_defined(virsh, "pool", hv.pool_name, pool_xml(hv.pool_name, hv.pool_path), workdir)
     volumes = {image: _upload_image(virsh, hv.pool_name, f"base-{image}.qcow2", source)
                for image, source in sorted(images.items())}
+    if ranges := bmc_ranges(lab, hv):
+        print(f"[{hv.name}] " + access.ssh(hv.ssh).script(vbmcd_install_script(ranges)).strip().splitlines()[-1],
+              flush=True)
     network_id = virsh.run("net-uuid", hv.network_name).strip()
     cpus, memory = _capacity(virsh)
     return hypervisor_outputs(lab, hv.name, virsh.uri, network_id, hv.pool_name, volumes, cpus, memory)
@@ -91,6 +101,8 @@ def deploy_lab(lab: LabConfig, base: Path) -> dict[str, Any]:
 
 
 def destroy_hypervisor(lab: LabConfig, hv: Hypervisor, access: LabAccess) -> None:
+    if ranges := bmc_ranges(lab, hv):
+        print(f"[{hv.name}] " + access.ssh(hv.ssh).script(vbmcd_uninstall_script(ranges)).strip(), flush=True)
     virsh = access.virsh(hv.ssh)
     for image in lab.images:
         virsh.run("vol-delete", "--pool", hv.pool_name, f"base-{image}.qcow2", check=False)

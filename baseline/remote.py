@@ -43,6 +43,15 @@ class Ssh:
             raise RemoteError(f"on {self.address}: {result.stderr.strip() or result.stdout.strip()}")
         return result.stdout
 
+    def command(self, text: str, stdin: str = "", timeout: float = 300) -> str:
+        """Run `text` as the remote command line (as pulumi-command's remote.Command does), with
+        `stdin` fed to it: how secrets reach a script without being part of it."""
+        result = subprocess.run([*self.argv(), "--", text], input=stdin, capture_output=True, text=True,
+                                timeout=timeout, check=False)
+        if result.returncode != 0:
+            raise RemoteError(f"on {self.address}: {result.stderr.strip() or result.stdout.strip()}")
+        return result.stdout
+
 
 @dataclass(frozen=True)
 class Virsh:

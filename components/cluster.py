@@ -1,4 +1,4 @@
-"""`Cluster`: a cluster's provisioning network, nodes and jumphost DNS entries on one hypervisor."""
+"""`Cluster`: a cluster's provisioning network, nodes, jumphost DNS entries and virtual BMCs on one hypervisor."""
 
 from __future__ import annotations
 
@@ -9,16 +9,20 @@ import pulumi
 import pulumi_command as command
 import pulumi_libvirt as libvirt
 
+from components.bmc_plan import with_password
 from components.cluster_design import ClusterDesign, cluster_outputs
 from components.clusterconfig import ClusterConfig
 from components.dnsmasq_cluster import apply_script, remove_script
 from components.node import Node, NodeArgs
+from components.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 
 class ClusterArgs(TypedDict):
     config: ClusterConfig
     design: pulumi.Output[ClusterDesign]
     jumphost: command.remote.ConnectionArgs
+    hypervisor: command.remote.ConnectionArgs
+    bmc_password: pulumi.Output[str]
 
 
 def provisioning_bridge(cluster: str) -> str:
@@ -31,6 +35,7 @@ class Cluster(pulumi.ComponentResource):
 
     nodes: dict[str, Node]
     outputs: pulumi.Output[dict[str, Any]]
+    bmc: pulumi.Output[dict[str, Any] | None]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ocplab:cluster:Cluster", name, {}, opts)
@@ -61,10 +66,21 @@ class Cluster(pulumi.ComponentResource):
             ), opts=after_dns)
             for spec in config.nodes
         }
+        # vbmc checks that each domain exists, so the BMCs come after the nodes (and go before them).
+        # The password only travels on stdin; stdout is not logged.
+        self.bmcs = command.remote.Command(
+            f"{name}-bmc", connection=args["hypervisor"],
+            create=design.apply(lambda d: vbmc_sync_script(config.name, d.bmc)),
+            update=design.apply(lambda d: vbmc_sync_script(config.name, d.bmc)),
+            delete=vbmc_remove_script(config.name), stdin=args["bmc_password"], logging=command.remote.Logging.STDERR,
+            opts=child.merge(pulumi.ResourceOptions(depends_on=list(self.nodes.values()))),
+        )
         uuids = {node: n.domain.id for node, n in self.nodes.items()}
-        self.outputs = pulumi.Output.all(design=design, uuids=uuids).apply(
+        self.outputs = pulumi.Output.all(design=design, uuids=uuids, bmcs=self.bmcs.id).apply(
             lambda v: cluster_outputs(v["design"], v["uuids"]))
-        self.register_outputs({"outputs": self.outputs})
+        self.bmc = pulumi.Output.secret(pulumi.Output.all(self.outputs, args["bmc_password"]).apply(
+            lambda v: with_password(v[0]["bmc"], v[1])))
+        self.register_outputs({"outputs": self.outputs, "bmc": self.bmc})
 
 
 def base_volume_of(design: ClusterDesign, image: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from components.address_plan import AddressPlan, plan_addresses
 from components.addresses import AddressRange
+from components.bmc_plan import BmcPlan, PortRange, plan_bmc_ports
 from components.capacity import capacity_problems
 from components.clusterconfig import ClusterConfig
 from components.dnsmasq_cluster import ClusterDns, render_cluster_dns
@@ -26,6 +27,7 @@ class ClusterDesign:
     hypervisor: Mapping[str, Any]
     jumphost: Mapping[str, Any]
     network: Mapping[str, Any]
+    bmc: BmcPlan | None = None
 
     @property
     def zone(self) -> str:
@@ -70,15 +72,25 @@ def design_cluster(cluster: ClusterConfig, lab: Mapping[str, Any] | None,
     problems = capacity_problems(cluster, hypervisor["capacity"], lab.get("overcommit", {}))
     if problems:
         raise ConfigError(problems)
-    slice_range = AddressRange.parse(lab["slices"][cluster.name]["range"])
+    piece = lab["slices"][cluster.name]
+    slice_range = AddressRange.parse(piece["range"])
     plan = plan_addresses(cluster, slice_range, previous)
     return ClusterDesign(cluster=cluster, plan=plan, dns=render_cluster_dns(cluster, plan, lab["domain"], slice_range),
                          domain=lab["domain"], slice_range=slice_range, hypervisor=hypervisor,
-                         jumphost=lab["jumphost"], network=lab["network"])
+                         jumphost=lab["jumphost"], network=lab["network"], bmc=_bmc_plan(cluster, piece, hypervisor))
+
+
+def _bmc_plan(cluster: ClusterConfig, piece: Mapping[str, Any], hypervisor: Mapping[str, Any]) -> BmcPlan | None:
+    """Virtual BMCs when the lab gives the slice BMC ports; an exhausted range raises ConfigError."""
+    if not piece.get("bmc_ports"):
+        return None
+    ports = plan_bmc_ports(cluster, PortRange.parse(piece["bmc_ports"]))
+    return BmcPlan(address=str(hypervisor["address"]), ports=ports)
 
 
 def cluster_outputs(design: ClusterDesign, uuids: dict[str, str]) -> dict[str, Any]:
-    """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries."""
+    """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries, and the
+    BMCs without their password (it joins them only as a secret: see components.bmc_plan)."""
     config, plan = design.cluster, design.plan
     return {
         "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
@@ -91,4 +103,5 @@ def cluster_outputs(design: ClusterDesign, uuids: dict[str, str]) -> dict[str, A
                    "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
         "dnsmasq": design.dns.as_dict(),
         "assignments": plan.as_dict(),
+        "bmc": design.bmc.public() if design.bmc else None,
     }

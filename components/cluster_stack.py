@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
@@ -10,6 +10,7 @@ from typing import Any, cast
 import pulumi
 import pulumi_command as command
 
+from components.bmc_plan import bmc_password
 from components.cluster import Cluster
 from components.cluster_design import ClusterDesign, design_cluster
 from components.clusterconfig import ClusterConfig, parse_cluster_config
@@ -31,24 +32,45 @@ def stack_name(stack: str) -> str:
     return f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
 
 
-def jumphost_connection(design: pulumi.Output[ClusterDesign], secret_key: pulumi.Output[str] | None,
-                        ) -> command.remote.ConnectionArgs:
-    """SSH to the jumphost with the lab's key (or this stack's secret one), pinned host key."""
+def private_key(design: pulumi.Output[ClusterDesign], secret_key: pulumi.Output[str] | None) -> pulumi.Output[str]:
+    """The lab's SSH key (or this stack's secret one), always as a secret."""
     def key_of(d: ClusterDesign) -> str:
         return Path(str(d.jumphost["ssh_key_path"])).read_text()
 
+    return secret_key if secret_key is not None else pulumi.Output.secret(design.apply(key_of))
+
+
+def _connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str],
+                host: Callable[[ClusterDesign], Mapping[str, Any]]) -> command.remote.ConnectionArgs:
+    """SSH with the lab's key to a host of the lab outputs, pinned to its key in the lab's known_hosts."""
+    def target(d: ClusterDesign) -> SshTarget:
+        h = host(d)
+        return SshTarget(address=str(h["address"]), user=str(h.get("user", "root")), port=int(h.get("port", 22)))
+
     def pinned(d: ClusterDesign) -> str | None:
         known = d.jumphost.get("known_hosts")
-        target = SshTarget(address=str(d.jumphost["address"]), user=str(d.jumphost["user"]),
-                           port=int(d.jumphost.get("port", 22)))
-        return host_key(Path(known), target) if known else None
+        return host_key(Path(known), target(d)) if known else None
 
     return command.remote.ConnectionArgs(
-        host=design.apply(lambda d: str(d.jumphost["address"])), user=design.apply(lambda d: str(d.jumphost["user"])),
-        port=design.apply(lambda d: float(d.jumphost.get("port", 22))),
-        private_key=secret_key if secret_key is not None else pulumi.Output.secret(design.apply(key_of)),
+        host=design.apply(lambda d: target(d).address), user=design.apply(lambda d: target(d).user),
+        port=design.apply(lambda d: float(target(d).port)), private_key=key,
         host_key=cast("pulumi.Output[str]", design.apply(pinned)),
     )
+
+
+def jumphost_connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str]) -> command.remote.ConnectionArgs:
+    return _connection(design, key, lambda d: d.jumphost)
+
+
+def hypervisor_connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str],
+                          ) -> command.remote.ConnectionArgs:
+    """The cluster's hypervisor, where its virtual BMCs run (older lab outputs lack user/port: root, 22)."""
+    return _connection(design, key, lambda d: d.hypervisor)
+
+
+def bmc_password_of(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str]) -> pulumi.Output[str]:
+    """Derived from the lab key, so it is the same on every update and rebuild; secret everywhere."""
+    return pulumi.Output.secret(pulumi.Output.all(key, design).apply(lambda v: bmc_password(v[0], v[1].cluster.name)))
 
 
 def cluster_program() -> None:
@@ -62,9 +84,13 @@ def cluster_program() -> None:
         return design_cluster(cluster, values["lab"], values["previous"])
 
     planned = pulumi.Output.all(lab=lab.outputs, previous=previous.get_output("assignments")).apply(design)
+    ssh_key = private_key(planned, config.get_secret("sshPrivateKey"))
     result = Cluster(cluster.name, {"config": cluster, "design": planned,
-                                    "jumphost": jumphost_connection(planned, config.get_secret("sshPrivateKey"))})
+                                    "jumphost": jumphost_connection(planned, ssh_key),
+                                    "hypervisor": hypervisor_connection(planned, ssh_key),
+                                    "bmc_password": bmc_password_of(planned, ssh_key)})
     pulumi.export("kind", "cluster")
     for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
                 "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments"):
         pulumi.export(key, result.outputs.apply(itemgetter(key)))
+    pulumi.export("bmc", result.bmc)

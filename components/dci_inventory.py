@@ -82,14 +82,24 @@ class Node:
 class Bmc:
     kind: str
     address: str
-    port: int
+    port: int | None
     user: str
     password: str = field(repr=False)
     node_ports: Mapping[str, int]
+    stack: str = ""
 
     def port_of(self, node: str) -> int:
         """vbmc gives each node its own port; sushy-tools serves all of them on one."""
-        return self.node_ports.get(node, self.port)
+        port = self.node_ports.get(node, self.port)
+        if port is None:
+            raise InventoryError(f"stack {self.stack}: output bmc.nodes has no port for node {node}")
+        return port
+
+    @property
+    def redfish_port(self) -> int:
+        """sushy-tools' single port, which reading a redfish `bmc` requires."""
+        assert self.port is not None
+        return self.port
 
 
 @dataclass(frozen=True)
@@ -168,9 +178,11 @@ def _bmc(raw: Any, stack: str) -> Bmc | None:
         raise InventoryError(f"stack {stack}: output bmc.nodes is not an object")
     ports = {str(name): int(_get(entry, "port", f"bmc.nodes.{name}.", int, stack))
              for name, entry in nodes.items() if isinstance(entry, Mapping) and "port" in entry}
-    return Bmc(kind=kind, address=_text(raw, "address", "bmc.", stack), port=int(_get(raw, "port", "bmc.", int, stack)),
+    # sushy-tools serves every node on one port; virtualbmc (ipmi) may give only per-node ports.
+    port = None if kind == "ipmi" and raw.get("port") is None else int(_get(raw, "port", "bmc.", int, stack))
+    return Bmc(kind=kind, address=_text(raw, "address", "bmc.", stack), port=port,
                user=_text(raw, "user", "bmc.", stack), password=_text(raw, "password", "bmc.", stack),
-               node_ports=ports)
+               node_ports=ports, stack=stack)
 
 
 def _check_deployed(outputs: Mapping[str, Any], stack: str) -> None:
@@ -290,7 +302,7 @@ def _bmc_fields(bmc: Bmc | None, node: Node) -> dict[str, Scalar]:
     fields: dict[str, Scalar] = {"ipmi_user": bmc.user, "ipmi_password": bmc.password,
                                  "ipmi_address": bmc.address, "ipmi_port": bmc.port_of(node.name)}
     if bmc.kind == "redfish":
-        fields |= {"kvm_uuid": node.uuid, "redfish_port": bmc.port}
+        fields |= {"kvm_uuid": node.uuid, "redfish_port": bmc.redfish_port}
     return fields
 
 
@@ -416,7 +428,7 @@ def _abi_nodes_vars(cluster: Cluster) -> dict[str, Any]:
         raise InventoryError(f"stack {cluster.stack}: ABI boots nodes through Redfish virtual media, "
                              "but the cluster's BMC is IPMI")
     return {"vendor": "KVM", "bmc_user": cluster.bmc.user, "bmc_password": cluster.bmc.password,
-            "bmc_address": f"{cluster.bmc.address}:{cluster.bmc.port}"}
+            "bmc_address": f"{cluster.bmc.address}:{cluster.bmc.redfish_port}"}
 
 
 def _abi_role_group(cluster: Cluster, role: str) -> dict[str, Any]:

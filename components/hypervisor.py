@@ -1,4 +1,4 @@
-"""`Hypervisor`: one physical server's bridge, libvirt network, storage pool and base images."""
+"""`Hypervisor`: one physical server's bridge, libvirt network, storage pool, base images and vbmcd."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from components.bridge_scripts import bridge_create_script, bridge_delete_script
 from components.lab_outputs import hypervisor_outputs
 from components.labconfig import Hypervisor as HypervisorConfig
 from components.labconfig import LabConfig
+from components.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
 
 
 class HypervisorArgs(TypedDict):
@@ -59,6 +60,15 @@ class Hypervisor(pulumi.ComponentResource):
             )
             for image, source in sorted(args["images"].items())
         }
+        # The shared BMC emulator, where a slice of this hypervisor has BMC ports; cluster stacks add entries.
+        ranges = [s.bmc_ports for s in args["lab"].slices if s.hypervisor == config.name and s.bmc_ports]
+        self.vbmcd = None
+        if ranges:
+            self.vbmcd = command.remote.Command(
+                f"{name}-vbmcd", connection=args["connection"], create=vbmcd_install_script(ranges),
+                update=vbmcd_install_script(ranges), delete=vbmcd_uninstall_script(ranges),
+                opts=child.merge(pulumi.ResourceOptions(depends_on=[self.bridge])),
+            )
         node = libvirt.get_node_info_output(opts=pulumi.InvokeOutputOptions(provider=self.provider, parent=self))
         self.outputs = pulumi.Output.all(
             network_id=self.network.id, pool=self.pool.name,

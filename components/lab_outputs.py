@@ -11,7 +11,8 @@ from components.labconfig import LabConfig
 def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: str, pool: str,
                        base_volumes: Mapping[str, str], vcpus: int, memory_mib: int) -> dict[str, Any]:
     hv = lab.hypervisor(name)
-    return {"name": hv.name, "address": hv.ssh.address, "libvirt_uri": libvirt_uri, "bridge": hv.bridge,
+    return {"name": hv.name, "address": hv.ssh.address, "user": hv.ssh.user, "port": hv.ssh.port,
+            "libvirt_uri": libvirt_uri, "bridge": hv.bridge,
             "network": hv.network_name, "network_id": network_id, "pool": pool,
             "base_volumes": dict(base_volumes), "capacity": {"vcpus": int(vcpus), "memory_mib": int(memory_mib)}}
 
@@ -27,6 +28,7 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, Any], key_path: str | 
                      "interface": lab.jumphost.interface, "ssh_key_path": key_path, "known_hosts": known_hosts,
                      "dnsmasq": dnsmasq},
         "hypervisors": dict(hypervisors),
-        "slices": {s.cluster: {"hypervisor": s.hypervisor, "range": str(s.range)} for s in lab.slices},
+        "slices": {s.cluster: {"hypervisor": s.hypervisor, "range": str(s.range),
+                               **({"bmc_ports": str(s.bmc_ports)} if s.bmc_ports else {})} for s in lab.slices},
         "overcommit": dict(lab.overcommit),
     }

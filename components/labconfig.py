@@ -14,6 +14,7 @@ from typing import Any
 import netaddr
 
 from components.addresses import AddressRange
+from components.bmc_plan import PortRange
 from components.errors import Problems
 from components.names import domain_problem, label_problem
 
@@ -63,6 +64,7 @@ class Slice:
     cluster: str
     hypervisor: str
     range: AddressRange
+    bmc_ports: PortRange | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,13 @@ def _slices(raw: Any, problems: Problems) -> list[Slice]:
         except ValueError as exc:
             problems.add(f"{where}.range", str(exc))
             continue
-        found.append(Slice(cluster=str(cluster), hypervisor=hypervisor, range=address_range))
+        bmc_ports = None
+        if entry.get("bmc_ports") is not None:
+            try:
+                bmc_ports = PortRange.parse(entry["bmc_ports"])
+            except ValueError as exc:
+                problems.add(f"{where}.bmc_ports", str(exc))
+        found.append(Slice(cluster=str(cluster), hypervisor=hypervisor, range=address_range, bmc_ports=bmc_ports))
     return found
 
 
@@ -246,6 +254,11 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
                 problems.add(f"ocplab:slices.{second.cluster}.range",
                              f"{second.range} overlaps slice {first.cluster} ({first.range}); "
                              "slices must not share addresses")
+            if (first.hypervisor == second.hypervisor and first.bmc_ports and second.bmc_ports
+                    and first.bmc_ports.overlaps(second.bmc_ports)):
+                problems.add(f"ocplab:slices.{second.cluster}.bmc_ports",
+                             f"{second.bmc_ports} overlaps slice {first.cluster}'s BMC ports ({first.bmc_ports}) "
+                             f"on hypervisor {first.hypervisor}; give each slice its own ports")
 
 
 def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool = False) -> LabConfig:

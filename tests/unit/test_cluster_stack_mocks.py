@@ -19,7 +19,8 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 def lab_outputs(tmp_path: Path) -> dict[str, Any]:
     text = (DATA / "lab-outputs-simlab.json").read_text()
     (tmp_path / "key").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
-    (tmp_path / "known").write_text("192.168.16.1 ssh-ed25519 AAAAjump\n")
+    (tmp_path / "known").write_text("192.168.16.1 ssh-ed25519 AAAAjump\n192.168.16.11 ssh-ed25519 AAAAhv1\n"
+                                     "192.168.16.12 ssh-ed25519 AAAAhv2\n")
     return dict(json.loads(text.replace('"KEY"', json.dumps(str(tmp_path / "key")))
                            .replace('"KNOWN"', json.dumps(str(tmp_path / "known")))))
 

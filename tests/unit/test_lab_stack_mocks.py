@@ -54,12 +54,23 @@ def test_each_hypervisor_gets_bridge_network_pool_and_image(project: Path) -> No
     assert {v.inputs["name"] for v in volumes} == {"base-guest.qcow2"}
     assert all(v.inputs["source"] == str(project / ".simlab/cache/guest.qcow2") for v in volumes)
     commands = {c.name: c.inputs for c in mocks.of_type("command:remote:Command")}
-    assert set(commands) == {"hv1-bridge", "hv2-bridge", "jumphost-dnsmasq"}
+    assert set(commands) == {"hv1-bridge", "hv2-bridge", "hv1-vbmcd", "hv2-vbmcd", "jumphost-dnsmasq"}
+    vbmcd = commands["hv1-vbmcd"]
+    assert "vbmcd" in vbmcd["create"] and vbmcd["update"] == vbmcd["create"]
+    assert "destroy those cluster stacks first" in vbmcd["delete"]
+    assert "6230-6239" in vbmcd["create"] and "6240-6249" in commands["hv2-vbmcd"]["create"]
     assert "nmcli con add type bridge" in commands["hv1-bridge"]["create"]
     connection = commands["hv1-bridge"]["connection"]
     assert connection.get(SECRET_SIG) == SECRET_VALUE, "the connection holds the key: it must be a secret"
     assert connection["value"]["hostKey"] == "ssh-ed25519 AAAAhost11"
     assert "dnsmasq.conf" in commands["jumphost-dnsmasq"]["create"]
+
+
+def test_no_bmc_ports_no_vbmcd(project: Path) -> None:
+    values = read_stack_values(stack_path("simlab"))
+    del values["slices"]["sno1"]["bmc_ports"]
+    commands = {c.name for c in run_lab(values, project).of_type("command:remote:Command")}
+    assert "hv1-vbmcd" in commands and "hv2-vbmcd" not in commands
 
 
 def test_bad_config_declares_nothing(project: Path) -> None:

@@ -1,0 +1,110 @@
+"""Virtual BMCs of a cluster: which nodes get one, on which port, with which credentials.
+
+Pure, so the lab stack checks port ranges and the cluster stack refuses an exhausted range before
+anything is created. The password is derived, not stored: HMAC-SHA256 keyed by the lab's SSH
+private key over the cluster name gives the same password on every update and rebuild, and
+whoever holds the key (the stacks, the baseline, the hand-off) can derive it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.clusterconfig import ClusterConfig
+from components.errors import ConfigError
+
+BMC_USER = "admin"
+BMC_KIND = "ipmi"
+BMC_ROLES = ("master", "worker")
+PASSWORD_LENGTH = 20  # IPMI 2.0 passwords are at most 20 bytes
+_RANGE = re.compile(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*")
+
+
+@dataclass(frozen=True)
+class PortRange:
+    """An inclusive range of UDP ports, written 'first-last', one virtual BMC per port."""
+
+    first: int
+    last: int
+
+    @classmethod
+    def parse(cls, text: Any) -> PortRange:
+        """'6230-6239' or a single port; ValueError naming what is wrong."""
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = str(text)
+        if not isinstance(text, str):
+            raise ValueError(f"{text!r} is not a port range like 6230-6239")
+        match = _RANGE.fullmatch(text) or re.fullmatch(r"\s*(\d{1,5})\s*", text)
+        if not match:
+            raise ValueError(f"{text!r} is not a port range like 6230-6239")
+        first = int(match.group(1))
+        last = int(match.group(match.lastindex or 1))
+        if not (1024 <= first <= 65535 and 1024 <= last <= 65535):
+            raise ValueError(f"{text!r}: ports must be within 1024-65535 (no privileged ports)")
+        if first > last:
+            raise ValueError(f"{text!r} ends before it starts")
+        return cls(first, last)
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    def overlaps(self, other: PortRange) -> bool:
+        return self.first <= other.last and other.first <= self.last
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+def bmc_nodes(cluster: ClusterConfig) -> list[str]:
+    """Nodes the installer powers through a BMC: masters and workers (the SNO node is a master)."""
+    return [n.name for n in cluster.nodes if n.role in BMC_ROLES]
+
+
+def plan_bmc_ports(cluster: ClusterConfig, ports: PortRange) -> dict[str, int]:
+    """One port per BMC node, in node order, from the start of the slice's range."""
+    names = bmc_nodes(cluster)
+    if len(names) > ports.size:
+        raise ConfigError([f"ocplab:slices.{cluster.name}.bmc_ports: cluster {cluster.name} needs {len(names)} "
+                           f"BMC ports ({', '.join(names)}) but its range {ports} has {ports.size}; "
+                           "widen the range in the lab stack"])
+    return {name: ports.first + index for index, name in enumerate(names)}
+
+
+def domain_name(cluster: str, node: str) -> str:
+    """The libvirt domain of a node (components.node names it the same way)."""
+    return f"{cluster}-{node}"
+
+
+def bmc_password(private_key: str, cluster: str) -> str:
+    """The cluster's BMC password: stable for a lab key and cluster name, never stored."""
+    digest = hmac.new(private_key.encode(), f"ocplab-bmc:{cluster}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:PASSWORD_LENGTH]
+
+
+@dataclass(frozen=True)
+class BmcPlan:
+    """The public part of a cluster's BMCs; the password joins it only as a secret."""
+
+    address: str
+    ports: Mapping[str, int]
+
+    def entries(self, cluster: str) -> list[tuple[str, int]]:
+        """(libvirt domain, port) for every BMC, in node order."""
+        return [(domain_name(cluster, node), port) for node, port in self.ports.items()]
+
+    def public(self) -> dict[str, Any]:
+        """The cluster output `bmc` without its password (components.dci_inventory reads it)."""
+        return {"kind": BMC_KIND, "address": self.address, "user": BMC_USER,
+                "nodes": {node: {"port": port} for node, port in self.ports.items()}}
+
+
+def with_password(public: Mapping[str, Any] | None, password: str) -> dict[str, Any] | None:
+    """The full `bmc` output: the public part and the password (keep the result secret)."""
+    return None if public is None else {**public, "password": password}
