@@ -12,6 +12,7 @@ from baseline import state
 from baseline.cluster import deploy_cluster, destroy_cluster
 from baseline.lab import deploy_lab, destroy_lab
 from baseline.remote import RemoteError
+from baseline.secrets import shown
 from components.clusterconfig import parse_cluster_config
 from components.errors import ConfigError
 from components.labconfig import parse_lab_config
@@ -58,12 +59,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m baseline", description=__doc__)
     parser.add_argument("action", choices=("up", "destroy", "outputs"))
     parser.add_argument("stacks", nargs="+")
+    parser.add_argument("--show-secrets", action="store_true",
+                        help="outputs: show secrets (the BMC password, derived again from the lab key)")
     args = parser.parse_args(argv)
     for stack in args.stacks:
         started = time.monotonic()
         try:
             if args.action == "outputs":
-                print(json.dumps(state.load(stack) or {}, indent=2, sort_keys=True))
+                print(json.dumps(shown(state.load(stack) or {}, args.show_secrets), indent=2, sort_keys=True))
                 continue
             {"up": up, "destroy": destroy}[args.action](stack)
         except (ConfigError, RemoteError) as exc:

@@ -7,12 +7,11 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from baseline.libvirt_xml import domain_xml, isolated_network_xml, node_nics
 from baseline.remote import RemoteError, Ssh, Virsh
-from components.bmc_plan import bmc_password
+from baseline.secrets import lab_bmc_password
 from components.cloud_init import meta_data, user_data
 from components.cluster import provisioning_bridge
 from components.cluster_design import ClusterDesign, cluster_outputs, design_cluster
@@ -32,11 +31,6 @@ def hypervisor_ssh(lab: Mapping[str, Any], hypervisor: str) -> Ssh:
     jump, hv = lab["jumphost"], lab["hypervisors"][hypervisor]
     return Ssh(hv["address"], hv.get("user", "root"), jump["ssh_key_path"], jump["known_hosts"],
                int(hv.get("port", 22)))
-
-
-def lab_bmc_password(lab_or_cluster: Mapping[str, Any], cluster: str) -> str:
-    """The cluster's BMC password, derived again from the lab key the outputs name (never stored)."""
-    return bmc_password(Path(str(lab_or_cluster["jumphost"]["ssh_key_path"])).read_text(), cluster)
 
 
 def sync_bmcs(design: ClusterDesign, lab: Mapping[str, Any]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.bmc_plan import bmc_password
 from components.cluster_stack import cluster_program
 from components.stack_files import read_stack_values, stack_path
 from tests.unit.pulumi_mocks import RecordingMocks, use_mocks
@@ -88,3 +89,58 @@ def test_refused_design_creates_nothing(tmp_path: Path, change: Any, message: st
     declared = {r.typ for r in mocks.resources}
     assert "ocplab:cluster:Cluster" in declared, "the program ran"
     assert {t for t in declared if not t.startswith(("ocplab:", "pulumi:pulumi:StackReference"))} == set()
+
+
+SECRET_SIG, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
+
+
+def test_bmcs_are_synced_on_the_hypervisor_after_the_nodes_with_a_secret_password(tmp_path: Path) -> None:
+    mocks = run_cluster("ipi1", lab_outputs(tmp_path))
+    commands = {c.name: c for c in mocks.of_type("command:remote:Command")}
+    bmc = commands["ipi1-bmc"].inputs
+    assert "sync ipi1 192.168.16.11 admin ipi1-master-0=6230 ipi1-master-1=6231 ipi1-master-2=6232 " \
+           "ipi1-worker-0=6233 ipi1-worker-1=6234" in bmc["create"]
+    assert bmc["update"] == bmc["create"] and "remove ipi1" in bmc["delete"]
+    password = bmc_password((tmp_path / "key").read_text(), "ipi1")
+    assert bmc["stdin"] == {SECRET_SIG: SECRET_VALUE, "value": password}, "the password goes on stdin, as a secret"
+    assert all(password not in str(c.inputs.get(k)) for c in commands.values() for k in ("create", "update", "delete"))
+    assert bmc["logging"] == "stderr"
+    connection = bmc["connection"]
+    assert connection.get(SECRET_SIG) == SECRET_VALUE, "the connection holds the key: it must be a secret"
+    assert (connection["value"]["host"], connection["value"]["hostKey"]) == ("192.168.16.11", "ssh-ed25519 AAAAhv1")
+    order = [r.name for r in mocks.resources]
+    domains = [order.index(d.name) for d in mocks.of_type("libvirt:index/domain:Domain")]
+    assert len(domains) == 6 and max(domains) < order.index("ipi1-bmc"), "vbmc add needs the domains to exist"
+
+
+def test_exported_bmc_is_a_secret_with_the_derived_password(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    exported: dict[str, Any] = {}
+    monkeypatch.setattr(pulumi, "export", lambda name, value: exported.__setitem__(name, value))
+    lab = lab_outputs(tmp_path)
+    mock_cluster("sno1", lab)
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def check() -> pulumi.Output[Any]:
+        cluster_program()
+        bmc = exported["bmc"]
+
+        def verify(args: list[Any]) -> None:
+            value, secret = args
+            assert secret is True
+            assert value == {"kind": "ipmi", "address": "192.168.16.12", "user": "admin",
+                             "password": bmc_password((tmp_path / "key").read_text(), "sno1"),
+                             "nodes": {"sno": {"port": 6240}}}
+        return pulumi.Output.all(bmc, pulumi.Output.from_input(bmc.is_secret())).apply(verify)
+
+    check()
+    assert "bmc" in exported and "password" not in str(exported.get("nodes"))
+
+
+def test_exhausted_bmc_range_creates_nothing(tmp_path: Path) -> None:
+    lab = lab_outputs(tmp_path)
+    lab["slices"]["ipi1"]["bmc_ports"] = "6230-6233"
+    mocks = mock_cluster("ipi1", lab)
+    with pytest.raises(Exception, match=r"ocplab:slices\.ipi1\.bmc_ports: cluster ipi1 needs 5 BMC ports"):
+        declare()
+    assert {r.typ for r in mocks.resources if not r.typ.startswith(("ocplab:", "pulumi:pulumi:StackReference"))} \
+        == set()

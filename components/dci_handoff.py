@@ -1,0 +1,115 @@
+"""python -m components.dci_handoff STACK --pool POOL: put a cluster stack's DCI inventory where a job reads it.
+
+dci-pipeline jobs name `ansible_inventory: /var/lib/dci/inventories/@QUEUE/@RESOURCE`, and dci-queue
+gives a job the pool (queue) and a resource of it: one cluster per resource. So the inventory of
+stack STACK goes to <root>/<POOL>/<STACK>, written atomically (a job reading it never sees half a
+file) with mode 0600 (it holds the BMC password). The outputs come from `pulumi stack output
+--json --show-secrets`, or from the baseline's state with its secret derived again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from components.dci_inventory import InventoryError, inventory_for
+from components.names import label_problem
+
+DEFAULT_ROOT = Path("/var/lib/dci/inventories")
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+class HandoffError(RuntimeError):
+    """The inventory can't be written; one line saying why and what to do."""
+
+
+def _pulumi() -> str:
+    found = shutil.which("pulumi") or (str(PROJECT / ".engine/bin/pulumi")
+                                       if (PROJECT / ".engine/bin/pulumi").exists() else None)
+    if not found:
+        raise HandoffError("pulumi not found: put the Pulumi CLI on PATH (make engine), or use --from baseline")
+    return found
+
+
+def pulumi_outputs(stack: str) -> dict[str, Any]:
+    """`pulumi stack output --json --show-secrets -s STACK` (empty for a stack never brought up)."""
+    result = subprocess.run([_pulumi(), "stack", "output", "--json", "--show-secrets", "-s", stack],
+                            capture_output=True, text=True, check=False, cwd=PROJECT)
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["pulumi failed"])[-1]
+        raise HandoffError(f"stack {stack}: pulumi stack output failed: {last}")
+    return dict(json.loads(result.stdout or "{}"))
+
+
+def baseline_outputs(stack: str) -> dict[str, Any]:
+    """The baseline's recorded outputs, with the BMC password derived again from the lab key."""
+    from baseline import state  # the baseline deploys with components, not the other way round
+    from baseline.secrets import shown
+
+    outputs = state.load(stack)
+    if outputs is None:
+        raise HandoffError(f"stack {stack} is not deployed (no baseline state in {state.state_dir()}): "
+                           f"run python -m baseline up {stack} first")
+    return shown(outputs, show_secrets=True)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` with mode 0600, atomically: a temp file in the same dir renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any]) -> Path:
+    """Render the stack's inventory and write it to <root>/<pool>/<stack>; return the path."""
+    for what, name in (("stack", stack), ("pool", pool)):
+        if problem := label_problem(name):
+            raise HandoffError(f"{what} name {name!r} {problem}")
+    if not outputs:
+        raise HandoffError(f"stack {stack} is not deployed (it has no outputs): run pulumi up -s {stack} first")
+    try:
+        _, text = inventory_for(outputs, stack=stack)
+    except InventoryError as exc:
+        raise HandoffError(str(exc)) from exc
+    path = root / pool / stack
+    write_private(path, text)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m components.dci_handoff", description=__doc__.split("\n")[0])
+    parser.add_argument("stack", help="a deployed cluster stack")
+    parser.add_argument("--pool", required=True, help="the dci-queue pool (@QUEUE) the cluster serves")
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"default {DEFAULT_ROOT}")
+    parser.add_argument("--from", dest="source", choices=("pulumi", "baseline"), default="pulumi",
+                        help="where the outputs come from (default pulumi)")
+    args = parser.parse_args(argv)
+    try:
+        outputs = pulumi_outputs(args.stack) if args.source == "pulumi" else baseline_outputs(args.stack)
+        path = handoff(args.stack, args.pool, args.root, outputs)
+    except (HandoffError, OSError) as exc:
+        print(f"dci_handoff: {exc}", file=sys.stderr)
+        return 2
+    print(f"dci_handoff: {path} written (pool {args.pool}, resource {args.stack})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

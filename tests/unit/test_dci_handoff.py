@@ -1,0 +1,123 @@
+"""The hand-off: a cluster stack's inventory written where a dci-pipeline job reads it, private and
+whole; undeployed and lab stacks refused in one line; the baseline's secret shown only when asked."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from baseline import secrets, state
+from baseline.__main__ import main as baseline_main
+from components import dci_handoff
+from components.bmc_plan import bmc_password
+from tests.unit.test_dci_inventory import hostvars, outputs, parse
+
+BMC_PUBLIC: dict[str, Any] = {
+    "kind": "ipmi", "address": "192.168.16.11", "user": "admin",
+    "nodes": {"master-0": {"port": 6230}, "master-1": {"port": 6231}, "master-2": {"port": 6232},
+              "worker-0": {"port": 6233}, "worker-1": {"port": 6234}}}
+
+
+@pytest.fixture
+def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A baseline state holding ipi1 as the baseline saves it (bmc without password) and the lab."""
+    key = tmp_path / "id_ed25519"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n")
+    monkeypatch.setenv("OCPLAB_BASELINE_STATE", str(tmp_path / "state"))
+    data = outputs("ipi")
+    data["bmc"] = BMC_PUBLIC
+    data["jumphost"] = {**data["jumphost"], "ssh_key_path": str(key)}
+    state.save("ipi1", data)
+    state.save("simlab", {"kind": "lab", "domain": "simlab.test"})
+    return data
+
+
+def test_ipi_handoff_writes_a_private_inventory_with_the_derived_password(
+        deployed: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "inventories"
+    assert dci_handoff.main(["ipi1", "--pool", "simlab", "--root", str(root), "--from", "baseline"]) == 0
+    path = root / "simlab" / "ipi1"
+    assert f"{path} written" in capsys.readouterr().out
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["ipi1"], "no temp file left behind"
+    password = bmc_password(Path(deployed["jumphost"]["ssh_key_path"]).read_text(), "ipi1")
+    (tmp_path / "parsed").mkdir()
+    listed = parse(path.read_text(), tmp_path / "parsed")
+    for name, entry in BMC_PUBLIC["nodes"].items():
+        got = hostvars(listed, name)
+        assert (got["ipmi_address"], got["ipmi_port"], got["ipmi_user"], got["ipmi_password"]) == (
+            "192.168.16.11", entry["port"], "admin", password)
+    assert password not in json.dumps(state.load("ipi1")), "the baseline state never holds the password"
+
+
+def test_handoff_replaces_an_existing_inventory_atomically(deployed: dict[str, Any], tmp_path: Path) -> None:
+    path = tmp_path / "simlab" / "ipi1"
+    path.parent.mkdir()
+    path.write_text("old\n")
+    path.chmod(0o644)
+    dci_handoff.handoff("ipi1", "simlab", tmp_path, secrets.shown(deployed, show_secrets=True))
+    assert path.read_text().startswith("# dci-openshift-agent IPI inventory")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("stack", "message"), [
+    ("sno1", "dci_handoff: stack sno1 is not deployed (no baseline state in "),
+    ("simlab", "dci_handoff: stack simlab is a lab stack; ask for a cluster stack's inventory"),
+])
+def test_undeployed_and_lab_stacks_are_one_line_errors(deployed: dict[str, Any], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str], stack: str,
+                                                        message: str) -> None:
+    root = tmp_path / "inventories"
+    assert dci_handoff.main([stack, "--pool", "simlab", "--root", str(root), "--from", "baseline"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+    assert not root.exists()
+
+
+def test_empty_outputs_say_deploy_first(tmp_path: Path) -> None:
+    with pytest.raises(dci_handoff.HandoffError, match=r"stack ipi2 is not deployed .* run pulumi up -s ipi2"):
+        dci_handoff.handoff("ipi2", "pool", tmp_path, {})
+
+
+def test_pool_and_stack_must_be_path_safe(deployed: dict[str, Any], tmp_path: Path) -> None:
+    with pytest.raises(dci_handoff.HandoffError, match=r"pool name '\.\./x'"):
+        dci_handoff.handoff("ipi1", "../x", tmp_path, deployed)
+
+
+def test_pulumi_source_without_pulumi_names_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(dci_handoff, "PROJECT", tmp_path)
+    assert dci_handoff.main(["ipi1", "--pool", "p", "--root", str(tmp_path)]) == 2
+    assert "pulumi not found: put the Pulumi CLI on PATH (make engine), or use --from baseline" in \
+        capsys.readouterr().err
+
+
+def test_pulumi_source_reads_show_secrets_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path}/args\necho '{{\"kind\": \"cluster\"}}'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert dci_handoff.pulumi_outputs("ipi1") == {"kind": "cluster"}
+    assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--show-secrets", "-s", "ipi1"]
+
+
+def test_baseline_outputs_hide_the_bmc_unless_asked(deployed: dict[str, Any],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert baseline_main(["outputs", "ipi1"]) == 0
+    assert json.loads(capsys.readouterr().out)["bmc"] == "[secret]"
+    assert baseline_main(["outputs", "ipi1", "--show-secrets"]) == 0
+    shown = json.loads(capsys.readouterr().out)["bmc"]
+    assert shown == {**BMC_PUBLIC, "password": bmc_password(Path(deployed["jumphost"]["ssh_key_path"]).read_text(),
+                                                            "ipi1")}
+    assert baseline_main(["outputs", "simlab"]) == 0
+    assert "bmc" not in json.loads(capsys.readouterr().out)
+
+
+def test_ipmi_bmc_needs_no_shared_port(deployed: dict[str, Any], tmp_path: Path) -> None:
+    text = dci_handoff.handoff("ipi1", "p", tmp_path, secrets.shown(deployed, True)).read_text()
+    assert "ipmi_port=6234" in text and "redfish" not in text
