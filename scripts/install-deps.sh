@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus),
-# the guest image (kernel, busybox, syslinux) and the tests (dig, ipmitool). Skips what is there.
+# the guest image (kernel, busybox, syslinux) and the tests (dig, ipmitool), then virtualbmc in
+# /opt/ocplab/vbmc, where the lab's vbmcd script finds it (the simulated hypervisors share this
+# machine's /opt, so it is installed once, ahead of time). Skips what is there.
 set -euo pipefail
 packages=(
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base dnsmasq
@@ -8,13 +10,28 @@ packages=(
   util-linux kmod cpio genisoimage xorriso xsltproc busybox-static linux-image-amd64 dnsutils ipmitool curl
   syslinux syslinux-common mtools dosfstools
   python3-venv
+  python3-libvirt
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then echo "deps: all ${#packages[@]} Debian packages present"; exit 0; fi
-[ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install: ${missing[*]}" >&2; exit 1; }
-echo "deps: installing ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -eq 0 ]; then echo "deps: all ${#packages[@]} Debian packages present"
+else
+  [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install: ${missing[*]}" >&2; exit 1; }
+  echo "deps: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# virtualbmc, pinned, in the venv components/vbmc_scripts.py looks for (Debian's python3-libvirt via
+# --system-site-packages, as on RHEL).
+vbmc_venv=/opt/ocplab/vbmc vbmc_version=3.3.0
+if "$vbmc_venv/bin/python" -c "import libvirt, importlib.metadata as m, sys
+sys.exit(m.version('virtualbmc') != '$vbmc_version')" 2>/dev/null; then
+  echo "deps: virtualbmc $vbmc_version present in $vbmc_venv"
+else
+  [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install virtualbmc into $vbmc_venv" >&2; exit 1; }
+  echo "deps: installing virtualbmc $vbmc_version into $vbmc_venv"
+  /usr/bin/python3 -m venv --system-site-packages "$vbmc_venv"
+  "$vbmc_venv/bin/pip" install -q "virtualbmc==$vbmc_version"
+fi

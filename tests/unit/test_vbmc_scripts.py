@@ -18,6 +18,7 @@ from components.bmc_plan import BmcPlan, PortRange, bmc_password
 from components.files import ocplab_vbmc as helper
 from components.vbmc_scripts import (
     REQUIREMENT,
+    VENV,
     helper_source,
     vbmc_remove_script,
     vbmc_sync_script,
@@ -194,3 +195,10 @@ def test_remove_deletes_only_the_clusters_own(vbmcd: FakeVbmcd, monkeypatch: pyt
     assert not helper.owned_path("ipi1").exists() and helper.owned("ipi1-b") == ["ipi1-b-master-0"]
     code, out, _ = run(vbmcd, "remove", "ipi1", monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0 and "0 BMCs removed" in out
+
+
+def test_install_deps_provides_the_venv_the_script_looks_for() -> None:
+    """The simulated hypervisors share this machine's /opt: install-deps.sh must fill the same venv."""
+    deps = (Path(__file__).resolve().parents[2] / "scripts" / "install-deps.sh").read_text()
+    assert f"vbmc_venv={VENV} vbmc_version=3.3.0" in deps and "python3-libvirt" in deps
+    assert REQUIREMENT.endswith("<=3.3.0"), "the pinned simlab version is the newest the remote script allows"
