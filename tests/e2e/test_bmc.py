@@ -1,0 +1,229 @@
+"""On the simulated lab: the IPI nodes' virtual BMCs (virtualbmc, IPMI) and the hand-off to DCI, for real.
+
+The lab stack starts vbmcd on each hypervisor, the cluster stack adds one BMC per master and worker
+(the baseline runs the components' scripts, password on stdin). From the jumphost namespace,
+ipmitool reads and switches each node's power, which must stop and start exactly that libvirt
+domain; a wrong password is refused. The hand-off writes the inventory ansible-inventory reads,
+with BMC fields that work. Destroying the cluster closes its BMC ports. Steps build on each other.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from simlab.clients import run_in_jumphost
+from tests.e2e.lab_helpers import PROJECT, LabSession
+
+pytestmark = pytest.mark.simlab
+
+HV1 = "192.168.16.11"
+VBMC_LIST = "VIRTUALBMC_CONFIG=/etc/ocplab/vbmc/virtualbmc.conf /opt/ocplab/vbmc/bin/vbmc list -f value"
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 60, every: float = 0.1) -> float:
+    """Seconds until `check` holds (fails after `timeout`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def tool(name: str, package: str) -> str:
+    path = shutil.which(name) or (str(Path(sys.executable).parent / name)
+                                  if (Path(sys.executable).parent / name).exists() else None)
+    if path is None:
+        pytest.fail(f"{name} not found: install {package}")
+    return path
+
+
+def ipmitool(lab: LabSession, port: int, password: str, *command: str) -> subprocess.CompletedProcess[str]:
+    """ipmitool over IPMI 2.0 (lanplus) from the jumphost; the password goes in IPMI_PASSWORD (-E), not argv."""
+    argv = [tool("ipmitool", "the Debian package ipmitool"), "-I", "lanplus", "-H", HV1, "-p", str(port),
+            "-U", "admin", "-E", "-R", "1", "-N", "2", *command]
+    return run_in_jumphost(argv, env={**lab.env(), "IPMI_PASSWORD": password}, timeout=60, cwd=str(PROJECT))
+
+
+def secret_outputs(lab: LabSession, stack: str) -> dict[str, Any]:
+    result = lab.baseline("outputs", stack, "--show-secrets")
+    assert result.returncode == 0, result.stderr
+    outputs: dict[str, Any] = json.loads(result.stdout)
+    return outputs
+
+
+def domstate(lab: LabSession, domain: str) -> str:
+    return lab.virsh(HV1, "domstate", domain).strip()
+
+
+def state_is(lab: LabSession, domain: str, state: str) -> Callable[[], bool]:
+    return lambda: domstate(lab, domain) == state
+
+
+def vbmc_list(lab: LabSession) -> dict[str, tuple[str, str]]:
+    """vbmc's own view on hv1: domain -> (status, port)."""
+    rows = [line.split() for line in lab.ssh(HV1, VBMC_LIST).splitlines() if line.strip()]
+    return {row[0]: (row[1], row[-1]) for row in rows}
+
+
+def bmc_ports(lab: LabSession) -> dict[str, int]:
+    return {node: int(entry["port"]) for node, entry in lab.outputs("ipi1")["bmc"]["nodes"].items()}
+
+
+def test_lab_and_ipi_cluster_come_up_with_one_running_bmc_per_master_and_worker(lab: LabSession) -> None:
+    result = lab.baseline("up", "simlab")
+    assert result.returncode == 0, result.stderr
+    assert "ocplab vbmc: vbmcd (re)started" in result.stdout
+    started = time.monotonic()
+    result = lab.baseline("up", "ipi1")
+    assert result.returncode == 0, result.stderr
+    lab.note("ipi1 up, 6 nodes + 5 BMCs (s)", time.monotonic() - started)
+    line = next(x for x in result.stdout.splitlines() if "ocplab vbmc: cluster ipi1" in x)
+    assert "5 BMCs running on 192.168.16.11 ports 6230-6234 (added 5, kept 0, removed 0)" in line
+    lab.note("vbmc add + start, per node (s)", float(re.findall(r"\(([\d.]+) s\)", line)[-1]) / 5)
+    outputs = lab.outputs("ipi1")
+    assert outputs["bmc"] == {"kind": "ipmi", "address": HV1, "user": "admin", "nodes": {
+        "master-0": {"port": 6230}, "master-1": {"port": 6231}, "master-2": {"port": 6232},
+        "worker-0": {"port": 6233}, "worker-1": {"port": 6234}}}, "the state holds no password"
+    listed = vbmc_list(lab)
+    assert listed == {f"ipi1-{node}": ("running", str(port)) for node, port in bmc_ports(lab).items()}
+    assert lab.baseline("outputs", "ipi1").stdout.count('"bmc": "[secret]"') == 1
+
+
+def test_the_password_is_nowhere_in_state_logs_or_config_listings(lab: LabSession) -> None:
+    password = secret_outputs(lab, "ipi1")["bmc"]["password"]
+    assert len(password) == 20
+    assert password not in (lab.state / "ipi1.json").read_text()
+    assert password not in lab.ssh(HV1, "cat /var/log/ocplab-vbmcd.log; ps -eo args")
+    assert lab.ssh(HV1, "stat -c %a /etc/ocplab/vbmc").strip() == "700"
+
+
+def test_each_bmc_reports_power_on(lab: LabSession) -> None:
+    password = secret_outputs(lab, "ipi1")["bmc"]["password"]
+    took = []
+    for node, port in bmc_ports(lab).items():
+        started = time.monotonic()
+        result = ipmitool(lab, port, password, "power", "status")
+        took.append(time.monotonic() - started)
+        assert result.returncode == 0, f"{node}: {result.stderr}"
+        assert result.stdout.strip() == "Chassis Power is on", node
+    lab.note("ipmitool power status round trip incl. ip netns exec, mean (s)", sum(took) / len(took))
+
+
+def test_power_off_stops_exactly_that_domain_and_power_on_starts_it(lab: LabSession) -> None:
+    password = secret_outputs(lab, "ipi1")["bmc"]["password"]
+    domains = [f"ipi1-{name}" for name in ("provisionhost", *bmc_ports(lab))]
+    delays = []
+    for node, port in bmc_ports(lab).items():
+        target = f"ipi1-{node}"
+        result = ipmitool(lab, port, password, "power", "off")
+        assert result.returncode == 0, result.stderr
+        delays.append(wait_for(f"{target} to be shut off", state_is(lab, target, "shut off")))
+        states = {d: domstate(lab, d) for d in domains}
+        assert states == {d: "shut off" if d == target else "running" for d in domains}, states
+        assert ipmitool(lab, port, password, "power", "status").stdout.strip() == "Chassis Power is off"
+        result = ipmitool(lab, port, password, "power", "on")
+        assert result.returncode == 0, result.stderr
+        wait_for(f"{target} to run again", state_is(lab, target, "running"))
+    lab.note("ipmitool power off -> virsh shut off, worst (s)", max(delays))
+
+
+def test_a_wrong_password_or_user_is_refused(lab: LabSession) -> None:
+    password = secret_outputs(lab, "ipi1")["bmc"]["password"]
+    refused = ipmitool(lab, 6230, password[:-1] + ("x" if password[-1] != "x" else "y"), "power", "off")
+    assert refused.returncode != 0
+    assert domstate(lab, "ipi1-master-0") == "running"
+    argv = [tool("ipmitool", "the Debian package ipmitool"), "-I", "lanplus", "-H", HV1, "-p", "6230",
+            "-U", "root", "-E", "-R", "1", "-N", "2", "power", "status"]
+    other_user = run_in_jumphost(argv, env={**lab.env(), "IPMI_PASSWORD": password}, timeout=60)
+    assert other_user.returncode != 0
+
+
+def test_a_second_up_keeps_every_bmc_and_its_password(lab: LabSession) -> None:
+    before = secret_outputs(lab, "ipi1")["bmc"]
+    result = lab.baseline("up", "ipi1")
+    assert result.returncode == 0, result.stderr
+    assert "(added 0, kept 5, removed 0)" in result.stdout
+    assert secret_outputs(lab, "ipi1")["bmc"] == before
+
+
+def inventory_listing(lab: LabSession, path: Path) -> dict[str, Any]:
+    env = {**lab.env(), "ANSIBLE_HOME": str(path.parent / ".ansible"), "ANSIBLE_LOCAL_TEMP": str(path.parent / ".t"),
+           "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
+    done = subprocess.run([tool("ansible-inventory", "ansible-core (requirements-dev.txt)"), "-i", str(path),
+                           "--list"], capture_output=True, text=True, env=env, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listed: dict[str, Any] = json.loads(done.stdout)
+    return listed
+
+
+def test_handoff_writes_an_inventory_whose_bmc_fields_work(lab: LabSession, tmp_path: Path) -> None:
+    root = tmp_path / "inventories"
+    result = lab.jumphost([sys.executable, "-m", "components.dci_handoff", "ipi1", "--pool", "simlab",
+                           "--root", str(root), "--from", "baseline"])
+    assert result.returncode == 0, result.stderr
+    path = root / "simlab" / "ipi1"
+    assert f"{path} written" in result.stdout
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    listed = inventory_listing(lab, path)
+    outputs = secret_outputs(lab, "ipi1")
+    bmc = outputs["bmc"]
+    nodes = {n["name"]: n for n in outputs["nodes"]}
+    assert listed["masters"]["hosts"] == ["master-0", "master-1", "master-2"]
+    assert listed["workers"]["hosts"] == ["worker-0", "worker-1"]
+    assert listed["provisioner"]["hosts"] == ["provisionhost"]
+    for name, entry in bmc["nodes"].items():
+        got = listed["_meta"]["hostvars"][name]
+        assert (got["ipmi_address"], got["ipmi_port"], got["ipmi_user"], got["ipmi_password"]) == (
+            HV1, entry["port"], "admin", bmc["password"])
+        assert (got["ansible_host"], got["provision_mac"]) == (nodes[name]["ip"], nodes[name]["macs"]["provisioning"])
+    worker = listed["_meta"]["hostvars"]["worker-1"]
+    answer = ipmitool(lab, worker["ipmi_port"], worker["ipmi_password"], "power", "status")
+    assert answer.stdout.strip() == "Chassis Power is on", answer.stderr
+
+
+@pytest.mark.parametrize(("stack", "message"), [
+    ("sno1", "dci_handoff: stack sno1 is not deployed (no baseline state in"),
+    ("simlab", "dci_handoff: stack simlab is a lab stack; ask for a cluster stack's inventory"),
+])
+def test_handoff_refuses_undeployed_and_lab_stacks(lab: LabSession, tmp_path: Path, stack: str, message: str) -> None:
+    result = lab.jumphost([sys.executable, "-m", "components.dci_handoff", stack, "--pool", "simlab",
+                           "--root", str(tmp_path / "inv"), "--from", "baseline"])
+    assert result.returncode == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert not (tmp_path / "inv").exists()
+
+
+def udp_ports(lab: LabSession) -> set[int]:
+    return {int(m) for m in re.findall(r":(\d+)\s", lab.ssh(HV1, "ss -Hunl"))}
+
+
+def test_destroying_the_cluster_removes_its_bmcs_and_closes_their_ports(lab: LabSession) -> None:
+    ports = set(bmc_ports(lab).values())
+    assert ports <= udp_ports(lab)
+    password = secret_outputs(lab, "ipi1")["bmc"]["password"]
+    result = lab.baseline("destroy", "ipi1")
+    assert result.returncode == 0, result.stderr
+    assert "ocplab vbmc: cluster ipi1: 5 BMCs removed" in result.stdout
+    assert vbmc_list(lab) == {}
+    assert not ports & udp_ports(lab)
+    assert ipmitool(lab, 6230, password, "power", "status").returncode != 0
+
+
+def test_lab_destroy_stops_vbmcd_and_removes_its_files(lab: LabSession) -> None:
+    result = lab.baseline("destroy", "simlab")
+    assert result.returncode == 0, result.stderr
+    assert "ocplab vbmc: vbmcd stopped and its files removed" in result.stdout
+    left = lab.ssh(HV1, "ls -A /etc/ocplab/vbmc 2>/dev/null | wc -l; pgrep -f '[b]in/vbmcd' || echo none")
+    assert left.split() == ["0", "none"]
