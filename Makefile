@@ -51,3 +51,8 @@ test: deps venv image
 
 clean: simlab-down
 	rm -rf .engine/build .pulumi-state
+
+## bench: benchmarks on a simulated lab of 10 hypervisors (root; not part of `make test`); writes bench/results/
+.PHONY: bench
+bench: deps venv image
+	$(PY) -m bench
