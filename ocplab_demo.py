@@ -18,6 +18,7 @@ from pathlib import Path
 from simlab.clients import jumphost_argv
 from simlab.env import client_env
 from simlab.lab import Simlab
+from simlab.session import exclusive_lab
 
 PROJECT = Path(__file__).resolve().parent
 PULUMI = PROJECT / ".engine" / "bin" / "pulumi"
@@ -56,6 +57,11 @@ def baseline_up(stack: str) -> dict[str, object]:
 
 
 def main() -> int:
+    with exclusive_lab():
+        return demo()
+
+
+def demo() -> int:
     started = time.monotonic()
     print("ocplab demo: bringing up the simulated lab (jumphost + 2 hypervisors)", flush=True)
     Simlab(hypervisors=2).up(log=lambda line: print(f"  simlab: {line}", flush=True))
