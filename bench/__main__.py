@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             Simlab().down()
             log("simulated lab down")
+            raw = args.results / f"{when.strftime('%Y-%m-%d_%H%M%S')}-timings"
+            if (Path(workdir) / "timings").is_dir():
+                shutil.copytree(Path(workdir) / "timings", raw, dirs_exist_ok=True)
     elapsed = time.monotonic() - started
     print()
     print(format_table(rows), end="")

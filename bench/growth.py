@@ -28,11 +28,14 @@ class Growth:
         """Every interval costs about the same per unit (fixed costs allowed: a + b*n is linear)."""
         return self.slope > 0 and all(abs(m - self.slope) <= TOLERANCE * self.slope for m in self.marginal)
 
-    def summary(self, unit: str = "domain") -> str:
-        steps = ", ".join(f"{a}->{b}: x{t:.2f} time for x{s:.1f} size ({m * 1000:.0f} ms/{unit} marginal)"
+    def summary(self, unit: str = "domain", seconds: str = "s", millis: str = "ms") -> str:
+        """Each step's ratios and marginal cost, then the fit; `seconds`/`millis` name the quantity
+        (CPU-s and CPU-ms for CPU time)."""
+        steps = ", ".join(f"{a}->{b}: x{t:.2f} {seconds} for x{s:.1f} size ({m * 1000:.0f} {millis}/{unit} marginal)"
                           for a, b, t, s, m in zip(self.sizes, self.sizes[1:], self.time_ratios, self.size_ratios,
                                                    self.marginal, strict=False))
-        return f"{steps}; fit {self.intercept:.2f} s + {self.slope * 1000:.1f} ms/{unit}, R²={self.r2:.3f}"
+        return (f"{steps}; fit {self.intercept:.2f} {seconds} + {self.slope * 1000:.1f} {millis}/{unit}, "
+                f"R²={self.r2:.3f}")
 
 
 def growth(points: Sequence[tuple[int, float]]) -> Growth:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from bench.cpu import measured
 from bench.labclient import LabClient
 from bench.report import Section, engine_row, seconds
 from bench.stacks import ClusterPlan
@@ -22,17 +25,21 @@ def measure(client: LabClient, section: Section, start: bool) -> None:
     pair = clusters(start)
     names = [c.name for c in pair]
     where = [(c.name, c.hypervisor) for c in pair]
-    sequential, _ = client.baseline_in_turn("up", names)
+    with measured() as in_turn:
+        sequential, _ = client.baseline_in_turn("up", names)
     client.cleanup(where)
-    parallel, _ = client.baseline_together("up", names)
+    with measured() as together:
+        parallel, _ = client.baseline_together("up", names)
     client.cleanup(where)
     what = "started" if start else "defined only (ocplab:start: false)"
     label = f"5. two 7-VM IPI clusters on hv1 + hv2, {what}"
-    section.add(f"{label}: baseline one after the other", seconds(sequential))
-    section.add(f"{label}: baseline at the same time", seconds(parallel))
+    section.add(f"{label}: baseline one after the other", f"{seconds(sequential)} ({in_turn.describe()})")
+    section.add(f"{label}: baseline at the same time", f"{seconds(parallel)} ({together.describe()})")
     ratio = parallel / sequential
-    section.add(f"{label}: at the same time / one after the other", f"{ratio:.2f}", f"<= {TARGET}",
-                ratio <= TARGET)
+    # With every core busy, no schedule beats the CPU-seconds spread over all cores.
+    floor = together.busy / (os.cpu_count() or 1) / sequential
+    section.add(f"{label}: at the same time / one after the other",
+                f"{ratio:.2f} (CPU-bound floor on this machine: {floor:.2f})", f"<= {TARGET}", ratio <= TARGET)
 
 
 def run(client: LabClient) -> Section:
@@ -45,5 +52,7 @@ def run(client: LabClient) -> Section:
         "Scenario 5 is measured twice. Defined-only isolates the deployer: on the simulated lab every "
         "'hypervisor' shares this machine's CPUs, so guests booting under TCG (about 15% of a core each) "
         "slow down whatever runs next to them, which separate real hypervisors would not. The started "
-        "variant is the full deploy, guest boots included.")
+        "variant is the full deploy, guest boots included. 'CPU-bound floor' is the CPU-seconds the machine "
+        "used during the parallel run spread over all its cores, divided by the sequential wall time: the "
+        "best ratio any schedule could reach with that much work on this machine.")
     return section

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.cpu import CpuUse, measured
 from bench.growth import growth
 from bench.labclient import LabClient
 from bench.report import Section, engine_row, seconds, size
@@ -49,11 +50,13 @@ def run(client: LabClient, lab: str, lab_outputs: dict[str, Any]) -> Section:
     one_each = [run_program(client, [c.name], refs, f"single-{c.name}") for c in largest]
 
     deploys: dict[int, float] = {}
+    cpu: dict[int, CpuUse] = {}
     disk: dict[int, float] = {}
     for n in SIZES:
         first = plans[n][0]
         before = client.disk_usage(first.hypervisor)
-        deploys[n], _ = client.baseline_together("up", [c.name for c in plans[n]])
+        with measured() as cpu[n]:
+            deploys[n], _ = client.baseline_together("up", [c.name for c in plans[n]])
         disk[n] = (client.disk_usage(first.hypervisor) - before) / first.domains
         client.cleanup([(c.name, c.hypervisor) for c in plans[n]])
 
@@ -66,9 +69,14 @@ def run(client: LabClient, lab: str, lab_outputs: dict[str, Any]) -> Section:
     for n in SIZES:
         shape = "10 SNO clusters" if n == HYPERVISORS else f"10 IPI clusters of {n // HYPERVISORS}"
         section.add(f"3. baseline deploy, {n} domains defined ({shape}, 1 per hypervisor, at the same time)",
-                    f"{seconds(deploys[n])}, {deploys[n] / n:.2f} s/domain")
+                    f"{seconds(deploys[n])}, {deploys[n] / n:.2f} s/domain; {cpu[n].busy / n:.2f} CPU-s/domain, "
+                    f"{cpu[n].describe()}")
     baseline_growth = growth(list(deploys.items()))
-    section.add("3. baseline deploy: growth in domains", baseline_growth.summary(), "linear", baseline_growth.linear)
+    section.add("3. baseline deploy: growth of wall time in domains", baseline_growth.summary(), "linear",
+                baseline_growth.linear)
+    cpu_growth = growth([(n, use.busy) for n, use in cpu.items()])
+    section.add("3. baseline deploy: growth of CPU-seconds (whole machine) in domains",
+                cpu_growth.summary("domain", "CPU-s", "CPU-ms"), "linear", cpu_growth.linear)
 
     for n in SIZES:
         section.add(f"4. bytes per new VM, {n}-domain case (du delta on hv1 / its domains, defined only)",

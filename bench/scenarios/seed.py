@@ -28,6 +28,10 @@ STEPS = (
 )
 
 
+def calls(count: int) -> str:
+    return f"{count} call{'' if count == 1 else 's'}"
+
+
 def breakdown(section: Section, label: str, run: BaselineRun) -> None:
     """One row per step, then what no remote call explains (Python, interpreter start)."""
     accounted = 0.0
@@ -35,10 +39,10 @@ def breakdown(section: Section, label: str, run: BaselineRun) -> None:
     for key, text in STEPS:
         if key in run.categories:
             accounted += run.categories[key]
-            section.add(f"{label}: {text}", f"{seconds(run.categories[key])} ({run.calls[key]} calls)")
+            section.add(f"{label}: {text}", f"{seconds(run.categories[key])} ({calls(run.calls[key])})")
     for key in sorted(set(run.categories) - known):
         accounted += run.categories[key]
-        section.add(f"{label}: {key}", f"{seconds(run.categories[key])} ({run.calls[key]} calls)")
+        section.add(f"{label}: {key}", f"{seconds(run.categories[key])} ({calls(run.calls[key])})")
     section.add(f"{label}: Python (design, XML) and interpreter start", seconds(max(0.0, run.wall - accounted)))
 
 

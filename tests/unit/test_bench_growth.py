@@ -29,8 +29,10 @@ def test_small_noise_stays_linear() -> None:
 
 def test_summary_names_each_step_and_fit() -> None:
     text = growth([(10, 1.0), (100, 10.0)]).summary()
-    assert "10->100: x10.00 time for x10.0 size (100 ms/domain marginal)" in text
+    assert "10->100: x10.00 s for x10.0 size (100 ms/domain marginal)" in text
     assert "fit 0.00 s + 100.0 ms/domain, R²=1.000" in text
+    cpu = growth([(10, 1.0), (100, 10.0)]).summary("domain", "CPU-s", "CPU-ms")
+    assert "x10.00 CPU-s for x10.0 size (100 CPU-ms/domain marginal)" in cpu and "fit 0.00 CPU-s + 100.0" in cpu
 
 
 def test_needs_two_sizes() -> None:

@@ -1,0 +1,75 @@
+"""Where the machine's CPU went during a measurement: every simulated host shares this machine's
+cores, so a wall time only means something next to how busy the cores were and who used them."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+TICKS = os.sysconf("SC_CLK_TCK")
+GUEST_COMM = "qemu-system-x86"  # /proc/<pid>/stat truncates comm to 15 characters
+
+
+def busy_ticks(proc_stat: str) -> int:
+    """Ticks the cores spent not idle (user, nice, system, irq, softirq, steal) from /proc/stat."""
+    fields = proc_stat.splitlines()[0].split()
+    if fields[0] != "cpu":
+        raise ValueError("the first line of /proc/stat is the 'cpu' total")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
+    return user + nice + system + irq + softirq + steal
+
+
+def process_ticks(pid_stat: str) -> tuple[str, int]:
+    """(comm, utime + stime) of a /proc/<pid>/stat line (comm may hold spaces and parentheses)."""
+    comm = pid_stat[pid_stat.index("(") + 1:pid_stat.rindex(")")]
+    rest = pid_stat[pid_stat.rindex(")") + 2:].split()
+    return comm, int(rest[11]) + int(rest[12])  # fields 14 and 15 of proc(5), counted after comm and state
+
+
+def guest_ticks() -> int:
+    """CPU ticks used so far by every running QEMU guest on this machine."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm, ticks = process_ticks((entry / "stat").read_text())
+        except (OSError, ValueError):
+            continue
+        if comm == GUEST_COMM:
+            total += ticks
+    return total
+
+
+@dataclass
+class CpuUse:
+    """Wall seconds, CPU-seconds used by the whole machine and by QEMU guests, over a block."""
+
+    wall: float = 0.0
+    busy: float = 0.0
+    guests: float = 0.0
+
+    @property
+    def busy_fraction(self) -> float:
+        """Of all cores: 1.0 means every core was busy the whole time."""
+        return self.busy / (self.wall * (os.cpu_count() or 1)) if self.wall else 0.0
+
+    def describe(self) -> str:
+        return (f"cores {self.busy_fraction:.0%} busy: {self.busy:.0f} CPU-s, {self.guests:.0f} of them "
+                "in TCG guests")
+
+
+@contextmanager
+def measured() -> Iterator[CpuUse]:
+    """Fill a CpuUse with what the machine did during the block. Guest ticks count QEMU processes
+    alive at the end (guests started in the block); read before they are removed."""
+    use = CpuUse()
+    started, busy0, guests0 = time.monotonic(), busy_ticks(Path("/proc/stat").read_text()), guest_ticks()
+    yield use
+    use.wall = time.monotonic() - started
+    use.busy = (busy_ticks(Path("/proc/stat").read_text()) - busy0) / TICKS
+    use.guests = max(0, guest_ticks() - guests0) / TICKS

@@ -1,0 +1,26 @@
+"""Reading where the CPU went: /proc/stat totals and per-process ticks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.cpu import CpuUse, busy_ticks, process_ticks
+
+
+def test_busy_ticks_leave_out_idle_and_iowait() -> None:
+    assert busy_ticks("cpu  100 5 50 1000 40 3 2 1 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n") == 100 + 5 + 50 + 3 + 2 + 1
+    with pytest.raises(ValueError, match="cpu"):
+        busy_ticks("intr 1 2 3\n")
+
+
+def test_process_ticks_handle_odd_command_names() -> None:
+    line = "4242 (qemu-system-x86) S 1 2 3 0 -1 4194560 100 0 0 0 700 80 0 0 20 0 3 0 5 0 0"
+    assert process_ticks(line) == ("qemu-system-x86", 780)
+    assert process_ticks("7 (a b) c)) R 1 2 3 0 -1 0 0 0 0 0 11 12 0 0 20 0 1 0 5 0 0")[0] == "a b) c)"
+
+
+def test_busy_fraction_is_of_all_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    use = CpuUse(wall=10.0, busy=15.0, guests=4.0)
+    assert use.busy_fraction == 0.75
+    assert use.describe() == "cores 75% busy: 15 CPU-s, 4 of them in TCG guests"
