@@ -295,12 +295,17 @@ def _header(cluster: Cluster, what: str, sample: str) -> list[str]:
 # --- IPI ----------------------------------------------------------------------------------------------------------
 
 
+def _bmc_credentials(bmc: Bmc | None) -> dict[str, Scalar]:
+    """ipmi_user and ipmi_password, one pair per cluster, written as group vars: Ansible quotes host lines
+    in its warnings (`name` is a reserved variable name), so a password on them would reach the job logs."""
+    return {} if bmc is None else {"ipmi_user": bmc.user, "ipmi_password": bmc.password}
+
+
 def _bmc_fields(bmc: Bmc | None, node: Node) -> dict[str, Scalar]:
-    """ipmi_* for either kind; Redfish adds the libvirt domain UUID (sushy-tools' system id) and its port."""
+    """Per-node ipmi_* for either kind; Redfish adds the libvirt domain UUID (sushy-tools' system id) and port."""
     if bmc is None:
         return {}
-    fields: dict[str, Scalar] = {"ipmi_user": bmc.user, "ipmi_password": bmc.password,
-                                 "ipmi_address": bmc.address, "ipmi_port": bmc.port_of(node.name)}
+    fields: dict[str, Scalar] = {"ipmi_address": bmc.address, "ipmi_port": bmc.port_of(node.name)}
     if bmc.kind == "redfish":
         fields |= {"kvm_uuid": node.uuid, "redfish_port": bmc.redfish_port}
     return fields
@@ -342,7 +347,7 @@ def render_ipi_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
     cluster = read_cluster(outputs)
     _require_topology(cluster, "ipi")
     provisionhost = _provisionhost(cluster)
-    node_vars = {"ansible_user": "core"}
+    node_vars: dict[str, Scalar] = {"ansible_user": "core", **_bmc_credentials(cluster.bmc)}
     lines = [
         *_header(cluster, "dci-openshift-agent IPI inventory",
                  "redhatci/ansible-collection-redhatci-ocp roles/ocp_on_libvirt/templates/hosts.j2"),
@@ -395,6 +400,7 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
         *_vars_section("all", all_vars),
         *_section("provisioner", [provisioner], "Runs the installer and serves the boot files: the lab's jumphost"),
         *_section("masters", [master]),
+        *(_vars_section("masters", _bmc_credentials(cluster.bmc)) if cluster.bmc else []),
         *_section("workers", [], "Empty, but the agent expects the group"),
     ])
 

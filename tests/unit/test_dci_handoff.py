@@ -4,7 +4,10 @@ whole; undeployed and lab stacks refused in one line; the baseline's secret show
 from __future__ import annotations
 
 import json
+import os
+import re
 import stat
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +17,8 @@ from baseline import secrets, state
 from baseline.__main__ import main as baseline_main
 from components import dci_handoff
 from components.bmc_plan import bmc_password
-from tests.unit.test_dci_inventory import hostvars, outputs, parse
+from components.dci_inventory import inventory_for
+from tests.unit.test_dci_inventory import ansible_inventory, hostvars, outputs, parse
 
 BMC_PUBLIC: dict[str, Any] = {
     "kind": "ipmi", "address": "192.168.16.11", "user": "admin",
@@ -121,3 +125,24 @@ def test_baseline_outputs_hide_the_bmc_unless_asked(deployed: dict[str, Any],
 def test_ipmi_bmc_needs_no_shared_port(deployed: dict[str, Any], tmp_path: Path) -> None:
     text = dci_handoff.handoff("ipi1", "p", tmp_path, secrets.shown(deployed, True)).read_text()
     assert "ipmi_port=6234" in text and "redfish" not in text
+
+
+@pytest.mark.parametrize("topology", ["ipi", "sno"])
+def test_the_password_is_on_no_host_line_so_ansible_warnings_never_show_it(topology: str, tmp_path: Path) -> None:
+    """ansible-core quotes host lines in warnings (`name` is a reserved variable): the password must not be there."""
+    data = outputs(topology)
+    data["bmc"] = {**data["bmc"], "password": "Sec-ret_0123456789ab"}
+    text = inventory_for(data)[1]
+    host_lines = [line for line in text.splitlines() if line and not line.startswith(("#", "[")) and
+                  not re.match(r"^\w+=", line)]
+    assert host_lines and all("Sec-ret" not in line for line in host_lines)
+    path = tmp_path / "hosts"
+    path.write_text(text)
+    env = {**os.environ, "ANSIBLE_HOME": str(tmp_path / "h"), "ANSIBLE_LOCAL_TEMP": str(tmp_path / "t")}
+    done = subprocess.run([ansible_inventory(), "-i", str(path), "--list"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "reserved name" in done.stderr, "the warning this guards against is still emitted"
+    assert "Sec-ret" not in done.stderr
+    master = "master-0" if topology == "ipi" else "sno.sno1.simlab.test"
+    assert json.loads(done.stdout)["_meta"]["hostvars"][master]["ipmi_password"] == "Sec-ret_0123456789ab"
