@@ -65,11 +65,16 @@ def ssh_category(_self: Ssh, text: str, *_args: Any, **_kwargs: Any) -> str:
     return "dnsmasq entries" if layout.CONTROL in text else "other ssh scripts"
 
 
+def command_category(_self: Ssh, text: str, *_args: Any, **_kwargs: Any) -> str:
+    return "virtual BMCs" if "vbmc" in text else "other ssh commands"
+
+
 def install(recorder: Recorder) -> None:
     """Wrap the baseline's remote calls (class attributes, so every instance is timed)."""
     Virsh.run = recorder.timed(Virsh.run, virsh_category)  # type: ignore[method-assign]
     Virsh.exists = recorder.timed(Virsh.exists, lambda *_a, **_k: "lookups")  # type: ignore[method-assign]
     Ssh.script = recorder.timed(Ssh.script, ssh_category)  # type: ignore[method-assign]
+    Ssh.command = recorder.timed(Ssh.command, command_category)  # type: ignore[method-assign]
     baseline.cluster._cidata_iso = recorder.timed(
         baseline.cluster._cidata_iso, lambda *_a, **_k: "cloud-init ISO (genisoimage)")
 

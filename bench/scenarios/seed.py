@@ -25,6 +25,7 @@ STEPS = (
     ("lookups", "lookups (dominfo, domuuid)"),
     ("provisioning network", "provisioning network (net-define, net-start, net-autostart)"),
     ("cloud-init ISO (genisoimage)", "cloud-init ISO (genisoimage, local)"),
+    ("virtual BMCs", "virtual BMC sync (ssh to the hypervisor)"),
 )
 
 
