@@ -21,7 +21,17 @@ from pathlib import Path
 
 from bench import stacks
 from bench.labclient import PROJECT, LabClient
-from bench.report import NO_ENGINE, Row, Section, format_table, machine_facts, results_document, seconds, write_results
+from bench.report import (
+    NO_ENGINE,
+    Row,
+    Section,
+    by_scenario,
+    format_table,
+    machine_facts,
+    results_document,
+    seconds,
+    write_results,
+)
 from bench.scenarios import pair, scale, seed
 from simlab.errors import SimlabError
 from simlab.guest.build import build_image
@@ -85,7 +95,7 @@ def run_all(workdir: Path) -> tuple[list[Row], list[str]]:
     sections.append(pair.run(client))
     log("scenarios 3, 4, 6: 10, 100 and 250 domains on 10 hypervisors")
     sections.append(scale.run(client, LAB, lab_outputs))
-    rows = [row for section in sections for row in section.rows]
+    rows = by_scenario(row for section in sections for row in section.rows)
     notes = [note for section in sections for note in section.notes]
     notes.append(f"'{NO_ENGINE}': pulumi up/preview times and the Pulumi/baseline ratios need the Pulumi engine, "
                  "which cannot be built on this network. In their place the table measures what our code "

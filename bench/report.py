@@ -6,7 +6,7 @@ import os
 import platform
 import re
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +42,15 @@ class Section:
 def engine_row(metric: str, target: str) -> Row:
     """A figure only the Pulumi engine can give, which cannot be built here."""
     return Row(metric, NO_ENGINE, target, None)
+
+
+def by_scenario(rows: Iterable[Row]) -> list[Row]:
+    """Rows in the issue's scenario order ("3. ..." after "2. ..."), lab set-up rows first; the
+    order within a scenario is kept."""
+    def number(row: Row) -> int:
+        head = row.metric.split(".", 1)[0]
+        return int(head) if head.isdigit() else 0
+    return sorted(rows, key=number)
 
 
 def seconds(value: float) -> str:

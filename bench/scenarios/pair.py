@@ -37,9 +37,19 @@ def measure(client: LabClient, section: Section, start: bool) -> None:
     section.add(f"{label}: baseline at the same time", f"{seconds(parallel)} ({together.describe()})")
     ratio = parallel / sequential
     # With every core busy, no schedule beats the CPU-seconds spread over all cores.
-    floor = together.busy / (os.cpu_count() or 1) / sequential
+    cores = os.cpu_count() or 1
+    floor, guests_floor = together.busy / cores / sequential, together.guests / cores / sequential
     section.add(f"{label}: at the same time / one after the other",
-                f"{ratio:.2f} (CPU-bound floor on this machine: {floor:.2f})", f"<= {TARGET}", ratio <= TARGET)
+                f"{ratio:.2f} (CPU-bound floor on this machine: {floor:.2f}, the TCG guests' CPU alone: "
+                f"{guests_floor:.2f})", f"<= {TARGET}", ratio <= TARGET)
+    if ratio > TARGET:
+        section.notes.append(
+            f"Scenario 5, {what}: the ratio {ratio:.2f} misses {TARGET}. Profile (CPU accounting of the "
+            f"parallel run): the cores were {together.busy_fraction:.0%} busy, {together.guests:.0f} of "
+            f"{together.busy:.0f} CPU-s in the TCG guests and {together.busy - together.guests:.0f} CPU-s in "
+            f"everything else (virsh, ssh, sshd, libvirtd, the baseline). The guests alone bound the ratio at "
+            f"{guests_floor:.2f} on {cores} cores, so no change to the deployer can reach {TARGET} here; on real "
+            "hypervisors each cluster's guests use their own host's CPUs.")
 
 
 def run(client: LabClient) -> Section:

@@ -50,13 +50,15 @@ def run(client: LabClient, lab: str, lab_outputs: dict[str, Any]) -> Section:
     one_each = [run_program(client, [c.name], refs, f"single-{c.name}") for c in largest]
 
     deploys: dict[int, float] = {}
+    dns_step: dict[int, float] = {}
     cpu: dict[int, CpuUse] = {}
     disk: dict[int, float] = {}
     for n in SIZES:
         first = plans[n][0]
         before = client.disk_usage(first.hypervisor)
         with measured() as cpu[n]:
-            deploys[n], _ = client.baseline_together("up", [c.name for c in plans[n]])
+            deploys[n], runs = client.baseline_together("up", [c.name for c in plans[n]])
+        dns_step[n] = max(r.categories.get("dnsmasq entries", 0.0) for r in runs)
         disk[n] = (client.disk_usage(first.hypervisor) - before) / first.domains
         client.cleanup([(c.name, c.hypervisor) for c in plans[n]])
 
@@ -70,7 +72,8 @@ def run(client: LabClient, lab: str, lab_outputs: dict[str, Any]) -> Section:
         shape = "10 SNO clusters" if n == HYPERVISORS else f"10 IPI clusters of {n // HYPERVISORS}"
         section.add(f"3. baseline deploy, {n} domains defined ({shape}, 1 per hypervisor, at the same time)",
                     f"{seconds(deploys[n])}, {deploys[n] / n:.2f} s/domain; {cpu[n].busy / n:.2f} CPU-s/domain, "
-                    f"{cpu[n].describe()}")
+                    f"{cpu[n].describe()}; longest dnsmasq-entries step (waits for the jumphost lock) "
+                    f"{seconds(dns_step[n])}")
     baseline_growth = growth(list(deploys.items()))
     section.add("3. baseline deploy: growth of wall time in domains", baseline_growth.summary(), "linear",
                 baseline_growth.linear)

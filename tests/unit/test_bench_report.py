@@ -8,6 +8,7 @@ from pathlib import Path
 from bench.report import (
     NO_ENGINE,
     Row,
+    by_scenario,
     engine_row,
     format_table,
     machine_facts,
@@ -54,3 +55,9 @@ def test_results_file_has_date_facts_table_and_notes(tmp_path: Path) -> None:
     assert "commit abc123, 600 s" in text and "- cores: 2" in text and "| m " in text and "- a note" in text
     path = write_results(tmp_path / "results", text, when)
     assert path.name == "2026-01-02_030405.md" and path.read_text() == text
+
+
+def test_rows_follow_the_scenario_numbers() -> None:
+    rows = [Row("lab up", "1 s"), Row("4. a", ""), Row("3. b", ""), Row("4. c", ""), Row("1. d", ""),
+            Row("10 domains", "")]
+    assert [r.metric for r in by_scenario(rows)] == ["lab up", "10 domains", "1. d", "3. b", "4. a", "4. c"]
