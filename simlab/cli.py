@@ -19,6 +19,7 @@ from simlab.errors import PreflightError, SimlabError
 from simlab.lab import Simlab, health, load
 from simlab.mountns import enter_argv
 from simlab.paths import StatePaths
+from simlab.session import exclusive_lab
 from simlab.state import LabState
 from simlab.topology import JUMPHOST, MAX_HYPERVISORS, SWITCH_NETNS
 
@@ -47,7 +48,8 @@ def _say(msg: str) -> None:
 
 def cmd_up(hypervisors: int) -> int:
     start = time.monotonic()
-    state = Simlab(hypervisors).up(log=_say)
+    with exclusive_lab(timeout=0):
+        state = Simlab(hypervisors).up(log=_say)
     _print_state(state)
     print(f"up in {time.monotonic() - start:.1f} s")
     return 0
@@ -55,7 +57,8 @@ def cmd_up(hypervisors: int) -> int:
 
 def cmd_down() -> int:
     start = time.monotonic()
-    report = Simlab().down()
+    with exclusive_lab(timeout=0):
+        report = Simlab().down()
     print(f"down in {time.monotonic() - start:.1f} s: killed {len(report.killed)} processes, "
           f"deleted {len(report.netns)} network namespaces, {len(report.unmounted)} mounts")
     return 0
