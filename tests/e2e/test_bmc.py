@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 
 from simlab.clients import run_in_jumphost
 from tests.e2e.lab_helpers import PROJECT, LabSession
+from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
 
@@ -41,19 +41,11 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 60, every: f
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
-def tool(name: str, package: str) -> str:
-    path = shutil.which(name) or (str(Path(sys.executable).parent / name)
-                                  if (Path(sys.executable).parent / name).exists() else None)
-    if path is None:
-        pytest.fail(f"{name} not found: install {package}")
-    return path
-
-
 def ipmitool(lab: LabSession, port: int, password: str, *command: str, user: str = "admin",
              options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
     """ipmitool over IPMI 2.0 (lanplus) from the jumphost; the password goes in IPMI_PASSWORD (-E), not argv.
     Its default retransmissions matter: vbmc answers `power off` once virsh destroy is done (~2 s under TCG)."""
-    argv = [tool("ipmitool", "the Debian package ipmitool"), "-I", "lanplus", "-H", HV1, "-p", str(port),
+    argv = [require_tool("ipmitool", "the Debian package ipmitool"), "-I", "lanplus", "-H", HV1, "-p", str(port),
             "-U", user, "-E", *options, *command]
     return run_in_jumphost(argv, env={**lab.env(), "IPMI_PASSWORD": password}, timeout=120, cwd=str(PROJECT))
 
@@ -167,7 +159,7 @@ def test_a_second_up_keeps_every_bmc_and_its_password(lab: LabSession) -> None:
 def inventory_listing(lab: LabSession, path: Path) -> dict[str, Any]:
     env = {**lab.env(), "ANSIBLE_HOME": str(path.parent / ".ansible"), "ANSIBLE_LOCAL_TEMP": str(path.parent / ".t"),
            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
-    done = subprocess.run([tool("ansible-inventory", "ansible-core (requirements-dev.txt)"), "-i", str(path),
+    done = subprocess.run([require_tool("ansible-inventory", "ansible-core (requirements-dev.txt)"), "-i", str(path),
                            "--list"], capture_output=True, text=True, env=env, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     listed: dict[str, Any] = json.loads(done.stdout)

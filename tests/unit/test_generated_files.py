@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,13 +12,7 @@ from components.dnsmasq_base import render_base_config
 from components.jumphost_scripts import control_script, install_script, uninstall_script
 from components.labconfig import parse_lab_config
 from components.stack_files import read_stack_values, stack_path
-
-
-def need(tool: str, package: str) -> str:
-    path = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/sbin")
-    if not path:
-        raise RuntimeError(f"{tool} not found: apt-get install {package}")
-    return path
+from tests.tools import require_tool
 
 
 def lab_config() -> str:
@@ -44,7 +37,7 @@ def rooted(tmp_path: Path, text: str) -> str:
 def test_dnsmasq_accepts_base_config(tmp_path: Path) -> None:
     conf = tmp_path / "dnsmasq.conf"
     conf.write_text(rooted(tmp_path, lab_config()))
-    result = subprocess.run([need("dnsmasq", "dnsmasq-base"), "--test", f"--conf-file={conf}"],
+    result = subprocess.run([require_tool("dnsmasq", "dnsmasq-base"), "--test", f"--conf-file={conf}"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert "syntax check OK" in result.stderr
@@ -53,7 +46,7 @@ def test_dnsmasq_accepts_base_config(tmp_path: Path) -> None:
 def test_dnsmasq_rejects_broken_config(tmp_path: Path) -> None:
     conf = tmp_path / "dnsmasq.conf"
     conf.write_text(rooted(tmp_path, lab_config()) + "dhcp-range=not-an-address\n")
-    result = subprocess.run([need("dnsmasq", "dnsmasq-base"), "--test", f"--conf-file={conf}"],
+    result = subprocess.run([require_tool("dnsmasq", "dnsmasq-base"), "--test", f"--conf-file={conf}"],
                             capture_output=True, text=True, check=False)
     assert result.returncode != 0
 
@@ -71,6 +64,6 @@ SCRIPTS = {
 
 @pytest.mark.parametrize("name", sorted(SCRIPTS))
 def test_scripts_parse_in_posix_sh(name: str) -> None:
-    result = subprocess.run([need("dash", "dash"), "-n"], input=SCRIPTS[name], capture_output=True, text=True,
+    result = subprocess.run([require_tool("dash", "dash"), "-n"], input=SCRIPTS[name], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,20 +13,14 @@ from components.addresses import AddressRange
 from components.clusterconfig import parse_cluster_config
 from components.domain_xslt import domain_xslt
 from components.stack_files import read_stack_values, stack_path
-
-
-def tool(name: str, package: str) -> str:
-    path = shutil.which(name)
-    if not path:
-        raise RuntimeError(f"{name} not found: apt-get install {package}")
-    return path
+from tests.tools import require_tool
 
 
 def validate(tmp_path: Path, name: str, xml: str, kind: str) -> None:
     path = tmp_path / f"{name}.xml"
     path.write_text(xml)
-    tool("xmllint", "libxml2-utils")  # virt-xml-validate runs it
-    result = subprocess.run([tool("virt-xml-validate", "libvirt-clients"), str(path), kind],
+    require_tool("xmllint", "libxml2-utils")  # virt-xml-validate runs it
+    result = subprocess.run([require_tool("virt-xml-validate", "libvirt-clients"), str(path), kind],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr + result.stdout
 
@@ -60,7 +53,7 @@ PROVIDER_STYLE_DOMAIN = """<domain type="qemu"><name>ipi1-master-0</name><memory
 def test_node_xslt_logs_the_serial_console_and_sets_the_cache(tmp_path: Path) -> None:
     (tmp_path / "d.xml").write_text(PROVIDER_STYLE_DOMAIN)
     (tmp_path / "t.xsl").write_text(domain_xslt("ipi1-master-0", "unsafe"))
-    result = subprocess.run([tool("xsltproc", "xsltproc"), str(tmp_path / "t.xsl"), str(tmp_path / "d.xml")],
+    result = subprocess.run([require_tool("xsltproc", "xsltproc"), str(tmp_path / "t.xsl"), str(tmp_path / "d.xml")],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert '<log file="/var/log/libvirt/qemu/ipi1-master-0-console.log" append="on"/>' in result.stdout
