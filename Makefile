@@ -16,7 +16,7 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt
 	.venv/bin/pip install -q -r requirements-dev.txt
 	rm -f .venv/.installed-* && touch $@
 
-## engine: Pulumi CLI, Python language host, libvirt and command providers in .engine/bin
+## engine: Pulumi CLI + Python language host in .engine/bin, libvirt and command plugins in .pulumi-home
 engine:
 	bash engine/build.sh
 
@@ -34,7 +34,7 @@ simlab-shell: venv
 	$(PY) -m simlab shell
 
 ## demo: the main job: simulated lab up, example lab and cluster stacks deployed, outputs printed
-demo: deps venv image
+demo: deps venv image engine
 	$(PY) -m ocplab_demo
 
 ## check: lint, types and unit tests without the simulated lab (about a minute)
@@ -44,7 +44,7 @@ check: venv
 	.venv/bin/python -m pytest -q tests/unit
 
 ## test: everything, the simulated lab included (root)
-test: deps venv image
+test: deps venv image engine
 	.venv/bin/ruff check .
 	.venv/bin/mypy .
 	.venv/bin/python -m pytest -q -p no:cacheprovider tests
@@ -54,5 +54,5 @@ clean: simlab-down
 
 ## bench: benchmarks on a simulated lab of 10 hypervisors (root; not part of `make test`); writes bench/results/
 .PHONY: bench
-bench: deps venv image
+bench: deps venv image engine
 	$(PY) -m bench

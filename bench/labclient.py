@@ -33,7 +33,7 @@ class BenchError(RuntimeError):
 
 @dataclass(frozen=True)
 class BaselineRun:
-    """One `python -m baseline` process: its wall time (process start to exit, as a user waits),
+    """One `python -m bench.baseline` process: its wall time (process start to exit, as a user waits),
     the time inside baseline's main, and that time split by step."""
 
     stacks: tuple[str, ...]
@@ -78,7 +78,7 @@ class LabClient:
         return env
 
     def baseline(self, action: str, *stacks: str) -> BaselineRun:
-        """`python -m baseline <action> <stacks>` from the jumphost namespace, timed by step."""
+        """`python -m bench.baseline <action> <stacks>` from the jumphost namespace, timed by step."""
         self._serial += 1
         out = self.timings / f"{self._serial:03d}-{action}-{'+'.join(stacks)[:80]}.json"
         started = time.monotonic()

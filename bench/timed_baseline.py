@@ -16,9 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-import baseline.cluster
-from baseline import __main__ as baseline_main
-from baseline.remote import Ssh, Virsh
+import bench.baseline.cluster
+from bench.baseline import __main__ as baseline_main
+from bench.baseline.remote import Ssh, Virsh
 from components import dnsmasq_layout as layout
 
 P = ParamSpec("P")

@@ -60,7 +60,7 @@ class Cluster(pulumi.ComponentResource):
                 spec=spec, cluster=config.name, zone=design.apply(lambda d: d.zone), domain_type=config.domain_type,
                 pool=design.apply(lambda d: str(d.hypervisor["pool"])),
                 base_volume_id=design.apply(partial(base_volume_of, image=spec.image)),
-                lab_network=design.apply(lambda d: str(d.hypervisor["network"])),
+                lab_bridge=design.apply(lambda d: str(d.hypervisor["bridge"])),
                 provisioning_network_id=provisioning.id if provisioning else None,
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start,
             ), opts=after_dns)

@@ -4,7 +4,7 @@ dci-pipeline jobs name `ansible_inventory: /var/lib/dci/inventories/@QUEUE/@RESO
 gives a job the pool (queue) and a resource of it: one cluster per resource. So the inventory of
 stack STACK goes to <root>/<POOL>/<STACK>, written atomically (a job reading it never sees half a
 file) with mode 0600 (it holds the BMC password). The outputs come from `pulumi stack output
---json --show-secrets`, or from the baseline's state with its secret derived again.
+--json --show-secrets`, run in the project directory with the caller's backend settings.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _pulumi() -> str:
     found = shutil.which("pulumi") or (str(PROJECT / ".engine/bin/pulumi")
                                        if (PROJECT / ".engine/bin/pulumi").exists() else None)
     if not found:
-        raise HandoffError("pulumi not found: put the Pulumi CLI on PATH (make engine), or use --from baseline")
+        raise HandoffError("pulumi not found: put the Pulumi CLI on PATH (make engine)")
     return found
 
 
@@ -47,18 +47,6 @@ def pulumi_outputs(stack: str) -> dict[str, Any]:
         last = (result.stderr.strip().splitlines() or ["pulumi failed"])[-1]
         raise HandoffError(f"stack {stack}: pulumi stack output failed: {last}")
     return dict(json.loads(result.stdout or "{}"))
-
-
-def baseline_outputs(stack: str) -> dict[str, Any]:
-    """The baseline's recorded outputs, with the BMC password derived again from the lab key."""
-    from baseline import state  # the baseline deploys with components, not the other way round
-    from baseline.secrets import shown
-
-    outputs = state.load(stack)
-    if outputs is None:
-        raise HandoffError(f"stack {stack} is not deployed (no baseline state in {state.state_dir()}): "
-                           f"run python -m baseline up {stack} first")
-    return shown(outputs, show_secrets=True)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -98,11 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("stack", help="a deployed cluster stack")
     parser.add_argument("--pool", required=True, help="the dci-queue pool (@QUEUE) the cluster serves")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"default {DEFAULT_ROOT}")
-    parser.add_argument("--from", dest="source", choices=("pulumi", "baseline"), default="pulumi",
-                        help="where the outputs come from (default pulumi)")
     args = parser.parse_args(argv)
     try:
-        outputs = pulumi_outputs(args.stack) if args.source == "pulumi" else baseline_outputs(args.stack)
+        outputs = pulumi_outputs(args.stack)
         path = handoff(args.stack, args.pool, args.root, outputs)
     except (HandoffError, OSError) as exc:
         print(f"dci_handoff: {exc}", file=sys.stderr)

@@ -35,14 +35,24 @@ def install_script(base_config: str) -> str:
     ]) + "\n"
 
 
-def uninstall_script() -> str:
-    """Remove the project's files, refusing while any cluster still has entries."""
-    dirs = " ".join([layout.DHCP_HOSTS_DIR, layout.HOSTS_DIR, layout.CONF_DIR])
+_CLUSTER_DIRS = " ".join([layout.DHCP_HOSTS_DIR, layout.HOSTS_DIR, layout.CONF_DIR])
+
+
+def refuse_while_clusters_remain() -> str:
+    """Fails, naming the files, while any cluster stack still has entries on the jumphost."""
     return "\n".join([
         "set -eu",
-        f"left=$(find {dirs} -maxdepth 1 -type f ! -name '.*' 2>/dev/null | sort | tr '\\n' ' ')",
+        f"left=$(find {_CLUSTER_DIRS} -maxdepth 1 -type f ! -name '.*' 2>/dev/null | sort | tr '\\n' ' ')",
         'if [ -n "$left" ]; then echo "ocplab: cluster stacks still have entries on the '
         'jumphost: $left- destroy those cluster stacks first" >&2; exit 1; fi',
+    ]) + "\n"
+
+
+def uninstall_script() -> str:
+    """Remove the project's files, refusing while any cluster still has entries."""
+    dirs = _CLUSTER_DIRS
+    return "\n".join([
+        refuse_while_clusters_remain().rstrip("\n"),
         f"[ -x {layout.CONTROL} ] && {layout.CONTROL} stop || true",
         f"rm -rf {layout.CONF} {dirs} {shlex.quote(layout.ROOT + '/bin')} /var/lib/ocplab "
         f"{layout.LOG_FILE}",

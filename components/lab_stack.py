@@ -13,6 +13,7 @@ import pulumi_command as command
 from components.dnsmasq_base import render_base_config
 from components.hypervisor import Hypervisor, HypervisorArgs
 from components.jumphost import Jumphost
+from components.jumphost_scripts import refuse_while_clusters_remain
 from components.lab_outputs import lab_outputs
 from components.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
 from components.ssh_access import host_key, libvirt_uri
@@ -71,6 +72,12 @@ def lab_program(base: Path) -> None:
     }
     jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, known_hosts),
                                      "base_config": render_base_config(lab)})
+    # Deleted first on destroy (it depends on everything), so a refused lab destroy removes nothing:
+    # without it the engine deletes the bridges in parallel with the jumphost's refusal.
+    command.remote.Command(
+        "destroy-guard", connection=connection(lab.jumphost.ssh, key, known_hosts),
+        create="echo 'ocplab: lab in place'", delete=refuse_while_clusters_remain(),
+        opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values()]))
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
                                 dnsmasq=jumphost.dnsmasq.id).apply(
         lambda v: lab_outputs(lab, v["hypervisors"], key_path or None, str(known_hosts) if known_hosts else None,

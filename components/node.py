@@ -21,7 +21,7 @@ class NodeArgs(TypedDict):
     domain_type: str
     pool: pulumi.Input[str]
     base_volume_id: pulumi.Input[str]
-    lab_network: pulumi.Input[str]
+    lab_bridge: pulumi.Input[str]
     provisioning_network_id: pulumi.Input[str] | None
     macs: pulumi.Input[dict[str, str]]
     running: NotRequired[bool]
@@ -51,7 +51,11 @@ class Node(pulumi.ComponentResource):
                                                   lambda zone: user_data(spec, zone)),
                                               meta_data=meta_data(spec, cluster), opts=child).id
         macs = pulumi.Output.from_input(args["macs"])
-        nics = [libvirt.DomainNetworkInterfaceArgs(network_name=args["lab_network"],
+        # The lab NIC names the hypervisor's bridge, not the bridged libvirt network: a running domain's
+        # XML shows such a NIC as <interface type='bridge'>, so terraform-provider-libvirt 0.8.1 reads it back
+        # as `bridge` and a declared `network_name` diffs on every preview and refresh (the perpetual diff of
+        # dmacvicar/terraform-provider-libvirt#1128 and its family). Same L2, no false diff.
+        nics = [libvirt.DomainNetworkInterfaceArgs(bridge=args["lab_bridge"],
                                                    mac=macs.apply(lambda m: m["baremetal"]))]
         if "provisioning" in spec.networks and args["provisioning_network_id"] is not None:
             nics.insert(0 if spec.networks[0] == "provisioning" else 1, libvirt.DomainNetworkInterfaceArgs(

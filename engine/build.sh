@@ -1,109 +1,188 @@
 #!/usr/bin/env bash
-# Make the Pulumi engine available in .engine/bin: the pulumi CLI, the Python language host
-# (with its exec script and the dynamic-provider script) and the libvirt and command providers,
-# at the versions pinned in engine/versions.env.
+# Make the Pulumi engine: the pulumi CLI and the Python language host (one tag), the language
+# host's exec script and the dynamic-provider script in .engine/bin; pulumi-resource-libvirt and
+# pulumi-resource-command installed as plugins into the project's PULUMI_HOME (.pulumi-home), so no
+# command warns about plugins found on PATH. Versions and accepted hashes: engine/versions.env.
 #
-# Order: a pulumi CLI of the pinned version already on PATH (or already in .engine/bin) is used;
-# otherwise everything is built from the Go module proxy. Nothing here runs at `pulumi up` time.
+# A pulumi of the pinned version already on PATH (with pulumi-language-python beside it, and the
+# two providers either installed in .pulumi-home or on PATH) is used as is. Otherwise everything is
+# built from pinned Go modules through file://../shared/goproxy, then the registry's proxy.
+# Each step logs to .engine/logs/<step>.log; a failed step prints its last lines and the fix.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 # shellcheck source=versions.env
 . "$here/versions.env"
 bin="$top/.engine/bin"
+providers="$top/.engine/providers"
 work="$top/.engine/build"
-mkdir -p "$bin" "$work"
+logs="$top/.engine/logs"
+export PULUMI_HOME="$top/.pulumi-home"
+export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+overlay="${OCPLAB_GOPROXY_DIR:-$top/../shared/goproxy}"
+started=$(date +%s)
 
 say() { printf 'engine: %s\n' "$*" >&2; }
+die() { say "$1"; [ $# -lt 2 ] || say "fix: $2"; exit 1; }
 
 have_version() { # $1 binary, $2 expected version (no v)
-  [ -x "$1" ] && "$1" version 2>/dev/null | grep -qx "v$2"
+  [ -x "$1" ] && [ "$("$1" version 2>/dev/null)" = "v$2" ]
 }
 
-link_ambient_cli() {
-  local found
-  found=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$bin" | paste -sd:) command -v pulumi || true)
-  if [ -n "$found" ] && have_version "$found" "$PULUMI_VERSION"; then
-    say "using pulumi v$PULUMI_VERSION from PATH: $found"
-    ln -sf "$found" "$bin/pulumi"
-    for f in "$(dirname "$found")"/pulumi-language-python*; do [ -e "$f" ] && ln -sf "$f" "$bin/"; done
-    return 0
+plugin_installed() { # $1 name, $2 version
+  PULUMI_HOME="$PULUMI_HOME" "$bin/pulumi" plugin ls --json 2>/dev/null |
+    python3 -c "import json,sys; sys.exit(not any(p['name']=='$1' and p['version']=='$2' and p['kind']=='resource' for p in json.load(sys.stdin) or []))"
+}
+
+step() { # $1 step name, rest: command. Output goes to the step's log, the tail of it on failure.
+  local name=$1 t0
+  shift
+  t0=$(date +%s)
+  say "$name ..."
+  # In the background so that set -e holds inside the step (it is off in an `if` condition).
+  "$@" >"$logs/$name.log" 2>&1 &
+  if ! wait $!; then
+    say "step '$name' failed; the last lines of $logs/$name.log:"
+    tail -n 15 "$logs/$name.log" | sed 's/^/    /' >&2
+    case "$name" in
+      download-*) say "fix: check that the registry's Go module proxy answers (GOPROXY=$GOPROXY) and that $overlay holds the module; then 'make engine' again" ;;
+      *) say "fix: read the log above; 'rm -rf .engine/build' and 'make engine' retries from clean copies" ;;
+    esac
+    exit 1
   fi
-  return 1
+  say "$name done in $(( $(date +%s) - t0 )) s"
 }
 
-# module@version pairs the build needs, each fetched as a writable copy of its module zip.
-modules() {
-  cat <<MODS
-github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION
-github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION
-github.com/pulumi/pulumi-libvirt/provider@$PULUMI_LIBVIRT_MODULE_VERSION
-github.com/pulumi/pulumi-command/provider@$PULUMI_COMMAND_MODULE_VERSION
+engine_complete() {
+  have_version "$bin/pulumi" "$PULUMI_VERSION" && [ -x "$bin/pulumi-language-python" ] &&
+    plugin_installed libvirt "$PULUMI_LIBVIRT_VERSION" && plugin_installed command "$PULUMI_COMMAND_VERSION"
+}
+
+install_plugins() { # from $providers, or from PATH when an ambient engine brought them
+  local name version file
+  for name in libvirt command; do
+    version=$PULUMI_LIBVIRT_VERSION
+    [ "$name" = command ] && version=$PULUMI_COMMAND_VERSION
+    plugin_installed "$name" "$version" && continue
+    file="$providers/pulumi-resource-$name"
+    [ -x "$file" ] || file=$(command -v "pulumi-resource-$name" || true)
+    [ -n "$file" ] || return 1
+    "$bin/pulumi" plugin install resource "$name" "$version" --file "$file" >"$logs/plugin-$name.log" 2>&1 ||
+      die "could not install $file as plugin $name $version (see $logs/plugin-$name.log)" \
+        "check that the file is the pulumi-resource-$name v$version binary"
+  done
+}
+
+use_ambient_engine() {
+  local found
+  found=$(PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -vx "$bin" | paste -sd: -) command -v pulumi || true)
+  [ -n "$found" ] && have_version "$found" "$PULUMI_VERSION" || return 1
+  [ -x "$(dirname "$found")/pulumi-language-python" ] || return 1
+  say "using pulumi v$PULUMI_VERSION from PATH: $found"
+  local f
+  for f in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
+    [ -e "$(dirname "$found")/$f" ] && ln -sf "$(dirname "$found")/$f" "$bin/$f"
+  done
+  install_plugins || { say "pulumi on PATH, but no pulumi-resource-libvirt/-command to install as plugins: building them"; return 1; }
+}
+
+preflight() {
+  command -v go >/dev/null ||
+    die "no Go toolchain on PATH" "install Go 1.22 or newer (https://go.dev/dl, or 'apt install golang-go' where it is new enough), then 'make engine'"
+  [ -d "$overlay" ] ||
+    die "the file-based module proxy $overlay is missing (it holds the five modules the registry's proxy refuses)" \
+      "check out ../shared beside this project, or set OCPLAB_GOPROXY_DIR to that goproxy folder"
+  local var mod ver zip want got
+  while read -r var mod ver; do
+    want=${!var}
+    zip="$overlay/$mod/@v/$ver.zip"
+    [ -f "$zip" ] || die "$zip is missing from the module proxy folder" "restore ../shared/goproxy"
+    got=$(python3 "$here/overlay_sum.py" "$zip") ||
+      die "$zip cannot be read as a module zip" "restore it from ../shared/goproxy"
+    [ "$got" = "$want" ] ||
+      die "refusing $zip: its hash is $got, engine/versions.env accepts $want ($var)" \
+        "restore the zip from ../shared/goproxy; change $var only for a zip you have checked"
+  done <<MODS
+SUM_PULUMI_LANGUAGE_PYTHON github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 $PULUMI_LANGUAGE_PYTHON_MODULE_VERSION
+SUM_PULUMI_LIBVIRT github.com/pulumi/pulumi-libvirt/provider $PULUMI_LIBVIRT_MODULE_VERSION
+SUM_PULUMI_COMMAND github.com/pulumi/pulumi-command/provider $PULUMI_COMMAND_MODULE_VERSION
+SUM_TF_PROVIDER_LIBVIRT github.com/dmacvicar/terraform-provider-libvirt $TF_PROVIDER_LIBVIRT_VERSION
+SUM_TF_PLUGIN_SDK_FORK github.com/pulumi/terraform-plugin-sdk/v2 $TF_PLUGIN_SDK_FORK_VERSION
 MODS
 }
 
-download_all() {
-  local failed=() mod out
-  while read -r mod; do
-    if ! out=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "$mod" 2>&1); then
-      failed+=("$mod: $(printf '%s' "$out" | grep -o '"Error": *"[^"]*"' | head -1 | cut -d'"' -f4)")
-    fi
-  done < <(modules)
-  # The language host is its own module without tags; it resolves from the same repository tag.
-  if ! out=$(cd "$work" && go list -m -json \
-      "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@v$PULUMI_VERSION" 2>&1); then
-    failed+=("github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3: $(printf '%s' "$out" | tail -2 | tr '\n' ' ')")
-  fi
-  if [ ${#failed[@]} -gt 0 ]; then
-    say "cannot build the engine: the Go module proxy ($(go env GOPROXY)) did not serve:"
-    printf '  - %s\n' "${failed[@]}" >&2
-    say "fix: reach a module proxy that serves these versions, or put pulumi v$PULUMI_VERSION"
-    say "     with pulumi-language-python, pulumi-resource-libvirt v$PULUMI_LIBVIRT_VERSION and"
-    say "     pulumi-resource-command v$PULUMI_COMMAND_VERSION on PATH, then run 'make engine' again."
-    return 1
-  fi
+go_env() {
+  export GOPROXY="file://$(cd "$overlay" && pwd),https://proxy.golang.org"
+  export GONOSUMDB="github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python,github.com/pulumi/pulumi-libvirt,github.com/pulumi/pulumi-command,github.com/dmacvicar/terraform-provider-libvirt,github.com/pulumi/terraform-plugin-sdk"
+  export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
 }
 
-module_dir() { (cd "$work" && go mod download -json "$1" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'); }
-
-writable_copy() { # $1 module@version, $2 destination
+writable_copy() { # $1 module@version, $2 destination; the module's zip is checked by go against go.sum/sumdb
   [ -d "$2" ] && return 0
-  cp -r "$(module_dir "$1")" "$2.tmp" && chmod -R u+w "$2.tmp" && mv "$2.tmp" "$2"
+  local dir
+  dir=$(cd "$work" && go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error")))')
+  rm -rf "$2.tmp" && cp -r "$dir" "$2.tmp" && chmod -R u+w "$2.tmp" && mv "$2.tmp" "$2"
 }
+
+ldversion() { printf -- '-s -w -X %s=%s' "$1" "$2"; }
 
 build_cli() {
-  have_version "$bin/pulumi" "$PULUMI_VERSION" && return 0
   local src="$work/pulumi-pkg" sdk="$work/pulumi-sdk"
   writable_copy "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" "$src"
   writable_copy "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" "$sdk"
   (cd "$src" && go mod edit -replace "github.com/pulumi/pulumi/sdk/v3=$sdk" &&
-    GOFLAGS=-mod=mod go build -o "$bin/pulumi" \
-      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
-      ./cmd/pulumi)
+    go build -trimpath -o "$bin/pulumi.new" \
+      -ldflags "$(ldversion github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "v$PULUMI_VERSION")" ./cmd/pulumi)
+  mv "$bin/pulumi.new" "$bin/pulumi"
   install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$bin/"
   install -m 0755 "$sdk/python/dist/pulumi-resource-pulumi-python" "$bin/"
 }
 
-build_provider() { # $1 module@version, $2 main package dir, $3 binary, $4 ldflags
-  [ -x "$bin/$3" ] && return 0
-  local src="$work/$3"
-  writable_copy "$1" "$src"
-  (cd "$src" && go generate ./... >/dev/null 2>&1 || true
-   GOFLAGS=-mod=mod go build -o "$bin/$3" -ldflags "$4" "./$2")
+build_language_host() { # its go.mod replaces pkg/v3 and sdk/v3 with ../ paths of the pulumi repository
+  local src="$work/pulumi-language-python"
+  writable_copy "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@$PULUMI_LANGUAGE_PYTHON_MODULE_VERSION" "$src"
+  (cd "$src" && go mod edit -dropreplace github.com/pulumi/pulumi/pkg/v3 -dropreplace github.com/pulumi/pulumi/sdk/v3 \
+      -require "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_VERSION" -require "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_VERSION" &&
+    go build -trimpath -o "$bin/pulumi-language-python" \
+      -ldflags "$(ldversion github.com/pulumi/pulumi/sdk/v3/go/common/version.Version "v$PULUMI_VERSION")" .)
 }
 
-if have_version "$bin/pulumi" "$PULUMI_VERSION" && [ -x "$bin/pulumi-resource-libvirt" ] \
-    && [ -x "$bin/pulumi-resource-command" ] && [ -e "$bin/pulumi-language-python" ]; then
-  say "already made: $("$bin/pulumi" version) in $bin"
+build_libvirt_provider() {
+  local src="$work/pulumi-libvirt"
+  writable_copy "github.com/pulumi/pulumi-libvirt/provider@$PULUMI_LIBVIRT_MODULE_VERSION" "$src"
+  # The overlay's terraform-provider-libvirt zip lacks one test ISO (see ../shared/goproxy/README.md).
+  sed -i "s|^github.com/dmacvicar/terraform-provider-libvirt $TF_PROVIDER_LIBVIRT_VERSION h1:.*|github.com/dmacvicar/terraform-provider-libvirt $TF_PROVIDER_LIBVIRT_VERSION $SUM_TF_PROVIDER_LIBVIRT|" "$src/go.sum"
+  # schema-embed.json is git-ignored upstream, so it is not in the module zip: generate it.
+  [ -s "$src/cmd/pulumi-resource-libvirt/schema-embed.json" ] ||
+    (cd "$src/cmd/pulumi-resource-libvirt" && VERSION="$PULUMI_LIBVIRT_VERSION" go run generate.go)
+  (cd "$src" && go build -trimpath -o "$providers/pulumi-resource-libvirt" \
+    -ldflags "$(ldversion github.com/pulumi/pulumi-libvirt/provider/pkg/version.Version "$PULUMI_LIBVIRT_VERSION")" \
+    ./cmd/pulumi-resource-libvirt)
+}
+
+build_command_provider() {
+  local src="$work/pulumi-command"
+  writable_copy "github.com/pulumi/pulumi-command/provider@$PULUMI_COMMAND_MODULE_VERSION" "$src"
+  (cd "$src" && go build -trimpath -o "$providers/pulumi-resource-command" \
+    -ldflags "$(ldversion github.com/pulumi/pulumi-command/provider/pkg/version.Version "$PULUMI_COMMAND_VERSION")" \
+    ./cmd/pulumi-resource-command)
+}
+
+mkdir -p "$bin" "$providers" "$work" "$logs" "$PULUMI_HOME"
+if [ -x "$bin/pulumi" ] && engine_complete; then
+  say "already made: pulumi $("$bin/pulumi" version), language host, libvirt $PULUMI_LIBVIRT_VERSION and command $PULUMI_COMMAND_VERSION plugins"
   exit 0
 fi
-link_ambient_cli || true
-download_all
-build_cli
-build_provider "github.com/pulumi/pulumi-libvirt/provider@$PULUMI_LIBVIRT_MODULE_VERSION" \
-  cmd/pulumi-resource-libvirt pulumi-resource-libvirt \
-  "-X github.com/pulumi/pulumi-libvirt/provider/pkg/version.Version=$PULUMI_LIBVIRT_VERSION"
-build_provider "github.com/pulumi/pulumi-command/provider@$PULUMI_COMMAND_MODULE_VERSION" \
-  cmd/pulumi-resource-command pulumi-resource-command \
-  "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$PULUMI_COMMAND_VERSION"
-say "made: $("$bin/pulumi" version) in $bin"
+if use_ambient_engine && engine_complete; then
+  say "ready (ambient binaries) in $(( $(date +%s) - started )) s"
+  exit 0
+fi
+preflight
+go_env
+have_version "$bin/pulumi" "$PULUMI_VERSION" || step cli build_cli
+[ -x "$bin/pulumi-language-python" ] || step language-host build_language_host
+[ -x "$providers/pulumi-resource-libvirt" ] || step libvirt-provider build_libvirt_provider
+[ -x "$providers/pulumi-resource-command" ] || step command-provider build_command_provider
+install_plugins
+engine_complete || die "the engine is built but 'pulumi plugin ls' does not list both providers" "rm -rf .engine .pulumi-home; make engine"
+say "made in $(( $(date +%s) - started )) s: pulumi $("$bin/pulumi" version) in $bin, plugins in $PULUMI_HOME/plugins"

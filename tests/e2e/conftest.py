@@ -9,12 +9,12 @@ import pytest
 
 from simlab.guest.build import build_image
 from simlab.lab import Simlab
-from tests.e2e.lab_helpers import LabSession, require_root
+from tests.e2e.lab_helpers import LabSession, require_root_and_engine
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
-    require_root()
+    require_root_and_engine()
     build_image()
     lab = Simlab(hypervisors=2)
     lab.up()

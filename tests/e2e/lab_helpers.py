@@ -1,61 +1,51 @@
-"""A simulated lab session for end-to-end tests: clients run from the jumphost namespace."""
+"""A simulated lab session for end-to-end tests: `pulumi` and every client run from the jumphost namespace."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from simlab.clients import run_in_jumphost, ssh_run
-from simlab.env import client_env
 from simlab.guest.console import GuestReport, parse_console
+from simlab.pulumi_engine import Workspace, copy_project, require_engine, set_stack_config
 
 JUMPHOST = "192.168.16.1"
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
 
 class LabSession:
-    """Copies of the stack files and a private baseline state, so tests never touch a user's."""
+    """A copy of the project (its stack files may change) and a private file backend, driven with the
+    real engine from the jumphost namespace, so tests never touch a user's stacks or state."""
 
     def __init__(self, workdir: Path) -> None:
-        self.stacks = workdir / "stacks"
-        shutil.copytree(PROJECT / "stacks", self.stacks)
-        self.state = workdir / "baseline-state"
+        self.project = copy_project(workdir / "project")
+        self.pulumi = Workspace(project=self.project, backend=workdir / "pulumi-state")
         self.figures: dict[str, float] = {}
 
     def env(self) -> dict[str, str]:
-        env = client_env()
-        env["OCPLAB_STACKS_DIR"] = str(self.stacks)
-        env["OCPLAB_BASELINE_STATE"] = str(self.state)
+        env = self.pulumi.env()
         env["PYTHONPATH"] = str(PROJECT)
         return env
 
     def jumphost(self, argv: list[str], timeout: float = 900) -> subprocess.CompletedProcess[str]:
         return run_in_jumphost(argv, env=self.env(), timeout=timeout, cwd=str(PROJECT))
 
-    def baseline(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.jumphost([sys.executable, "-m", "baseline", *args])
+    def up(self, stack: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        """`pulumi up` (raises PulumiError with the output's tail when it fails)."""
+        return self.pulumi.up(stack, *extra)
 
-    def baseline_parallel(self, calls: list[tuple[str, str]]) -> list[subprocess.CompletedProcess[str]]:
-        with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-            return list(pool.map(lambda call: self.baseline(*call), calls))
+    def up_parallel(self, stacks: list[str]) -> list[subprocess.CompletedProcess[str]]:
+        with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+            return list(pool.map(self.up, stacks))
 
-    def outputs(self, stack: str) -> dict[str, Any]:
-        path = self.state / f"{stack}.json"
-        return dict(json.loads(path.read_text())) if path.exists() else {}
+    def outputs(self, stack: str, show_secrets: bool = False) -> dict[str, Any]:
+        return self.pulumi.outputs(stack, show_secrets=show_secrets)
 
     def edit_stack(self, stack: str, changes: dict[str, Any]) -> None:
-        path = self.stacks / f"Pulumi.{stack}.yaml"
-        document = yaml.safe_load(path.read_text())
-        document["config"].update(changes)
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        set_stack_config(self.project, stack, changes)
 
     def ssh(self, host: str, command: str) -> str:
         result = ssh_run(host, command, timeout=120)
@@ -82,6 +72,8 @@ def dig(session: LabSession, name: str, reverse: bool = False) -> list[str]:
     return [line for line in result.stdout.split() if line and not line.startswith(";")]
 
 
-def require_root() -> None:
+def require_root_and_engine() -> None:
+    """Fail loudly, with the fix, where the simulated lab or the engine cannot run."""
     if os.geteuid() != 0:
         raise RuntimeError("the simulated lab tests need root (network namespaces, libvirtd): run them as root")
+    require_engine()

@@ -1,7 +1,7 @@
 """On the simulated lab: the IPI nodes' virtual BMCs (virtualbmc, IPMI) and the hand-off to DCI, for real.
 
-The lab stack starts vbmcd on each hypervisor, the cluster stack adds one BMC per master and worker
-(the baseline runs the components' scripts, password on stdin). From the jumphost namespace,
+`pulumi up` of the lab stack starts vbmcd on each hypervisor, and of the cluster stack adds one BMC
+per master and worker (password on stdin). From the jumphost namespace,
 ipmitool reads and switches each node's power, which must stop and start exactly that libvirt
 domain; a wrong password is refused. The hand-off writes the inventory ansible-inventory reads,
 with BMC fields that work. Destroying the cluster closes its BMC ports. Steps build on each other.
@@ -51,10 +51,7 @@ def ipmitool(lab: LabSession, port: int, password: str, *command: str, user: str
 
 
 def secret_outputs(lab: LabSession, stack: str) -> dict[str, Any]:
-    result = lab.baseline("outputs", stack, "--show-secrets")
-    assert result.returncode == 0, result.stderr
-    outputs: dict[str, Any] = json.loads(result.stdout)
-    return outputs
+    return lab.outputs(stack, show_secrets=True)
 
 
 def domstate(lab: LabSession, domain: str) -> str:
@@ -72,34 +69,39 @@ def vbmc_list(lab: LabSession) -> dict[str, tuple[str, str]]:
 
 
 def bmc_ports(lab: LabSession) -> dict[str, int]:
-    return {node: int(entry["port"]) for node, entry in lab.outputs("ipi1")["bmc"]["nodes"].items()}
+    return {node: int(entry["port"]) for node, entry in secret_outputs(lab, "ipi1")["bmc"]["nodes"].items()}
 
 
 def test_lab_and_ipi_cluster_come_up_with_one_running_bmc_per_master_and_worker(lab: LabSession) -> None:
-    result = lab.baseline("up", "simlab")
-    assert result.returncode == 0, result.stderr
-    assert "ocplab vbmc: vbmcd (re)started" in result.stdout
+    lab.up("simlab")
+    assert "vbmcd" in lab.ssh(HV1, "pgrep -af '[b]in/vbmcd'")
     started = time.monotonic()
-    result = lab.baseline("up", "ipi1")
-    assert result.returncode == 0, result.stderr
-    lab.note("ipi1 up, 6 nodes + 5 BMCs (s)", time.monotonic() - started)
-    line = next(x for x in result.stdout.splitlines() if "ocplab vbmc: cluster ipi1" in x)
-    assert "5 BMCs running on 192.168.16.11 ports 6230-6234 (added 5, kept 0, removed 0)" in line
-    lab.note("cluster BMC sync over ssh (5 x vbmc add + start, until running), per node (ms)",
-             1000 * float(re.findall(r"\(([\d.]+) s\)", line)[-1]) / 5)
-    outputs = lab.outputs("ipi1")
-    assert outputs["bmc"] == {"kind": "ipmi", "address": HV1, "user": "admin", "nodes": {
+    lab.up("ipi1")
+    lab.note("pulumi up -s ipi1, 6 nodes + 5 BMCs (s)", time.monotonic() - started)
+    assert lab.outputs("ipi1")["bmc"] == "[secret]"
+    bmc = secret_outputs(lab, "ipi1")["bmc"]
+    assert {k: v for k, v in bmc.items() if k != "password"} == {"kind": "ipmi", "address": HV1, "user": "admin",
+                                                                  "nodes": {
         "master-0": {"port": 6230}, "master-1": {"port": 6231}, "master-2": {"port": 6232},
-        "worker-0": {"port": 6233}, "worker-1": {"port": 6234}}}, "the state holds no password"
+        "worker-0": {"port": 6233}, "worker-1": {"port": 6234}}}
     listed = vbmc_list(lab)
     assert listed == {f"ipi1-{node}": ("running", str(port)) for node, port in bmc_ports(lab).items()}
-    assert lab.baseline("outputs", "ipi1").stdout.count('"bmc": "[secret]"') == 1
 
 
-def test_the_password_is_nowhere_in_state_logs_or_config_listings(lab: LabSession) -> None:
+def test_secrets_are_nowhere_in_state_exports_logs_or_process_listings(lab: LabSession) -> None:
     password = secret_outputs(lab, "ipi1")["bmc"]["password"]
     assert len(password) == 20
-    assert password not in (lab.state / "ipi1.json").read_text()
+    key = (PROJECT / ".simlab/ssh/id_ed25519").read_text()
+    key_body = "".join(key.strip().splitlines()[1:-1])
+    state_files = [p for p in lab.pulumi.backend.rglob("*") if p.is_file()]
+    assert state_files
+    for secret in (password, key_body[80:140]):  # past the header every ed25519 key shares
+        for path in state_files:
+            assert secret not in path.read_text(errors="replace"), f"a secret in plaintext in {path}"
+        for stack in ("simlab", "ipi1"):
+            assert secret not in json.dumps(lab.pulumi.export(stack)), f"a secret in pulumi stack export -s {stack}"
+        shown = [t for t in lab.pulumi.transcript if "--show-secrets" not in t.split("\n", 1)[0]]
+        assert secret not in "".join(shown), "a secret in the output of a pulumi command"
     assert password not in lab.ssh(HV1, "cat /var/log/ocplab-vbmcd.log; ps -eo args")
     assert lab.ssh(HV1, "stat -c %a /etc/ocplab/vbmc").strip() == "700"
 
@@ -150,10 +152,11 @@ def test_a_wrong_password_or_user_is_refused(lab: LabSession) -> None:
 
 def test_a_second_up_keeps_every_bmc_and_its_password(lab: LabSession) -> None:
     before = secret_outputs(lab, "ipi1")["bmc"]
-    result = lab.baseline("up", "ipi1")
-    assert result.returncode == 0, result.stderr
-    assert "(added 0, kept 5, removed 0)" in result.stdout
+    listed = vbmc_list(lab)
+    lab.pulumi.preview("ipi1", "--expect-no-changes")
+    lab.up("ipi1", "--expect-no-changes")
     assert secret_outputs(lab, "ipi1")["bmc"] == before
+    assert vbmc_list(lab) == listed
 
 
 def inventory_listing(lab: LabSession, path: Path) -> dict[str, Any]:
@@ -169,7 +172,7 @@ def inventory_listing(lab: LabSession, path: Path) -> dict[str, Any]:
 def test_handoff_writes_an_inventory_whose_bmc_fields_work(lab: LabSession, tmp_path: Path) -> None:
     root = tmp_path / "inventories"
     result = lab.jumphost([sys.executable, "-m", "components.dci_handoff", "ipi1", "--pool", "simlab",
-                           "--root", str(root), "--from", "baseline"])
+                           "--root", str(root)])
     assert result.returncode == 0, result.stderr
     path = root / "simlab" / "ipi1"
     assert f"{path} written" in result.stdout
@@ -192,12 +195,12 @@ def test_handoff_writes_an_inventory_whose_bmc_fields_work(lab: LabSession, tmp_
 
 
 @pytest.mark.parametrize(("stack", "message"), [
-    ("sno1", "dci_handoff: stack sno1 is not deployed (no baseline state in"),
+    ("sno1", "dci_handoff: stack sno1: pulumi stack output failed: error: no stack named 'sno1' found"),
     ("simlab", "dci_handoff: stack simlab is a lab stack; ask for a cluster stack's inventory"),
 ])
 def test_handoff_refuses_undeployed_and_lab_stacks(lab: LabSession, tmp_path: Path, stack: str, message: str) -> None:
     result = lab.jumphost([sys.executable, "-m", "components.dci_handoff", stack, "--pool", "simlab",
-                           "--root", str(tmp_path / "inv"), "--from", "baseline"])
+                           "--root", str(tmp_path / "inv")])
     assert result.returncode == 2
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     assert not (tmp_path / "inv").exists()
@@ -211,17 +214,13 @@ def test_destroying_the_cluster_removes_its_bmcs_and_closes_their_ports(lab: Lab
     ports = set(bmc_ports(lab).values())
     assert ports <= udp_ports(lab)
     password = secret_outputs(lab, "ipi1")["bmc"]["password"]
-    result = lab.baseline("destroy", "ipi1")
-    assert result.returncode == 0, result.stderr
-    assert "ocplab vbmc: cluster ipi1: 5 BMCs removed" in result.stdout
+    lab.pulumi.destroy("ipi1")
     assert vbmc_list(lab) == {}
     wait_for("the BMC processes to exit", lambda: not ports & udp_ports(lab), timeout=10)
     assert ipmitool(lab, 6230, password, "power", "status", options=("-R", "1", "-N", "1")).returncode != 0
 
 
 def test_lab_destroy_stops_vbmcd_and_removes_its_files(lab: LabSession) -> None:
-    result = lab.baseline("destroy", "simlab")
-    assert result.returncode == 0, result.stderr
-    assert "ocplab vbmc: vbmcd stopped and its files removed" in result.stdout
+    lab.pulumi.destroy("simlab")
     left = lab.ssh(HV1, "ls -A /etc/ocplab/vbmc 2>/dev/null | wc -l; pgrep -f '[b]in/vbmcd' || echo none")
     assert left.split() == ["0", "none"]

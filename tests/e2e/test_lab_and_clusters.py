@@ -1,9 +1,8 @@
 """On the simulated lab: the lab's bridges and dnsmasq, then an IPI and an SNO cluster, for real.
 
-Everything runs from the jumphost namespace against real NetworkManager, libvirtd/QEMU guests,
-sshd and dnsmasq, using exactly the scripts, XML and dnsmasq files the components generate
-(deployed by the virsh/ssh baseline: no Pulumi engine can be built on this network).
-The steps build on each other in file order, like a lab admin's day.
+`pulumi up`/`preview`/`refresh`/`destroy` (the engine `make engine` builds, with the libvirt and
+command providers) run from the jumphost namespace against real NetworkManager, libvirtd/QEMU
+guests, sshd and dnsmasq. The steps build on each other in file order, like a lab admin's day.
 """
 
 from __future__ import annotations
@@ -51,8 +50,9 @@ def lease_of(session: LabSession, hv: str, domain: str) -> GuestReport:
 # --- the lab stack ------------------------------------------------------------------------------
 
 def test_lab_up_puts_each_hypervisor_ip_on_br0_and_keeps_ssh(lab: LabSession) -> None:
-    result = lab.baseline("up", "simlab")
-    assert result.returncode == 0, result.stderr
+    started = time.monotonic()
+    lab.up("simlab")
+    lab.note("pulumi up -s simlab (s)", time.monotonic() - started)
     for name, ip in HV.items():
         links = lab.ssh(ip, "ip -4 -o addr show; ip -o link show eth0; cat /sys/class/net/br0/bridge/stp_state "
                             "/sys/class/net/br0/bridge/forward_delay; nmcli -t -f NAME,DEVICE con show --active")
@@ -69,12 +69,17 @@ def test_lab_up_puts_each_hypervisor_ip_on_br0_and_keeps_ssh(lab: LabSession) ->
     assert outputs["hypervisors"]["hv2"]["base_volumes"]["guest"] == "/var/lib/libvirt/ocplab/base-guest.qcow2"
 
 
-def test_second_lab_up_changes_nothing(lab: LabSession) -> None:
+def test_lab_preview_and_second_up_change_nothing(lab: LabSession) -> None:
     before = {ip: lab.ssh(ip, "nmcli -t -f UUID,NAME con show; virsh -q net-uuid ocplab-br0; "
                               "stat -c %Y /var/lib/libvirt/ocplab/base-guest.qcow2") for ip in HV.values()}
-    result = lab.baseline("up", "simlab")
-    assert result.returncode == 0, result.stderr
-    assert "already carries eth0" in result.stdout and "dnsmasq config unchanged" in result.stdout
+    dnsmasq_pid = lab.ssh(JUMPHOST, "cat /run/ocplab-dnsmasq.pid")
+    started = time.monotonic()
+    lab.pulumi.preview("simlab", "--expect-no-changes")
+    lab.note("pulumi preview -s simlab, no changes (s)", time.monotonic() - started)
+    started = time.monotonic()
+    lab.up("simlab", "--expect-no-changes")
+    lab.note("pulumi up -s simlab, no-op (s)", time.monotonic() - started)
+    assert lab.ssh(JUMPHOST, "cat /run/ocplab-dnsmasq.pid") == dnsmasq_pid
     after = {ip: lab.ssh(ip, "nmcli -t -f UUID,NAME con show; virsh -q net-uuid ocplab-br0; "
                              "stat -c %Y /var/lib/libvirt/ocplab/base-guest.qcow2") for ip in HV.values()}
     assert after == before
@@ -94,9 +99,8 @@ def test_jumphost_dnsmasq_answers_for_the_lab_domain(lab: LabSession) -> None:
 
 def test_ipi_and_sno_clusters_come_up_together_with_planned_leases(lab: LabSession) -> None:
     started = time.monotonic()
-    results = lab.baseline_parallel([("up", "ipi1"), ("up", "sno1")])
-    for result in results:
-        assert result.returncode == 0, result.stderr
+    lab.up_parallel(["ipi1", "sno1"])
+    lab.note("pulumi up -s ipi1 and -s sno1 at once (s)", time.monotonic() - started)
     for stack, hv in (("ipi1", "hv1"), ("sno1", "hv2")):
         outputs = lab.outputs(stack)
         for node in outputs["nodes"]:
@@ -134,19 +138,32 @@ def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
     assert worker.disk("vdb") is not None and worker.disk("vdb").bytes == 64 * 1024**2  # type: ignore[union-attr]
 
 
-def test_second_cluster_up_touches_nothing(lab: LabSession) -> None:
-    before = lab.outputs("ipi1")
-    result = lab.baseline("up", "ipi1")
-    assert result.returncode == 0, result.stderr
-    assert "entries unchanged" in result.stdout
-    assert lab.outputs("ipi1") == before
+def test_preview_and_second_up_of_each_cluster_change_nothing(lab: LabSession) -> None:
+    for stack, hv in (("ipi1", "hv1"), ("sno1", "hv2")):
+        before = lab.outputs(stack)
+        uuids = lab.virsh(HV[hv], "list", "--all", "--uuid")
+        files = lab.ssh(JUMPHOST, f"stat -c '%n %Y' /etc/ocplab/*/{stack}*")
+        started = time.monotonic()
+        lab.pulumi.preview(stack, "--expect-no-changes")
+        lab.note(f"pulumi preview -s {stack}, no changes (s)", time.monotonic() - started)
+        started = time.monotonic()
+        lab.up(stack, "--expect-no-changes")
+        lab.note(f"pulumi up -s {stack}, no-op (s)", time.monotonic() - started)
+        assert lab.outputs(stack) == before
+        assert lab.virsh(HV[hv], "list", "--all", "--uuid") == uuids
+        assert lab.ssh(JUMPHOST, f"stat -c '%n %Y' /etc/ocplab/*/{stack}*") == files
+
+
+def test_refresh_finds_no_drift_and_preview_stays_clean_after_it(lab: LabSession) -> None:
+    for stack in ("simlab", "ipi1", "sno1"):
+        lab.pulumi.refresh(stack, "--expect-no-changes")
+        lab.pulumi.preview(stack, "--expect-no-changes")
 
 
 def test_adding_a_worker_keeps_every_other_address(lab: LabSession) -> None:
     before = {n["name"]: n for n in lab.outputs("ipi1")["nodes"]}
     lab.edit_stack("ipi1", {"ocplab:workers": 3})
-    result = lab.baseline("up", "ipi1")
-    assert result.returncode == 0, result.stderr
+    lab.up("ipi1")
     after = {n["name"]: n for n in lab.outputs("ipi1")["nodes"]}
     assert {k: v for k, v in after.items() if k != "worker-2"} == before
     report = lease_of(lab, "hv1", "ipi1-worker-2")
@@ -174,8 +191,7 @@ def test_destroying_one_cluster_costs_the_other_no_dns_answer_or_renewal(lab: La
     loop = threading.Thread(target=query_loop)
     loop.start()
     try:
-        result = lab.baseline("destroy", "sno1")
-        assert result.returncode == 0, result.stderr
+        lab.pulumi.destroy("sno1")
         time.sleep(75)  # leases are 2 min: every guest renews within 60 s of its last renewal
     finally:
         stop.set()
@@ -192,11 +208,11 @@ def test_destroying_one_cluster_costs_the_other_no_dns_answer_or_renewal(lab: La
 
 def test_destroy_then_up_restores_the_same_addresses(lab: LabSession) -> None:
     before = lab.outputs("ipi1")
-    assert lab.baseline("destroy", "ipi1").returncode == 0
+    lab.pulumi.destroy("ipi1")
     assert "ipi1" not in lab.virsh(HV["hv1"], "list", "--all", "--name")
     assert dig(lab, before["nodes"][0]["fqdn"]) == []
-    result = lab.baseline("up", "ipi1")
-    assert result.returncode == 0, result.stderr
+    assert lab.outputs("ipi1") == {}
+    lab.up("ipi1")
     after = lab.outputs("ipi1")
     assert [(n["name"], n["ip"], n["macs"]) for n in after["nodes"]] == \
         [(n["name"], n["ip"], n["macs"]) for n in before["nodes"]]
@@ -205,16 +221,21 @@ def test_destroy_then_up_restores_the_same_addresses(lab: LabSession) -> None:
 
 
 def test_lab_destroy_refuses_while_a_cluster_has_entries(lab: LabSession) -> None:
-    result = lab.baseline("destroy", "simlab")
-    assert result.returncode == 2
-    assert "cluster stacks still have entries on the jumphost" in result.stderr and "ipi1" in result.stderr
-    assert "inet 192.168.16.11/24" in lab.ssh(HV["hv1"], "ip -4 -o addr show br0")
+    resources = len(lab.pulumi.export("simlab")["deployment"]["resources"])
+    result = lab.pulumi.destroy("simlab", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "cluster stacks still have entries on the jumphost" in output and "ipi1" in output, output
+    for ip in HV.values():
+        assert f"inet {ip}/24" in lab.ssh(ip, "ip -4 -o addr show br0")
+        assert "ocplab-br0" in lab.virsh(ip, "net-list", "--name")
+    assert len(lab.pulumi.export("simlab")["deployment"]["resources"]) == resources, "nothing was deleted"
+    assert dig(lab, "hv1.simlab.test") == [HV["hv1"]]
 
 
 def test_lab_destroy_restores_each_hypervisor_network(lab: LabSession) -> None:
-    assert lab.baseline("destroy", "ipi1").returncode == 0
-    result = lab.baseline("destroy", "simlab")
-    assert result.returncode == 0, result.stderr
+    lab.pulumi.destroy("ipi1")
+    lab.pulumi.destroy("simlab")
     for name, ip in HV.items():
         state = lab.ssh(ip, "ip -4 -o addr show; ls /sys/class/net; nmcli -t -f NAME,DEVICE con show --active")
         assert re.search(rf"eth0\s+inet {re.escape(ip)}/24", state), f"{name}: IP not back on eth0:\n{state}"

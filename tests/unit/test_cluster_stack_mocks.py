@@ -51,7 +51,7 @@ def test_ipi_cluster_declares_nodes_on_overlays_with_planned_macs(tmp_path: Path
     master = domains["ipi1-master-0"]
     assert master["type"] == "qemu" and master["memory"] == 160 and master["running"] is True
     assert [nic.get("mac") for nic in master["networkInterfaces"]] == ["52:54:00:a8:10:23", "52:54:01:a8:10:23"]
-    assert master["networkInterfaces"][0]["networkName"] == "ocplab-br0"
+    assert master["networkInterfaces"][0]["bridge"] == "br0" and "networkName" not in master["networkInterfaces"][0]
     assert "/var/log/libvirt/qemu/ipi1-master-0-console.log" in master["xml"]["xslt"]
     roots = [v.inputs for v in mocks.of_type("libvirt:index/volume:Volume") if v.inputs["name"].endswith("-root.qcow2")]
     assert len(roots) == 6 and {r["baseVolumeId"] for r in roots} == {"/var/lib/libvirt/ocplab/base-guest.qcow2"}

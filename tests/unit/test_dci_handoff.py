@@ -1,5 +1,5 @@
 """The hand-off: a cluster stack's inventory written where a dci-pipeline job reads it, private and
-whole; undeployed and lab stacks refused in one line; the baseline's secret shown only when asked."""
+whole; undeployed and lab stacks refused in one line; the outputs read from `pulumi stack output`."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-from baseline import secrets, state
-from baseline.__main__ import main as baseline_main
 from components import dci_handoff
 from components.bmc_plan import bmc_password
 from components.dci_inventory import inventory_for
@@ -26,36 +24,50 @@ BMC_PUBLIC: dict[str, Any] = {
               "worker-0": {"port": 6233}, "worker-1": {"port": 6234}}}
 
 
+PASSWORD = bmc_password("-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n", "ipi1")
+
+
+def fake_pulumi(directory: Path, outputs_by_stack: dict[str, dict[str, Any]]) -> None:
+    """A `pulumi` on PATH that answers `stack output --json --show-secrets -s STACK` as the CLI does."""
+    data = directory / "outputs.json"
+    data.write_text(json.dumps(outputs_by_stack))
+    script = directory / "pulumi"
+    script.write_text(f"""#!/usr/bin/env python3
+import json, sys
+args = sys.argv[1:]
+stack = args[args.index("-s") + 1]
+outputs = json.load(open({str(data)!r}))
+if stack not in outputs:
+    sys.exit(print(f"error: no stack named '{{stack}}' found", file=sys.stderr) or 255)
+print(json.dumps(outputs[stack]))
+""")
+    script.chmod(0o755)
+
+
 @pytest.fixture
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """A baseline state holding ipi1 as the baseline saves it (bmc without password) and the lab."""
-    key = tmp_path / "id_ed25519"
-    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n")
-    monkeypatch.setenv("OCPLAB_BASELINE_STATE", str(tmp_path / "state"))
+    """ipi1 deployed (bmc with its password, as --show-secrets shows it), sno1 never up, and the lab."""
     data = outputs("ipi")
-    data["bmc"] = BMC_PUBLIC
-    data["jumphost"] = {**data["jumphost"], "ssh_key_path": str(key)}
-    state.save("ipi1", data)
-    state.save("simlab", {"kind": "lab", "domain": "simlab.test"})
+    data["bmc"] = {**BMC_PUBLIC, "password": PASSWORD}
+    fake_pulumi(tmp_path, {"ipi1": data, "sno1": {}, "simlab": {"kind": "lab", "domain": "simlab.test"}})
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     return data
 
 
-def test_ipi_handoff_writes_a_private_inventory_with_the_derived_password(
+def test_ipi_handoff_writes_a_private_inventory_with_the_bmc_password(
         deployed: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = tmp_path / "inventories"
-    assert dci_handoff.main(["ipi1", "--pool", "simlab", "--root", str(root), "--from", "baseline"]) == 0
+    assert dci_handoff.main(["ipi1", "--pool", "simlab", "--root", str(root)]) == 0
     path = root / "simlab" / "ipi1"
     assert f"{path} written" in capsys.readouterr().out
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["ipi1"], "no temp file left behind"
-    password = bmc_password(Path(deployed["jumphost"]["ssh_key_path"]).read_text(), "ipi1")
     (tmp_path / "parsed").mkdir()
     listed = parse(path.read_text(), tmp_path / "parsed")
     for name, entry in BMC_PUBLIC["nodes"].items():
         got = hostvars(listed, name)
         assert (got["ipmi_address"], got["ipmi_port"], got["ipmi_user"], got["ipmi_password"]) == (
-            "192.168.16.11", entry["port"], "admin", password)
-    assert password not in json.dumps(state.load("ipi1")), "the baseline state never holds the password"
+            "192.168.16.11", entry["port"], "admin", PASSWORD)
 
 
 def test_handoff_replaces_an_existing_inventory_atomically(deployed: dict[str, Any], tmp_path: Path) -> None:
@@ -63,22 +75,23 @@ def test_handoff_replaces_an_existing_inventory_atomically(deployed: dict[str, A
     path.parent.mkdir()
     path.write_text("old\n")
     path.chmod(0o644)
-    dci_handoff.handoff("ipi1", "simlab", tmp_path, secrets.shown(deployed, show_secrets=True))
+    dci_handoff.handoff("ipi1", "simlab", tmp_path, deployed)
     assert path.read_text().startswith("# dci-openshift-agent IPI inventory")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 @pytest.mark.parametrize(("stack", "message"), [
-    ("sno1", "dci_handoff: stack sno1 is not deployed (no baseline state in "),
+    ("sno1", "dci_handoff: stack sno1 is not deployed (it has no outputs): run pulumi up -s sno1 first"),
+    ("sno9", "dci_handoff: stack sno9: pulumi stack output failed: error: no stack named 'sno9' found"),
     ("simlab", "dci_handoff: stack simlab is a lab stack; ask for a cluster stack's inventory"),
 ])
-def test_undeployed_and_lab_stacks_are_one_line_errors(deployed: dict[str, Any], tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str], stack: str,
-                                                        message: str) -> None:
+def test_undeployed_unknown_and_lab_stacks_are_one_line_errors(deployed: dict[str, Any], tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str], stack: str,
+                                                                message: str) -> None:
     root = tmp_path / "inventories"
-    assert dci_handoff.main([stack, "--pool", "simlab", "--root", str(root), "--from", "baseline"]) == 2
+    assert dci_handoff.main([stack, "--pool", "simlab", "--root", str(root)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(message) and err.count("\n") == 1
+    assert err.startswith(message) and err.count("\n") == 1, err
     assert not root.exists()
 
 
@@ -97,8 +110,7 @@ def test_pulumi_source_without_pulumi_names_what_to_do(monkeypatch: pytest.Monke
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(dci_handoff, "PROJECT", tmp_path)
     assert dci_handoff.main(["ipi1", "--pool", "p", "--root", str(tmp_path)]) == 2
-    assert "pulumi not found: put the Pulumi CLI on PATH (make engine), or use --from baseline" in \
-        capsys.readouterr().err
+    assert "pulumi not found: put the Pulumi CLI on PATH (make engine)" in capsys.readouterr().err
 
 
 def test_pulumi_source_reads_show_secrets_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -110,20 +122,8 @@ def test_pulumi_source_reads_show_secrets_json(monkeypatch: pytest.MonkeyPatch, 
     assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--show-secrets", "-s", "ipi1"]
 
 
-def test_baseline_outputs_hide_the_bmc_unless_asked(deployed: dict[str, Any],
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    assert baseline_main(["outputs", "ipi1"]) == 0
-    assert json.loads(capsys.readouterr().out)["bmc"] == "[secret]"
-    assert baseline_main(["outputs", "ipi1", "--show-secrets"]) == 0
-    shown = json.loads(capsys.readouterr().out)["bmc"]
-    assert shown == {**BMC_PUBLIC, "password": bmc_password(Path(deployed["jumphost"]["ssh_key_path"]).read_text(),
-                                                            "ipi1")}
-    assert baseline_main(["outputs", "simlab"]) == 0
-    assert "bmc" not in json.loads(capsys.readouterr().out)
-
-
 def test_ipmi_bmc_needs_no_shared_port(deployed: dict[str, Any], tmp_path: Path) -> None:
-    text = dci_handoff.handoff("ipi1", "p", tmp_path, secrets.shown(deployed, True)).read_text()
+    text = dci_handoff.handoff("ipi1", "p", tmp_path, deployed).read_text()
     assert "ipmi_port=6234" in text and "redfish" not in text
 
 

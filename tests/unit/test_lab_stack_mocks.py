@@ -54,7 +54,8 @@ def test_each_hypervisor_gets_bridge_network_pool_and_image(project: Path) -> No
     assert {v.inputs["name"] for v in volumes} == {"base-guest.qcow2"}
     assert all(v.inputs["source"] == str(project / ".simlab/cache/guest.qcow2") for v in volumes)
     commands = {c.name: c.inputs for c in mocks.of_type("command:remote:Command")}
-    assert set(commands) == {"hv1-bridge", "hv2-bridge", "hv1-vbmcd", "hv2-vbmcd", "jumphost-dnsmasq"}
+    assert set(commands) == {"hv1-bridge", "hv2-bridge", "hv1-vbmcd", "hv2-vbmcd", "jumphost-dnsmasq", "destroy-guard"}
+    assert "destroy those cluster stacks first" in commands["destroy-guard"]["delete"]
     vbmcd = commands["hv1-vbmcd"]
     assert "vbmcd" in vbmcd["create"] and vbmcd["update"] == vbmcd["create"]
     assert "destroy those cluster stacks first" in vbmcd["delete"]

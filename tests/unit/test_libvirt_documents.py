@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from baseline.libvirt_xml import bridged_network_xml, domain_xml, isolated_network_xml, node_nics, pool_xml
+from bench.baseline.libvirt_xml import bridged_network_xml, domain_xml, isolated_network_xml, node_nics, pool_xml
 from components.address_plan import plan_addresses
 from components.addresses import AddressRange
 from components.clusterconfig import parse_cluster_config

@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from baseline.libvirt_xml import bridged_network_xml, pool_xml
-from baseline.remote import RemoteError, Ssh, Virsh
+from bench.baseline.libvirt_xml import bridged_network_xml, pool_xml
+from bench.baseline.remote import RemoteError, Ssh, Virsh
 from components.bmc_plan import PortRange
 from components.bridge_scripts import bridge_create_script, bridge_delete_script
 from components.dnsmasq_base import render_base_config

@@ -1,6 +1,6 @@
 """The baseline's secrets: derived again from the lab key whenever needed, never written to its state.
 
-`python -m baseline outputs` shows them as `pulumi stack output` does: "[secret]" unless asked
+`python -m bench.baseline outputs` shows them as `pulumi stack output` does: "[secret]" unless asked
 with --show-secrets.
 """
 

@@ -9,9 +9,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from baseline.libvirt_xml import domain_xml, isolated_network_xml, node_nics
-from baseline.remote import RemoteError, Ssh, Virsh
-from baseline.secrets import lab_bmc_password
+from bench.baseline.libvirt_xml import domain_xml, isolated_network_xml, node_nics
+from bench.baseline.remote import RemoteError, Ssh, Virsh
+from bench.baseline.secrets import lab_bmc_password
 from components.cloud_init import meta_data, user_data
 from components.cluster import provisioning_bridge
 from components.cluster_design import ClusterDesign, cluster_outputs, design_cluster

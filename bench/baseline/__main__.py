@@ -1,4 +1,4 @@
-"""python -m baseline up|destroy|outputs STACK...: deploy stack files with plain virsh and ssh."""
+"""python -m bench.baseline up|destroy|outputs STACK...: deploy stack files with plain virsh and ssh."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from baseline import state
-from baseline.cluster import deploy_cluster, destroy_cluster
-from baseline.lab import deploy_lab, destroy_lab
-from baseline.remote import RemoteError
-from baseline.secrets import shown
+from bench.baseline import state
+from bench.baseline.cluster import deploy_cluster, destroy_cluster
+from bench.baseline.lab import deploy_lab, destroy_lab
+from bench.baseline.remote import RemoteError
+from bench.baseline.secrets import shown
 from components.clusterconfig import parse_cluster_config
 from components.errors import ConfigError
 from components.labconfig import parse_lab_config
@@ -56,7 +56,7 @@ def destroy(stack: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m baseline", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline", description=__doc__)
     parser.add_argument("action", choices=("up", "destroy", "outputs"))
     parser.add_argument("stacks", nargs="+")
     parser.add_argument("--show-secrets", action="store_true",
