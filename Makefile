@@ -50,7 +50,7 @@ test: deps venv image engine
 	.venv/bin/python -m pytest -q -p no:cacheprovider tests
 
 clean: simlab-down
-	rm -rf .engine/build .pulumi-state
+	rm -rf .engine/build
 
 ## bench: benchmarks on a simulated lab of 10 hypervisors (root; not part of `make test`); writes bench/results/
 .PHONY: bench

@@ -5,12 +5,20 @@ from pathlib import Path
 import pulumi
 
 from components.cluster_stack import cluster_program
+from components.errors import ConfigError
 from components.lab_stack import lab_program
 
-kind = pulumi.Config("ocplab").get("kind") or "lab"
-if kind == "lab":
-    lab_program(Path(__file__).parent)
-elif kind == "cluster":
-    cluster_program()
-else:
-    raise pulumi.RunError(f"ocplab:kind: {kind!r} is not a stack kind; use 'lab' or 'cluster'")
+kind = pulumi.Config("ocplab").get("kind")
+try:
+    if kind == "lab":
+        lab_program(Path(__file__).parent)
+    elif kind == "cluster":
+        cluster_program()
+    elif kind is None:
+        raise ConfigError([f"ocplab:kind: stack {pulumi.get_stack()!r} has no ocplab config (is "
+                           f"stacks/Pulumi.{pulumi.get_stack()}.yaml empty or missing?): set ocplab:kind to "
+                           "'lab' or 'cluster' with the rest of the stack's description"])
+    else:
+        raise ConfigError([f"ocplab:kind: {kind!r} is not a stack kind; use 'lab' or 'cluster'"])
+except ConfigError as exc:  # one message naming every field, no traceback
+    raise pulumi.RunError(str(exc)) from None

@@ -2,8 +2,9 @@
 stacks (lab `simlab`, then clusters `ipi1` and `sno1` at the same time) from inside the jumphost
 namespace, then print their outputs.
 
-State goes to the git-ignored file backend .pulumi-state/; the committed stack files are left as
-they are. It needs the engine (`make engine`); without it, it stops before touching anything.
+State goes to the simulated lab's file backend, .simlab/pulumi-state (git-ignored, removed with the
+lab by `make simlab-down`); the committed stack files are left as they are. It needs the engine
+(`make engine`); without it, it stops before touching anything.
 """
 
 from __future__ import annotations

@@ -75,8 +75,8 @@ def install(recorder: Recorder) -> None:
     Virsh.exists = recorder.timed(Virsh.exists, lambda *_a, **_k: "lookups")  # type: ignore[method-assign]
     Ssh.script = recorder.timed(Ssh.script, ssh_category)  # type: ignore[method-assign]
     Ssh.command = recorder.timed(Ssh.command, command_category)  # type: ignore[method-assign]
-    baseline.cluster._cidata_iso = recorder.timed(
-        baseline.cluster._cidata_iso, lambda *_a, **_k: "cloud-init ISO (genisoimage)")
+    bench.baseline.cluster._cidata_iso = recorder.timed(
+        bench.baseline.cluster._cidata_iso, lambda *_a, **_k: "cloud-init ISO (genisoimage)")
 
 
 def main(argv: list[str]) -> int:

@@ -14,6 +14,8 @@ from components.bmc_plan import bmc_password
 from components.cluster import Cluster
 from components.cluster_design import ClusterDesign, design_cluster
 from components.clusterconfig import ClusterConfig, parse_cluster_config
+from components.errors import ConfigError
+from components.lab_presence import missing_lab_problem
 from components.lab_stack import config_value
 from components.labconfig import SshTarget
 from components.ssh_access import host_key
@@ -73,15 +75,25 @@ def bmc_password_of(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str
     return pulumi.Output.secret(pulumi.Output.all(key, design).apply(lambda v: bmc_password(v[0], v[1].cluster.name)))
 
 
+def under_engine() -> bool:
+    """False under Pulumi's mocks (unit tests), where no backend can be asked."""
+    return type(pulumi.runtime.settings.SETTINGS).__name__ != "MockSettings"
+
+
 def cluster_program() -> None:
     """Declare one cluster; nothing is created unless its design passes every check."""
     config = pulumi.Config("ocplab")
     cluster = read_cluster_config(config, pulumi.get_stack())
+    if under_engine() and (problem := missing_lab_problem(cluster.lab, stack_name(cluster.lab))):
+        raise ConfigError([problem])
     lab = pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
     previous = pulumi.StackReference("previous-state", stack_name=stack_name(pulumi.get_stack()))
 
     def design(values: Mapping[str, Any]) -> ClusterDesign:
-        return design_cluster(cluster, values["lab"], values["previous"])
+        try:
+            return design_cluster(cluster, values["lab"], values["previous"])
+        except ConfigError as exc:  # a RunError is shown as its message alone, without a traceback
+            raise pulumi.RunError(str(exc)) from None
 
     planned = pulumi.Output.all(lab=lab.outputs, previous=previous.get_output("assignments")).apply(design)
     ssh_key = private_key(planned, config.get_secret("sshPrivateKey"))

@@ -1,7 +1,7 @@
 """The environment for client tools (pulumi, virsh, ssh) run against the simlab.
 
-Offline Pulumi with a file backend in the repo, the project's engine binaries first on PATH,
-and the lab's SSH key and known_hosts for code that reads OCPLAB_SSH_KEY/OCPLAB_KNOWN_HOSTS.
+Offline Pulumi with the simulated lab's file backend (.simlab/pulumi-state), the project's engine
+binaries first on PATH, and the lab's SSH key and known_hosts for code that reads OCPLAB_SSH_KEY/OCPLAB_KNOWN_HOSTS.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def client_env(paths: StatePaths | None = None,
     env = dict(os.environ if base is None else base)
     repo = paths.repo
     env["PATH"] = os.pathsep.join([str(repo / ".engine" / "bin"), env.get("PATH", os.defpath)])
-    env["PULUMI_BACKEND_URL"] = f"file://{repo / '.pulumi-state'}"
+    env["PULUMI_BACKEND_URL"] = f"file://{paths.pulumi_state}"
     env["PULUMI_HOME"] = str(repo / ".pulumi-home")
     env["PULUMI_CONFIG_PASSPHRASE"] = env.get("PULUMI_CONFIG_PASSPHRASE", "")
     env["PULUMI_SKIP_UPDATE_CHECK"] = "true"

@@ -64,6 +64,12 @@ class StatePaths:
         return self.state / "hosts"
 
     @property
+    def pulumi_state(self) -> Path:
+        """The file backend of the simulated lab's stacks: it lives and dies with the lab, so a fresh
+        lab never meets state that describes the previous one."""
+        return self.state / "pulumi-state"
+
+    @property
     def logs_dir(self) -> Path:
         return self.state / "logs"
 

@@ -21,7 +21,7 @@ import yaml
 
 from simlab.clients import run_in_jumphost
 from simlab.env import client_env
-from simlab.paths import REPO
+from simlab.paths import REPO, StatePaths
 
 ENGINE_BIN = REPO / ".engine" / "bin"
 PULUMI_HOME = REPO / ".pulumi-home"
@@ -63,7 +63,7 @@ class Workspace:
     """One Pulumi project directory and one file backend, driven from the jumphost namespace."""
 
     project: Path = REPO
-    backend: Path = REPO / ".pulumi-state"
+    backend: Path = field(default_factory=lambda: StatePaths().pulumi_state)
     extra_env: dict[str, str] = field(default_factory=dict)
     timings: list[tuple[str, float]] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)

@@ -213,7 +213,7 @@ def test_dnsmasq_started_over_ssh_outlives_the_session(lab: LabState) -> None:
 def test_client_env() -> None:
     env = client_env(base={"PATH": "/usr/bin"})
     assert env["PATH"] == f"{REPO}/.engine/bin:/usr/bin"
-    assert env["PULUMI_BACKEND_URL"] == f"file://{REPO}/.pulumi-state"
+    assert env["PULUMI_BACKEND_URL"] == f"file://{REPO}/.simlab/pulumi-state"
     assert env["PULUMI_HOME"] == f"{REPO}/.pulumi-home"
     assert env["PULUMI_CONFIG_PASSPHRASE"] == ""
     assert env["PULUMI_SKIP_UPDATE_CHECK"] == "true"
