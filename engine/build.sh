@@ -58,13 +58,14 @@ engine_complete() {
     plugin_installed libvirt "$PULUMI_LIBVIRT_VERSION" && plugin_installed command "$PULUMI_COMMAND_VERSION"
 }
 
-install_plugins() { # from $providers, or from PATH when an ambient engine brought them
+install_plugins() { # from $providers, else the user's own plugins (~/.pulumi) or PATH, for official binaries
   local name version file
   for name in libvirt command; do
     version=$PULUMI_LIBVIRT_VERSION
     [ "$name" = command ] && version=$PULUMI_COMMAND_VERSION
     plugin_installed "$name" "$version" && continue
     file="$providers/pulumi-resource-$name"
+    [ -x "$file" ] || file="$HOME/.pulumi/plugins/resource-$name-v$version/pulumi-resource-$name"
     [ -x "$file" ] || file=$(command -v "pulumi-resource-$name" || true)
     [ -n "$file" ] || return 1
     "$bin/pulumi" plugin install resource "$name" "$version" --file "$file" >"$logs/plugin-$name.log" 2>&1 ||
@@ -83,7 +84,7 @@ use_ambient_engine() {
   for f in pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python; do
     [ -e "$(dirname "$found")/$f" ] && ln -sf "$(dirname "$found")/$f" "$bin/$f"
   done
-  install_plugins || { say "pulumi on PATH, but no pulumi-resource-libvirt/-command to install as plugins: building them"; return 1; }
+  install_plugins || { say "pulumi on PATH, but no pulumi-resource-libvirt/-command (in ~/.pulumi/plugins or on PATH) to install as plugins: building them"; return 1; }
 }
 
 preflight() {

@@ -246,6 +246,33 @@ def test_lab_destroy_restores_each_hypervisor_network(lab: LabSession) -> None:
     assert files.split() == ["0", "stopped"]
 
 
+def resource_types(lab: LabSession, stack: str) -> list[str]:
+    return [r["type"] for r in lab.pulumi.export(stack)["deployment"].get("resources") or []]
+
+
+def test_a_cluster_on_a_destroyed_lab_is_refused_before_anything_is_created(lab: LabSession) -> None:
+    result = lab.pulumi.run("up", "--yes", "--skip-preview", "-s", "sno1", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "ocplab:lab: stack 'simlab' has no outputs: name a deployed lab stack (pulumi up -s simlab)" in output
+    assert "Traceback" not in output, output
+    assert set(resource_types(lab, "sno1")) <= {"pulumi:pulumi:Stack", "pulumi:pulumi:StackReference"}
+    assert lab.virsh(HV["hv2"], "list", "--all", "--name").strip() == ""
+
+
+def test_a_cluster_on_a_lab_stack_that_never_existed_is_refused_in_one_line(lab: LabSession) -> None:
+    sno9 = lab.project / "stacks" / "Pulumi.sno9.yaml"
+    sno9.write_text((lab.project / "stacks" / "Pulumi.sno1.yaml").read_text().replace(
+        "ocplab:lab: simlab", "ocplab:lab: nolab"))
+    lab.pulumi.ensure_stack("sno9")
+    result = lab.pulumi.run("up", "--yes", "--skip-preview", "-s", "sno9", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "ocplab:lab: the lab stack 'nolab' does not exist in this backend: deploy it first" in output, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert set(resource_types(lab, "sno9")) <= {"pulumi:pulumi:Stack"}
+
+
 def test_iproute2_backend_bridges_a_host_without_networkmanager(lab: LabSession) -> None:
     """Hosts without NetworkManager get the bridge from iproute2, over the same SSH session."""
     ip = HV["hv2"]
