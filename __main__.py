@@ -5,8 +5,8 @@ from pathlib import Path
 import pulumi
 
 from components.cluster_stack import cluster_program
-from components.errors import ConfigError
 from components.lab_stack import lab_program
+from core.errors import ConfigError
 
 kind = pulumi.Config("ocplab").get("kind")
 try:

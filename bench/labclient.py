@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from components import dnsmasq_layout as layout
+from renderers import dnsmasq_layout as layout
 from simlab.clients import run_in_jumphost, ssh_run
 from simlab.env import client_env
 

@@ -32,7 +32,7 @@ def main(argv: list[str]) -> int:
     import pulumi
 
     from components.cluster_stack import cluster_program
-    from components.stack_files import read_stack_values, stack_path
+    from core.stack_files import read_stack_values, stack_path
 
     imported = time.perf_counter()
 

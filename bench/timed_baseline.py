@@ -19,7 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 import bench.baseline.cluster
 from bench.baseline import __main__ as baseline_main
 from bench.baseline.remote import Ssh, Virsh
-from components import dnsmasq_layout as layout
+from renderers import dnsmasq_layout as layout
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -9,12 +9,13 @@ import pulumi
 import pulumi_command as command
 import pulumi_libvirt as libvirt
 
-from components.bmc_plan import with_password
-from components.cluster_design import ClusterDesign, cluster_outputs
-from components.clusterconfig import ClusterConfig
-from components.dnsmasq_cluster import apply_script, remove_script
 from components.node import Node, NodeArgs
-from components.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
+from core.bmc_plan import with_password
+from core.cluster_design import ClusterDesign, cluster_outputs
+from core.clusterconfig import ClusterConfig
+from core.resource_facts import node_facts, provisioning_bridge, provisioning_network_name
+from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
+from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 
 class ClusterArgs(TypedDict):
@@ -23,11 +24,6 @@ class ClusterArgs(TypedDict):
     jumphost: command.remote.ConnectionArgs
     hypervisor: command.remote.ConnectionArgs
     bmc_password: pulumi.Output[str]
-
-
-def provisioning_bridge(cluster: str) -> str:
-    """Linux bridge names are at most 15 bytes."""
-    return f"prov-{cluster}"[:15]
 
 
 class Cluster(pulumi.ComponentResource):
@@ -41,26 +37,28 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("ocplab:cluster:Cluster", name, {}, opts)
         config, design = args["config"], args["design"]
         child = pulumi.ResourceOptions(parent=self)
-        self.provider = libvirt.Provider(f"{name}-libvirt", uri=design.apply(lambda d: d.hypervisor["libvirt_uri"]),
+        self.provider = libvirt.Provider(f"{name}-libvirt", uri=design.apply(lambda d: d.hypervisor.libvirt_uri),
                                          opts=child)
         on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.dns = command.remote.Command(
             f"{name}-dns", connection=args["jumphost"],
-            create=design.apply(lambda d: apply_script(config.name, d.dns)),
-            update=design.apply(lambda d: apply_script(config.name, d.dns)),
+            create=design.apply(lambda d: apply_script(config.name, render_cluster_dns(d))),
+            update=design.apply(lambda d: apply_script(config.name, render_cluster_dns(d))),
             delete=remove_script(config.name), opts=child,
         )
         provisioning = None
         if config.has_provisioning:
-            provisioning = libvirt.Network(f"{name}-provisioning", name=f"{config.name}-provisioning", mode="none",
-                                           bridge=provisioning_bridge(config.name), autostart=True, opts=on_host)
+            provisioning = libvirt.Network(f"{name}-provisioning", name=provisioning_network_name(config.name),
+                                           mode="none", bridge=provisioning_bridge(config.name), autostart=True,
+                                           opts=on_host)
         after_dns = on_host.merge(pulumi.ResourceOptions(depends_on=[self.dns]))
         self.nodes = {
             spec.name: Node(f"{name}-{spec.name}", NodeArgs(
-                spec=spec, cluster=config.name, zone=design.apply(lambda d: d.zone), domain_type=config.domain_type,
-                pool=design.apply(lambda d: str(d.hypervisor["pool"])),
+                spec=spec, facts=node_facts(config, spec), cluster=config.name, zone=design.apply(lambda d: d.zone),
+                domain_type=config.domain_type,
+                pool=design.apply(lambda d: d.hypervisor.pool),
                 base_volume_id=design.apply(partial(base_volume_of, image=spec.image)),
-                lab_bridge=design.apply(lambda d: str(d.hypervisor["bridge"])),
+                lab_bridge=design.apply(lambda d: d.hypervisor.bridge),
                 provisioning_network_id=provisioning.id if provisioning else None,
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start,
             ), opts=after_dns)
@@ -77,14 +75,14 @@ class Cluster(pulumi.ComponentResource):
         )
         uuids = {node: n.domain.id for node, n in self.nodes.items()}
         self.outputs = pulumi.Output.all(design=design, uuids=uuids, bmcs=self.bmcs.id).apply(
-            lambda v: cluster_outputs(v["design"], v["uuids"]))
+            lambda v: cluster_outputs(v["design"], v["uuids"], render_cluster_dns(v["design"]).as_dict()))
         self.bmc = pulumi.Output.secret(pulumi.Output.all(self.outputs, args["bmc_password"]).apply(
             lambda v: with_password(v[0]["bmc"], v[1])))
         self.register_outputs({"outputs": self.outputs, "bmc": self.bmc})
 
 
 def base_volume_of(design: ClusterDesign, image: str) -> str:
-    return str(design.hypervisor["base_volumes"][image])
+    return design.hypervisor.base_volumes[image]
 
 
 def macs_of(design: ClusterDesign, node: str) -> dict[str, str]:

@@ -10,15 +10,16 @@ from typing import Any, cast
 import pulumi
 import pulumi_command as command
 
-from components.bmc_plan import bmc_password
 from components.cluster import Cluster
-from components.cluster_design import ClusterDesign, design_cluster
-from components.clusterconfig import ClusterConfig, parse_cluster_config
-from components.errors import ConfigError
 from components.lab_presence import missing_lab_problem
 from components.lab_stack import config_value
-from components.labconfig import SshTarget
-from components.ssh_access import host_key
+from core.bmc_plan import bmc_password
+from core.cluster_design import ClusterDesign, design_cluster
+from core.clusterconfig import ClusterConfig, parse_cluster_config
+from core.errors import ConfigError
+from core.lab_contract import HypervisorOutputs, JumphostOutputs
+from core.labconfig import SshTarget
+from core.ssh_access import host_key
 
 CONFIG_KEYS = ("lab", "cluster", "topology", "hypervisor", "image", "domain_type", "masters", "workers", "sizes",
                "defaults", "hosts", "provisionhost", "start")
@@ -37,20 +38,23 @@ def stack_name(stack: str) -> str:
 def private_key(design: pulumi.Output[ClusterDesign], secret_key: pulumi.Output[str] | None) -> pulumi.Output[str]:
     """The lab's SSH key (or this stack's secret one), always as a secret."""
     def key_of(d: ClusterDesign) -> str:
-        return Path(str(d.jumphost["ssh_key_path"])).read_text()
+        if not d.jumphost.ssh_key_path:
+            raise pulumi.RunError(f"ocplab:lab: lab stack {d.cluster.lab!r} exports no ssh_key_path (its key is a "
+                                  "secret): set ocplab:sshPrivateKey on this stack too (pulumi config set --secret)")
+        return Path(d.jumphost.ssh_key_path).read_text()
 
     return secret_key if secret_key is not None else pulumi.Output.secret(design.apply(key_of))
 
 
 def _connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str],
-                host: Callable[[ClusterDesign], Mapping[str, Any]]) -> command.remote.ConnectionArgs:
+                host: Callable[[ClusterDesign], HypervisorOutputs | JumphostOutputs]) -> command.remote.ConnectionArgs:
     """SSH with the lab's key to a host of the lab outputs, pinned to its key in the lab's known_hosts."""
     def target(d: ClusterDesign) -> SshTarget:
         h = host(d)
-        return SshTarget(address=str(h["address"]), user=str(h.get("user", "root")), port=int(h.get("port", 22)))
+        return SshTarget(address=h.address, user=h.user, port=h.port)
 
     def pinned(d: ClusterDesign) -> str | None:
-        known = d.jumphost.get("known_hosts")
+        known = d.jumphost.known_hosts
         return host_key(Path(known), target(d)) if known else None
 
     return command.remote.ConnectionArgs(
@@ -66,7 +70,7 @@ def jumphost_connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output
 
 def hypervisor_connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str],
                           ) -> command.remote.ConnectionArgs:
-    """The cluster's hypervisor, where its virtual BMCs run (older lab outputs lack user/port: root, 22)."""
+    """The cluster's hypervisor, where its virtual BMCs run."""
     return _connection(design, key, lambda d: d.hypervisor)
 
 

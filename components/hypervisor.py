@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from dataclasses import asdict
+from typing import TypedDict
 
 import pulumi
 import pulumi_command as command
 import pulumi_libvirt as libvirt
 
-from components.bridge_scripts import bridge_create_script, bridge_delete_script
-from components.lab_outputs import hypervisor_outputs
-from components.labconfig import Hypervisor as HypervisorConfig
-from components.labconfig import LabConfig
-from components.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
+from core.lab_contract import HypervisorOutputs, hypervisor_outputs
+from core.labconfig import Hypervisor as HypervisorConfig
+from core.labconfig import LabConfig
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
 
 
 class HypervisorArgs(TypedDict):
@@ -30,7 +31,7 @@ class Hypervisor(pulumi.ComponentResource):
     network: libvirt.Network
     pool: libvirt.Pool
     base_volumes: dict[str, libvirt.Volume]
-    outputs: pulumi.Output[dict[str, Any]]
+    outputs: pulumi.Output[HypervisorOutputs]
 
     def __init__(self, name: str, args: HypervisorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("ocplab:lab:Hypervisor", name, {}, opts)
@@ -77,4 +78,4 @@ class Hypervisor(pulumi.ComponentResource):
         ).apply(lambda v: hypervisor_outputs(
             args["lab"], config.name, args["libvirt_uri"], v["network_id"], v["pool"], v["images"], v["cpus"],
             int(v["memory_kib"]) // 1024))
-        self.register_outputs({"outputs": self.outputs})
+        self.register_outputs({"outputs": self.outputs.apply(asdict)})

@@ -7,7 +7,7 @@ from typing import TypedDict
 import pulumi
 import pulumi_command as command
 
-from components.jumphost_scripts import install_script, uninstall_script
+from renderers.jumphost_scripts import install_script, uninstall_script
 
 
 class JumphostArgs(TypedDict):

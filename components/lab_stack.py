@@ -10,13 +10,13 @@ from typing import Any
 import pulumi
 import pulumi_command as command
 
-from components.dnsmasq_base import render_base_config
 from components.hypervisor import Hypervisor, HypervisorArgs
 from components.jumphost import Jumphost
-from components.jumphost_scripts import refuse_while_clusters_remain
-from components.lab_outputs import lab_outputs
-from components.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
-from components.ssh_access import host_key, libvirt_uri
+from core.lab_contract import lab_outputs
+from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
+from core.ssh_access import host_key, libvirt_uri
+from renderers.dnsmasq_base import render_base_config
+from renderers.jumphost_scripts import refuse_while_clusters_remain
 
 CONFIG_KEYS = ("domain", "network", "jumphost", "hypervisors", "images", "slices", "overcommit")
 
@@ -81,6 +81,6 @@ def lab_program(base: Path) -> None:
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
                                 dnsmasq=jumphost.dnsmasq.id).apply(
         lambda v: lab_outputs(lab, v["hypervisors"], key_path or None, str(known_hosts) if known_hosts else None,
-                              v["dnsmasq"]))
-    for output in ("kind", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit"):
+                              v["dnsmasq"]).as_outputs())
+    for output in ("kind", "version", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit"):
         pulumi.export(output, outputs.apply(itemgetter(output)))

@@ -23,7 +23,7 @@ else
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# virtualbmc, pinned, in the venv components/vbmc_scripts.py looks for (Debian's python3-libvirt via
+# virtualbmc, pinned, in the venv renderers/vbmc_scripts.py looks for (Debian's python3-libvirt via
 # --system-site-packages, as on RHEL).
 vbmc_venv=/opt/ocplab/vbmc vbmc_version=3.3.0
 if "$vbmc_venv/bin/python" -c "import libvirt, importlib.metadata as m, sys

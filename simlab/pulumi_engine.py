@@ -136,15 +136,15 @@ class Workspace:
 def copy_project(destination: Path, stacks: Sequence[str] | None = None) -> Path:
     """A copy of the project's program and stack files for a test: its stack files may change freely.
 
-    The code (components/) and the simlab state (.simlab: keys, known_hosts, the guest image) are
-    symlinked, so the copy runs the checkout's code against the running simulated lab.
+    The code (components/, core/, renderers/, tools/) and the simlab state (.simlab: keys, known_hosts,
+    the guest image) are symlinked, so the copy runs the checkout's code against the running simulated lab.
     """
     destination.mkdir(parents=True, exist_ok=True)
     project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
     project["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
     (destination / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     shutil.copy2(REPO / "__main__.py", destination / "__main__.py")
-    for linked in ("components", ".simlab"):
+    for linked in ("components", "core", "renderers", "tools", ".simlab"):
         link = destination / linked
         if not link.exists():
             link.symlink_to(REPO / linked)

@@ -13,10 +13,10 @@ from bench.baseline.cluster import deploy_cluster, destroy_cluster
 from bench.baseline.lab import deploy_lab, destroy_lab
 from bench.baseline.remote import RemoteError
 from bench.baseline.secrets import shown
-from components.clusterconfig import parse_cluster_config
-from components.errors import ConfigError
-from components.labconfig import parse_lab_config
-from components.stack_files import read_stack_values, stack_path
+from core.clusterconfig import parse_cluster_config
+from core.errors import ConfigError
+from core.labconfig import parse_lab_config
+from core.stack_files import read_stack_values, stack_path
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -7,38 +7,45 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from bench.baseline.libvirt_xml import domain_xml, isolated_network_xml, node_nics
 from bench.baseline.remote import RemoteError, Ssh, Virsh
-from bench.baseline.secrets import lab_bmc_password
-from components.cloud_init import meta_data, user_data
-from components.cluster import provisioning_bridge
-from components.cluster_design import ClusterDesign, cluster_outputs, design_cluster
-from components.clusterconfig import ClusterConfig, NodeSpec
-from components.dnsmasq_cluster import apply_script, remove_script
-from components.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
+from core.bmc_plan import bmc_password
+from core.cluster_design import ClusterDesign, cluster_outputs, design_cluster
+from core.clusterconfig import ClusterConfig, NodeSpec
+from core.lab_contract import LabOutputs, parse_lab_outputs
+from core.resource_facts import (
+    domain_name,
+    node_facts,
+    node_volume_names,
+    provisioning_bridge,
+    provisioning_network_name,
+)
+from renderers.cloud_init import meta_data, user_data
+from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
+from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 
-def access(lab: Mapping[str, Any], hypervisor: str) -> tuple[Ssh, Virsh]:
-    jump = lab["jumphost"]
-    ssh = Ssh(jump["address"], jump["user"], jump["ssh_key_path"], jump["known_hosts"], int(jump.get("port", 22)))
-    return ssh, Virsh(lab["hypervisors"][hypervisor]["libvirt_uri"])
+def access(lab: LabOutputs, hypervisor: str) -> tuple[Ssh, Virsh]:
+    jump = lab.jumphost
+    ssh = Ssh(jump.address, jump.user, str(jump.ssh_key_path), str(jump.known_hosts), jump.port)
+    return ssh, Virsh(lab.hypervisors[hypervisor].libvirt_uri)
 
 
-def hypervisor_ssh(lab: Mapping[str, Any], hypervisor: str) -> Ssh:
+def hypervisor_ssh(lab: LabOutputs, hypervisor: str) -> Ssh:
     """SSH to the cluster's hypervisor with the lab's key and known_hosts (where its BMCs run)."""
-    jump, hv = lab["jumphost"], lab["hypervisors"][hypervisor]
-    return Ssh(hv["address"], hv.get("user", "root"), jump["ssh_key_path"], jump["known_hosts"],
-               int(hv.get("port", 22)))
+    jump, hv = lab.jumphost, lab.hypervisors[hypervisor]
+    return Ssh(hv.address, hv.user, str(jump.ssh_key_path), str(jump.known_hosts), hv.port)
 
 
-def sync_bmcs(design: ClusterDesign, lab: Mapping[str, Any]) -> None:
+def sync_bmcs(design: ClusterDesign, lab: LabOutputs) -> None:
     """The same script and stdin as the Cluster component's `-bmc` command."""
     name = design.cluster.name
     started = time.monotonic()
     ssh = hypervisor_ssh(lab, design.cluster.hypervisor)
-    stdin = lab_bmc_password(lab, name) + "\n" if design.bmc else ""
+    stdin = bmc_password(Path(str(lab.jumphost.ssh_key_path)).read_text(), name) + "\n" if design.bmc else ""
     out = ssh.command(vbmc_sync_script(name, design.bmc), stdin=stdin).strip().splitlines()
     print(f"[{design.cluster.hypervisor}] {out[-1] if out else ''} ({time.monotonic() - started:.1f} s)", flush=True)
 
@@ -62,28 +69,29 @@ def _volume(virsh: Virsh, pool: str, name: str, *args: str) -> str:
     return virsh.run("vol-path", "--pool", pool, name).strip()
 
 
-def deploy_node(virsh: Virsh, design: ClusterDesign, spec: NodeSpec, provisioning: str | None, workdir: str) -> str:
+def deploy_node(virsh: Virsh, design: ClusterDesign, spec: NodeSpec, workdir: str) -> str:
     """Create the node's overlay volumes, cloud-init ISO and domain; start it (unless ocplab:start is
     false); return its UUID."""
-    cluster, pool = design.cluster, str(design.hypervisor["pool"])
-    prefix = f"{cluster.name}-{spec.name}"
+    cluster, pool = design.cluster, design.hypervisor.pool
+    facts = node_facts(cluster, spec)
+    prefix = facts.domain
     if virsh.exists("dom", prefix):
         return virsh.run("domuuid", prefix).strip()
-    base = str(design.hypervisor["base_volumes"][spec.image])
-    disks = [_volume(virsh, pool, f"{prefix}-root.qcow2", str(spec.disk_bytes), "--format", "qcow2",
+    base = design.hypervisor.base_volumes[spec.image]
+    disks = [_volume(virsh, pool, facts.root.name, str(facts.root.size_bytes), "--format", "qcow2",
                      "--backing-vol", base, "--backing-vol-format", "qcow2")]
-    if spec.disk2_bytes:
-        disks.append(_volume(virsh, pool, f"{prefix}-disk2.qcow2", str(spec.disk2_bytes), "--format", "qcow2"))
+    if facts.disk2:
+        disks.append(_volume(virsh, pool, facts.disk2.name, str(facts.disk2.size_bytes), "--format", "qcow2"))
     cidata = None
-    if spec.needs_cloud_init:
+    if facts.cloud_init_iso:
         iso = _cidata_iso(spec, design, workdir)
-        name = f"{prefix}-cidata.iso"
+        name = facts.cloud_init_iso
         if name not in virsh.volumes(pool):
             virsh.run("vol-create-as", pool, name, str(os.path.getsize(iso)), "--format", "raw")
             virsh.run("vol-upload", "--pool", pool, name, iso)
         cidata = virsh.run("vol-path", "--pool", pool, name).strip()
-    nics = node_nics(spec, design.plan.nodes[spec.name].macs, str(design.hypervisor["network"]), provisioning)
-    xml = domain_xml(prefix, spec, cluster.domain_type, disks, cidata, nics)
+    nics = node_nics(facts, design.plan.nodes[spec.name].macs, design.hypervisor.bridge)
+    xml = domain_xml(facts, spec, cluster.domain_type, disks, cidata, nics)
     virsh.define_from("define", xml, os.path.join(workdir, f"{prefix}.xml"))
     if cluster.start:
         virsh.run("start", prefix)
@@ -91,46 +99,49 @@ def deploy_node(virsh: Virsh, design: ClusterDesign, spec: NodeSpec, provisionin
 
 
 def remove_node(virsh: Virsh, cluster: str, node: str, pool: str) -> None:
-    prefix = f"{cluster}-{node}"
+    prefix = domain_name(cluster, node)
     virsh.run("destroy", prefix, check=False)
     virsh.run("undefine", prefix, check=False)
-    for suffix in ("root.qcow2", "disk2.qcow2", "cidata.iso"):
-        virsh.run("vol-delete", "--pool", pool, f"{prefix}-{suffix}", check=False)
+    for volume in node_volume_names(cluster, node):
+        virsh.run("vol-delete", "--pool", pool, volume, check=False)
 
 
-def deploy_cluster(cluster: ClusterConfig, lab: Mapping[str, Any],
+def deploy_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any],
                    previous: Mapping[str, Any] | None) -> dict[str, Any]:
     """DNS entries first (so the first DHCP request is answered), then network and nodes; nodes
     that left the config are removed. Returns the cluster stack's outputs."""
+    lab = parse_lab_outputs(cluster.lab, lab_outputs)
     design = design_cluster(cluster, lab, previous)
+    dns = render_cluster_dns(design)
     ssh, virsh = access(lab, cluster.hypervisor)
-    print(f"[jumphost] {ssh.script(apply_script(cluster.name, design.dns)).strip().splitlines()[-1]}", flush=True)
+    print(f"[jumphost] {ssh.script(apply_script(cluster.name, dns)).strip().splitlines()[-1]}", flush=True)
     for gone in sorted(set((previous or {}).get("nodes", {})) - {n.name for n in cluster.nodes}):
-        remove_node(virsh, cluster.name, gone, str(design.hypervisor["pool"]))
-    provisioning = None
+        remove_node(virsh, cluster.name, gone, design.hypervisor.pool)
     with tempfile.TemporaryDirectory() as workdir:
         if cluster.has_provisioning:
-            provisioning = f"{cluster.name}-provisioning"
+            provisioning = provisioning_network_name(cluster.name)
             if not virsh.exists("net", provisioning):
                 xml = isolated_network_xml(provisioning, provisioning_bridge(cluster.name))
                 virsh.define_from("net-define", xml, os.path.join(workdir, "prov.xml"))
                 virsh.run("net-start", provisioning)
                 virsh.run("net-autostart", provisioning)
-        uuids = {spec.name: deploy_node(virsh, design, spec, provisioning, workdir) for spec in cluster.nodes}
+        uuids = {spec.name: deploy_node(virsh, design, spec, workdir) for spec in cluster.nodes}
     sync_bmcs(design, lab)
-    return cluster_outputs(design, uuids)
+    return cluster_outputs(design, uuids, dns.as_dict())
 
 
-def destroy_cluster(cluster: ClusterConfig, lab: Mapping[str, Any], previous: Mapping[str, Any] | None) -> None:
+def destroy_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any],
+                    previous: Mapping[str, Any] | None) -> None:
     """Virtual BMCs, domains and volumes, the provisioning network, then the jumphost entries."""
+    lab = parse_lab_outputs(cluster.lab, lab_outputs)
     ssh, virsh = access(lab, cluster.hypervisor)
     out = hypervisor_ssh(lab, cluster.hypervisor).command(vbmc_remove_script(cluster.name)).strip().splitlines()
     print(f"[{cluster.hypervisor}] {out[-1] if out else ''}", flush=True)
-    pool = str(lab["hypervisors"][cluster.hypervisor]["pool"])
+    pool = lab.hypervisors[cluster.hypervisor].pool
     for node in sorted({n.name for n in cluster.nodes} | set((previous or {}).get("nodes", {}))):
         remove_node(virsh, cluster.name, node, pool)
-    virsh.run("net-destroy", f"{cluster.name}-provisioning", check=False)
-    virsh.run("net-undefine", f"{cluster.name}-provisioning", check=False)
+    virsh.run("net-destroy", provisioning_network_name(cluster.name), check=False)
+    virsh.run("net-undefine", provisioning_network_name(cluster.name), check=False)
     try:
         print(f"[jumphost] {ssh.script(remove_script(cluster.name)).strip().splitlines()[-1]}", flush=True)
     except RemoteError as exc:

@@ -12,14 +12,15 @@ from typing import Any
 
 from bench.baseline.libvirt_xml import bridged_network_xml, pool_xml
 from bench.baseline.remote import RemoteError, Ssh, Virsh
-from components.bmc_plan import PortRange
-from components.bridge_scripts import bridge_create_script, bridge_delete_script
-from components.dnsmasq_base import render_base_config
-from components.jumphost_scripts import install_script, uninstall_script
-from components.lab_outputs import hypervisor_outputs, lab_outputs
-from components.labconfig import Hypervisor, LabConfig, SshTarget, resolve_path
-from components.ssh_access import libvirt_uri
-from components.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
+from core.bmc_plan import PortRange
+from core.lab_contract import HypervisorOutputs, hypervisor_outputs, lab_outputs
+from core.labconfig import Hypervisor, LabConfig, SshTarget, resolve_path
+from core.resource_facts import base_volume_name
+from core.ssh_access import libvirt_uri
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.dnsmasq_base import render_base_config
+from renderers.jumphost_scripts import install_script, uninstall_script
+from renderers.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
 
 
 class LabAccess:
@@ -69,14 +70,14 @@ def bmc_ranges(lab: LabConfig, hv: Hypervisor) -> list[PortRange]:
     return [s.bmc_ports for s in lab.slices if s.hypervisor == hv.name and s.bmc_ports]
 
 
-def deploy_hypervisor(lab: LabConfig, hv: Hypervisor, access: LabAccess, images: dict[str, Path]) -> dict[str, Any]:
+def deploy_hypervisor(lab: LabConfig, hv: Hypervisor, access: LabAccess, images: dict[str, Path]) -> HypervisorOutputs:
     print(f"[{hv.name}] " + access.ssh(hv.ssh).script(bridge_create_script(hv.bridge_backend, hv.nic, hv.bridge))
           .strip().splitlines()[-1], flush=True)
     virsh = access.virsh(hv.ssh)
     with tempfile.TemporaryDirectory() as workdir:
         _ensure_defined(virsh, "net", hv.network_name, bridged_network_xml(hv.network_name, hv.bridge), workdir)
         _ensure_defined(virsh, "pool", hv.pool_name, pool_xml(hv.pool_name, hv.pool_path), workdir)
-    volumes = {image: _upload_image(virsh, hv.pool_name, f"base-{image}.qcow2", source)
+    volumes = {image: _upload_image(virsh, hv.pool_name, base_volume_name(image), source)
                for image, source in sorted(images.items())}
     if ranges := bmc_ranges(lab, hv):
         print(f"[{hv.name}] " + access.ssh(hv.ssh).script(vbmcd_install_script(ranges)).strip().splitlines()[-1],
@@ -97,7 +98,7 @@ def deploy_lab(lab: LabConfig, base: Path) -> dict[str, Any]:
           .strip().splitlines()[-1], flush=True)
     with ThreadPoolExecutor(max_workers=len(lab.hypervisors)) as pool:
         results = list(pool.map(lambda hv: deploy_hypervisor(lab, hv, access, images), lab.hypervisors))
-    return lab_outputs(lab, {r["name"]: r for r in results}, access.key, access.known_hosts, "baseline")
+    return lab_outputs(lab, {r.name: r for r in results}, access.key, access.known_hosts, "baseline").as_outputs()
 
 
 def destroy_hypervisor(lab: LabConfig, hv: Hypervisor, access: LabAccess) -> None:
@@ -105,7 +106,7 @@ def destroy_hypervisor(lab: LabConfig, hv: Hypervisor, access: LabAccess) -> Non
         print(f"[{hv.name}] " + access.ssh(hv.ssh).script(vbmcd_uninstall_script(ranges)).strip(), flush=True)
     virsh = access.virsh(hv.ssh)
     for image in lab.images:
-        virsh.run("vol-delete", "--pool", hv.pool_name, f"base-{image}.qcow2", check=False)
+        virsh.run("vol-delete", "--pool", hv.pool_name, base_volume_name(image), check=False)
     for kind, name in (("pool", hv.pool_name), ("net", hv.network_name)):
         virsh.run(f"{kind}-destroy", name, check=False)
         virsh.run(f"{kind}-undefine", name, check=False)

@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from xml.sax.saxutils import escape, quoteattr
 
-from components.clusterconfig import NodeSpec
-from components.domain_xslt import console_log_path
-
-SCSI_BUSES = ("virtio_scsi", "scsi")
+from core.clusterconfig import NodeSpec
+from core.resource_facts import NodeFacts
 
 
 def bridged_network_xml(name: str, bridge: str) -> str:
@@ -30,25 +28,24 @@ def pool_xml(name: str, path: str) -> str:
     return f"<pool type='dir'><name>{escape(name)}</name><target><path>{escape(path)}</path></target></pool>"
 
 
-def _disk(path: str, index: int, spec: NodeSpec) -> str:
-    scsi = spec.disk_bus in SCSI_BUSES
+def _disk(path: str, index: int, spec: NodeSpec, scsi: bool) -> str:
     bus, dev = ("scsi", f"sd{'abcdefgh'[index]}") if scsi else ("virtio", f"vd{'abcdefgh'[index]}")
     return (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2' cache={quoteattr(spec.disk_cache)}/>"
             f"<source file={quoteattr(path)}/><target dev='{dev}' bus='{bus}'/></disk>")
 
 
-def domain_xml(domain_name: str, spec: NodeSpec, domain_type: str, disks: list[str], cidata: str | None,
-               nics: list[tuple[str, str]]) -> str:
-    """A node's domain: disks (overlays), optional cloud-init CD-ROM, NICs as (network, MAC)."""
-    devices = [_disk(path, index, spec) for index, path in enumerate(disks)]
-    if spec.disk_bus in SCSI_BUSES:
+def domain_xml(facts: NodeFacts, spec: NodeSpec, domain_type: str, disks: list[str], cidata: str | None,
+               nics: list[str]) -> str:
+    """A node's domain: disks (overlays), optional cloud-init CD-ROM, NICs (node_nics)."""
+    domain_name = facts.domain
+    devices = [_disk(path, index, spec, facts.scsi) for index, path in enumerate(disks)]
+    if facts.scsi:
         devices.append("<controller type='scsi' model='virtio-scsi'/>")
     if cidata:
         devices.append(f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
                        f"<source file={quoteattr(cidata)}/><target dev='hdd' bus='ide'/><readonly/></disk>")
-    devices += [f"<interface type='network'><source network={quoteattr(net)}/><mac address={quoteattr(mac)}/>"
-                f"<model type='virtio'/></interface>" for net, mac in nics]
-    log = quoteattr(console_log_path(domain_name))
+    devices += nics
+    log = quoteattr(facts.console_log)
     devices.append(f"<serial type='pty'><target port='0'/><log file={log} append='on'/></serial>")
     devices.append("<console type='pty'><target type='serial' port='0'/></console>")
     return (f"<domain type={quoteattr(domain_type)}><name>{escape(domain_name)}</name>"
@@ -58,13 +55,16 @@ def domain_xml(domain_name: str, spec: NodeSpec, domain_type: str, disks: list[s
             f"<devices>{''.join(devices)}</devices></domain>")
 
 
-def node_nics(spec: NodeSpec, macs: Mapping[str, str], lab_network: str,
-              provisioning: str | None) -> list[tuple[str, str]]:
-    """NICs in the node's declared order: baremetal on the lab network, provisioning on the cluster's."""
+def node_nics(facts: NodeFacts, macs: Mapping[str, str], lab_bridge: str) -> list[str]:
+    """<interface> elements in the node's declared order, as the Node component declares them: the lab
+    NIC on the hypervisor's bridge, the provisioning NIC on the cluster's libvirt network."""
     found = []
-    for net in spec.networks:
-        if net == "baremetal":
-            found.append((lab_network, macs["baremetal"]))
-        elif provisioning:
-            found.append((provisioning, macs["provisioning"]))
+    for nic in facts.nics:
+        mac = quoteattr(macs[nic.network])
+        if nic.libvirt_network is None:
+            found.append(f"<interface type='bridge'><source bridge={quoteattr(lab_bridge)}/><mac address={mac}/>"
+                         "<model type='virtio'/></interface>")
+        else:
+            found.append(f"<interface type='network'><source network={quoteattr(nic.libvirt_network)}/>"
+                         f"<mac address={mac}/><model type='virtio'/></interface>")
     return found

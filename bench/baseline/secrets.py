@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from components.bmc_plan import bmc_password, with_password
+from core.bmc_plan import bmc_password, with_password
 
 SECRET = "[secret]"
 

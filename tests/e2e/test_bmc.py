@@ -171,7 +171,7 @@ def inventory_listing(lab: LabSession, path: Path) -> dict[str, Any]:
 
 def test_handoff_writes_an_inventory_whose_bmc_fields_work(lab: LabSession, tmp_path: Path) -> None:
     root = tmp_path / "inventories"
-    result = lab.jumphost([sys.executable, "-m", "components.dci_handoff", "ipi1", "--pool", "simlab",
+    result = lab.jumphost([sys.executable, "-m", "tools.dci_handoff", "ipi1", "--pool", "simlab",
                            "--root", str(root)])
     assert result.returncode == 0, result.stderr
     path = root / "simlab" / "ipi1"
@@ -199,7 +199,7 @@ def test_handoff_writes_an_inventory_whose_bmc_fields_work(lab: LabSession, tmp_
     ("simlab", "dci_handoff: stack simlab is a lab stack; ask for a cluster stack's inventory"),
 ])
 def test_handoff_refuses_undeployed_and_lab_stacks(lab: LabSession, tmp_path: Path, stack: str, message: str) -> None:
-    result = lab.jumphost([sys.executable, "-m", "components.dci_handoff", stack, "--pool", "simlab",
+    result = lab.jumphost([sys.executable, "-m", "tools.dci_handoff", stack, "--pool", "simlab",
                            "--root", str(tmp_path / "inv")])
     assert result.returncode == 2
     assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr

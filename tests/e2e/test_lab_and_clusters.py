@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
-from components.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
 from simlab.guest.console import GuestReport
 from tests.e2e.lab_helpers import (
     JUMPHOST,

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from components.address_plan import plan_addresses
-from components.addresses import AddressRange
-from components.clusterconfig import ClusterConfig, parse_cluster_config
-from components.errors import ConfigError
-from components.stack_files import read_stack_values, stack_path
+from core.address_plan import plan_addresses
+from core.addresses import AddressRange
+from core.clusterconfig import ClusterConfig, parse_cluster_config
+from core.errors import ConfigError
+from core.stack_files import read_stack_values, stack_path
 
 SLICE = AddressRange.parse("192.168.16.32-192.168.16.47")
 

@@ -9,9 +9,9 @@ import pytest
 
 from bench.diskuse import bytes_per_node, node_of
 from bench.stacks import ClusterPlan, allocate_slices, network_for, spread, write_stacks
-from components.clusterconfig import parse_cluster_config
-from components.labconfig import parse_lab_config
-from components.stack_files import read_stack_values
+from core.clusterconfig import parse_cluster_config
+from core.labconfig import parse_lab_config
+from core.stack_files import read_stack_values
 
 
 def test_spread_gives_one_cluster_per_hypervisor() -> None:

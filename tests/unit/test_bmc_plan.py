@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from components.bmc_plan import PortRange, bmc_nodes, bmc_password, plan_bmc_ports
-from components.cluster_design import cluster_outputs, design_cluster
-from components.clusterconfig import parse_cluster_config
-from components.errors import ConfigError
-from components.lab_outputs import lab_outputs
-from components.labconfig import parse_lab_config
-from components.stack_files import read_stack_values, stack_path
+from core.bmc_plan import PortRange, bmc_nodes, bmc_password, plan_bmc_ports
+from core.cluster_design import cluster_outputs, design_cluster
+from core.clusterconfig import parse_cluster_config
+from core.errors import ConfigError
+from core.lab_contract import lab_outputs
+from core.labconfig import parse_lab_config
+from core.stack_files import read_stack_values, stack_path
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -57,7 +57,7 @@ def test_bad_port_ranges_say_why(text: Any, why: str) -> None:
 def test_simlab_slices_have_bmc_ports_in_config_and_outputs() -> None:
     config = parse_lab_config("simlab", simlab())
     assert {s.cluster: str(s.bmc_ports) for s in config.slices} == {"ipi1": "6230-6239", "sno1": "6240-6249"}
-    slices = lab_outputs(config, {}, None, None, "x")["slices"]
+    slices = lab_outputs(config, {}, None, None, "x").as_outputs()["slices"]
     assert slices["ipi1"] == {"hypervisor": "hv1", "range": "192.168.16.32-192.168.16.47", "bmc_ports": "6230-6239"}
 
 
@@ -66,7 +66,7 @@ def test_bmc_ports_are_optional() -> None:
     del values["slices"]["sno1"]["bmc_ports"]
     config = parse_lab_config("simlab", values)
     assert config.slice_of("sno1").bmc_ports is None  # type: ignore[union-attr]
-    assert "bmc_ports" not in lab_outputs(config, {}, None, None, "x")["slices"]["sno1"]
+    assert "bmc_ports" not in lab_outputs(config, {}, None, None, "x").as_outputs()["slices"]["sno1"]
 
 
 def test_bad_bmc_ports_syntax_names_the_field() -> None:
@@ -115,7 +115,7 @@ def test_design_refuses_an_exhausted_range_before_anything() -> None:
 
 def test_cluster_outputs_carry_the_public_bmc() -> None:
     design = design_cluster(cluster("ipi1"), lab(), None)
-    bmc = cluster_outputs(design, {n.name: "uuid" for n in design.cluster.nodes})["bmc"]
+    bmc = cluster_outputs(design, {n.name: "uuid" for n in design.cluster.nodes}, {})["bmc"]
     assert bmc == {"kind": "ipmi", "address": "192.168.16.11", "user": "admin",
                    "nodes": {"master-0": {"port": 6230}, "master-1": {"port": 6231}, "master-2": {"port": 6232},
                              "worker-0": {"port": 6233}, "worker-1": {"port": 6234}}}
@@ -127,7 +127,7 @@ def test_no_bmc_ports_no_bmc_output() -> None:
     del outputs["slices"]["ipi1"]["bmc_ports"]
     design = design_cluster(cluster("ipi1"), outputs, None)
     assert design.bmc is None
-    assert cluster_outputs(design, {n.name: "u" for n in design.cluster.nodes})["bmc"] is None
+    assert cluster_outputs(design, {n.name: "u" for n in design.cluster.nodes}, {})["bmc"] is None
 
 
 def test_password_is_stable_per_key_and_cluster_and_fits_ipmi() -> None:

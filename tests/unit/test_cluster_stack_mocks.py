@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.bmc_plan import bmc_password
 from components.cluster_stack import cluster_program
-from components.stack_files import read_stack_values, stack_path
+from core.bmc_plan import bmc_password
+from core.stack_files import read_stack_values, stack_path
 from tests.unit.pulumi_mocks import RecordingMocks, use_mocks
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from components.clusterconfig import parse_cluster_config
-from components.errors import ConfigError
-from components.stack_files import read_stack_values, stack_path
+from core.clusterconfig import parse_cluster_config
+from core.errors import ConfigError
+from core.stack_files import read_stack_values, stack_path
 
 
 def values(stack: str) -> dict[str, Any]:

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from components import dci_handoff
-from components.bmc_plan import bmc_password
-from components.dci_inventory import inventory_for
+from core.bmc_plan import bmc_password
 from tests.unit.test_dci_inventory import ansible_inventory, hostvars, outputs, parse
+from tools import dci_handoff
+from tools.dci_inventory import inventory_for
 
 BMC_PUBLIC: dict[str, Any] = {
     "kind": "ipmi", "address": "192.168.16.11", "user": "admin",

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.dci_inventory import (
+from tools.dci_inventory import (
     InventoryError,
     InventoryOptions,
     inventory_for,

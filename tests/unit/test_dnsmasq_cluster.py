@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
-from components.address_plan import plan_addresses
-from components.addresses import AddressRange
-from components.clusterconfig import parse_cluster_config
-from components.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
-from components.stack_files import read_stack_values, stack_path
+from core.addresses import AddressRange
+from core.cluster_design import design_cluster
+from core.clusterconfig import parse_cluster_config
+from core.stack_files import read_stack_values, stack_path
+from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
 
-SLICE = AddressRange.parse("192.168.16.32-192.168.16.47")
+LAB = json.loads((Path(__file__).parent.parent / "data" / "lab-outputs-simlab.json").read_text())
+SLICE = AddressRange.parse(LAB["slices"]["ipi1"]["range"])
 
 
-def dns_of(stack: str, slice_range: AddressRange = SLICE) -> tuple[str, str, str]:
+def dns_of(stack: str) -> tuple[str, str, str]:
     cluster = parse_cluster_config(stack, read_stack_values(stack_path(stack)))
-    dns = render_cluster_dns(cluster, plan_addresses(cluster, slice_range), "simlab.test", slice_range)
+    dns = render_cluster_dns(design_cluster(cluster, LAB, None))
     return dns.dhcp_hosts, dns.hosts, dns.wildcards
 
 
@@ -35,8 +37,7 @@ def test_hosts_put_node_fqdn_first_and_api_on_vip() -> None:
 
 
 def test_sno_names_share_the_node_line_with_node_first() -> None:
-    sno_slice = AddressRange.parse("192.168.16.48-192.168.16.55")
-    _, hosts, wildcards = dns_of("sno1", sno_slice)
+    _, hosts, wildcards = dns_of("sno1")
     assert "192.168.16.48 sno.sno1.simlab.test api.sno1.simlab.test api-int.sno1.simlab.test" in hosts.splitlines()
     assert "address=/apps.sno1.simlab.test/192.168.16.48" in wildcards
 
@@ -52,7 +53,7 @@ def test_wildcard_file_passes_dnsmasq_test(tmp_path: Path) -> None:
 
 def test_scripts_parse_and_take_the_shared_lock() -> None:
     cluster = parse_cluster_config("ipi1", read_stack_values(stack_path("ipi1")))
-    dns = render_cluster_dns(cluster, plan_addresses(cluster, SLICE), "simlab.test", SLICE)
+    dns = render_cluster_dns(design_cluster(cluster, LAB, None))
     for script in (apply_script("ipi1", dns), remove_script("ipi1")):
         assert "flock -w 300 9" in script
         result = subprocess.run(["dash", "-n"], input=script, capture_output=True, text=True, check=False)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from components.bridge_scripts import bridge_create_script, bridge_delete_script
-from components.dnsmasq_base import render_base_config
-from components.jumphost_scripts import control_script, install_script, uninstall_script
-from components.labconfig import parse_lab_config
-from components.stack_files import read_stack_values, stack_path
+from core.labconfig import parse_lab_config
+from core.stack_files import read_stack_values, stack_path
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.dnsmasq_base import render_base_config
+from renderers.jumphost_scripts import control_script, install_script, uninstall_script
 from tests.tools import require_tool
 
 

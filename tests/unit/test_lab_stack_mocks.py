@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.errors import ConfigError
 from components.lab_stack import lab_program
-from components.stack_files import read_stack_values, stack_path
+from core.errors import ConfigError
+from core.stack_files import read_stack_values, stack_path
 from tests.unit.pulumi_mocks import use_mocks
 
 SECRET_SIG, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.errors import ConfigError
-from components.labconfig import parse_lab_config
-from components.stack_files import read_stack_values, stack_path
+from core.errors import ConfigError
+from core.labconfig import parse_lab_config
+from core.stack_files import read_stack_values, stack_path
 
 
 def simlab() -> dict[str, Any]:

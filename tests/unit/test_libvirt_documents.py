@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from bench.baseline.libvirt_xml import bridged_network_xml, domain_xml, isolated_network_xml, node_nics, pool_xml
-from components.address_plan import plan_addresses
-from components.addresses import AddressRange
-from components.clusterconfig import parse_cluster_config
-from components.domain_xslt import domain_xslt
-from components.stack_files import read_stack_values, stack_path
+from core.address_plan import plan_addresses
+from core.addresses import AddressRange
+from core.clusterconfig import parse_cluster_config
+from core.resource_facts import console_log_path, node_facts
+from core.stack_files import read_stack_values, stack_path
+from renderers.domain_xslt import domain_xslt
 from tests.tools import require_tool
 
 
@@ -32,8 +33,9 @@ def test_every_node_domain_validates(tmp_path: Path, stack: str) -> None:
     for spec in cluster.nodes:
         disks = ["/var/lib/libvirt/ocplab/root.qcow2"]
         disks += ["/var/lib/libvirt/ocplab/d2.qcow2"] if spec.disk2_bytes else []
-        nics = node_nics(spec, plan.nodes[spec.name].macs, "ocplab-br0", f"{cluster.name}-provisioning")
-        xml = domain_xml(f"{cluster.name}-{spec.name}", spec, cluster.domain_type, disks,
+        facts = node_facts(cluster, spec)
+        nics = node_nics(facts, plan.nodes[spec.name].macs, "br0")
+        xml = domain_xml(facts, spec, cluster.domain_type, disks,
                          "/var/lib/libvirt/ocplab/ci.iso" if spec.needs_cloud_init else None, nics)
         validate(tmp_path, spec.name, xml, "domain")
 
@@ -52,7 +54,7 @@ PROVIDER_STYLE_DOMAIN = """<domain type="qemu"><name>ipi1-master-0</name><memory
 
 def test_node_xslt_logs_the_serial_console_and_sets_the_cache(tmp_path: Path) -> None:
     (tmp_path / "d.xml").write_text(PROVIDER_STYLE_DOMAIN)
-    (tmp_path / "t.xsl").write_text(domain_xslt("ipi1-master-0", "unsafe"))
+    (tmp_path / "t.xsl").write_text(domain_xslt(console_log_path("ipi1-master-0"), "unsafe"))
     result = subprocess.run([require_tool("xsltproc", "xsltproc"), str(tmp_path / "t.xsl"), str(tmp_path / "d.xml")],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.clusterconfig import parse_cluster_config
-from components.seed_import import InventoryError, Options, Resolver, convert
-from components.stack_files import read_stack_values, stack_path
+from core.clusterconfig import parse_cluster_config
+from core.stack_files import read_stack_values, stack_path
+from tools.seed_import import InventoryError, Options, Resolver, convert
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "tests" / "data" / "seed-ipi-inventory.yml"
@@ -21,7 +21,7 @@ SEED_ARGS = ("--lab", "telco-lab", "--hypervisor", "hv01", "--images-map", f"{CE
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "components.seed_import", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "tools.seed_import", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -41,7 +41,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("import") / "Pulumi.server.yaml"
     result = run(SEED, *SEED_ARGS, "--out", out)
     assert result.returncode == 0, result.stderr
-    assert out.read_text().startswith("# Cluster server: imported by `python -m components.seed_import`")
+    assert out.read_text().startswith("# Cluster server: imported by `python -m tools.seed_import`")
     return read_stack_values(out)
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from components.clusterconfig import parse_cluster_config
-from components.errors import ConfigError
-from components.stack_files import read_stack_values, stack_path
+from core.clusterconfig import parse_cluster_config
+from core.errors import ConfigError
+from core.stack_files import read_stack_values, stack_path
 from tests.unit.pulumi_mocks import use_mocks
 from tests.unit.test_cluster_stack_mocks import declare, lab_outputs
 

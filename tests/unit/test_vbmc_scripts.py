@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from components.bmc_plan import BmcPlan, PortRange, bmc_password
-from components.files import ocplab_vbmc as helper
-from components.vbmc_scripts import (
+from core.bmc_plan import BmcPlan, PortRange, bmc_password
+from renderers.files import ocplab_vbmc as helper
+from renderers.vbmc_scripts import (
     REQUIREMENT,
     VENV,
     helper_source,

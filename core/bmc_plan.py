@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.clusterconfig import ClusterConfig
-from components.errors import ConfigError
+from core.clusterconfig import ClusterConfig
+from core.errors import ConfigError
 
 BMC_USER = "admin"
 BMC_KIND = "ipmi"
@@ -100,7 +100,7 @@ class BmcPlan:
         return [(domain_name(cluster, node), port) for node, port in self.ports.items()]
 
     def public(self) -> dict[str, Any]:
-        """The cluster output `bmc` without its password (components.dci_inventory reads it)."""
+        """The cluster output `bmc` without its password (tools.dci_inventory reads it)."""
         return {"kind": BMC_KIND, "address": self.address, "user": BMC_USER,
                 "nodes": {node: {"port": port} for node, port in self.ports.items()}}
 

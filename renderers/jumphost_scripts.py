@@ -5,13 +5,13 @@ from __future__ import annotations
 import shlex
 from importlib import resources
 
-from components import dnsmasq_layout as layout
-from components.remote_files import commit_file, stage_file, temp_path, write_file
+from renderers import dnsmasq_layout as layout
+from renderers.remote_files import commit_file, stage_file, temp_path, write_file
 
 
 def control_script() -> str:
     """The ocplab-dnsmasq control script installed on the jumphost."""
-    return resources.files("components").joinpath("files/ocplab-dnsmasq.sh").read_text()
+    return resources.files("renderers").joinpath("files/ocplab-dnsmasq.sh").read_text()
 
 
 def install_script(base_config: str) -> str:

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
-LOG_DIR = "/var/log/libvirt/qemu"
 
-
-def console_log_path(domain_name: str) -> str:
-    return f"{LOG_DIR}/{domain_name}-console.log"
-
-
-def domain_xslt(domain_name: str, disk_cache: str) -> str:
-    log = quoteattr(console_log_path(domain_name))
+def domain_xslt(console_log: str, disk_cache: str) -> str:
+    """`console_log` is the node's core.resource_facts.console_log_path."""
+    log = quoteattr(console_log)
     return f"""<?xml version="1.0"?>
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
   <xsl:output omit-xml-declaration="yes" indent="yes"/>

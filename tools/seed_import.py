@@ -3,7 +3,7 @@
 Teams already describe their clusters in these inventories; importing keeps VM names, sizes and
 pinned MACs, so the jumphost's dhcp-host lines and DNS names stay valid when ocplab takes over.
 
-    python -m components.seed_import INVENTORY --lab LAB --hypervisor HV [--stack NAME] [--image NAME]
+    python -m tools.seed_import INVENTORY --lab LAB --hypervisor HV [--stack NAME] [--image NAME]
         [--images-map URL=NAME ...] [--out PATH|-] [--force]
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
-from components.clusterconfig import NETWORKS, parse_cluster_config
-from components.errors import ConfigError
-from components.names import label_problem
-from components.stack_files import read_stack_values, stack_path
+from core.clusterconfig import NETWORKS, parse_cluster_config
+from core.errors import ConfigError
+from core.names import label_problem
+from core.stack_files import read_stack_values, stack_path
 
 # Host keys copied as they are (after Jinja); the rest of a host is either rebuilt or dropped.
 SIZE_KEYS = ("role", "memory", "vcpus", "cpu_mode", "disk_size", "disk2_size", "disk_cache", "disk_bus")
@@ -218,7 +218,7 @@ def check_against_lab(imported: Imported, variables: Mapping[str, Any]) -> None:
 
 def render(imported: Imported, source: str) -> str:
     """The stack file text: a header saying where it came from and what was left out, then the config."""
-    header = [f"# Cluster {imported.values['cluster']}: imported by `python -m components.seed_import` from the",
+    header = [f"# Cluster {imported.values['cluster']}: imported by `python -m tools.seed_import` from the",
               f"# dci-openshift-agent libvirt inventory {source}",
               "# (names, sizes and pinned MACs are the inventory's)."]
     if imported.dropped:
@@ -242,7 +242,7 @@ def _label(text: str) -> str:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m components.seed_import",
+    parser = argparse.ArgumentParser(prog="python -m tools.seed_import",
                                      description="Import a dci-openshift-agent libvirt inventory as a cluster stack.")
     parser.add_argument("inventory", type=Path, help="dci-openshift-agent libvirt inventory (all: vars: hosts: ...)")
     parser.add_argument("--lab", required=True, type=_label, help="lab stack the cluster belongs to")

@@ -13,10 +13,10 @@ from typing import Any
 
 import netaddr
 
-from components.addresses import AddressRange
-from components.bmc_plan import PortRange
-from components.errors import Problems
-from components.names import domain_problem, label_problem
+from core.addresses import AddressRange
+from core.bmc_plan import PortRange
+from core.errors import Problems
+from core.names import domain_problem, label_problem
 
 BRIDGE_BACKENDS = ("nmcli", "iproute2")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from components.labconfig import SshTarget
+from core.labconfig import SshTarget
 
 
 def libvirt_uri(target: SshTarget, key_path: str, known_hosts: str | None) -> str:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from components import dnsmasq_layout as layout
-from components.address_plan import AddressPlan
-from components.addresses import AddressRange
-from components.clusterconfig import ClusterConfig
-from components.remote_files import commit_file, stage_file, temp_path
+from core.cluster_design import ClusterDesign
+from renderers import dnsmasq_layout as layout
+from renderers.remote_files import commit_file, stage_file, temp_path
 
 
 @dataclass(frozen=True)
@@ -32,9 +30,9 @@ class ClusterDns:
         return {"dhcp": self.dhcp_hosts, "hosts": self.hosts, "wildcards": self.wildcards}
 
 
-def render_cluster_dns(cluster: ClusterConfig, plan: AddressPlan, domain: str, slice_range: AddressRange) -> ClusterDns:
+def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
     """dnsmasq entries for every node, the API and ingress VIPs, and the cluster's subdomain."""
-    zone = f"{cluster.name}.{domain}"
+    cluster, plan, slice_range, zone = design.cluster, design.plan, design.slice_range, design.zone
     dhcp = [f"{plan.nodes[n.name].macs['baremetal']},{plan.nodes[n.name].ip},{n.name}.{zone}" for n in cluster.nodes]
     names: dict[str, list[str]] = {}
     for node in cluster.nodes:

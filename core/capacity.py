@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from components.clusterconfig import ClusterConfig
+from core.clusterconfig import ClusterConfig
 
 
 def capacity_problems(cluster: ClusterConfig, capacity: Mapping[str, int],

@@ -6,8 +6,8 @@ the jumphost's lab interface so it never answers elsewhere.
 
 from __future__ import annotations
 
-from components import dnsmasq_layout as layout
-from components.labconfig import LabConfig
+from core.labconfig import LabConfig
+from renderers import dnsmasq_layout as layout
 
 
 def render_base_config(lab: LabConfig) -> str:

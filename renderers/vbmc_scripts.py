@@ -3,7 +3,7 @@
 The lab stack owns the shared part: virtualbmc installed in its own virtualenv, and one vbmcd
 with a private config dir, run by systemd where there is one and by setsid otherwise (it must
 outlive the SSH session). Cluster stacks own their entries: `sync` makes them exactly the planned
-ones and `remove` deletes them, both through components/files/ocplab_vbmc.py, which the lab
+ones and `remove` deletes them, both through renderers/files/ocplab_vbmc.py, which the lab
 script installs. The BMC password reaches that helper on stdin, so no script or command line
 holds it. Every script is idempotent POSIX sh.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 import shlex
 from importlib import resources
 
-from components.bmc_plan import BMC_USER, BmcPlan, PortRange
-from components.remote_files import stage_file, temp_path, write_file
+from core.bmc_plan import BMC_USER, BmcPlan, PortRange
+from renderers.remote_files import stage_file, temp_path, write_file
 
 VENV = "/opt/ocplab/vbmc"
 ROOT = "/etc/ocplab/vbmc"
@@ -122,7 +122,7 @@ def _fill(template: str, **values: str | int) -> str:
 
 def helper_source() -> str:
     """The ocplab_vbmc.py helper the lab script installs on each hypervisor."""
-    return resources.files("components").joinpath("files/ocplab_vbmc.py").read_text()
+    return resources.files("renderers").joinpath("files/ocplab_vbmc.py").read_text()
 
 
 def vbmcd_config() -> str:

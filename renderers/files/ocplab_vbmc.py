@@ -1,6 +1,6 @@
 """ocplab-vbmc: one cluster's virtual BMCs on this hypervisor, kept by the lab's vbmcd.
 
-The lab stack installs this file on each hypervisor (components/vbmc_scripts.py) and the cluster
+The lab stack installs this file on each hypervisor (renderers/vbmc_scripts.py) and the cluster
 stacks run it with the Python of /opt/ocplab/vbmc:
 
     sync CLUSTER ADDRESS USER [DOMAIN=PORT ...]   the BMC password comes on stdin

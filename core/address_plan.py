@@ -14,10 +14,10 @@ from typing import Any
 
 import netaddr
 
-from components.addresses import AddressRange
-from components.clusterconfig import ClusterConfig
-from components.errors import ConfigError
-from components.macs import mac_for_ip
+from core.addresses import AddressRange
+from core.clusterconfig import ClusterConfig
+from core.errors import ConfigError
+from core.macs import mac_for_ip
 
 NIC_INDEX = {"baremetal": 0, "provisioning": 1}
 

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.errors import Problems
-from components.macs import mac_problem
-from components.names import label_problem
-from components.sizes import parse_bytes, parse_count
+from core.errors import Problems
+from core.macs import mac_problem
+from core.names import label_problem
+from core.sizes import parse_bytes, parse_count
 
 TOPOLOGIES = ("ipi", "sno")
 ROLES = ("provisionhost", "master", "worker")

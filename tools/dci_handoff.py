@@ -1,4 +1,4 @@
-"""python -m components.dci_handoff STACK --pool POOL: put a cluster stack's DCI inventory where a job reads it.
+"""python -m tools.dci_handoff STACK --pool POOL: put a cluster stack's DCI inventory where a job reads it.
 
 dci-pipeline jobs name `ansible_inventory: /var/lib/dci/inventories/@QUEUE/@RESOURCE`, and dci-queue
 gives a job the pool (queue) and a resource of it: one cluster per resource. So the inventory of
@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from components.dci_inventory import InventoryError, inventory_for
-from components.names import label_problem
+from core.names import label_problem
+from tools.dci_inventory import InventoryError, inventory_for
 
 DEFAULT_ROOT = Path("/var/lib/dci/inventories")
 PROJECT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any]) -> Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m components.dci_handoff", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.dci_handoff", description=__doc__.split("\n")[0])
     parser.add_argument("stack", help="a deployed cluster stack")
     parser.add_argument("--pool", required=True, help="the dci-queue pool (@QUEUE) the cluster serves")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"default {DEFAULT_ROOT}")

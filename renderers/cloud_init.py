@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from components.clusterconfig import NodeSpec
+from core.clusterconfig import NodeSpec
 
 
 def user_data(node: NodeSpec, zone: str) -> str:
