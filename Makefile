@@ -41,12 +41,16 @@ demo: deps venv image engine
 check: venv
 	.venv/bin/ruff check .
 	.venv/bin/mypy .
+	.venv/bin/lint-imports
+	shellcheck -s sh renderers/files/*.sh
 	.venv/bin/python -m pytest -q tests/unit
 
 ## test: everything, the simulated lab included (root)
 test: deps venv image engine
 	.venv/bin/ruff check .
 	.venv/bin/mypy .
+	.venv/bin/lint-imports
+	shellcheck -s sh renderers/files/*.sh
 	.venv/bin/python -m pytest -q -p no:cacheprovider tests
 
 clean: simlab-down

@@ -12,7 +12,7 @@ import pulumi_command as command
 
 from components.cluster import Cluster
 from components.lab_presence import missing_lab_problem
-from components.lab_stack import config_value
+from components.stack_config import config_value
 from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config

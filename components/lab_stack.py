@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pulumi_command as command
 
 from components.hypervisor import Hypervisor, HypervisorArgs
 from components.jumphost import Jumphost
+from components.stack_config import config_value
 from core.lab_contract import lab_outputs
 from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
 from core.ssh_access import host_key, libvirt_uri
@@ -19,17 +18,6 @@ from renderers.dnsmasq_base import render_base_config
 from renderers.jumphost_scripts import refuse_while_clusters_remain
 
 CONFIG_KEYS = ("domain", "network", "jumphost", "hypervisors", "images", "slices", "overcommit")
-
-
-def config_value(config: pulumi.Config, key: str) -> Any:
-    """A config value as the stack file wrote it: objects and lists decoded, plain text kept."""
-    raw = config.get(key)
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
 
 
 def read_lab_config(config: pulumi.Config, stack: str) -> LabConfig:

@@ -5,17 +5,17 @@ Three files per cluster (see dnsmasq_layout): dhcp-hosts lines (MAC, IP, FQDN), 
 conf-dir file with the `*.apps` wildcard and the cluster's DHCP domain. Updates are staged as
 dotfiles, checked with `dnsmasq --test`, renamed into place under a lock shared by all cluster
 stacks, then dnsmasq restarts only if the conf-dir file changed (wildcards need it), else gets a
-SIGHUP only if entries went away (additions arrive by inotify).
+SIGHUP only if entries went away (additions arrive by inotify). The shell is in
+files/dnsmasq-cluster-*.sh.
 """
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass
 
 from core.cluster_design import ClusterDesign
 from renderers import dnsmasq_layout as layout
-from renderers.remote_files import commit_file, stage_file, temp_path
+from renderers.shell import ShellValue, b64, script
 
 
 @dataclass(frozen=True)
@@ -49,53 +49,18 @@ def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
                       wildcards="\n".join(wildcards) + "\n")
 
 
-def _locked(body: list[str]) -> str:
-    """Serialize every cluster stack's change to one jumphost behind one lock."""
-    return "\n".join([
-        "set -eu",
-        f"[ -x {layout.CONTROL} ] || {{ echo 'ocplab: the lab stack has not set up dnsmasq on this jumphost; "
-        "run pulumi up on the lab stack first' >&2; exit 1; }",
-        f"mkdir -p {shlex.quote(layout.LOCK_FILE.rsplit('/', 1)[0])}",
-        f"exec 9>{layout.LOCK_FILE}",
-        "flock -w 300 9 || { echo 'ocplab: timed out waiting for the jumphost dnsmasq lock' >&2; exit 1; }",
-        *body,
-    ]) + "\n"
+def _cluster_script(part: str, cluster: str, **extra: ShellValue) -> str:
+    files = layout.cluster_files(cluster)
+    return script("dnsmasq-cluster-lock", part, cluster=cluster, control=layout.CONTROL, lock_file=layout.LOCK_FILE,
+                  dhcp_file=files["dhcp"], hosts_file=files["hosts"], wildcards_file=files["wildcards"], **extra)
 
 
 def apply_script(cluster: str, dns: ClusterDns) -> str:
     """Create or update the cluster's files; a failed check keeps the previous ones and fails."""
-    files = layout.cluster_files(cluster)
-    contents = dns.as_dict()
-    quoted = {key: shlex.quote(path) for key, path in files.items()}
-    staged = {key: shlex.quote(temp_path(path)) for key, path in files.items()}
-    check_conf = shlex.quote(f"{layout.ROOT}/.check-{cluster}.conf")
-    return _locked([
-        *(stage_file(files[key], contents[key]) for key in files),
-        f"printf 'conf-file=%s\\nconf-file=%s\\n' {layout.CONF} {staged['wildcards']} > {check_conf}",
-        f"if ! out=$({layout.CONTROL} test {check_conf} 2>&1); then rm -f {check_conf} "
-        f"{' '.join(staged.values())}; echo \"ocplab: dnsmasq rejected cluster {cluster}'s entries, the previous "
-        "ones stay: $out\" >&2; exit 1; fi",
-        f"rm -f {check_conf}",
-        " && ".join(f"cmp -s {staged[key]} {quoted[key]}" for key in files)
-        + f" && {{ rm -f {' '.join(staged.values())}; echo 'ocplab: cluster {cluster} entries unchanged'; exit 0; }}"
-        " || true",
-        f"restart=no; cmp -s {staged['wildcards']} {quoted['wildcards']} || restart=yes",
-        "gone=no",
-        *(f"[ -f {quoted[key]} ] && [ -n \"$(grep -vxFf {staged[key]} {quoted[key]} | grep -v '^#' || true)\" ] "
-          "&& gone=yes || true" for key in ("dhcp", "hosts")),
-        *(commit_file(files[key]) for key in ("dhcp", "hosts", "wildcards")),
-        f"if [ $restart = yes ]; then {layout.CONTROL} restart; echo 'ocplab: dnsmasq restarted for new wildcards'",
-        f"elif [ $gone = yes ]; then {layout.CONTROL} reload; echo 'ocplab: dnsmasq reloaded to drop old entries'",
-        "else echo 'ocplab: entries picked up by inotify'; fi",
-    ])
+    return _cluster_script("dnsmasq-cluster-apply", cluster, root=layout.ROOT, conf=layout.CONF,
+                           dhcp_b64=b64(dns.dhcp_hosts), hosts_b64=b64(dns.hosts), wildcards_b64=b64(dns.wildcards))
 
 
 def remove_script(cluster: str) -> str:
     """Remove the cluster's files; restart only because its wildcard goes away."""
-    files = layout.cluster_files(cluster)
-    return _locked([
-        f"had=no; [ -f {shlex.quote(files['wildcards'])} ] && had=yes",
-        f"rm -f {' '.join(shlex.quote(p) for p in files.values())}",
-        f"if [ $had = yes ]; then {layout.CONTROL} restart; else {layout.CONTROL} reload || true; fi",
-        f"echo 'ocplab: cluster {cluster} entries removed from dnsmasq'",
-    ])
+    return _cluster_script("dnsmasq-cluster-remove", cluster)

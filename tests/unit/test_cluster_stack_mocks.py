@@ -62,7 +62,8 @@ def test_ipi_cluster_declares_nodes_on_overlays_with_planned_macs(tmp_path: Path
     network = mocks.of_type("libvirt:index/network:Network")
     assert [(n.inputs["name"], n.inputs["mode"]) for n in network] == [("ipi1-provisioning", "none")]
     dns = mocks.of_type("command:remote:Command")[0].inputs
-    assert "flock -w 300 9" in dns["create"] and "ocplab: cluster ipi1 entries removed" in dns["delete"]
+    assert "flock -w 300 9" in dns["create"] and "cluster='ipi1'" in dns["create"]
+    assert "entries removed from dnsmasq" in dns["delete"] and "cluster='ipi1'" in dns["delete"]
 
 
 def test_previous_assignments_are_kept(tmp_path: Path) -> None:
@@ -98,9 +99,9 @@ def test_bmcs_are_synced_on_the_hypervisor_after_the_nodes_with_a_secret_passwor
     mocks = run_cluster("ipi1", lab_outputs(tmp_path))
     commands = {c.name: c for c in mocks.of_type("command:remote:Command")}
     bmc = commands["ipi1-bmc"].inputs
-    assert "sync ipi1 192.168.16.11 admin ipi1-master-0=6230 ipi1-master-1=6231 ipi1-master-2=6232 " \
-           "ipi1-worker-0=6233 ipi1-worker-1=6234" in bmc["create"]
-    assert bmc["update"] == bmc["create"] and "remove ipi1" in bmc["delete"]
+    assert "entries='ipi1-master-0=6230 ipi1-master-1=6231 ipi1-master-2=6232 ipi1-worker-0=6233 " \
+           "ipi1-worker-1=6234'" in bmc["create"] and "address='192.168.16.11'" in bmc["create"]
+    assert bmc["update"] == bmc["create"] and "cluster='ipi1'" in bmc["delete"] and '" remove "' in bmc["delete"]
     password = bmc_password((tmp_path / "key").read_text(), "ipi1")
     assert bmc["stdin"] == {SECRET_SIG: SECRET_VALUE, "value": password}, "the password goes on stdin, as a secret"
     assert all(password not in str(c.inputs.get(k)) for c in commands.values() for k in ("create", "update", "delete"))

@@ -50,7 +50,8 @@ def test_scripts_parse_in_posix_sh(name: str) -> None:
 
 def test_sync_script_names_entries_and_reads_the_password_elsewhere() -> None:
     script = SCRIPTS["cluster sync"]
-    assert "sync ipi1 192.168.16.11 admin ipi1-master-0=6230 ipi1-master-1=6231 ipi1-worker-0=6232" in script
+    assert "entries='ipi1-master-0=6230 ipi1-master-1=6231 ipi1-worker-0=6232'" in script
+    assert "cluster='ipi1'" in script and "bmc_user='admin'" in script and '" sync "$cluster"' in script
     assert all(PASSWORD not in text for text in SCRIPTS.values())
     assert "--password" not in script
 
@@ -59,7 +60,7 @@ def test_install_script_installs_the_helper_and_a_private_config() -> None:
     script = SCRIPTS["vbmcd install"]
     assert REQUIREMENT in script and "--system-site-packages" in script and "setsid" in script
     assert "firewall-cmd" in script and "6230-6239 6240-6249" in script
-    assert "chmod 0600" in script  # the config dir holds the passwords
+    assert 'stage "$conf" "$conf_b64" 0600' in script  # the config dir holds the passwords
     config = configparser.ConfigParser()
     config.read_string(vbmcd_config())
     assert config["default"]["config_dir"] == "/etc/ocplab/vbmc/domains"
