@@ -12,7 +12,7 @@ import pulumi_command as command
 
 from components.cluster import Cluster
 from components.lab_presence import missing_lab_problem
-from components.stack_config import config_value
+from components.stack_config import ocplab_values
 from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
@@ -21,12 +21,9 @@ from core.lab_contract import HypervisorOutputs, JumphostOutputs
 from core.labconfig import SshTarget
 from core.ssh_access import host_key
 
-CONFIG_KEYS = ("lab", "cluster", "topology", "hypervisor", "image", "domain_type", "masters", "workers", "sizes",
-               "defaults", "hosts", "provisionhost", "start")
-
 
 def read_cluster_config(config: pulumi.Config, stack: str) -> ClusterConfig:
-    values = {key: value for key in CONFIG_KEYS if (value := config_value(config, key)) is not None}
+    values = ocplab_values()
     return parse_cluster_config(stack, values)
 
 

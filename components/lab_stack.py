@@ -10,19 +10,17 @@ import pulumi_command as command
 
 from components.hypervisor import Hypervisor, HypervisorArgs
 from components.jumphost import Jumphost
-from components.stack_config import config_value
+from components.stack_config import ocplab_values
 from core.lab_contract import lab_outputs
 from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
 from core.ssh_access import host_key, libvirt_uri
 from renderers.dnsmasq_base import render_base_config
-from renderers.jumphost_scripts import refuse_while_clusters_remain
-
-CONFIG_KEYS = ("domain", "network", "jumphost", "hypervisors", "images", "slices", "overcommit")
+from renderers.jumphost_scripts import lab_in_place_script, refuse_while_clusters_remain
 
 
 def read_lab_config(config: pulumi.Config, stack: str) -> LabConfig:
     """Read every `ocplab:*` key of a lab stack and validate it before any resource exists."""
-    values = {key: value for key in CONFIG_KEYS if (value := config_value(config, key)) is not None}
+    values = ocplab_values()
     has_secret = config.get_secret("sshPrivateKey") is not None
     return parse_lab_config(stack, values, has_key_secret=has_secret)
 
@@ -64,7 +62,7 @@ def lab_program(base: Path) -> None:
     # without it the engine deletes the bridges in parallel with the jumphost's refusal.
     command.remote.Command(
         "destroy-guard", connection=connection(lab.jumphost.ssh, key, known_hosts),
-        create="echo 'ocplab: lab in place'", delete=refuse_while_clusters_remain(),
+        create=lab_in_place_script(), delete=refuse_while_clusters_remain(),
         opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values()]))
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
                                 dnsmasq=jumphost.dnsmasq.id).apply(

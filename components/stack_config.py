@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
+import pulumi.runtime.config
+
+from core.stack_files import decode_scalar
 
 
-def config_value(config: pulumi.Config, key: str) -> Any:
-    """A config value as the stack file wrote it: objects and lists decoded, plain text kept."""
-    raw = config.get(key)
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
+def ocplab_values(secret_keys: tuple[str, ...] = ("sshPrivateKey",)) -> dict[str, Any]:
+    """Every `ocplab:*` value of the stack (keys without the prefix), so a misspelt key is refused by
+    the schema instead of ignored. Secrets are left out: they are read with get_secret only."""
+    raw = {**pulumi.runtime.config.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    return {key.split(":", 1)[1]: decode_scalar(value) for key, value in raw.items()
+            if key.startswith("ocplab:") and key.split(":", 1)[1] not in secret_keys}

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config_schema import ClusterSchema, refuse, schema_problems
 from core.errors import Problems
 from core.macs import mac_problem
 from core.names import label_problem
@@ -224,6 +225,13 @@ def _check_unique(nodes: list[NodeSpec], problems: Problems) -> None:
 
 
 def parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:
+    """Check `values` against the schema, then build the config; raise ConfigError with every problem."""
+    if found := schema_problems(ClusterSchema, values):
+        refuse(found, lambda: _parse_cluster_config(stack, values))
+    return _parse_cluster_config(stack, values)
+
+
+def _parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:
     """Build a ClusterConfig from `ocplab:*` values of a cluster stack; raise ConfigError."""
     problems = Problems()
     name = str(values.get("cluster") or stack)

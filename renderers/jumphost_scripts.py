@@ -24,6 +24,11 @@ def install_script(base_config: str) -> str:
     return script("dnsmasq-install", **_layout(control_b64=b64(control_script()), conf_b64=b64(base_config)))
 
 
+def lab_in_place_script() -> str:
+    """The destroy guard's create (components/lab_stack.py): it only says the lab is there."""
+    return script("lab-in-place")
+
+
 def refuse_while_clusters_remain() -> str:
     """Fails, naming the files, while any cluster stack still has entries on the jumphost."""
     return script("dnsmasq-refuse-while-clusters", **_layout())

@@ -116,5 +116,5 @@ def test_overcommit_must_be_positive_numbers() -> None:
     values = simlab()
     values["overcommit"] = {"cpu": "lots", "memory": 0}
     found = problems_of(values)
-    assert "ocplab:overcommit.cpu: 'lots' is not a positive number" in found
-    assert "ocplab:overcommit.memory: 0 is not a positive number" in found
+    assert "ocplab:overcommit.cpu: 'lots' is not a number" in found
+    assert "ocplab:overcommit.memory: 0 must be above 0" in found

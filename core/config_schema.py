@@ -1,0 +1,317 @@
+"""The declarative schema of stack config: every `ocplab:*` value's type, range and pattern.
+
+Stack files are written by many hands and config can be set from CI jobs, so each value is checked
+here, strictly (no bool taken for an int, no string for a number), with full-match patterns, bounds
+and unknown keys refused, before labconfig/clusterconfig reason about it. Every problem names its
+exact field, all at once, before any resource is declared.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal, NoReturn
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from core.errors import ConfigError
+from core.sizes import parse_bytes
+
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):  # fullmatch: no trailing newline slips through, unlike `$`
+            raise ValueError(f"{value[:80]!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+_IPV4 = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
+Label = Annotated[str, _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
+                                "a DNS label (1-63 lowercase letters, digits or '-', not at either end)")]
+Domain = Annotated[str, Field(max_length=253), _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}"
+                                                        r"[a-z0-9])?)*", "a DNS domain such as lab.example.com")]
+IPv4 = Annotated[str, _pattern(_IPV4, "an IPv4 address such as 192.168.16.1")]
+Cidr = Annotated[str, _pattern(_IPV4 + r"/(1[6-9]|2\d|30)", "an IPv4 network from /16 to /30 such as 192.168.16.0/24")]
+AddressRangeText = Annotated[str, _pattern(_IPV4 + r"((-" + _IPV4 + r")|/(2[0-9]|3[0-2]))?",
+                                           "an address, range or small CIDR like 192.168.16.32-192.168.16.47")]
+PortRangeText = Annotated[str, _pattern(r"\d{1,5}-\d{1,5}", "a port range like 6230-6239 (UDP)")]
+Interface = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}",
+                                    "an interface name (1-15 letters, digits, '_', '.' or '-')")]
+UserName = Annotated[str, _pattern(r"[a-z_][a-z0-9_-]{0,31}", "a user name (lowercase, digits, '_' or '-', "
+                                                              "at most 32)")]
+Path = Annotated[str, _pattern(r"(~/)?[A-Za-z0-9_./@%+=:,-][A-Za-z0-9_./@%+=:, -]{0,1023}",
+                               "a file path (printable, no newline, `~/` at most; not ~user)")]
+AbsolutePath = Annotated[str, _pattern(r"/[A-Za-z0-9_./@%+=:,-]{0,1023}", "an absolute path without blanks")]
+ImageSource = Annotated[str, _pattern(r"(https?://[A-Za-z0-9._~:/?#@!$&()*+,;=%-]{1,2000})|(~/)?[A-Za-z0-9_./@%+=:,-]"
+                                      r"[A-Za-z0-9_./@%+=:, -]{0,1023}", "a file path or an http(s) URL")]
+LeaseTime = Annotated[str, _pattern(r"\d{1,7}[smhdw]?|infinite", "a dnsmasq lease time such as 2m, 1h or infinite")]
+Mac = Annotated[str, _pattern(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", "a MAC address like 52:54:00:00:02:00")]
+
+
+def _at_most_a_pebibyte(value: str) -> str:
+    if parse_bytes(value) > 1024**5:
+        raise ValueError(f"{value!r} is larger than 1P")
+    return value
+
+
+Size = Annotated[int, Field(ge=0, le=1024 * 1024)] | Annotated[  # a bare number is GiB
+    str, _pattern(r"\d{1,7}(\.\d{1,3})?\s?[KMGTkmgt]?(i?B)?", "a size like 42G or 512M"),
+    AfterValidator(_at_most_a_pebibyte)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Text = Annotated[str, Field(max_length=4096), _pattern(r"[^\x00\r\n]*", "one line of text (no newline or NUL)")]
+Command = Annotated[str, Field(max_length=4096), _pattern(r"[^\x00]*", "a command without NUL bytes")]
+SshKey = Annotated[str, Field(max_length=16384),
+                   _pattern(r"(ssh|ecdsa|sk)-[A-Za-z0-9@.-]+ [A-Za-z0-9+/]+=*( [^\x00\r\n]*)?",
+                            "an OpenSSH public key line")]
+Ratio = Annotated[float, Field(gt=0, le=64, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- the lab stack ------------------------------------------------------------------------------
+
+class NetworkSchema(_Strict):
+    cidr: Cidr
+    gateway: IPv4
+    dns_upstream: Annotated[list[IPv4], Field(max_length=8)] = []
+    reserved: Annotated[list[AddressRangeText], Field(max_length=64)] = []
+    lease_time: LeaseTime = "1h"
+
+
+class JumphostSchema(_Strict):
+    address: IPv4
+    user: UserName = "root"
+    port: Port = 22
+    interface: Interface
+    ssh_key_path: Path | None = None
+    known_hosts: Path | None = None
+
+
+class HypervisorSchema(_Strict):
+    name: Label
+    address: IPv4
+    user: UserName = "root"
+    port: Port = 22
+    nic: Interface
+    bridge: Interface = "br0"
+    bridge_backend: Literal["nmcli", "iproute2"] = "nmcli"
+    pool_path: AbsolutePath = "/var/lib/libvirt/ocplab"
+
+
+class SliceSchema(_Strict):
+    hypervisor: Label
+    range: AddressRangeText
+    bmc_ports: PortRangeText | None = None
+
+
+class OvercommitSchema(_Strict):
+    cpu: Ratio = 1.0
+    memory: Ratio = 1.0
+
+
+class LabSchema(_Strict):
+    kind: Literal["lab"] = "lab"
+    domain: Domain
+    network: NetworkSchema
+    jumphost: JumphostSchema
+    hypervisors: Annotated[list[HypervisorSchema], Field(min_length=1, max_length=64)]
+    images: Annotated[dict[Label, ImageSource], Field(max_length=32)] = {}
+    slices: Annotated[dict[Label, SliceSchema], Field(max_length=512)] = {}
+    overcommit: OvercommitSchema = OvercommitSchema()
+
+
+# --- the cluster stacks -------------------------------------------------------------------------
+
+DiskCache = Literal["none", "writethrough", "writeback", "directsync", "unsafe", "default"]
+DiskBus = Literal["virtio", "virtio_scsi", "scsi", "sata", "ide"]
+CpuMode = Literal["host-passthrough", "host-model", "custom", "maximum"]
+
+
+class UserSchema(_Strict):
+    name: UserName
+    ssh_authorized_keys: Annotated[list[SshKey], Field(max_length=64)] = []
+    gecos: Text | None = None
+    groups: Text | None = None
+    sudo: Text | None = None
+    shell: AbsolutePath | None = None
+    lock_passwd: bool | None = None
+
+
+class NicSchema(_Strict):
+    name: Literal["baremetal", "provisioning"]
+    mac: Mac | None = None
+
+
+class SizeSchema(_Strict):
+    memory: Annotated[int, Field(ge=16, le=4 * 1024 * 1024)] | None = None  # MiB
+    vcpus: Annotated[int, Field(ge=1, le=1024)] | None = None
+    disk_size: Size | None = None
+    disk2_size: Size | None = None
+    disk_cache: DiskCache | None = None
+    disk_bus: DiskBus | None = None
+    cpu_mode: CpuMode | None = None
+    image: Label | None = None
+
+
+class ProvisionhostSchema(SizeSchema):
+    users: Annotated[list[UserSchema], Field(max_length=64)] = []
+    run_commands: Annotated[list[Command], Field(max_length=256)] = []
+
+
+class HostSchema(ProvisionhostSchema):
+    name: Label
+    role: Literal["provisionhost", "master", "worker"] | None = None
+    networks: Annotated[list[NicSchema], Field(min_length=1, max_length=2)] | None = None
+
+
+class DefaultsSchema(_Strict):
+    disk_cache: DiskCache | None = None
+    disk_bus: DiskBus | None = None
+    cpu_mode: CpuMode | None = None
+
+
+class SizesSchema(_Strict):
+    provisionhost: SizeSchema | None = None
+    master: SizeSchema | None = None
+    worker: SizeSchema | None = None
+    sno: SizeSchema | None = None
+
+
+class ClusterSchema(_Strict):
+    kind: Literal["cluster"] = "cluster"
+    lab: Label
+    cluster: Label | None = None
+    topology: Literal["ipi", "sno"] = "ipi"
+    hypervisor: Label
+    image: Label = "rhcos"
+    domain_type: Literal["kvm", "qemu"] = "kvm"
+    masters: Annotated[int, Field(ge=0, le=9)] = 3
+    workers: Annotated[int, Field(ge=0, le=100)] = 2
+    sizes: SizesSchema = SizesSchema()
+    defaults: DefaultsSchema = DefaultsSchema()
+    hosts: Annotated[list[HostSchema], Field(min_length=1, max_length=128)] | None = None
+    provisionhost: ProvisionhostSchema = ProvisionhostSchema()
+    start: bool = True
+
+
+# --- problems, each naming its field ------------------------------------------------------------
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    path = "ocplab:"
+    for index, part in enumerate(loc):
+        if part == "[key]":
+            continue
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += ("." if index else "") + str(part)
+    return path
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model whose field set an unknown key was checked against (for "did you mean")."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        info = current.model_fields.get(str(part))
+        if info is not None:  # otherwise a key of a mapping of models: stay on the model
+            current = _inner_model(info.annotation) or current
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        if (found := _inner_model(arg)) is not None:
+            return found
+    return None
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+_PLAIN = {
+    "int_type": "is not a whole number", "int_from_float": "is not a whole number", "string_type": "is not a string",
+    "list_type": "is not a list", "dict_type": "is not a mapping", "model_type": "is not a mapping",
+    "bool_type": "is not true or false", "float_type": "is not a number", "finite_number": "is not a finite number",
+}
+
+
+def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
+    loc, kind = tuple(error["loc"]), str(error["type"])
+    ctx = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in (error.get("ctx") or {}).items()}
+    shown = repr(error.get("input"))[:80]
+    if kind == "extra_forbidden":
+        known = list(owner.model_fields) if (owner := _model_at(model, loc)) else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}" if known else ""
+        return f"is not a known key{hint}"
+    if kind == "missing":
+        return "is required"
+    if kind in _PLAIN:
+        return "is required" if error.get("input") is None else f"{shown} {_PLAIN[kind]}"
+    if kind == "less_than_equal":
+        return f"{shown} is above the limit of {ctx['le']}"
+    if kind == "less_than":
+        return f"{shown} must be below {ctx['lt']}"
+    if kind == "greater_than_equal":
+        return f"{shown} is below the minimum of {ctx['ge']}"
+    if kind == "greater_than":
+        return f"{shown} must be above {ctx['gt']}"
+    if kind in ("too_long", "too_short"):
+        return f"has {ctx.get('actual_length')} items; allowed: {ctx.get('min_length', 0)} to {ctx.get('max_length')}"
+    if kind == "literal_error":
+        return f"{shown} is not one of {', '.join(_QUOTED.findall(str(ctx.get('expected'))))}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _branch(part: int | str) -> bool:
+    """Union members in an error location (`int`, `function-after[...]`), not fields."""
+    return isinstance(part, str) and ("[" in part or part in {"int", "str", "float", "bool"})
+
+
+def _named_hosts(loc: tuple[int | str, ...], values: Mapping[str, Any]) -> tuple[int | str, ...]:
+    """`hosts[1]` is written `hosts.<its name>` when it has a usable one, as the other checks name it."""
+    if len(loc) > 1 and loc[0] == "hosts" and isinstance(loc[1], int):
+        hosts = values.get("hosts")
+        name = hosts[loc[1]].get("name") if isinstance(hosts, list) and isinstance(hosts[loc[1]], Mapping) else None
+        if isinstance(name, str) and re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", name):
+            return ("hosts", name, *loc[2:])
+    return loc
+
+
+def schema_problems(model: type[BaseModel], values: Mapping[str, Any]) -> list[str]:
+    """Every problem of `values` (keys without the `ocplab:` prefix) against `model`, one per field."""
+    try:
+        model.model_validate(dict(values))
+    except ValidationError as exc:
+        found: dict[str, list[str]] = {}
+        for error in exc.errors(include_url=False):
+            loc = tuple(p for p in error["loc"] if not _branch(p))
+            found.setdefault(_field(_named_hosts(loc, values)), []).append(_message(model, {**error, "loc": loc}))
+        # A union (a size: a number or '42G') fails once per member: say the most telling one.
+        return [f"{where}: {next((m for m in messages if 'whole number' not in m), messages[0])}"
+                for where, messages in found.items()]
+    return []
+
+
+def refuse(found: list[str], parse: Callable[[], object]) -> NoReturn:
+    """ConfigError with the schema's problems and what the other checks find about the fields the
+    schema passed (a user fixes everything in one pass). Those checks may trip over the values the
+    schema refused: anything but their ConfigError is then left unsaid, the schema said it."""
+    extra: list[str] = []
+    try:
+        parse()
+    except ConfigError as exc:
+        named = [problem.split(": ", 1)[0] for problem in found]
+        extra = [p for p in exc.problems if not any(p.split(": ", 1)[0].startswith(n) for n in named)]
+    except Exception:
+        pass
+    raise ConfigError(found + extra)
