@@ -181,7 +181,7 @@ def _hosts_from_counts(values: Mapping[str, Any], topology: str, problems: Probl
         problems.add("ocplab:sizes", "must map roles to {memory, vcpus, disk_size, ...}")
         sizes = {}
     if topology == "sno":
-        return [{"name": "sno", "role": "master", **sizes.get("sno", {})}]
+        return [{"name": "sno", "role": "master", **dict(sizes.get("sno") or {})}]
     counts: dict[str, int] = {}
     for key, default in (("masters", 3), ("workers", 2)):
         try:
@@ -190,9 +190,12 @@ def _hosts_from_counts(values: Mapping[str, Any], topology: str, problems: Probl
             problems.add(f"ocplab:{key}", str(exc))
             counts[key] = default
     provisionhost = dict(values.get("provisionhost", {}) or {})
-    hosts = [{"name": "provisionhost", "role": "provisionhost", **sizes.get("provisionhost", {}), **provisionhost}]
-    hosts += [{"name": f"master-{i}", "role": "master", **sizes.get("master", {})} for i in range(counts["masters"])]
-    hosts += [{"name": f"worker-{i}", "role": "worker", **sizes.get("worker", {})} for i in range(counts["workers"])]
+    def size(role: str) -> dict[str, Any]:  # `master:` with nothing under it is YAML's None
+        return dict(sizes.get(role) or {})
+
+    hosts = [{"name": "provisionhost", "role": "provisionhost", **size("provisionhost"), **provisionhost}]
+    hosts += [{"name": f"master-{i}", "role": "master", **size("master")} for i in range(counts["masters"])]
+    hosts += [{"name": f"worker-{i}", "role": "worker", **size("worker")} for i in range(counts["workers"])]
     return hosts
 
 
@@ -227,7 +230,7 @@ def _check_unique(nodes: list[NodeSpec], problems: Problems) -> None:
 def parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:
     """Check `values` against the schema, then build the config; raise ConfigError with every problem."""
     if found := schema_problems(ClusterSchema, values):
-        refuse(found, lambda: _parse_cluster_config(stack, values))
+        refuse(ClusterSchema, values, found, lambda v: _parse_cluster_config(stack, v))
     return _parse_cluster_config(stack, values)
 
 

@@ -9,6 +9,7 @@ exact field, all at once, before any resource is declared.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, NoReturn
@@ -287,6 +288,34 @@ def _named_hosts(loc: tuple[int | str, ...], values: Mapping[str, Any]) -> tuple
     return loc
 
 
+def refused_locations(model: type[BaseModel], values: Mapping[str, Any]) -> list[tuple[int | str, ...]]:
+    """Where in `values` the schema refused something (raw paths: list indexes, mapping keys)."""
+    try:
+        model.model_validate(dict(values))
+    except ValidationError as exc:
+        return [tuple(p for p in error["loc"] if not _branch(p)) for error in exc.errors(include_url=False)]
+    return []
+
+
+def pruned(values: Mapping[str, Any], locations: list[tuple[int | str, ...]]) -> dict[str, Any]:
+    """A deep copy of `values` without the refused values, so the other checks never see them (an
+    unbounded count, a scalar where a mapping belongs) and report only about the rest."""
+    copy: Any = json.loads(json.dumps(values, default=str))
+    for loc in sorted(locations, key=len, reverse=True):
+        target = copy
+        for part in loc[:-1]:
+            try:
+                target = target[part]
+            except (KeyError, IndexError, TypeError):
+                break
+        else:
+            if isinstance(target, dict) and loc and loc[-1] in target:
+                del target[loc[-1]]
+            elif isinstance(target, list) and loc and isinstance(loc[-1], int) and loc[-1] < len(target):
+                target[loc[-1]] = {}
+    return dict(copy) if isinstance(copy, dict) else {}
+
+
 def schema_problems(model: type[BaseModel], values: Mapping[str, Any]) -> list[str]:
     """Every problem of `values` (keys without the `ocplab:` prefix) against `model`, one per field."""
     try:
@@ -302,13 +331,14 @@ def schema_problems(model: type[BaseModel], values: Mapping[str, Any]) -> list[s
     return []
 
 
-def refuse(found: list[str], parse: Callable[[], object]) -> NoReturn:
+def refuse(model: type[BaseModel], values: Mapping[str, Any], found: list[str],
+           parse: Callable[[Mapping[str, Any]], object]) -> NoReturn:
     """ConfigError with the schema's problems and what the other checks find about the fields the
-    schema passed (a user fixes everything in one pass). Those checks may trip over the values the
-    schema refused: anything but their ConfigError is then left unsaid, the schema said it."""
+    schema passed (a user fixes everything in one pass): they run on the values without the refused
+    ones. Should they still trip, anything but their ConfigError is left unsaid: the schema said it."""
     extra: list[str] = []
     try:
-        parse()
+        parse(pruned(values, refused_locations(model, values)))
     except ConfigError as exc:
         named = [problem.split(": ", 1)[0] for problem in found]
         extra = [p for p in exc.problems if not any(p.split(": ", 1)[0].startswith(n) for n in named)]

@@ -265,7 +265,7 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
 def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool = False) -> LabConfig:
     """Check `values` against the schema, then build the config; raise ConfigError with every problem."""
     if found := schema_problems(LabSchema, values):
-        refuse(found, lambda: _parse_lab_config(name, values, has_key_secret))
+        refuse(LabSchema, values, found, lambda v: _parse_lab_config(name, v, has_key_secret))
     return _parse_lab_config(name, values, has_key_secret)
 
 

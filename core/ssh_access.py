@@ -7,18 +7,20 @@ get the host's public key, so a swapped server is refused instead of trusted.
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from core.labconfig import SshTarget
 
 
 def libvirt_uri(target: SshTarget, key_path: str, known_hosts: str | None) -> str:
-    """qemu+ssh URI for pulumi-libvirt's pure-Go client; never sets no_verify."""
+    """qemu+ssh URI for pulumi-libvirt's pure-Go client; never sets no_verify. Every part is
+    URL-quoted and our security parameters come last, so no value can move the host or add one."""
     query = {"keyfile": key_path, "sshauth": "privkey"}
     if known_hosts:
         query["knownhosts"] = known_hosts
     port = "" if target.port == 22 else f":{target.port}"
-    return f"qemu+ssh://{target.user}@{target.address}{port}/system?{urlencode(query, safe='/')}"
+    user, address = quote(target.user, safe=""), quote(target.address, safe=".")
+    return f"qemu+ssh://{user}@{address}{port}/system?{urlencode(query, safe='/')}"
 
 
 def host_key(known_hosts: Path, target: SshTarget) -> str:
