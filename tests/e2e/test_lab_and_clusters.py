@@ -249,7 +249,8 @@ def test_lab_destroy_restores_each_hypervisor_network(lab: LabSession) -> None:
 def real_resources(lab: LabSession, stack: str) -> list[str]:
     """Resources a provider made (component resources are only names in the state)."""
     types = [r["type"] for r in lab.pulumi.export(stack)["deployment"].get("resources") or []]
-    return [t for t in types if t.startswith(("libvirt:", "command:", "pulumi:providers:libvirt", "pulumi:providers:command"))]
+    made_by_providers = ("libvirt:", "command:", "pulumi:providers:libvirt", "pulumi:providers:command")
+    return [t for t in types if t.startswith(made_by_providers)]
 
 
 def test_a_cluster_on_a_destroyed_lab_is_refused_before_anything_is_created(lab: LabSession) -> None:
