@@ -51,7 +51,7 @@ test: deps venv image engine
 	.venv/bin/mypy .
 	.venv/bin/lint-imports
 	shellcheck -s sh renderers/files/*.sh
-	.venv/bin/python -m pytest -q -p no:cacheprovider tests
+	OCPLAB_FUZZ=full .venv/bin/python -m pytest -q -p no:cacheprovider tests
 
 clean: simlab-down
 	rm -rf .engine/build

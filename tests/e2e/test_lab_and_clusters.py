@@ -7,6 +7,7 @@ guests, sshd and dnsmasq. The steps build on each other in file order, like a la
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -152,6 +153,36 @@ def test_preview_and_second_up_of_each_cluster_change_nothing(lab: LabSession) -
         assert lab.outputs(stack) == before
         assert lab.virsh(HV[hv], "list", "--all", "--uuid") == uuids
         assert lab.ssh(JUMPHOST, f"stat -c '%n %Y' /etc/ocplab/*/{stack}*") == files
+
+
+def deployed_state(lab: LabSession, stack: str) -> list[tuple[str, str]]:
+    """Every resource's URN and outputs, as the backend keeps them."""
+    return [(r["urn"], json.dumps(r.get("outputs"), sort_keys=True))
+            for r in lab.pulumi.export(stack)["deployment"].get("resources") or []]
+
+
+@pytest.mark.parametrize(("stack", "changes", "field"), [
+    ("simlab", {"ocplab:hypervisors": "from-a-test"}, "ocplab:hypervisors: 'from-a-test' is not a list"),
+    ("ipi1", {"ocplab:hypervisor": "hv1\n"}, "ocplab:hypervisor: 'hv1\\n' is not a DNS label"),
+    ("ipi1", {"ocplab:workers": 10_000_000}, "ocplab:workers: 10000000 is above the limit of 100"),
+])
+def test_a_hostile_value_is_refused_and_touches_nothing_deployed(lab: LabSession, stack: str,
+                                                                 changes: dict[str, object], field: str) -> None:
+    path = lab.project / "stacks" / f"Pulumi.{stack}.yaml"
+    original = path.read_text()
+    before = deployed_state(lab, stack)
+    domains = {ip: lab.virsh(ip, "list", "--all", "--uuid") for ip in HV.values()}
+    lab.edit_stack(stack, changes)
+    try:
+        result = lab.pulumi.run("up", "--yes", "--skip-preview", "-s", stack, check=False)
+    finally:
+        path.write_text(original)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and field in output, output
+    assert "Traceback" not in output, output
+    assert deployed_state(lab, stack) == before, "a refused config changed the state"
+    assert {ip: lab.virsh(ip, "list", "--all", "--uuid") for ip in HV.values()} == domains
+    lab.pulumi.preview(stack, "--expect-no-changes")
 
 
 def test_refresh_finds_no_drift_and_preview_stays_clean_after_it(lab: LabSession) -> None:
