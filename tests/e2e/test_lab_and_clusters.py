@@ -156,9 +156,10 @@ def test_preview_and_second_up_of_each_cluster_change_nothing(lab: LabSession) -
 
 
 def deployed_state(lab: LabSession, stack: str) -> list[tuple[str, str]]:
-    """Every resource's URN and outputs, as the backend keeps them."""
-    return [(r["urn"], json.dumps(r.get("outputs"), sort_keys=True))
-            for r in lab.pulumi.export(stack)["deployment"].get("resources") or []]
+    """Every resource's URN, inputs and outputs, decrypted (each checkpoint write encrypts secrets anew)."""
+    state = json.loads(lab.pulumi.run("stack", "export", "--show-secrets", "-s", stack).stdout)
+    return [(r["urn"], json.dumps([r.get("inputs"), r.get("outputs")], sort_keys=True))
+            for r in state["deployment"].get("resources") or []]
 
 
 @pytest.mark.parametrize(("stack", "changes", "field"), [
