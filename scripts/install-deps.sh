@@ -8,7 +8,7 @@ packages=(
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base dnsmasq
   network-manager openssh-server openssh-client dbus systemd udev iproute2 iputils-ping procps psmisc
   util-linux kmod cpio genisoimage xorriso xsltproc busybox-static linux-image-amd64 dnsutils ipmitool curl
-  syslinux syslinux-common mtools dosfstools libxml2-utils shellcheck
+  syslinux syslinux-common mtools dosfstools libxml2-utils shellcheck graphviz tmux
   python3-venv
   python3-libvirt
 )

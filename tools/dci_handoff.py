@@ -10,10 +10,7 @@ file) with mode 0600 (it holds the BMC password). The outputs come from `pulumi 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -22,31 +19,21 @@ from typing import Any
 
 from core.names import label_problem
 from tools.dci_inventory import InventoryError, inventory_for
+from tools.stack_outputs import StackError, stack_outputs
 
 DEFAULT_ROOT = Path("/var/lib/dci/inventories")
-PROJECT = Path(__file__).resolve().parent.parent
 
 
 class HandoffError(RuntimeError):
     """The inventory can't be written; one line saying why and what to do."""
 
 
-def _pulumi() -> str:
-    found = shutil.which("pulumi") or (str(PROJECT / ".engine/bin/pulumi")
-                                       if (PROJECT / ".engine/bin/pulumi").exists() else None)
-    if not found:
-        raise HandoffError("pulumi not found: put the Pulumi CLI on PATH (make engine)")
-    return found
-
-
 def pulumi_outputs(stack: str) -> dict[str, Any]:
     """`pulumi stack output --json --show-secrets -s STACK` (empty for a stack never brought up)."""
-    result = subprocess.run([_pulumi(), "stack", "output", "--json", "--show-secrets", "-s", stack],
-                            capture_output=True, text=True, check=False, cwd=PROJECT)
-    if result.returncode != 0:
-        last = (result.stderr.strip().splitlines() or ["pulumi failed"])[-1]
-        raise HandoffError(f"stack {stack}: pulumi stack output failed: {last}")
-    return dict(json.loads(result.stdout or "{}"))
+    try:
+        return stack_outputs(stack, show_secrets=True)
+    except StackError as exc:
+        raise HandoffError(str(exc)) from None
 
 
 def write_private(path: Path, text: str) -> None:

@@ -28,6 +28,7 @@ class LabSession:
     def env(self) -> dict[str, str]:
         env = self.pulumi.env()
         env["PYTHONPATH"] = str(PROJECT)
+        env["OCPLAB_STACKS_DIR"] = str(self.project / "stacks")  # what tools read as the stack files
         return env
 
     def jumphost(self, argv: list[str], timeout: float = 900) -> subprocess.CompletedProcess[str]:

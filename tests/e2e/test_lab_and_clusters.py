@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
 from simlab.guest.console import GuestReport
 from tests.e2e.lab_helpers import (
     JUMPHOST,
+    PROJECT,
     LabSession,
     dig,
 )
@@ -127,6 +129,33 @@ def test_names_resolve_forward_and_reverse_from_the_jumphost(lab: LabSession) ->
     sno = lab.outputs("sno1")
     assert sno["api_vip"] == sno["ingress_vip"] == sno["nodes"][0]["ip"]
     assert dig(lab, sno["api_vip"], reverse=True) == ["sno.sno1.simlab.test."]
+
+
+def test_ocplab_plan_and_map_show_the_deployed_lab(lab: LabSession, tmp_path: Path) -> None:
+    ocplab = str(PROJECT / "bin" / "ocplab")
+    started = time.monotonic()
+    result = lab.jumphost([ocplab, "plan", "--lab", "simlab", "--json"])
+    lab.note("ocplab plan (s)", time.monotonic() - started)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    ipi, sno = lab.outputs("ipi1"), lab.outputs("sno1")
+    used = {s["cluster"]: s["used"] for s in plan["slices"]}
+    assert used == {"ipi1": len(ipi["nodes"]) + 2, "sno1": 1}
+    hosts = {h["name"]: h for h in plan["hypervisors"]}
+    assert hosts["hv1"]["vcpus_committed"] == sum(n["vcpus"] for n in ipi["nodes"])
+    assert hosts["hv2"]["clusters"] == ["sno1"] and hosts["hv1"]["vcpus"] == lab.outputs("simlab")[
+        "hypervisors"]["hv1"]["capacity"]["vcpus"]
+    assert plan["fits"]["ipi 3+3 (seed sizes)"]["total"] == 0, "seed-sized nodes do not fit 2-CPU hosts"
+    for suffix in ("svg", "png"):
+        picture = tmp_path / f"simlab.{suffix}"
+        started = time.monotonic()
+        result = lab.jumphost([ocplab, "map", "--lab", "simlab", "--output", str(picture)])
+        lab.note(f"ocplab map --output {suffix} (s)", time.monotonic() - started)
+        assert result.returncode == 0, result.stderr
+        assert picture.stat().st_size > 1000
+    assert "master&#45;0" in (tmp_path / "simlab.svg").read_text()
+    tree = lab.jumphost([ocplab, "map", "--lab", "simlab"])
+    assert "sno1 (sno)" in tree.stdout and sno["nodes"][0]["ip"] in tree.stdout
 
 
 def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:

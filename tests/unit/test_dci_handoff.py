@@ -15,7 +15,7 @@ import pytest
 
 from core.bmc_plan import bmc_password
 from tests.unit.test_dci_inventory import ansible_inventory, hostvars, outputs, parse
-from tools import dci_handoff
+from tools import dci_handoff, stack_outputs
 from tools.dci_inventory import inventory_for
 
 BMC_PUBLIC: dict[str, Any] = {
@@ -108,7 +108,7 @@ def test_pool_and_stack_must_be_path_safe(deployed: dict[str, Any], tmp_path: Pa
 def test_pulumi_source_without_pulumi_names_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(dci_handoff, "PROJECT", tmp_path)
+    monkeypatch.setattr(stack_outputs, "PROJECT", tmp_path)
     assert dci_handoff.main(["ipi1", "--pool", "p", "--root", str(tmp_path)]) == 2
     assert "pulumi not found: put the Pulumi CLI on PATH (make engine)" in capsys.readouterr().err
 
@@ -119,7 +119,8 @@ def test_pulumi_source_reads_show_secrets_json(monkeypatch: pytest.MonkeyPatch, 
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert dci_handoff.pulumi_outputs("ipi1") == {"kind": "cluster"}
-    assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "--show-secrets", "-s", "ipi1"]
+    assert (tmp_path / "args").read_text().split() == ["stack", "output", "--json", "-s", "ipi1", "--show-secrets",
+                                                       "--non-interactive"]
 
 
 def test_ipmi_bmc_needs_no_shared_port(deployed: dict[str, Any], tmp_path: Path) -> None:

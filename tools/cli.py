@@ -1,0 +1,151 @@
+"""`ocplab`: everything that is not `pulumi` itself. Exit 0 on success, 2 on bad input or a stack
+that cannot be read (one line on stderr), 1 when a command it runs fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from core.clusterconfig import parse_cluster_config
+from core.errors import ConfigError
+from core.lab_usage import Shape, default_shapes, fits, lab_usage
+from core.stack_files import read_stack_values, stack_path
+from tools import dci_handoff, seed_import
+from tools.lab_map import lab_graph, lab_tree
+from tools.lab_view import LabView, LabViewError, load_lab
+from tools.stack_outputs import StackError, stack_outputs
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+out = Console()
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    print(f"ocplab: {message}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def _view(lab: str) -> LabView:
+    try:
+        return load_lab(lab)
+    except (LabViewError, StackError) as exc:
+        raise fail(str(exc)) from None
+
+
+def _shape(text: str) -> Shape:
+    """'sno', 'ipi', or a cluster stack file whose nodes are the shape."""
+    shapes = {s.name.split()[0]: s for s in default_shapes()}
+    if text in shapes:
+        return shapes[text]
+    path = Path(text) if Path(text).exists() else stack_path(text)
+    if not path.exists():
+        raise fail(f"--shape {text!r}: not sno, ipi, a cluster stack or a stack file")
+    try:
+        return Shape.of(path.name, parse_cluster_config(path.stem.removeprefix("Pulumi."), read_stack_values(path)))
+    except ConfigError as exc:
+        raise fail(f"--shape {text}: " + "; ".join(exc.problems)) from None
+
+
+@app.command()
+def plan(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
+         shape: Annotated[list[str] | None, typer.Option(help="sno, ipi or a cluster stack file (repeatable)")] = None,
+         as_json: Annotated[bool, typer.Option("--json", help="the same data as JSON")] = False) -> None:
+    """Slices and hypervisors as used now, and how many more clusters of each shape fit, where, and
+    what limits them first."""
+    view = _view(lab)
+    usage = lab_usage(view.config, view.outputs, view.clusters)
+    shapes = [_shape(s) for s in shape] if shape else default_shapes()
+    answers = {s.name: fits(usage, s) for s in shapes}
+    if as_json:
+        data = usage.as_dict()
+        data["fits"] = {name: {"total": total, "limited_by": limit, "per_hypervisor": [f.__dict__ for f in per]}
+                        for name, (per, total, limit) in answers.items()}
+        print(json.dumps(data, indent=2))
+        return
+    slices = Table(title=f"lab {lab}: address slices", title_justify="left")
+    for column in ("slice", "hypervisor", "range", "addresses used/size", "free", "BMC ports used/size", "state"):
+        slices.add_column(column, justify="right" if "/" in column or column == "free" else "left")
+    for s in usage.slices:
+        slices.add_row(s.cluster, s.hypervisor, s.range, f"{s.used}/{s.size}", str(s.free),
+                       f"{s.bmc_used}/{s.bmc_ports}" if s.bmc_ports else "-", "deployed" if s.deployed else "free")
+    hosts = Table(title="hypervisors: committed / capacity x over-commit", title_justify="left")
+    for column in ("hypervisor", "vCPUs", "memory MiB", "disk GiB", "clusters"):
+        hosts.add_column(column, justify="left" if column in ("hypervisor", "clusters") else "right")
+    for h in usage.hosts:
+        hosts.add_row(h.name, f"{h.vcpus_committed}/{h.vcpus} x{h.cpu_overcommit:g}",
+                      f"{h.memory_committed}/{h.memory_mib} x{h.memory_overcommit:g}",
+                      str(h.disk_committed // 1024**3), ", ".join(h.clusters) or "-")
+    out.print(slices, hosts)
+    out.print(f"unallocated lab addresses: {usage.unallocated_count} ({', '.join(usage.unallocated) or 'none'})")
+    for name, (per, total, limit) in answers.items():
+        table = Table(title=f"more clusters of shape {name}: {total} (limited by {limit})", title_justify="left")
+        for column in ("hypervisor", "by vCPUs", "by memory", "by free slices", "fit now", "first limit"):
+            table.add_column(column, justify="left" if column in ("hypervisor", "first limit") else "right")
+        for f in per:
+            table.add_row(f.hypervisor, str(f.by_vcpus), str(f.by_memory), str(f.by_slices), str(f.count),
+                          f.limited_by)
+        out.print(table)
+
+
+@app.command(name="map")
+def lab_map(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
+            output: Annotated[Path | None, typer.Option(help="write FILE.svg or FILE.png (graphviz)")] = None) -> None:
+    """A picture of the lab: ASCII in the terminal, or SVG/PNG with --output."""
+    view = _view(lab)
+    usage = lab_usage(view.config, view.outputs, view.clusters)
+    if output is None:
+        out.print(lab_tree(view, usage))
+        return
+    if output.suffix not in (".svg", ".png"):
+        raise fail(f"--output {output}: name a .svg or .png file")
+    if shutil.which("dot") is None:
+        raise fail("graphviz's dot not found: apt-get install graphviz (or dnf install graphviz)")
+    graph = lab_graph(view, usage)
+    written = graph.render(outfile=str(output), format=output.suffix[1:], cleanup=True)
+    Path(str(output.with_suffix("")) + ".gv").unlink(missing_ok=True)
+    out.print(f"wrote {written}")
+
+
+@app.command()
+def console(cluster: str, node: str) -> None:
+    """The node's serial console, interactive, from here over the lab's SSH access (host keys checked).
+    Leave with Ctrl+] (virsh console's escape)."""
+    try:
+        outputs = stack_outputs(cluster)
+    except StackError as exc:
+        raise fail(str(exc)) from None
+    if outputs.get("kind") != "cluster":
+        raise fail(f"stack {cluster} is not a deployed cluster stack (pulumi up -s {cluster})")
+    names = [n["name"] for n in outputs.get("nodes", [])]
+    if node not in names:
+        raise fail(f"cluster {cluster} has no node {node!r}; its nodes: {', '.join(names)}")
+    jump, hv = outputs["jumphost"], outputs["hypervisor"]
+    argv = ["ssh", "-t", "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={jump['known_hosts']}",
+            "-i", str(jump["ssh_key_path"]), f"root@{hv['address']}", "virsh", "console", "--force",
+            f"{cluster}-{node}"]
+    sys.stdout.flush()
+    os.execvp(argv[0], argv)
+
+
+@app.command()
+def handoff(cluster: str, pool: Annotated[str, typer.Option(help="the dci-queue pool (@QUEUE)")],
+            root: Annotated[Path, typer.Option(help="inventories root")] = dci_handoff.DEFAULT_ROOT) -> None:
+    """Write the cluster's DCI inventory to ROOT/POOL/CLUSTER (mode 0600)."""
+    raise typer.Exit(dci_handoff.main([cluster, "--pool", pool, "--root", str(root)]))
+
+
+@app.command(name="seed-import", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def seed_import_command(ctx: typer.Context) -> None:
+    """A dci-openshift-agent libvirt inventory -> a cluster stack file (see `ocplab seed-import --help`)."""
+    raise typer.Exit(seed_import.main(list(ctx.args)))
+
+
+def main() -> None:
+    app(prog_name="ocplab")
