@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from tests.e2e.lab_helpers import (
     LabSession,
     dig,
 )
+from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
 
@@ -156,6 +159,32 @@ def test_ocplab_plan_and_map_show_the_deployed_lab(lab: LabSession, tmp_path: Pa
     assert "master&#45;0" in (tmp_path / "simlab.svg").read_text()
     tree = lab.jumphost([ocplab, "map", "--lab", "simlab"])
     assert "sno1 (sno)" in tree.stdout and sno["nodes"][0]["ip"] in tree.stdout
+
+
+def test_ocplab_console_reaches_a_guest_shell_through_a_real_terminal(lab: LabSession) -> None:
+    """tmux is the terminal: type into the SNO node's serial console, read its answer, leave with Ctrl+]."""
+    tmux = require_tool("tmux", "the Debian package tmux")
+    env = " ".join(f"{k}={shlex.quote(v)}" for k, v in lab.env().items()
+                   if k.startswith(("PULUMI", "OCPLAB")) or k in ("PATH", "PYTHONPATH", "HOME"))
+    command = f"ip netns exec ocplab-jh env {env} {PROJECT / 'bin' / 'ocplab'} console sno1 sno"
+    session = "ocplab-console-test"
+    subprocess.run([tmux, "kill-session", "-t", session], capture_output=True, check=False)
+    subprocess.run([tmux, "new-session", "-d", "-s", session, "-x", "160", "-y", "40", command], check=True)
+
+    def screen() -> str:
+        return subprocess.run([tmux, "capture-pane", "-p", "-t", session], capture_output=True, text=True,
+                              check=False).stdout
+
+    try:
+        wait_for("the console to attach", lambda: "Escape character is ^]" in screen(), timeout=60, every=0.5)
+        subprocess.run([tmux, "send-keys", "-t", session, "", "Enter"], check=True)
+        subprocess.run([tmux, "send-keys", "-t", session, "echo ocplab-$((6*7)) $(hostname)", "Enter"], check=True)
+        wait_for("the guest's answer", lambda: "ocplab-42 sno" in screen(), timeout=60, every=0.5)
+        subprocess.run([tmux, "send-keys", "-t", session, "C-]"], check=True)
+        wait_for("the console to close", lambda: subprocess.run(
+            [tmux, "has-session", "-t", session], capture_output=True, check=False).returncode != 0, timeout=30)
+    finally:
+        subprocess.run([tmux, "kill-session", "-t", session], capture_output=True, check=False)
 
 
 def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
