@@ -104,6 +104,6 @@ def cluster_program() -> None:
                                     "bmc_password": bmc_password_of(planned, ssh_key)})
     pulumi.export("kind", "cluster")
     for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
-                "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments"):
+                "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp"):
         pulumi.export(key, result.outputs.apply(itemgetter(key)))
     pulumi.export("bmc", result.bmc)

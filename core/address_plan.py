@@ -33,11 +33,17 @@ class AddressPlan:
     api_vip: str
     ingress_vip: str
     nodes: Mapping[str, NodeAddresses]
+    # IPI: the installer's bootstrap VM, which boots on the provisionhost with the installer's
+    # `bootstrapExternalStaticIP`/`externalMACAddress`; the static-only DHCP range needs its reservation.
+    bootstrap: NodeAddresses | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The form kept in stack outputs and read back as `previous`."""
-        return {"api_vip": self.api_vip, "ingress_vip": self.ingress_vip,
-                "nodes": {name: {"ip": n.ip, "macs": dict(n.macs)} for name, n in self.nodes.items()}}
+        data: dict[str, Any] = {"api_vip": self.api_vip, "ingress_vip": self.ingress_vip,
+                                "nodes": {name: {"ip": n.ip, "macs": dict(n.macs)} for name, n in self.nodes.items()}}
+        if self.bootstrap:
+            data["bootstrap"] = {"ip": self.bootstrap.ip, "macs": dict(self.bootstrap.macs)}
+        return data
 
 
 def _previous_ip(previous: Mapping[str, Any], name: str) -> str | None:
@@ -62,9 +68,12 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
     api = keep(previous.get("api_vip"), "API VIP") if ipi else None
     ingress = keep(previous.get("ingress_vip"), "ingress VIP") if ipi else None
     ips = {node.name: keep(_previous_ip(previous, node.name), node.name) for node in cluster.nodes}
+    bootstrap = keep((previous.get("bootstrap") or {}).get("ip"), "bootstrap VM") if ipi else None
     free = (ip for ip in sorted(usable, key=lambda a: int(netaddr.IPAddress(a))) if ip not in used)
     wanted = [("API VIP", api), ("ingress VIP", ingress)] if ipi else []
     wanted += [(name, ip) for name, ip in ips.items()]
+    # After the nodes, so nodes planned before the bootstrap reservation existed keep their addresses.
+    wanted += [("bootstrap VM", bootstrap)] if ipi else []
     assigned: dict[str, str] = {}
     missing = 0
     for what, ip in wanted:
@@ -86,8 +95,14 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
         for net in node.networks}) for node in cluster.nodes}
     _check_macs_unique(nodes)
     first_node = assigned[cluster.nodes[0].name]
+    boot = None
+    if "bootstrap VM" in assigned:
+        ip = assigned["bootstrap VM"]
+        kept = (previous.get("bootstrap") or {}).get("macs", {}).get("baremetal") if bootstrap else None
+        boot = NodeAddresses(ip=ip, macs={"baremetal": kept or mac_for_ip(netaddr.IPAddress(ip), 0)})
+        _check_macs_unique({**nodes, "bootstrap": boot})
     return AddressPlan(api_vip=assigned.get("API VIP", first_node), ingress_vip=assigned.get("ingress VIP", first_node),
-                       nodes=nodes)
+                       nodes=nodes, bootstrap=boot)
 
 
 def _check_macs_unique(nodes: Mapping[str, NodeAddresses]) -> None:

@@ -15,6 +15,7 @@ from core.capacity import capacity_problems
 from core.clusterconfig import ClusterConfig
 from core.errors import ConfigError
 from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, NetworkOutputs, parse_lab_outputs
+from core.vrrp import VrrpIds, vrrp_ids, vrrp_problems
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class ClusterDesign:
     jumphost: JumphostOutputs
     network: NetworkOutputs
     bmc: BmcPlan | None = None
+    vrrp: VrrpIds | None = None
 
     @property
     def zone(self) -> str:
@@ -63,6 +65,9 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
         raise ConfigError(problems)
     hypervisor = lab.hypervisors[cluster.hypervisor]
     problems = capacity_problems(cluster, asdict(hypervisor.capacity), lab.overcommit)
+    ipi = cluster.topology == "ipi"
+    if ipi:  # SNO runs no keepalived; an IPI cluster must not share an id with any other cluster of the lab
+        problems += vrrp_problems(cluster.name, {name: vrrp_ids(name) for name in lab.slices})
     if problems:
         raise ConfigError(problems)
     piece = lab.slices[cluster.name]
@@ -70,7 +75,8 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
     plan = plan_addresses(cluster, slice_range, previous)
     return ClusterDesign(cluster=cluster, plan=plan, domain=lab.domain, slice_range=slice_range,
                          hypervisor=hypervisor, jumphost=lab.jumphost, network=lab.network,
-                         bmc=_bmc_plan(cluster, piece.bmc_ports, hypervisor))
+                         bmc=_bmc_plan(cluster, piece.bmc_ports, hypervisor),
+                         vrrp=vrrp_ids(cluster.name) if ipi else None)
 
 
 def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, hypervisor: HypervisorOutputs) -> BmcPlan | None:
@@ -95,5 +101,8 @@ def cluster_outputs(design: ClusterDesign, uuids: dict[str, str], dnsmasq: Mappi
                    "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
         "dnsmasq": dict(dnsmasq),
         "assignments": plan.as_dict(),
+        "bootstrap": {"ip": plan.bootstrap.ip, "mac": plan.bootstrap.macs["baremetal"],
+                      "fqdn": f"bootstrap.{design.zone}"} if plan.bootstrap else None,
+        "vrrp": design.vrrp.as_dict() if design.vrrp else None,
         "bmc": design.bmc.public() if design.bmc else None,
     }

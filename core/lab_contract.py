@@ -11,6 +11,7 @@ from typing import Any
 
 from core.errors import ConfigError
 from core.labconfig import LabConfig
+from core.vrrp import vrrp_ids
 
 # Bump when a field changes meaning or goes away; cluster stacks refuse other versions by name.
 CONTRACT_VERSION = 1
@@ -61,6 +62,7 @@ class SliceOutputs:
     hypervisor: str
     range: str
     bmc_ports: str | None = None
+    vrrp: Mapping[str, int] | None = None  # the keepalived ids OpenShift will derive from the name (core/vrrp.py)
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
                                  ssh_key_path=key_path, known_hosts=known_hosts, dnsmasq=dnsmasq),
         hypervisors=dict(hypervisors),
         slices={s.cluster: SliceOutputs(hypervisor=s.hypervisor, range=str(s.range),
-                                        bmc_ports=str(s.bmc_ports) if s.bmc_ports else None) for s in lab.slices},
+                                        bmc_ports=str(s.bmc_ports) if s.bmc_ports else None,
+                                        vrrp=vrrp_ids(s.cluster).as_dict()) for s in lab.slices},
         overcommit=dict(lab.overcommit),
     )
 

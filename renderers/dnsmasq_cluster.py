@@ -37,6 +37,9 @@ def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
     names: dict[str, list[str]] = {}
     for node in cluster.nodes:
         names.setdefault(plan.nodes[node.name].ip, []).append(f"{node.name}.{zone}")
+    if plan.bootstrap:  # the installer's bootstrap VM: a reservation like the nodes'
+        dhcp.append(f"{plan.bootstrap.macs['baremetal']},{plan.bootstrap.ip},bootstrap.{zone}")
+        names.setdefault(plan.bootstrap.ip, []).append(f"bootstrap.{zone}")
     names.setdefault(plan.api_vip, []).extend([f"api.{zone}", f"api-int.{zone}"])
     hosts = [f"{ip} {' '.join(fqdns)}" for ip, fqdns in names.items()]
     wildcards = [

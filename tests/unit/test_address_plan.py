@@ -35,7 +35,8 @@ def test_adding_a_worker_keeps_every_other_address() -> None:
     before = plan_addresses(cluster(), SLICE)
     after = plan_addresses(cluster(workers=3), SLICE, before.as_dict())
     assert {k: v for k, v in after.nodes.items() if k != "worker-2"} == dict(before.nodes)
-    assert after.nodes["worker-2"].ip == "192.168.16.40"
+    assert before.bootstrap is not None and after.bootstrap == before.bootstrap, "the bootstrap keeps its address"
+    assert (before.bootstrap.ip, after.nodes["worker-2"].ip) == ("192.168.16.40", "192.168.16.41")
     assert (after.api_vip, after.ingress_vip) == (before.api_vip, before.ingress_vip)
 
 
@@ -68,4 +69,4 @@ def test_exhausted_slice_lists_what_uses_it() -> None:
         plan_addresses(cluster(), AddressRange.parse("192.168.16.32-192.168.16.36"))
     message = raised.value.problems[0]
     assert message.startswith("ocplab:hosts: the slice of cluster ipi1 (192.168.16.32-192.168.16.36, 5 addresses)")
-    assert "3 more needed" in message and "API VIP 192.168.16.32" in message and "master-1 192.168.16.36" in message
+    assert "4 more needed" in message and "API VIP 192.168.16.32" in message and "master-1 192.168.16.36" in message
