@@ -187,6 +187,39 @@ def test_ocplab_console_reaches_a_guest_shell_through_a_real_terminal(lab: LabSe
         subprocess.run([tmux, "kill-session", "-t", session], capture_output=True, check=False)
 
 
+BOOTSTRAP_XML = """<domain type='qemu'><name>ipi1-bootstrap-test</name><memory unit='MiB'>160</memory><vcpu>1</vcpu>
+<os><type arch='x86_64'>hvm</type><boot dev='hd'/></os><devices>
+<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
+<source file='/var/lib/libvirt/ocplab/bootstrap-test.qcow2'/><target dev='vda' bus='virtio'/></disk>
+<interface type='bridge'><source bridge='br0'/><mac address='{mac}'/><model type='virtio'/></interface>
+<serial type='pty'><log file='/var/log/libvirt/qemu/ipi1-bootstrap-test-console.log' append='off'/></serial>
+<console type='pty'/></devices></domain>"""
+
+
+def test_the_bootstrap_reservation_leases_its_ip_to_a_vm_with_its_mac(lab: LabSession) -> None:
+    """What the installer's bootstrap VM (externalMACAddress) will get: a guest with that MAC on br0."""
+    bootstrap = lab.outputs("ipi1")["bootstrap"]
+    assert bootstrap["ip"] not in {n["ip"] for n in lab.outputs("ipi1")["nodes"]}
+    assert dig(lab, bootstrap["fqdn"]) == [bootstrap["ip"]]
+    xml = BOOTSTRAP_XML.format(mac=bootstrap["mac"])
+    lab.ssh(HV["hv1"], "virsh -q vol-create-as ocplab bootstrap-test.qcow2 1G --format qcow2 "
+                       "--backing-vol base-guest.qcow2 --backing-vol-format qcow2 >/dev/null && "
+                       f"cat > /tmp/bootstrap-test.xml <<'XML'\n{xml}\nXML\nvirsh -q create /tmp/bootstrap-test.xml")
+    try:
+        lease = lease_of(lab, "hv1", "ipi1-bootstrap-test").leases["eth0"]
+        assert (lease.ip, lease.mac, lease.hostname) == (bootstrap["ip"], bootstrap["mac"], "bootstrap")
+    finally:
+        lab.ssh(HV["hv1"], "virsh -q destroy ipi1-bootstrap-test; virsh -q vol-delete --pool ocplab "
+                           "bootstrap-test.qcow2; rm -f /tmp/bootstrap-test.xml "
+                           "/var/log/libvirt/qemu/ipi1-bootstrap-test-console.log")
+
+
+def test_the_lab_lists_each_slices_vrrp_ids_and_the_ipi_cluster_exports_its_own(lab: LabSession) -> None:
+    slices = lab.outputs("simlab")["slices"]
+    assert slices["ipi1"]["vrrp"] == lab.outputs("ipi1")["vrrp"] and set(slices["sno1"]["vrrp"]) == {"api", "ingress"}
+    assert lab.outputs("sno1")["vrrp"] is None
+
+
 def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
     report = lab.console(HV["hv1"], "ipi1-provisionhost")
     assert report.cloud_init.hostname == "provisionhost"
