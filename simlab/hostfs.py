@@ -114,6 +114,9 @@ def seed_common(paths: StatePaths, host: HostPlan, authorized_key: str) -> None:
     _write(etc / "ssh" / "sshd_config", sshd_config_text(host))
     (etc / "ocplab").mkdir(parents=True, exist_ok=True)
     (hd / "run" / "sshd").mkdir(exist_ok=True)
+    # /var/lock is /run/lock: `virsh console` locks the pty there, as on any distribution.
+    (hd / "run" / "lock").mkdir(exist_ok=True)
+    (hd / "run" / "lock").chmod(0o1777)
     root = hd / "root"
     for name, src in ((".bashrc", "/etc/skel/.bashrc"), (".profile", "/etc/skel/.profile")):
         if Path(src).is_file():
