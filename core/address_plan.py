@@ -69,10 +69,16 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
     ingress = keep(previous.get("ingress_vip"), "ingress VIP") if ipi else None
     ips = {node.name: keep(_previous_ip(previous, node.name), node.name) for node in cluster.nodes}
     bootstrap = keep((previous.get("bootstrap") or {}).get("ip"), "bootstrap VM") if ipi else None
-    free = (ip for ip in sorted(usable, key=lambda a: int(netaddr.IPAddress(a))) if ip not in used)
+    ordered = sorted(usable, key=lambda a: int(netaddr.IPAddress(a)))
+    if ipi and bootstrap is None:
+        # The slice's highest free address: nodes fill the slice from the bottom, so adding nodes and a
+        # destroy + up of the same config give every node the address it had, bootstrap included.
+        bootstrap = next((ip for ip in reversed(ordered) if ip not in used), None)
+        if bootstrap is not None:
+            used[bootstrap] = "bootstrap VM"
+    free = (ip for ip in ordered if ip not in used)
     wanted = [("API VIP", api), ("ingress VIP", ingress)] if ipi else []
     wanted += [(name, ip) for name, ip in ips.items()]
-    # After the nodes, so nodes planned before the bootstrap reservation existed keep their addresses.
     wanted += [("bootstrap VM", bootstrap)] if ipi else []
     assigned: dict[str, str] = {}
     missing = 0
@@ -98,7 +104,8 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
     boot = None
     if "bootstrap VM" in assigned:
         ip = assigned["bootstrap VM"]
-        kept = (previous.get("bootstrap") or {}).get("macs", {}).get("baremetal") if bootstrap else None
+        kept = (previous.get("bootstrap") or {}).get("macs", {}).get("baremetal") \
+            if (previous.get("bootstrap") or {}).get("ip") == ip else None
         boot = NodeAddresses(ip=ip, macs={"baremetal": kept or mac_for_ip(netaddr.IPAddress(ip), 0)})
         _check_macs_unique({**nodes, "bootstrap": boot})
     return AddressPlan(api_vip=assigned.get("API VIP", first_node), ingress_vip=assigned.get("ingress VIP", first_node),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.config_schema import ClusterSchema, refuse, schema_problems
+from core.config_schema import ClusterSchema, checked
 from core.errors import Problems
 from core.macs import mac_problem
 from core.names import label_problem
@@ -229,9 +229,7 @@ def _check_unique(nodes: list[NodeSpec], problems: Problems) -> None:
 
 def parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:
     """Check `values` against the schema, then build the config; raise ConfigError with every problem."""
-    if found := schema_problems(ClusterSchema, values):
-        refuse(ClusterSchema, values, found, lambda v: _parse_cluster_config(stack, v))
-    return _parse_cluster_config(stack, values)
+    return checked(ClusterSchema, values, lambda v: _parse_cluster_config(stack, v))
 
 
 def _parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:

@@ -12,12 +12,14 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
 from core.sizes import parse_bytes
+
+T = TypeVar("T")
 
 
 def _pattern(regex: str, what: str) -> AfterValidator:
@@ -345,3 +347,10 @@ def refuse(model: type[BaseModel], values: Mapping[str, Any], found: list[str],
     except Exception:
         pass
     raise ConfigError(found + extra)
+
+
+def checked(model: type[BaseModel], values: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T]) -> T:
+    """`parse(values)` once the schema passes; else ConfigError with every problem (see refuse)."""
+    if found := schema_problems(model, values):
+        refuse(model, values, found, parse)
+    return parse(values)

@@ -15,7 +15,7 @@ import netaddr
 
 from core.addresses import AddressRange
 from core.bmc_plan import PortRange
-from core.config_schema import LabSchema, refuse, schema_problems
+from core.config_schema import LabSchema, checked
 from core.errors import Problems
 from core.names import domain_problem, label_problem
 
@@ -264,9 +264,7 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
 
 def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool = False) -> LabConfig:
     """Check `values` against the schema, then build the config; raise ConfigError with every problem."""
-    if found := schema_problems(LabSchema, values):
-        refuse(LabSchema, values, found, lambda v: _parse_lab_config(name, v, has_key_secret))
-    return _parse_lab_config(name, values, has_key_secret)
+    return checked(LabSchema, values, lambda v: _parse_lab_config(name, v, has_key_secret))
 
 
 def _parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool = False) -> LabConfig:

@@ -36,7 +36,8 @@ def test_adding_a_worker_keeps_every_other_address() -> None:
     after = plan_addresses(cluster(workers=3), SLICE, before.as_dict())
     assert {k: v for k, v in after.nodes.items() if k != "worker-2"} == dict(before.nodes)
     assert before.bootstrap is not None and after.bootstrap == before.bootstrap, "the bootstrap keeps its address"
-    assert (before.bootstrap.ip, after.nodes["worker-2"].ip) == ("192.168.16.40", "192.168.16.41")
+    assert (before.bootstrap.ip, after.nodes["worker-2"].ip) == ("192.168.16.47", "192.168.16.40")
+    assert plan_addresses(cluster(workers=3), SLICE) == after, "destroy + up of the new config: the same plan"
     assert (after.api_vip, after.ingress_vip) == (before.api_vip, before.ingress_vip)
 
 
@@ -69,4 +70,5 @@ def test_exhausted_slice_lists_what_uses_it() -> None:
         plan_addresses(cluster(), AddressRange.parse("192.168.16.32-192.168.16.36"))
     message = raised.value.problems[0]
     assert message.startswith("ocplab:hosts: the slice of cluster ipi1 (192.168.16.32-192.168.16.36, 5 addresses)")
-    assert "4 more needed" in message and "API VIP 192.168.16.32" in message and "master-1 192.168.16.36" in message
+    assert "4 more needed" in message and "API VIP 192.168.16.32" in message and "master-0 192.168.16.35" in message
+    assert "bootstrap VM 192.168.16.36" in message

@@ -26,7 +26,7 @@ def test_dhcp_lines_give_each_mac_its_ip_and_fqdn() -> None:
     dhcp, _, _ = dns_of("ipi1")
     assert "52:54:00:a8:10:22,192.168.16.34,provisionhost.ipi1.simlab.test" in dhcp.splitlines()
     assert len([line for line in dhcp.splitlines() if not line.startswith("#")]) == 6 + 1, "6 nodes + the bootstrap VM"
-    assert "52:54:00:a8:10:28,192.168.16.40,bootstrap.ipi1.simlab.test" in dhcp.splitlines()
+    assert "52:54:00:a8:10:2f,192.168.16.47,bootstrap.ipi1.simlab.test" in dhcp.splitlines()
 
 
 def test_hosts_put_node_fqdn_first_and_api_on_vip() -> None:
