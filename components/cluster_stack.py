@@ -11,8 +11,8 @@ import pulumi
 import pulumi_command as command
 
 from components.cluster import Cluster
-from components.lab_presence import missing_lab_problem
 from components.stack_config import ocplab_values
+from components.stack_reader import StackMissingError, missing_lab_problem, read_outputs
 from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
@@ -85,10 +85,19 @@ def cluster_program() -> None:
     """Declare one cluster; nothing is created unless its design passes every check."""
     config = pulumi.Config("ocplab")
     cluster = read_cluster_config(config, pulumi.get_stack())
-    if under_engine() and (problem := missing_lab_problem(cluster.lab, stack_name(cluster.lab))):
-        raise ConfigError([problem])
+    known: dict[str, Any] | None = None
+    if under_engine():
+        try:
+            read_outputs(stack_name(cluster.lab))
+            known = read_outputs(stack_name(pulumi.get_stack()))
+        except StackMissingError:
+            raise ConfigError([missing_lab_problem(cluster.lab)]) from None
     lab = pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
-    previous = pulumi.StackReference("previous-state", stack_name=stack_name(pulumi.get_stack()))
+    if known is not None:  # this stack's previous assignments, read before the update (see stack_reader)
+        previous: pulumi.Output[Any] = pulumi.Output.from_input(known.get("assignments"))
+    else:
+        previous = pulumi.StackReference("previous-state", stack_name=stack_name(pulumi.get_stack())).get_output(
+            "assignments")
 
     def design(values: Mapping[str, Any]) -> ClusterDesign:
         try:
@@ -96,7 +105,7 @@ def cluster_program() -> None:
         except ConfigError as exc:  # a RunError is shown as its message alone, without a traceback
             raise pulumi.RunError(str(exc)) from None
 
-    planned = pulumi.Output.all(lab=lab.outputs, previous=previous.get_output("assignments")).apply(design)
+    planned = pulumi.Output.all(lab=lab.outputs, previous=previous).apply(design)
     ssh_key = private_key(planned, config.get_secret("sshPrivateKey"))
     result = Cluster(cluster.name, {"config": cluster, "design": planned,
                                     "jumphost": jumphost_connection(planned, ssh_key),
