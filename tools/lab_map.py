@@ -24,11 +24,12 @@ def bmc_port(cluster: Mapping[str, Any], node: str) -> int | None:
 def _load(usage: LabUsage, hypervisor: str) -> str:
     host = next(h for h in usage.hosts if h.name == hypervisor)
     return (f"{host.vcpus_committed}/{host.vcpu_limit} vCPU, "
-            f"{host.memory_committed // 1024}/{host.memory_limit // 1024} GiB")
+            f"{host.memory_committed / 1024:.1f}/{host.memory_limit / 1024:.1f} GiB")
 
 
 def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
-    """Left to right: jumphost -> lab network -> hypervisors -> clusters (with their nodes)."""
+    """Left to right: jumphost -> lab network -> hypervisors -> clusters (with their nodes). Node ids use
+    `__`, never `:`, which DOT reads as node:port."""
     out = view.outputs
     graph = graphviz.Digraph(name=view.config.name, graph_attr={"rankdir": "LR", "fontname": "Helvetica",
                                                                 "label": f"lab {view.config.name} ({out.domain})",
@@ -39,29 +40,29 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
     graph.node("network", f"lab network {out.network.cidr}\\ngateway {out.network.gateway}", shape="ellipse")
     graph.edge("jumphost", "network")
     for name, hv in sorted(out.hypervisors.items()):
-        graph.node(f"hv:{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network})\\n{_load(usage, name)}",
+        graph.node(f"hv__{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network})\\n{_load(usage, name)}",
                    style="filled", fillcolor="#e8f2e0")
-        graph.edge("network", f"hv:{name}", label=hv.bridge)
+        graph.edge("network", f"hv__{name}", label=hv.bridge)
     for slice_name, piece in sorted(out.slices.items()):
         deployed = view.clusters.get(slice_name)
         with graph.subgraph(name=f"cluster_{slice_name}") as box:
             title = f"{slice_name}: {piece.range}" + (f", BMC {piece.bmc_ports}" if piece.bmc_ports else "")
             box.attr(label=title, style="rounded" if deployed else "dashed", fontname="Helvetica", fontsize="10")
             if not deployed:
-                box.node(f"slice:{slice_name}", "free slice", shape="plaintext")
-                graph.edge(f"hv:{piece.hypervisor}", f"slice:{slice_name}", style="dashed")
+                box.node(f"slice__{slice_name}", "free slice", shape="plaintext")
+                graph.edge(f"hv__{piece.hypervisor}", f"slice__{slice_name}", style="dashed")
                 continue
-            box.node(f"vips:{slice_name}", f"api {deployed.get('api_vip')}\\n*.apps {deployed.get('ingress_vip')}",
+            box.node(f"vips__{slice_name}", f"api {deployed.get('api_vip')}\\n*.apps {deployed.get('ingress_vip')}",
                      shape="note")
-            graph.edge(f"hv:{piece.hypervisor}", f"vips:{slice_name}")
+            graph.edge(f"hv__{piece.hypervisor}", f"vips__{slice_name}")
             for node in deployed.get("nodes", []):
                 port = bmc_port(deployed, node["name"])
                 label = (f"{node['name']} ({node['role']})\\n{node['ip']}\\n{node['macs'].get('baremetal', '')}"
                          + (f"\\nBMC :{port}" if port else ""))
-                box.node(f"node:{slice_name}:{node['name']}", label)
-                graph.edge(f"vips:{slice_name}", f"node:{slice_name}:{node['name']}", arrowhead="none")
+                box.node(f"node__{slice_name}__{node['name']}", label)
+                graph.edge(f"vips__{slice_name}", f"node__{slice_name}__{node['name']}", arrowhead="none")
             if deployed.get("topology") == "ipi":
-                box.node(f"prov:{slice_name}", f"{slice_name}-provisioning\\n(isolated)", shape="ellipse")
+                box.node(f"prov__{slice_name}", f"{slice_name}-provisioning\\n(isolated)", shape="ellipse")
     return graph
 
 
