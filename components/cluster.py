@@ -52,18 +52,22 @@ class Cluster(pulumi.ComponentResource):
                                            mode="none", bridge=provisioning_bridge(config.name), autostart=True,
                                            opts=on_host)
         after_dns = on_host.merge(pulumi.ResourceOptions(depends_on=[self.dns]))
-        self.nodes = {
-            spec.name: Node(f"{name}-{spec.name}", NodeArgs(
+        self.nodes = {}
+        isos: list[pulumi.Resource] = []  # nodes with a cloud-init ISO first, their uploads one at a time
+        for spec in sorted(config.nodes, key=lambda n: not n.needs_cloud_init):
+            node = Node(f"{name}-{spec.name}", NodeArgs(
                 spec=spec, facts=node_facts(config, spec), cluster=config.name, zone=design.apply(lambda d: d.zone),
                 domain_type=config.domain_type,
                 pool=design.apply(lambda d: d.hypervisor.pool),
                 base_volume_id=design.apply(partial(base_volume_of, image=spec.image)),
                 lab_bridge=design.apply(lambda d: d.hypervisor.bridge),
                 provisioning_network_id=provisioning.id if provisioning else None,
-                macs=design.apply(partial(macs_of, node=spec.name)), running=config.start,
+                macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
             ), opts=after_dns)
-            for spec in config.nodes
-        }
+            if node.cidata is not None:
+                isos.append(node.cidata)
+            self.nodes[spec.name] = node
+        self.nodes = {spec.name: self.nodes[spec.name] for spec in config.nodes}  # the config's order
         # vbmc checks that each domain exists, so the BMCs come after the nodes (and go before them).
         # The password only travels on stdin; stdout is not logged.
         self.bmcs = command.remote.Command(

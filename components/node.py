@@ -25,6 +25,7 @@ class NodeArgs(TypedDict):
     provisioning_network_id: pulumi.Input[str] | None
     macs: pulumi.Input[dict[str, str]]
     running: NotRequired[bool]
+    after: NotRequired[list[pulumi.Resource]]
 
 
 class Node(pulumi.ComponentResource):
@@ -36,19 +37,26 @@ class Node(pulumi.ComponentResource):
         super().__init__("ocplab:cluster:Node", name, {}, opts)
         spec, facts = args["spec"], args["facts"]
         child = pulumi.ResourceOptions(parent=self)
+        # The cloud-init ISO is uploaded before this node's volumes and after `after` (the cluster's other
+        # ISOs): an ISO upload beside other volume operations on one remote libvirt connection can hang
+        # forever (dmacvicar/terraform-provider-libvirt#594, #1021; seen here once in ~10 cluster ups).
+        wait = list(args.get("after", []))
+        self.cidata: libvirt.CloudInitDisk | None = None
+        if facts.cloud_init_iso:
+            self.cidata = libvirt.CloudInitDisk(
+                f"{name}-cidata", name=facts.cloud_init_iso, pool=args["pool"],
+                user_data=pulumi.Output.from_input(args["zone"]).apply(lambda zone: user_data(spec, zone)),
+                meta_data=meta_data(spec, args["cluster"]), opts=child.merge(pulumi.ResourceOptions(depends_on=wait)))
+            wait.append(self.cidata)
+        after = child.merge(pulumi.ResourceOptions(depends_on=wait))
         root = libvirt.Volume(f"{name}-root", name=facts.root.name, pool=args["pool"], format="qcow2",
-                              base_volume_id=args["base_volume_id"], size=facts.root.size_bytes, opts=child)
+                              base_volume_id=args["base_volume_id"], size=facts.root.size_bytes, opts=after)
         disks = [libvirt.DomainDiskArgs(volume_id=root.id, scsi=facts.scsi)]
         if facts.disk2:
             second = libvirt.Volume(f"{name}-disk2", name=facts.disk2.name, pool=args["pool"], format="qcow2",
-                                    size=facts.disk2.size_bytes, opts=child)
+                                    size=facts.disk2.size_bytes, opts=after)
             disks.append(libvirt.DomainDiskArgs(volume_id=second.id, scsi=facts.scsi))
-        cloudinit = None
-        if facts.cloud_init_iso:
-            cloudinit = libvirt.CloudInitDisk(f"{name}-cidata", name=facts.cloud_init_iso, pool=args["pool"],
-                                              user_data=pulumi.Output.from_input(args["zone"]).apply(
-                                                  lambda zone: user_data(spec, zone)),
-                                              meta_data=meta_data(spec, args["cluster"]), opts=child).id
+        cloudinit = self.cidata.id if self.cidata else None
         macs = pulumi.Output.from_input(args["macs"])
         # The lab NIC names the hypervisor's bridge, not the bridged libvirt network: a running domain's
         # XML shows such a NIC as <interface type='bridge'>, so terraform-provider-libvirt 0.8.1 reads it back
