@@ -22,9 +22,8 @@ from core.labconfig import SshTarget
 from core.ssh_access import host_key
 
 
-def read_cluster_config(config: pulumi.Config, stack: str) -> ClusterConfig:
-    values = ocplab_values()
-    return parse_cluster_config(stack, values)
+def read_cluster_config(stack: str) -> ClusterConfig:
+    return parse_cluster_config(stack, ocplab_values())
 
 
 def stack_name(stack: str) -> str:
@@ -84,7 +83,7 @@ def under_engine() -> bool:
 def cluster_program() -> None:
     """Declare one cluster; nothing is created unless its design passes every check."""
     config = pulumi.Config("ocplab")
-    cluster = read_cluster_config(config, pulumi.get_stack())
+    cluster = read_cluster_config(pulumi.get_stack())
     known: dict[str, Any] | None = None
     if under_engine():
         try:

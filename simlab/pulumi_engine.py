@@ -67,6 +67,7 @@ class Workspace:
     extra_env: dict[str, str] = field(default_factory=dict)
     timings: list[tuple[str, float]] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
+    known_stacks: set[str] = field(default_factory=set)  # stacks seen in the backend: no `stack ls` per up
 
     def env(self) -> dict[str, str]:
         env = client_env()
@@ -99,8 +100,11 @@ class Workspace:
         """Create the stack in the backend if needed. The example stack files are committed in the form
         Pulumi writes them (its quoting, and the `encryptionsalt` of the empty passphrase), so neither
         this nor any later command changes them."""
+        if stack in self.known_stacks:
+            return
         if not self.has_stack(stack):
             self.run("stack", "init", stack)
+        self.known_stacks.add(stack)
 
     def up(self, stack: str, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
         self.ensure_stack(stack)
@@ -125,12 +129,6 @@ class Workspace:
     def export(self, stack: str) -> dict[str, Any]:
         """`pulumi stack export`: the stack's state as the backend keeps it."""
         return dict(json.loads(self.run("stack", "export", "-s", stack).stdout))
-
-    def changes(self, result: subprocess.CompletedProcess[str]) -> dict[str, int]:
-        """The resource summary of an up/preview/destroy printed with --json."""
-        summary = json.loads(result.stdout)
-        counts = summary.get("changeSummary") or summary.get("summary", {}).get("resourceChanges") or {}
-        return {op: int(n) for op, n in counts.items()}
 
 
 def copy_project(destination: Path, stacks: Sequence[str] | None = None) -> Path:
