@@ -65,9 +65,15 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
         return None
 
     ipi = cluster.topology == "ipi"
-    api = keep(previous.get("api_vip"), "API VIP") if ipi else None
-    ingress = keep(previous.get("ingress_vip"), "ingress VIP") if ipi else None
-    ips = {node.name: keep(_previous_ip(previous, node.name), node.name) for node in cluster.nodes}
+    pins = _pins(cluster, slice_range, usable)  # pinned addresses come first, then the previous ones
+    used.update({ip: what for what, ip in pins.items()})
+
+    def pinned_or_kept(what: str, before: object) -> str | None:
+        return pins.get(what) or keep(before, what)
+
+    api = pinned_or_kept("API VIP", previous.get("api_vip")) if ipi else None
+    ingress = pinned_or_kept("ingress VIP", previous.get("ingress_vip")) if ipi else None
+    ips = {node.name: pinned_or_kept(node.name, _previous_ip(previous, node.name)) for node in cluster.nodes}
     bootstrap = keep((previous.get("bootstrap") or {}).get("ip"), "bootstrap VM") if ipi else None
     ordered = sorted(usable, key=lambda a: int(netaddr.IPAddress(a)))
     if ipi and bootstrap is None:
@@ -110,6 +116,20 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
         _check_macs_unique({**nodes, "bootstrap": boot})
     return AddressPlan(api_vip=assigned.get("API VIP", first_node), ingress_vip=assigned.get("ingress VIP", first_node),
                        nodes=nodes, bootstrap=boot)
+
+
+def _pins(cluster: ClusterConfig, slice_range: AddressRange, usable: set[str]) -> dict[str, str]:
+    """What the config pins (ocplab:vips, hosts' baremetal ip), each checked to be inside the slice."""
+    vips = {"api": "API VIP", "ingress": "ingress VIP"}
+    pins = {vips[key]: ip for key, ip in cluster.pinned_vips.items()}
+    pins.update({node.name: node.pinned_ip for node in cluster.nodes if node.pinned_ip})
+    fields = {what: f"ocplab:vips.{key}" for key, what in vips.items()}
+    outside = [f"{fields.get(what, f'ocplab:hosts.{what}.networks.baremetal.ip')}: {ip} is outside cluster "
+               f"{cluster.name}'s slice {slice_range}; pin an address of the slice, or change the slice in the lab "
+               "stack's ocplab:slices" for what, ip in pins.items() if ip not in usable]
+    if outside:
+        raise ConfigError(outside)
+    return pins
 
 
 def _check_macs_unique(nodes: Mapping[str, NodeAddresses]) -> None:

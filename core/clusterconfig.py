@@ -56,6 +56,7 @@ class NodeSpec:
     pinned_macs: Mapping[str, str]
     users: tuple[User, ...] = ()
     run_commands: tuple[str, ...] = ()
+    pinned_ip: str | None = None  # the baremetal address a lab already gives it (kept by `ocplab import`)
 
     @property
     def needs_cloud_init(self) -> bool:
@@ -71,6 +72,7 @@ class ClusterConfig:
     domain_type: str
     nodes: tuple[NodeSpec, ...]
     start: bool = True  # ocplab:start: false defines the domains without starting them
+    pinned_vips: Mapping[str, str] = field(default_factory=dict)  # "api"/"ingress" -> address (ocplab:vips)
 
     @property
     def has_provisioning(self) -> bool:
@@ -142,6 +144,7 @@ def _node(entry: Mapping[str, Any], index: int, topology: str, defaults: Mapping
         [{"name": "provisioning"}] if topology == "ipi" else [])
     networks: list[str] = []
     macs: dict[str, str] = {}
+    pinned_ip: str | None = None
     for net_index, net in enumerate(networks_raw):
         net_name = net.get("name") if isinstance(net, Mapping) else None
         if net_name not in NETWORKS:
@@ -154,6 +157,12 @@ def _node(entry: Mapping[str, Any], index: int, topology: str, defaults: Mapping
                 problems.add(f"{where}.networks[{net_index}].mac", problem)
             else:
                 macs[str(net_name)] = str(net["mac"]).lower()
+        if net.get("ip") is not None:
+            if net_name != "baremetal":
+                problems.add(f"{where}.networks[{net_index}].ip", "only the baremetal NIC has a lab address; "
+                             "remove ip from the provisioning NIC")
+            else:
+                pinned_ip = str(net["ip"])
     if "baremetal" not in networks:
         problems.add(f"{where}.networks", "every node needs a baremetal NIC (its DHCP address comes from there)")
     def default(key: str, fallback: str) -> str:
@@ -170,7 +179,7 @@ def _node(entry: Mapping[str, Any], index: int, topology: str, defaults: Mapping
         disk_bus=_choice(sizes, "disk_bus", DISK_BUSES, default("disk_bus", "virtio"), where, problems),
         cpu_mode=_choice(sizes, "cpu_mode", CPU_MODES, default("cpu_mode", "host-passthrough"), where, problems),
         image=str(entry.get("image", image)), networks=tuple(networks), pinned_macs=macs,
-        users=_users(entry.get("users"), where, problems), run_commands=tuple(run_commands),
+        users=_users(entry.get("users"), where, problems), run_commands=tuple(run_commands), pinned_ip=pinned_ip,
     )
 
 
@@ -227,6 +236,25 @@ def _check_unique(nodes: list[NodeSpec], problems: Problems) -> None:
             owners[mac] = f"{node.name}/{net}"
 
 
+def _pinned_vips(values: Mapping[str, Any], topology: str, problems: Problems) -> dict[str, str]:
+    vips = {key: str(ip) for key, ip in (values.get("vips") or {}).items() if ip is not None}
+    if vips and topology != "ipi":
+        problems.add("ocplab:vips", "only an IPI cluster has API and ingress VIPs; an SNO cluster answers on its node")
+        return {}
+    return vips
+
+
+def _check_pinned_addresses(nodes: list[NodeSpec], vips: Mapping[str, str], problems: Problems) -> None:
+    pins = [(f"ocplab:vips.{key}", f"the {key} VIP", ip) for key, ip in vips.items()]
+    pins += [(f"ocplab:hosts.{n.name}.networks.baremetal.ip", n.name, n.pinned_ip) for n in nodes if n.pinned_ip]
+    holders: dict[str, str] = {}
+    for where, what, ip in pins:
+        if ip in holders:
+            problems.add(where, f"{ip} is already pinned for {holders[ip]}; each node and VIP needs its own address")
+        else:
+            holders[ip] = what
+
+
 def parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:
     """Check `values` against the schema, then build the config; raise ConfigError with every problem."""
     return checked(ClusterSchema, values, lambda v: _parse_cluster_config(stack, v))
@@ -268,6 +296,8 @@ def _parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfi
     if len(nodes) == len(entries):
         _check_topology(str(topology), nodes, problems)
     _check_unique(nodes, problems)
+    vips = _pinned_vips(values, str(topology), problems)
+    _check_pinned_addresses(nodes, vips, problems)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=str(lab), topology=str(topology), hypervisor=str(hypervisor),
-                         domain_type=str(domain_type), nodes=tuple(nodes), start=start)
+                         domain_type=str(domain_type), nodes=tuple(nodes), start=start, pinned_vips=vips)

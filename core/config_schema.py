@@ -150,6 +150,12 @@ class UserSchema(_Strict):
 class NicSchema(_Strict):
     name: Literal["baremetal", "provisioning"]
     mac: Mac | None = None
+    ip: IPv4 | None = None  # baremetal only: an address the lab already gives this node (ocplab import)
+
+
+class VipsSchema(_Strict):
+    api: IPv4 | None = None
+    ingress: IPv4 | None = None
 
 
 class SizeSchema(_Strict):
@@ -202,6 +208,7 @@ class ClusterSchema(_Strict):
     hosts: Annotated[list[HostSchema], Field(min_length=1, max_length=128)] | None = None
     provisionhost: ProvisionhostSchema = ProvisionhostSchema()
     start: bool = True
+    vips: VipsSchema | None = None
 
 
 # --- problems, each naming its field ------------------------------------------------------------

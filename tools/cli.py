@@ -141,9 +141,19 @@ def handoff(cluster: str, pool: Annotated[str, typer.Option(help="the dci-queue 
     raise typer.Exit(dci_handoff.main([cluster, "--pool", pool, "--root", str(root)]))
 
 
-@app.command(name="seed-import", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+_PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+
+
+@app.command(name="import", context_settings=_PASS_THROUGH)
+def import_command(ctx: typer.Context) -> None:
+    """A dci-openshift-agent libvirt inventory -> a cluster stack file; with --dnsmasq FILE... the nodes and
+    VIPs keep the addresses the lab's dnsmasq gives them now (`ocplab import --help` for the options)."""
+    raise typer.Exit(seed_import.main(list(ctx.args), prog="ocplab import"))
+
+
+@app.command(name="seed-import", context_settings=_PASS_THROUGH, hidden=True)
 def seed_import_command(ctx: typer.Context) -> None:
-    """A dci-openshift-agent libvirt inventory -> a cluster stack file (see `ocplab seed-import --help`)."""
+    """The first name of `ocplab import`, kept for scripts that use it."""
     raise typer.Exit(seed_import.main(list(ctx.args)))
 
 

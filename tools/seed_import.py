@@ -4,7 +4,10 @@ Teams already describe their clusters in these inventories; importing keeps VM n
 pinned MACs, so the jumphost's dhcp-host lines and DNS names stay valid when ocplab takes over.
 
     python -m tools.seed_import INVENTORY --lab LAB --hypervisor HV [--stack NAME] [--image NAME]
-        [--images-map URL=NAME ...] [--out PATH|-] [--force]
+        [--images-map URL=NAME ...] [--dnsmasq FILE ...] [--out PATH|-] [--force]
+
+With --dnsmasq (what `ocplab import` passes), the lab's existing dnsmasq files say where each node
+and VIP already is, and the stack pins those addresses (tools.existing_addresses).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from core.clusterconfig import NETWORKS, parse_cluster_config
 from core.errors import ConfigError
 from core.names import label_problem
 from core.stack_files import read_stack_values, stack_path
+from tools.dnsmasq_existing import ExistingDnsError, read_existing_dns
+from tools.existing_addresses import keep_existing_addresses
 
 # Host keys copied as they are (after Jinja); the rest of a host is either rebuilt or dropped.
 SIZE_KEYS = ("role", "memory", "vcpus", "cpu_mode", "disk_size", "disk2_size", "disk_cache", "disk_bus")
@@ -221,6 +226,8 @@ def render(imported: Imported, source: str) -> str:
     header = [f"# Cluster {imported.values['cluster']}: imported by `python -m tools.seed_import` from the",
               f"# dci-openshift-agent libvirt inventory {source}",
               "# (names, sizes and pinned MACs are the inventory's)."]
+    if imported.values.get("vips") or any("ip" in n for h in imported.values["hosts"] for n in h["networks"]):
+        header.append("# Addresses pinned (networks[].ip, ocplab:vips) are those the lab's dnsmasq gave out before.")
     if imported.dropped:
         header.append(f"# Not imported (ocplab sets them itself): {', '.join(sorted(imported.dropped))}.")
     config = {"config": {f"ocplab:{key}": value for key, value in imported.values.items()}}
@@ -241,8 +248,8 @@ def _label(text: str) -> str:
     return text
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tools.seed_import",
+def parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="Import a dci-openshift-agent libvirt inventory as a cluster stack.")
     parser.add_argument("inventory", type=Path, help="dci-openshift-agent libvirt inventory (all: vars: hosts: ...)")
     parser.add_argument("--lab", required=True, type=_label, help="lab stack the cluster belongs to")
@@ -251,18 +258,27 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--image", type=_label, help="lab image for masters/workers (default: mapped image_src, rhcos)")
     parser.add_argument("--images-map", type=_image_pair, nargs="+", action="extend", default=[], metavar="URL=NAME",
                         help="lab image name for an image_src URL")
+    parser.add_argument("--dnsmasq", type=Path, nargs="+", action="extend", default=[], metavar="FILE",
+                        help="the lab's existing dnsmasq files (conf, dhcp-hosts, hosts): keep the addresses they give")
     parser.add_argument("--out", help="output file, or - for stdout (default: stacks/Pulumi.<stack>.yaml)")
     parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
     return parser.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m tools.seed_import") -> int:
+    args = parse_args(argv, prog)
     opts = Options(lab=args.lab, hypervisor=args.hypervisor, stack=args.stack, image=args.image,
                    images_map=dict(args.images_map))
     try:
         variables = load_inventory(args.inventory)
         imported = convert(variables, opts)
+        if args.dnsmasq:
+            lab_path = stack_path(imported.values["lab"])
+            if not lab_path.is_file():
+                raise InventoryError("--lab", f"{lab_path} not found; keeping existing addresses needs the lab's "
+                                     "slices and domain")
+            imported.notes += keep_existing_addresses(imported.values, read_existing_dns(args.dnsmasq),
+                                                      read_stack_values(lab_path))
         parse_cluster_config(imported.stack, imported.values)
         check_against_lab(imported, variables)
         text = render(imported, str(args.inventory))
@@ -278,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except OSError as exc:
                 raise InventoryError("--out", f"cannot write {out}: {exc.strerror}") from None
             print(f"wrote {out} ({len(imported.values['hosts'])} hosts)", file=sys.stderr)
-    except InventoryError as exc:
+    except (InventoryError, ExistingDnsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:

@@ -72,3 +72,66 @@ def test_exhausted_slice_lists_what_uses_it() -> None:
     assert message.startswith("ocplab:hosts: the slice of cluster ipi1 (192.168.16.32-192.168.16.36, 5 addresses)")
     assert "4 more needed" in message and "API VIP 192.168.16.32" in message and "master-0 192.168.16.35" in message
     assert "bootstrap VM 192.168.16.36" in message
+
+
+SERVER_SLICE = AddressRange.parse("192.168.16.20-192.168.16.31")
+
+
+def pinned_server(ips: dict[str, str], vips: dict[str, str] | None = None) -> ClusterConfig:
+    """The seed's server cluster with some nodes' baremetal addresses (and the VIPs) pinned."""
+    values = read_stack_values(stack_path("server"))
+    hosts = []
+    for host in values["hosts"]:
+        nets = [{**net, "ip": ips[host["name"]]} if net["name"] == "baremetal" and host["name"] in ips else net
+                for net in host["networks"]]
+        hosts.append({**host, "networks": nets})
+    return parse_cluster_config("server", {**values, "hosts": hosts, **({"vips": vips} if vips else {})})
+
+
+def test_pinned_addresses_are_kept_and_the_rest_fill_the_lowest_free() -> None:
+    config = pinned_server({"provisionhost": "192.168.16.20", "dciokd-master-0": "192.168.16.21"},
+                           {"api": "192.168.16.30"})
+    plan = plan_addresses(config, SERVER_SLICE)
+    assert (plan.nodes["provisionhost"].ip, plan.nodes["dciokd-master-0"].ip) == ("192.168.16.20", "192.168.16.21")
+    assert plan.api_vip == "192.168.16.30" and plan.ingress_vip == "192.168.16.22"
+    assert plan.nodes["dciokd-master-1"].ip == "192.168.16.23"
+    assert plan.bootstrap is not None and plan.bootstrap.ip == "192.168.16.31"
+
+
+def test_a_pin_wins_over_another_nodes_previous_address() -> None:
+    previous = plan_addresses(pinned_server({}), SERVER_SLICE).as_dict()
+    taken = previous["nodes"]["dciokd-worker-2"]["ip"]
+    plan = plan_addresses(pinned_server({"provisionhost": taken}), SERVER_SLICE, previous)
+    assert plan.nodes["provisionhost"].ip == taken
+    assert plan.nodes["dciokd-worker-2"].ip != taken
+    assert plan.nodes["dciokd-master-0"].ip == previous["nodes"]["dciokd-master-0"]["ip"], "others stay put"
+
+
+def test_a_pin_outside_the_slice_is_refused_naming_the_field() -> None:
+    with pytest.raises(ConfigError) as raised:
+        plan_addresses(pinned_server({"dciokd-master-1": "192.168.16.40"}, {"ingress": "192.168.16.2"}), SERVER_SLICE)
+    assert raised.value.problems == [
+        "ocplab:vips.ingress: 192.168.16.2 is outside cluster server's slice 192.168.16.20-192.168.16.31; pin an "
+        "address of the slice, or change the slice in the lab stack's ocplab:slices",
+        "ocplab:hosts.dciokd-master-1.networks.baremetal.ip: 192.168.16.40 is outside cluster server's slice "
+        "192.168.16.20-192.168.16.31; pin an address of the slice, or change the slice in the lab stack's "
+        "ocplab:slices"]
+
+
+def test_one_address_pinned_twice_is_refused() -> None:
+    with pytest.raises(ConfigError) as raised:
+        pinned_server({"provisionhost": "192.168.16.20"}, {"api": "192.168.16.20"})
+    assert raised.value.problems == ["ocplab:hosts.provisionhost.networks.baremetal.ip: 192.168.16.20 is already "
+                                     "pinned for the api VIP; each node and VIP needs its own address"]
+
+
+def test_pins_only_where_they_mean_something() -> None:
+    with pytest.raises(ConfigError) as raised:
+        cluster("sno1", vips={"api": "192.168.16.50"})
+    assert raised.value.problems[0].startswith("ocplab:vips: only an IPI cluster has API and ingress VIPs")
+    values = read_stack_values(stack_path("server"))
+    host = {**values["hosts"][0], "networks": [{"name": "provisioning", "ip": "192.168.16.20"}, {"name": "baremetal"}]}
+    with pytest.raises(ConfigError) as raised:
+        parse_cluster_config("server", {**values, "hosts": [host, *values["hosts"][1:]]})
+    assert raised.value.problems == ["ocplab:hosts.provisionhost.networks[0].ip: only the baremetal NIC has a lab "
+                                     "address; remove ip from the provisioning NIC"]
