@@ -27,6 +27,11 @@ WantedBy=multi-user.target
 UNIT
   systemctl daemon-reload
 }
+# Wait for the daemon to go (5 s at most), so a start right after a stop finds port 53 free.
+stop_pid() {
+  kill "$1"; i=0
+  while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+}
 case "${1:-}" in
   test) dnsmasq --test --conf-file="${2:-$conf}" ;;
   start|restart)
@@ -34,7 +39,7 @@ case "${1:-}" in
     dnsmasq --test --conf-file="$conf" >/dev/null 2>&1 || { dnsmasq --test --conf-file="$conf"; exit 1; }
     if has_systemd; then write_unit; systemctl enable "$unit" >/dev/null 2>&1 || true; systemctl restart "$unit"
     else
-      if p=$(pid); then kill "$p"; i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; fi
+      if p=$(pid); then stop_pid "$p"; fi
       # setsid: the daemon must outlive the SSH session that started it.
       setsid dnsmasq --conf-file="$conf" </dev/null >/dev/null 2>&1
     fi ;;
@@ -44,7 +49,7 @@ case "${1:-}" in
     else echo "ocplab-dnsmasq: not running; run the lab stack's pulumi up" >&2; exit 1; fi ;;
   stop)
     if has_systemd; then systemctl disable --now "$unit" >/dev/null 2>&1 || true; rm -f /etc/systemd/system/$unit; systemctl daemon-reload
-    elif p=$(pid); then kill "$p"; fi
+    elif p=$(pid); then stop_pid "$p"; fi
     rm -f "$pidfile" ;;
   status) if has_systemd; then systemctl is-active --quiet "$unit"; else pid >/dev/null; fi ;;
   *) echo "usage: ocplab-dnsmasq test|start|restart|reload|stop|status" >&2; exit 2 ;;

@@ -11,6 +11,8 @@ from typing import Any
 from simlab.clients import run_in_jumphost, ssh_run
 from simlab.guest.console import GuestReport, parse_console
 from simlab.pulumi_engine import Workspace, copy_project, require_engine, set_stack_config
+from simlab.topology import PREFIX, SWITCH_BRIDGE, SWITCH_NETNS
+from tests.tools import require_tool
 
 JUMPHOST = "192.168.16.1"
 PROJECT = Path(__file__).resolve().parent.parent.parent
@@ -78,3 +80,34 @@ def require_root_and_engine() -> None:
     if os.geteuid() != 0:
         raise RuntimeError("the simulated lab tests need root (network namespaces, libvirtd): run them as root")
     require_engine()
+
+
+DHCP_CLIENT_NETNS = f"{PREFIX}dhcpc"  # PREFIX: `simlab down` removes it even after a crash
+_BOUND_SCRIPT = '#!/bin/sh\n[ "$1" = bound ] && echo "bound $ip $hostname"\nexit 0\n'
+
+
+def dhcp_offer(mac: str, workdir: Path) -> tuple[str, str] | None:
+    """(IP, hostname) the lab's DHCP server gives a client with `mac`, by a real exchange (busybox udhcpc,
+    released at once) from a throwaway namespace cabled to the lab switch; None when nobody answers."""
+    script = workdir / "udhcpc-bound.sh"
+    script.write_text(_BOUND_SCRIPT)
+    script.chmod(0o755)
+    ip = require_tool("ip", "the Debian package iproute2")
+    busybox = require_tool("busybox", "the Debian package busybox-static")
+    steps = [[ip, "netns", "add", DHCP_CLIENT_NETNS],
+             [ip, "-n", SWITCH_NETNS, "link", "add", "dhcpc-port", "type", "veth", "peer", "name", "eth0",
+              "netns", DHCP_CLIENT_NETNS],
+             [ip, "-n", DHCP_CLIENT_NETNS, "link", "set", "eth0", "address", mac, "up"],
+             [ip, "-n", SWITCH_NETNS, "link", "set", "dhcpc-port", "master", SWITCH_BRIDGE, "up"]]
+    try:
+        for step in steps:
+            subprocess.run(step, check=True, capture_output=True, timeout=30)
+        result = subprocess.run([ip, "netns", "exec", DHCP_CLIENT_NETNS, busybox, "udhcpc", "-i", "eth0", "-f", "-q",
+                                 "-R", "-n", "-t", "4", "-T", "1", "-s", str(script)],
+                                capture_output=True, text=True, timeout=60, check=False)
+    finally:  # the port first: a namespace's veths go asynchronously after `netns del`, and the next probe reuses it
+        subprocess.run([ip, "-n", SWITCH_NETNS, "link", "del", "dhcpc-port"], capture_output=True, timeout=30,
+                       check=False)
+        subprocess.run([ip, "netns", "del", DHCP_CLIENT_NETNS], capture_output=True, timeout=30, check=False)
+    bound = [line.split() for line in result.stdout.splitlines() if line.startswith("bound ")]
+    return (bound[0][1], bound[0][2] if len(bound[0]) > 2 else "") if bound else None
