@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,13 +15,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.cluster_outputs import OutputsError
 from core.clusterconfig import parse_cluster_config
 from core.errors import ConfigError
 from core.lab_usage import Shape, default_shapes, fits, lab_usage
 from core.stack_files import read_stack_values, stack_path
+from renderers.install_config import pull_secret_problem, render_install_config, ssh_key_problem
 from tools import dci_handoff, seed_import
 from tools.lab_map import lab_graph, lab_tree
 from tools.lab_view import LabView, LabViewError, load_lab
+from tools.private_files import write_private
 from tools.stack_outputs import StackError, stack_outputs
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -139,6 +143,49 @@ def handoff(cluster: str, pool: Annotated[str, typer.Option(help="the dci-queue 
             root: Annotated[Path, typer.Option(help="inventories root")] = dci_handoff.DEFAULT_ROOT) -> None:
     """Write the cluster's DCI inventory to ROOT/POOL/CLUSTER (mode 0600)."""
     raise typer.Exit(dci_handoff.main([cluster, "--pool", pool, "--root", str(root)]))
+
+
+def _user_input(option: str, path: Path, problem_of: Callable[[str], str | None], fix: str) -> str:
+    """The text of a user's input file, or exit 2 naming the option and the fix (never the file's content)."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise fail(f"{option} {path}: no such file; {fix}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"{option} {path}: cannot be read ({getattr(exc, 'strerror', None) or 'not text'}); {fix}") from None
+    problem = problem_of(text)
+    if problem:
+        raise fail(f"{option} {path} {problem}; {fix}")
+    return text
+
+
+@app.command(name="install-config")
+def install_config(
+        cluster: str,
+        pull_secret: Annotated[Path, typer.Option(help="the pull secret (JSON) from console.redhat.com")],
+        ssh_key: Annotated[Path, typer.Option(help="the SSH public key the nodes accept (core user)")],
+        out: Annotated[str, typer.Option(help="file or directory to write (mode 0600), or - for stdout")]
+        = "install-config.yaml") -> None:
+    """The IPI cluster's install-config.yaml from its stack outputs: platform baremetal, VIPs, bootstrap VM,
+    one host per master and worker with its BMC and boot MAC. Holds BMC passwords and the pull secret."""
+    secret = _user_input("--pull-secret", pull_secret, pull_secret_problem,
+                         "download it from https://console.redhat.com/openshift/install/pull-secret")
+    key = _user_input("--ssh-key", ssh_key, ssh_key_problem, "name an OpenSSH public key such as ~/.ssh/id_ed25519.pub")
+    try:
+        outputs = stack_outputs(cluster, show_secrets=True)
+        text = render_install_config(outputs, secret, key, stack=cluster)
+    except (StackError, OutputsError) as exc:
+        raise fail(str(exc)) from None
+    if out == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(out) / "install-config.yaml" if Path(out).is_dir() else Path(out)
+    try:
+        write_private(path, text)
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot be written ({exc.strerror})") from None
+    print(f"ocplab: {path} written (mode 0600; holds BMC passwords and the pull secret)")
+
 
 
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}

@@ -10,15 +10,14 @@ file) with mode 0600 (it holds the BMC password). The outputs come from `pulumi 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from core.names import label_problem
 from tools.dci_inventory import InventoryError, inventory_for
+from tools.private_files import write_private
 from tools.stack_outputs import StackError, stack_outputs
 
 DEFAULT_ROOT = Path("/var/lib/dci/inventories")
@@ -34,22 +33,6 @@ def pulumi_outputs(stack: str) -> dict[str, Any]:
         return stack_outputs(stack, show_secrets=True)
     except StackError as exc:
         raise HandoffError(str(exc)) from None
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` with mode 0600, atomically: a temp file in the same dir renamed over it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any]) -> Path:

@@ -20,8 +20,9 @@ Each format follows a file of Red Hat's DCI repositories (read, not copied):
   vendor KVM nodes whose sushy-tools system is found by name (vm_node_prefix + host = the libvirt domain name,
   see redhatci.ocp roles/vendors/kvm/defaults/main.yml).
 
-Secrets: the BMC password is written into the returned text only (the agent reads it there); this module logs
-nothing and no error message carries a value from the outputs' `bmc`.
+The outputs are read and checked by core.cluster_outputs. Secrets: the BMC password is written into the returned
+text only (the agent reads it there); this module logs nothing and no error message carries a value from the
+outputs' `bmc`.
 """
 
 from __future__ import annotations
@@ -32,16 +33,26 @@ import re
 import shlex
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from core.cluster_outputs import (
+    Bmc,
+    Cluster,
+    Node,
+    OutputsError,
+    provisioning_host,
+    provisioning_mac,
+    read_cluster,
+    require_topology,
+)
+
 Scalar = str | int
 
-
-class InventoryError(ValueError):
-    """The outputs can't give a DCI inventory; the message says which stack and what to do."""
+# The outputs are read by core.cluster_outputs (shared with the install-config); its errors are this module's.
+InventoryError = OutputsError
 
 
 @dataclass(frozen=True)
@@ -65,182 +76,6 @@ class InventoryOptions:
     installation_disk: str = "/dev/vda"
     hypervisor_user: str = "root"
     abi_http_port: int = 8040
-
-
-@dataclass(frozen=True)
-class Node:
-    name: str
-    role: str
-    hypervisor: str
-    ip: str
-    fqdn: str
-    macs: Mapping[str, str]
-    uuid: str
-
-
-@dataclass(frozen=True)
-class Bmc:
-    kind: str
-    address: str
-    port: int | None
-    user: str
-    password: str = field(repr=False)
-    node_ports: Mapping[str, int]
-    stack: str = ""
-
-    def port_of(self, node: str) -> int:
-        """vbmc gives each node its own port; sushy-tools serves all of them on one."""
-        port = self.node_ports.get(node, self.port)
-        if port is None:
-            raise InventoryError(f"stack {self.stack}: output bmc.nodes has no port for node {node}")
-        return port
-
-    @property
-    def redfish_port(self) -> int:
-        """sushy-tools' single port, which reading a redfish `bmc` requires."""
-        assert self.port is not None
-        return self.port
-
-
-@dataclass(frozen=True)
-class Cluster:
-    """The outputs checked and typed once, so renderers only format."""
-
-    stack: str
-    name: str
-    domain: str
-    topology: str
-    cidr: str
-    gateway: str
-    dns: str
-    jumphost_address: str
-    jumphost_user: str
-    hypervisors: Mapping[str, str]
-    api_vip: str
-    ingress_vip: str
-    nodes: tuple[Node, ...]
-    bmc: Bmc | None
-
-    def by_role(self, role: str) -> list[Node]:
-        return [n for n in self.nodes if n.role == role]
-
-
-# --- reading the outputs ------------------------------------------------------------------------------------------
-
-_TEMPLATE_MARKERS = ("{{", "{%", "{#")
-
-
-def _get(data: Mapping[str, Any], key: str, where: str, kind: type, stack: str) -> Any:
-    """A field of the expected type, or an error naming the field (never its value: it may be the password)."""
-    value = data.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) or value == "":
-        raise InventoryError(f"stack {stack}: output {where}{key} is missing or not a {kind.__name__}")
-    if isinstance(value, str) and any(m in value for m in _TEMPLATE_MARKERS):
-        raise InventoryError(f"stack {stack}: output {where}{key} contains a Jinja marker that Ansible would template")
-    return value
-
-
-def _text(data: Mapping[str, Any], key: str, where: str, stack: str) -> str:
-    return str(_get(data, key, where, str, stack))
-
-
-def _stack_name(outputs: Mapping[str, Any], stack: str | None) -> str:
-    if stack:
-        return stack
-    name = outputs.get("cluster")
-    return name if isinstance(name, str) and name else "(unnamed)"
-
-
-def _node(raw: Any, index: int, stack: str) -> Node:
-    where = f"nodes[{index}]."
-    if not isinstance(raw, Mapping):
-        raise InventoryError(f"stack {stack}: output nodes[{index}] is not an object")
-    macs = _get(raw, "macs", where, Mapping, stack)
-    return Node(
-        name=_text(raw, "name", where, stack), role=_text(raw, "role", where, stack),
-        hypervisor=_text(raw, "hypervisor", where, stack), ip=_text(raw, "ip", where, stack),
-        fqdn=_text(raw, "fqdn", where, stack), uuid=_text(raw, "uuid", where, stack),
-        macs={net: _text(macs, net, f"{where}macs.", stack) for net in macs},
-    )
-
-
-def _bmc(raw: Any, stack: str) -> Bmc | None:
-    """None when the lab runs no BMC emulator for this cluster: the inventory then has no BMC fields."""
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise InventoryError(f"stack {stack}: output bmc is not an object")
-    kind = _text(raw, "kind", "bmc.", stack)
-    if kind not in ("redfish", "ipmi"):
-        raise InventoryError(f"stack {stack}: output bmc.kind must be redfish or ipmi")
-    nodes = raw.get("nodes") or {}
-    if not isinstance(nodes, Mapping):
-        raise InventoryError(f"stack {stack}: output bmc.nodes is not an object")
-    ports = {str(name): int(_get(entry, "port", f"bmc.nodes.{name}.", int, stack))
-             for name, entry in nodes.items() if isinstance(entry, Mapping) and "port" in entry}
-    # sushy-tools serves every node on one port; virtualbmc (ipmi) may give only per-node ports.
-    port = None if kind == "ipmi" and raw.get("port") is None else int(_get(raw, "port", "bmc.", int, stack))
-    return Bmc(kind=kind, address=_text(raw, "address", "bmc.", stack), port=port,
-               user=_text(raw, "user", "bmc.", stack), password=_text(raw, "password", "bmc.", stack),
-               node_ports=ports, stack=stack)
-
-
-def _check_deployed(outputs: Mapping[str, Any], stack: str) -> None:
-    """Refuse lab stacks and stacks never brought up before reading any field."""
-    if outputs.get("kind") == "lab":
-        raise InventoryError(f"stack {stack} is a lab stack; ask for a cluster stack's inventory")
-    if not outputs.get("nodes"):
-        raise InventoryError(f"stack {stack} has no deployed nodes: run pulumi up first")
-    if outputs.get("kind", "cluster") != "cluster":
-        raise InventoryError(f"stack {stack} is not a cluster stack (its kind is {outputs.get('kind')!r})")
-
-
-def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluster:
-    """Check `pulumi stack output --json --show-secrets` of a cluster stack and type it."""
-    name = _stack_name(outputs, stack)
-    _check_deployed(outputs, name)
-    raw_nodes = outputs["nodes"]
-    if not isinstance(raw_nodes, list):
-        raise InventoryError(f"stack {name}: output nodes is not a list")
-    network = _get(outputs, "network", "", Mapping, name)
-    jumphost = _get(outputs, "jumphost", "", Mapping, name)
-    hypervisor = _get(outputs, "hypervisor", "", Mapping, name)
-    cluster = Cluster(
-        stack=name, name=_text(outputs, "cluster", "", name), domain=_text(outputs, "domain", "", name),
-        topology=_text(outputs, "topology", "", name),
-        cidr=_text(network, "cidr", "network.", name), gateway=_text(network, "gateway", "network.", name),
-        dns=_text(network, "dns", "network.", name),
-        jumphost_address=_text(jumphost, "address", "jumphost.", name),
-        jumphost_user=_text(jumphost, "user", "jumphost.", name),
-        hypervisors={_text(hypervisor, "name", "hypervisor.", name): _text(hypervisor, "address", "hypervisor.", name)},
-        api_vip=_text(outputs, "api_vip", "", name), ingress_vip=_text(outputs, "ingress_vip", "", name),
-        nodes=tuple(_node(raw, i, name) for i, raw in enumerate(raw_nodes)), bmc=_bmc(outputs.get("bmc"), name),
-    )
-    _check_nodes(cluster)
-    return cluster
-
-
-_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", re.IGNORECASE)
-
-
-def _check_nodes(cluster: Cluster) -> None:
-    """Unique host names (they become inventory hosts) and a baremetal MAC on every node."""
-    for node in cluster.nodes:
-        for value in (node.name, node.fqdn, node.hypervisor):
-            if not _HOSTNAME.fullmatch(value):
-                raise InventoryError(f"stack {cluster.stack}: {value!r} is not a host name an inventory can hold")
-    names = [n.name for n in cluster.nodes]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise InventoryError(f"stack {cluster.stack}: node names repeat: {', '.join(duplicates)}")
-    for node in cluster.nodes:
-        if "baremetal" not in node.macs:
-            raise InventoryError(f"stack {cluster.stack}: node {node.name} has no baremetal MAC")
-
-
-def _require_topology(cluster: Cluster, topology: str) -> None:
-    if cluster.topology != topology:
-        raise InventoryError(f"stack {cluster.stack} is a {cluster.topology} cluster, not {topology}")
 
 
 # --- INI encoding -------------------------------------------------------------------------------------------------
@@ -312,19 +147,11 @@ def _bmc_fields(bmc: Bmc | None, node: Node) -> dict[str, Scalar]:
 
 
 def _ipi_node_line(cluster: Cluster, node: Node) -> str:
-    if "provisioning" not in node.macs:
-        raise InventoryError(f"stack {cluster.stack}: IPI node {node.name} has no provisioning NIC (provision_mac)")
+    mac = provisioning_mac(cluster, node, "provision_mac")
     profile = "default" if node.role == "master" else "unknown"
     return _host_line(node.name, {"ansible_host": node.ip, "name": node.name, "role": node.role,
-                                  **_bmc_fields(cluster.bmc, node), "provision_mac": node.macs["provisioning"],
+                                  **_bmc_fields(cluster.bmc, node), "provision_mac": mac,
                                   "hardware_profile": profile})
-
-
-def _provisionhost(cluster: Cluster) -> Node:
-    hosts = cluster.by_role("provisionhost")
-    if len(hosts) != 1:
-        raise InventoryError(f"stack {cluster.stack}: an IPI cluster needs exactly one provisionhost, not {len(hosts)}")
-    return hosts[0]
 
 
 def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:
@@ -345,8 +172,8 @@ def render_ipi_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
     """The INI hosts file dci-openshift-agent takes as is for an IPI install on the cluster's libvirt VMs."""
     options = options or InventoryOptions()
     cluster = read_cluster(outputs)
-    _require_topology(cluster, "ipi")
-    provisionhost = _provisionhost(cluster)
+    require_topology(cluster, "ipi")
+    provisionhost = provisioning_host(cluster)
     node_vars: dict[str, Scalar] = {"ansible_user": "core", **_bmc_credentials(cluster.bmc)}
     lines = [
         *_header(cluster, "dci-openshift-agent IPI inventory",
@@ -382,7 +209,7 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
     """The agent's SNO INI inventory, in its baremetal mode: the VM exists and boots through its BMC."""
     options = options or InventoryOptions()
     cluster = read_cluster(outputs)
-    _require_topology(cluster, "sno")
+    require_topology(cluster, "sno")
     node = _sno_node(cluster)
     all_vars: dict[str, Scalar] = {
         "cluster": cluster.name, "domain": cluster.domain, "dir": options.cluster_dir, "extcidrnet": cluster.cidr,

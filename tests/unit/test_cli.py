@@ -32,7 +32,7 @@ def stacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return outputs
 
 
-@pytest.mark.parametrize("command", ["plan", "map", "console", "handoff", "import"])
+@pytest.mark.parametrize("command", ["plan", "map", "console", "handoff", "install-config", "import"])
 def test_every_subcommand_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "usage" in result.output.lower()

@@ -83,7 +83,7 @@ def test_handoff_replaces_an_existing_inventory_atomically(deployed: dict[str, A
 @pytest.mark.parametrize(("stack", "message"), [
     ("sno1", "dci_handoff: stack sno1 is not deployed (it has no outputs): run pulumi up -s sno1 first"),
     ("sno9", "dci_handoff: stack sno9: pulumi stack output failed: error: no stack named 'sno9' found"),
-    ("simlab", "dci_handoff: stack simlab is a lab stack; ask for a cluster stack's inventory"),
+    ("simlab", "dci_handoff: stack simlab is a lab stack; name a cluster stack"),
 ])
 def test_undeployed_unknown_and_lab_stacks_are_one_line_errors(deployed: dict[str, Any], tmp_path: Path,
                                                                 capsys: pytest.CaptureFixture[str], stack: str,

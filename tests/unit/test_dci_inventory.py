@@ -268,7 +268,7 @@ def test_inventory_for_picks_the_format_by_topology() -> None:
 
 def test_lab_outputs_are_refused() -> None:
     lab = {"kind": "lab", "domain": "simlab.test", "network": {"cidr": "192.168.16.0/24"}, "hypervisors": {}}
-    with pytest.raises(InventoryError, match="stack simlab is a lab stack; ask for a cluster stack's inventory"):
+    with pytest.raises(InventoryError, match="stack simlab is a lab stack; name a cluster stack"):
         inventory_for(lab, stack="simlab")
 
 

@@ -1,0 +1,205 @@
+"""The installer's install-config.yaml for an IPI cluster, rendered from its cluster stack's outputs.
+
+`openshift-baremetal-install create cluster` on the provisionhost reads it: platform baremetal, one host per
+master and worker with its BMC and boot MAC, the VIPs the stack reserved, and the bootstrap VM's address
+and MAC the lab's DHCP has a reservation for. The pull secret and the SSH public key are the user's.
+
+Fields, names and defaults as the installer's own documentation and types give them (read, not copied):
+
+- openshift/installer pkg/types/baremetal/platform.go (Platform, Host, BMC; ProvisioningNetwork
+  Managed|Unmanaged|Disabled; `apiVIPs`/`ingressVIPs` lists, `apiVIP`/`ingressVIP` deprecated since 4.12;
+  `externalMACAddress`, `bootstrapExternalStaticIP`/`Gateway`/`DNS`, `bmc.disableCertificateVerification`).
+- openshift/installer pkg/types/baremetal/defaults/platform.go: externalBridge `baremetal`, provisioningBridge
+  `provisioning`, provisioningNetworkCIDR 172.22.0.0/24, provisioningNetwork Managed, and a random
+  externalMACAddress when none is given (which the lab's static-only DHCP would not answer).
+- openshift/installer pkg/asset/installconfig/baremetal/validation.go: the three bootstrapExternalStatic*
+  fields are set together or not at all.
+- openshift/installer pkg/types/defaults/installconfig.go: clusterNetwork 10.128.0.0/14 hostPrefix 23,
+  serviceNetwork 172.30.0.0/16, networkType OVNKubernetes.
+- openshift/installer docs/user/metal/install_ipi.md ("Install Config", "Describing Hosts", "BMC Addressing"):
+  `ipmi://<host>:<port>`, `redfish-virtualmedia://<host>/redfish/v1/Systems/<id>`; bootMACAddress is the NIC
+  the host boots from on the provisioning network.
+- OpenShift Container Platform docs, "Installing on bare metal", "Additional installation configuration
+  parameters" (openshift/openshift-docs modules/ipi-install-additional-install-config-parameters.adoc,
+  https://docs.redhat.com/en/documentation/openshift_container_platform/4.22/html/installing_on_bare_metal/):
+  externalBridge is the bridge on the host running the bootstrap VM attached to the bare metal network,
+  provisioningBridge the provisioner's bridge attached to the provisioning network; bootMACAddress the MAC of
+  the provisioning NIC; provisioningNetworkInterface superseded by bootMACAddress from 4.9.
+
+The bridges: the installer's bootstrap VM runs on the provisionhost, so `externalBridge`/`provisioningBridge`
+name bridges *inside the provisionhost*, not the hypervisor's lab bridge or `prov-<cluster>`
+(core.resource_facts.provisioning_bridge) that the provisionhost's two NICs are plugged into. ocplab writes the
+installer's defaults, `baremetal` and `provisioning`, as dev-scripts and redhatci.ocp (roles/installer
+templates/install-config.j2, provisioning_bridge / baremetal_bridge) set them up on the provisionhost.
+The provisioning network is `<cluster>-provisioning`, isolated (libvirt mode none, no DHCP), so Managed with the
+default CIDR: the bootstrap VM serves DHCP and PXE on it.
+
+Targets OpenShift 4.14 or later (bootstrapExternalStaticDNS). SNO is refused: it installs with the agent-based
+or assisted installer, not with an IPI install-config. Secrets: the BMC password and the pull secret are only in
+the returned document; no error message carries them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from core.cluster_outputs import Bmc, Cluster, Node, OutputsError, provisioning_mac, read_cluster, require_topology
+
+IPI_ROLES = ("master", "worker")
+
+
+@dataclass(frozen=True)
+class InstallConfigOptions:
+    """What the outputs don't say; the defaults are the installer's own."""
+
+    external_bridge: str = "baremetal"
+    provisioning_bridge: str = "provisioning"
+    provisioning_network_cidr: str = "172.22.0.0/24"
+    cluster_network_cidr: str = "10.128.0.0/14"
+    cluster_network_host_prefix: int = 23
+    service_network_cidr: str = "172.30.0.0/16"
+    network_type: str = "OVNKubernetes"
+
+
+# --- the user's inputs --------------------------------------------------------------------------------------------
+
+
+def pull_secret_problem(text: str) -> str | None:
+    """Why `text` is not a pull secret (a JSON object with an `auths` object), or None. Never quotes it."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return "is not JSON"
+    if not isinstance(data, dict) or not isinstance(data.get("auths"), dict):
+        return 'is JSON but not a pull secret (an object with "auths")'
+    return None
+
+
+_PUBLIC_KEY = re.compile(r"(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-\S+@openssh\.com) [A-Za-z0-9+/]+=*( .*)?")
+
+
+def ssh_key_problem(text: str) -> str | None:
+    """Why `text` is not one or more OpenSSH public keys, or None. A private key is named as such (never quoted)."""
+    if "PRIVATE KEY" in text:
+        return "holds a private key; give the public one (the .pub file)"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or not all(_PUBLIC_KEY.fullmatch(line) for line in lines):
+        return "is not an OpenSSH public key (one 'ssh-ed25519 AAAA...' line per key)"
+    return None
+
+
+# --- hosts --------------------------------------------------------------------------------------------------------
+
+
+def _host_part(address: str) -> str:
+    """An IPv6 address goes in brackets in a URL."""
+    return f"[{address}]" if ":" in address else address
+
+
+def bmc_address(bmc: Bmc, node: Node) -> str:
+    """virtualbmc answers IPMI on one port per node; sushy-tools serves every node's Redfish system on one port,
+    the system id being the libvirt domain's UUID. Redfish uses virtual media, which needs no PXE."""
+    host = _host_part(bmc.address)
+    if bmc.kind == "ipmi":
+        return f"ipmi://{host}:{bmc.port_of(node.name)}"
+    return f"redfish-virtualmedia://{host}:{bmc.redfish_port}/redfish/v1/Systems/{node.uuid}"
+
+
+def _host(cluster: Cluster, bmc: Bmc, node: Node) -> dict[str, Any]:
+    credentials: dict[str, Any] = {"address": bmc_address(bmc, node), "username": bmc.user,
+                                   "password": bmc.password}
+    if bmc.kind == "redfish":  # sushy-tools' certificate is self-signed
+        credentials["disableCertificateVerification"] = True
+    return {"name": node.name, "role": node.role, "bmc": credentials,
+            "bootMACAddress": provisioning_mac(cluster, node, "bootMACAddress")}
+
+
+# --- the document -------------------------------------------------------------------------------------------------
+
+
+def _ipi_cluster(outputs: Mapping[str, Any], stack: str | None) -> tuple[Cluster, Bmc]:
+    cluster = read_cluster(outputs, stack)
+    if cluster.topology == "sno":
+        raise OutputsError(f"stack {cluster.stack} is an SNO cluster: SNO installs with the agent-based or "
+                           "assisted installer, not from an IPI install-config (ocplab handoff writes its inventory)")
+    require_topology(cluster, "ipi")
+    if cluster.bmc is None:
+        raise OutputsError(f"stack {cluster.stack} has no BMCs, which the installer powers the hosts with: give "
+                           f"slice {cluster.name} bmc_ports in the lab stack and pulumi up the lab and the cluster")
+    return cluster, cluster.bmc
+
+
+def _check_networks(cluster: Cluster, options: InstallConfigOptions) -> None:
+    """The machine network must not overlap the provisioning, cluster or service network (OVN would not route)."""
+    machine = ipaddress.ip_network(cluster.cidr, strict=False)
+    for what, cidr in (("provisioning", options.provisioning_network_cidr),
+                       ("cluster", options.cluster_network_cidr), ("service", options.service_network_cidr)):
+        if machine.overlaps(ipaddress.ip_network(cidr, strict=False)):
+            raise OutputsError(f"stack {cluster.stack}: the lab network {cluster.cidr} overlaps the installer's "
+                               f"{what} network {cidr}; choose another {what} network")
+
+
+def _bootstrap_fields(cluster: Cluster) -> dict[str, Any]:
+    """The bootstrap VM's MAC (the lab's DHCP reserves its address for it) and that address set statically, so
+    the bootstrap does not depend on a lease; none of them for outputs that predate the bootstrap plan."""
+    if cluster.bootstrap is None:
+        return {}
+    return {"externalMACAddress": cluster.bootstrap.mac, "bootstrapExternalStaticIP": cluster.bootstrap.ip,
+            "bootstrapExternalStaticGateway": cluster.gateway, "bootstrapExternalStaticDNS": cluster.dns}
+
+
+def install_config(outputs: Mapping[str, Any], pull_secret: str, ssh_key: str,
+                   options: InstallConfigOptions | None = None, stack: str | None = None) -> dict[str, Any]:
+    """The install-config of an IPI cluster stack: the outputs (read with show_secrets) and the user's inputs."""
+    options = options or InstallConfigOptions()
+    for what, problem in (("pull secret", pull_secret_problem(pull_secret)), ("SSH key", ssh_key_problem(ssh_key))):
+        if problem:
+            raise ValueError(f"the {what} {problem}")
+    cluster, bmc = _ipi_cluster(outputs, stack)
+    _check_networks(cluster, options)
+    hosts = [_host(cluster, bmc, node) for role in IPI_ROLES for node in cluster.by_role(role)]
+    return {
+        "apiVersion": "v1",
+        "baseDomain": cluster.domain,
+        "metadata": {"name": cluster.name},
+        "networking": {
+            "networkType": options.network_type,
+            "machineNetwork": [{"cidr": cluster.cidr}],
+            "clusterNetwork": [{"cidr": options.cluster_network_cidr,
+                                "hostPrefix": options.cluster_network_host_prefix}],
+            "serviceNetwork": [options.service_network_cidr],
+        },
+        "controlPlane": {"name": "master", "replicas": len(cluster.by_role("master")),
+                         "platform": {"baremetal": {}}},
+        "compute": [{"name": "worker", "replicas": len(cluster.by_role("worker")), "platform": {"baremetal": {}}}],
+        "platform": {"baremetal": {
+            "apiVIPs": [cluster.api_vip],
+            "ingressVIPs": [cluster.ingress_vip],
+            "provisioningNetwork": "Managed",
+            "provisioningNetworkCIDR": options.provisioning_network_cidr,
+            "externalBridge": options.external_bridge,
+            "provisioningBridge": options.provisioning_bridge,
+            **_bootstrap_fields(cluster),
+            "hosts": hosts,
+        }},
+        "pullSecret": json.dumps(json.loads(pull_secret), separators=(",", ":")),
+        "sshKey": "\n".join(line.strip() for line in ssh_key.splitlines() if line.strip()),
+    }
+
+
+def render_install_config(outputs: Mapping[str, Any], pull_secret: str, ssh_key: str,
+                          options: InstallConfigOptions | None = None, stack: str | None = None) -> str:
+    """install-config.yaml as text: a comment saying where it came from, then the document."""
+    document = install_config(outputs, pull_secret, ssh_key, options, stack)
+    name = document["metadata"]["name"]
+    header = (f"# install-config.yaml for cluster {name}, generated by ocplab from its stack outputs.\n"
+              "# Holds the BMC passwords and the pull secret: keep it private. openshift-install consumes it\n"
+              "# (removes it from its --dir): keep a copy.\n")
+    return header + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
