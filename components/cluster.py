@@ -14,6 +14,7 @@ from core.bmc_plan import with_password
 from core.cluster_design import ClusterDesign, cluster_outputs
 from core.clusterconfig import ClusterConfig
 from core.resource_facts import node_facts, provisioning_bridge, provisioning_network_name
+from renderers.console_scripts import consoles_apply_script, consoles_remove_script
 from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
 from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
@@ -75,6 +76,13 @@ class Cluster(pulumi.ComponentResource):
             create=design.apply(lambda d: vbmc_sync_script(config.name, d.bmc)),
             update=design.apply(lambda d: vbmc_sync_script(config.name, d.bmc)),
             delete=vbmc_remove_script(config.name), stdin=args["bmc_password"], logging=command.remote.Logging.STDERR,
+            opts=child.merge(pulumi.ResourceOptions(depends_on=list(self.nodes.values()))),
+        )
+        # The jumphost gathers the nodes' console logs (one folder per cluster) once the domains exist.
+        self.consoles = command.remote.Command(
+            f"{name}-consoles", connection=args["jumphost"],
+            create=design.apply(consoles_apply_script), update=design.apply(consoles_apply_script),
+            delete=consoles_remove_script(config.name),
             opts=child.merge(pulumi.ResourceOptions(depends_on=list(self.nodes.values()))),
         )
         uuids = {node: n.domain.id for node, n in self.nodes.items()}

@@ -60,10 +60,13 @@ class PulumiError(RuntimeError):
 
 @dataclass
 class Workspace:
-    """One Pulumi project directory and one file backend, driven from the jumphost namespace."""
+    """One Pulumi project directory and one backend (a file backend folder, or `backend_url` such as
+    postgres://...), driven from the jumphost namespace. `home` is the PULUMI_HOME (plugins)."""
 
     project: Path = REPO
     backend: Path = field(default_factory=lambda: StatePaths().pulumi_state)
+    backend_url: str | None = None
+    home: Path = PULUMI_HOME
     extra_env: dict[str, str] = field(default_factory=dict)
     timings: list[tuple[str, float]] = field(default_factory=list)
     transcript: list[str] = field(default_factory=list)
@@ -71,8 +74,8 @@ class Workspace:
 
     def env(self) -> dict[str, str]:
         env = client_env()
-        env["PULUMI_BACKEND_URL"] = f"file://{self.backend}"
-        env["PULUMI_HOME"] = str(PULUMI_HOME)
+        env["PULUMI_BACKEND_URL"] = self.backend_url or f"file://{self.backend}"
+        env["PULUMI_HOME"] = str(self.home)
         env["PYTHONDONTWRITEBYTECODE"] = "1"
         env["PULUMI_CONFIG_PASSPHRASE"] = ""  # the simulated lab's stack files carry the salt of ""
         env.update(self.extra_env)
@@ -81,7 +84,8 @@ class Workspace:
     def run(self, *args: str, timeout: float = 900, check: bool = True,
             input: str | None = None) -> subprocess.CompletedProcess[str]:
         """`pulumi ARGS` in the project dir; raises PulumiError when `check` and it fails."""
-        self.backend.mkdir(parents=True, exist_ok=True)  # the file backend does not make its folder
+        if self.backend_url is None:
+            self.backend.mkdir(parents=True, exist_ok=True)  # the file backend does not make its folder
         argv = [str(require_engine()), *args, "--non-interactive"]
         started = time.monotonic()
         result = run_in_jumphost(argv, env=self.env(), timeout=timeout, cwd=str(self.project), input=input)

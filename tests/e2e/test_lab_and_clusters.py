@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
-from simlab.guest.console import GuestReport
+from simlab.guest.console import GuestReport, parse_console
 from tests.e2e.lab_helpers import (
     JUMPHOST,
     PROJECT,
@@ -187,6 +187,27 @@ def test_ocplab_console_reaches_a_guest_shell_through_a_real_terminal(lab: LabSe
         subprocess.run([tmux, "kill-session", "-t", session], capture_output=True, check=False)
 
 
+def test_console_logs_are_gathered_on_the_jumphost_across_reboots_and_dropped_links(lab: LabSession) -> None:
+    """The jumphost keeps a copy of every node's console (one folder per cluster), which a guest reset and a
+    cut SSH link neither lose nor duplicate."""
+    hv_log = "cat /var/log/libvirt/qemu/sno1-sno-console.log"
+    jump_log = "cat /var/log/ocplab/consoles/sno1/sno.log"
+
+    def same() -> bool:
+        return lab.ssh(JUMPHOST, jump_log) == lab.ssh(HV["hv2"], hv_log)
+
+    wait_for("the jumphost's copy of sno1's console", same, timeout=60)
+    assert parse_console(lab.ssh(JUMPHOST, jump_log)).leases, "the copy holds the guest's report"
+    first = lab.ssh(JUMPHOST, jump_log)
+    lab.virsh(HV["hv2"], "reset", "sno1-sno")
+    wait_for("the second boot in the copy", lambda: parse_console(lab.ssh(JUMPHOST, jump_log)).boots == 2)
+    lab.ssh(JUMPHOST, "pkill -f 'ssh .*[f]ollow /var/log' || true")  # every follower's link at once
+    wait_for("the copy after the cut link", same, timeout=90)
+    copy = lab.ssh(JUMPHOST, jump_log)
+    assert copy.startswith(first) and parse_console(copy).boots == 2, "nothing lost, nothing twice"
+    assert lab.ssh(JUMPHOST, "/etc/ocplab/bin/ocplab-consoles status sno1 && echo running").strip() == "running"
+
+
 BOOTSTRAP_XML = """<domain type='qemu'><name>ipi1-bootstrap-test</name><memory unit='MiB'>160</memory><vcpu>1</vcpu>
 <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os><devices>
 <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>
@@ -326,6 +347,8 @@ def test_destroying_one_cluster_costs_the_other_no_dns_answer_or_renewal(lab: La
         assert all(r.ip == node["ip"] for r in report.renewals) and report.lost == []
     assert "sno1" not in lab.virsh(HV["hv2"], "list", "--all", "--name")
     assert dig(lab, "sno.sno1.simlab.test") == []
+    gathered = "ls -A /var/log/ocplab/consoles; /etc/ocplab/bin/ocplab-consoles status sno1 || echo stopped"
+    assert lab.ssh(JUMPHOST, gathered).split() == ["ipi1", "stopped"], "sno1's console logs went with it"
     lab.note("DNS answers during sno1 destroy", answers)
 
 
