@@ -52,11 +52,11 @@ def operators(pg: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> t
     return operator(workdir, "alice", pg), operator(workdir, "bob", pg)
 
 
-def decrypted(workspace: Workspace, stack: str) -> list[tuple[str, Any]]:
-    """Each resource's URN and outputs as the backend holds them (secrets decrypted: their ciphertext
-    changes on every write)."""
+def decrypted(workspace: Workspace, stack: str) -> dict[str, Any]:
+    """Each resource's outputs by URN as the backend holds them (secrets decrypted: their ciphertext
+    changes on every write; the order of resources may change too)."""
     state = json.loads(workspace.run("stack", "export", "--show-secrets", "-s", stack).stdout)
-    return [(r["urn"], r.get("outputs")) for r in state["deployment"].get("resources", [])]
+    return {r["urn"]: r.get("outputs") for r in state["deployment"].get("resources", [])}
 
 
 def timed(what: str, lab: LabSession, call: Any) -> Any:
