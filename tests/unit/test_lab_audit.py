@@ -98,7 +98,8 @@ def test_the_debris_gives_exactly_its_findings_with_their_fixes() -> None:
     reapply = ("pulumi stack export -s ipi1 | python3 -c " + shlex.quote(
         "import json,sys; print(next(r['inputs']['create'] for r in json.load(sys.stdin)['deployment']['resources'] "
         "if r['type'] == 'command:remote:Command' and r['urn'].endswith('::ipi1-dns')))")
-        + f" | ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=KNOWN -i KEY root@192.168.16.1 sh")
+        + " | ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=KNOWN -i KEY "
+        "root@192.168.16.1 sh")
     assert {(f.kind, f.host, f.what, f.owner, f.fix) for f in findings} == {
         ("orphan", "hv1", "domain ipi1-worker-9", None,
          f"{on_hv1} 'virsh destroy ipi1-worker-9 && virsh undefine --nvram ipi1-worker-9'"),
@@ -203,7 +204,8 @@ def test_a_missing_bmc_and_dnsmasq_file_are_made_again_by_the_stacks_own_command
     assert set(fixes) == {"BMC sno1-sno", "file /etc/ocplab/dnsmasq.d/sno1.conf"}
     urn = "urn:pulumi:sno1::ocplab::ocplab:cluster:Cluster$command:remote:Command::sno1-bmc"
     assert command_urn("sno1", "sno1-bmc") == urn
-    assert fixes["BMC sno1-sno"] == ("missing", "sno1", f"pulumi state delete -s sno1 '{urn}' --yes && pulumi up -s sno1")
+    assert fixes["BMC sno1-sno"] == ("missing", "sno1",
+                                     f"pulumi state delete -s sno1 '{urn}' --yes && pulumi up -s sno1")
     kind, owner, fix = fixes["file /etc/ocplab/dnsmasq.d/sno1.conf"]
     assert (kind, owner) == ("missing", "sno1")
     assert fix.startswith("pulumi stack export -s sno1 | python3 -c ") and "::sno1-dns" in fix and fix.endswith(" sh")
