@@ -32,3 +32,16 @@ def host_key(known_hosts: Path, target: SshTarget) -> str:
             return f"{fields[1]} {fields[2]}"
     raise KeyError(f"{known_hosts} has no host key for {target.address}: "
                    f"add it with `ssh-keyscan {target.address} >> {known_hosts}` after checking it")
+
+
+def ssh_argv(target: SshTarget, key_path: str | None, known_hosts: str | None, *options: str) -> list[str]:
+    """`ssh` to a lab host with the lab's key, its host key checked against the lab's known_hosts (never
+    trusted on first use); `options` (such as -t or -o BatchMode=yes) come before the destination."""
+    argv = ["ssh", *options, "-o", "StrictHostKeyChecking=yes"]
+    if known_hosts:
+        argv += ["-o", f"UserKnownHostsFile={known_hosts}"]
+    if key_path:
+        argv += ["-i", key_path]
+    if target.port != 22:
+        argv += ["-p", str(target.port)]
+    return [*argv, f"{target.user}@{target.address}"]

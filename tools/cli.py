@@ -1,5 +1,5 @@
 """`ocplab`: everything that is not `pulumi` itself. Exit 0 on success, 2 on bad input or a stack
-that cannot be read (one line on stderr), 1 when a command it runs fails."""
+that cannot be read (one line on stderr), 1 when a command it runs fails (doctor: when it finds something)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,13 @@ from core.cluster_outputs import OutputsError
 from core.clusterconfig import parse_cluster_config
 from core.errors import ConfigError
 from core.lab_usage import Shape, default_shapes, fits, lab_usage
+from core.labconfig import SshTarget
+from core.resource_facts import domain_name
+from core.ssh_access import ssh_argv
 from core.stack_files import read_stack_values, stack_path
 from renderers.install_config import pull_secret_problem, render_install_config, ssh_key_problem
-from tools import dci_handoff, seed_import
+from tools import dci_handoff, lab_doctor, seed_import
+from tools.lab_collect import CollectError
 from tools.lab_map import lab_graph, lab_tree
 from tools.lab_view import LabView, LabViewError, load_lab
 from tools.private_files import write_private
@@ -131,9 +135,8 @@ def console(cluster: str, node: str) -> None:
     if node not in names:
         raise fail(f"cluster {cluster} has no node {node!r}; its nodes: {', '.join(names)}")
     jump, hv = outputs["jumphost"], outputs["hypervisor"]
-    argv = ["ssh", "-t", "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={jump['known_hosts']}",
-            "-i", str(jump["ssh_key_path"]), f"root@{hv['address']}", "virsh", "console", "--force",
-            f"{cluster}-{node}"]
+    argv = [*ssh_argv(SshTarget(address=hv["address"], user="root"), jump["ssh_key_path"], jump["known_hosts"], "-t"),
+            "virsh", "console", "--force", domain_name(cluster, node)]
     sys.stdout.flush()
     os.execvp(argv[0], argv)
 
@@ -186,6 +189,31 @@ def install_config(
         raise fail(f"--out {out}: cannot be written ({exc.strerror})") from None
     print(f"ocplab: {path} written (mode 0600; holds BMC passwords and the pull secret)")
 
+
+
+@app.command()
+def doctor(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
+           as_json: Annotated[bool, typer.Option("--json", help="the findings as JSON")] = False,
+           remove: Annotated[bool, typer.Option("--remove-orphans", help="run the fixes of the orphans that no stack "
+                                                "owns (nothing else), then audit again")] = False) -> None:
+    """What the lab's hosts hold (domains, volumes, networks, BMC entries on each hypervisor; dnsmasq files
+    and leases on the jumphost) against what the stacks say: every orphan, missing piece and differing
+    file, each with the command that fixes it. Read-only unless --remove-orphans.
+
+    Exit status: 0 no findings; 1 findings (after --remove-orphans: findings left); 2 bad input (unknown lab,
+    lab not deployed, no SSH key file)."""
+    view = _view(lab)
+    try:
+        report = lab_doctor.doctor(lab, view, remove=remove)
+    except CollectError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        if report.removed:
+            out.print(lab_doctor.removals_table(report))
+        out.print(lab_doctor.findings_table(report))
+    raise typer.Exit(1 if report.findings else 0)
 
 
 _PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}

@@ -3,14 +3,14 @@ stack's outputs, gathered once for `ocplab plan` and `ocplab map`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import ConfigError
 from core.lab_contract import LabOutputs, parse_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
 from core.stack_files import read_stack_values, stack_path
-from tools.stack_outputs import StackError, stack_names, stack_outputs
+from tools.stack_outputs import StackError, short_name, stack_list, stack_outputs
 
 
 class LabViewError(RuntimeError):
@@ -22,6 +22,9 @@ class LabView:
     config: LabConfig
     outputs: LabOutputs
     clusters: dict[str, dict[str, Any]]  # deployed cluster stacks of this lab, by stack name
+    # Cluster stacks of this lab whose state may hold resources their outputs do not show: an update runs
+    # now, or they hold resources but no outputs (a first `pulumi up` failed). Stack name -> why.
+    busy: dict[str, str] = field(default_factory=dict)
 
 
 def load_lab(lab: str) -> LabView:
@@ -35,8 +38,9 @@ def load_lab(lab: str) -> LabView:
         raise LabViewError("; ".join(exc.problems)) from None
     except StackError as exc:
         raise LabViewError(f"{exc} (deploy the lab first: pulumi up -s {lab})") from None
-    clusters = {}
-    for name in stack_names():
+    clusters, busy = {}, {}
+    for entry in stack_list():
+        name = short_name(entry)
         if name == lab or not stack_path(name).exists():
             continue
         if read_stack_values(stack_path(name)).get("lab") != lab:
@@ -44,4 +48,8 @@ def load_lab(lab: str) -> LabView:
         out = stack_outputs(name, show_secrets=True)  # BMC ports live in the secret `bmc`; only ports are shown
         if out.get("kind") == "cluster":
             clusters[name] = out
-    return LabView(config=config, outputs=outputs, clusters=clusters)
+        if entry.get("updateInProgress"):
+            busy[name] = "an update of this stack runs now"
+        elif out.get("kind") != "cluster" and int(entry.get("resourceCount") or 0) > 0:
+            busy[name] = "this stack holds resources but no outputs (a pulumi up failed?)"
+    return LabView(config=config, outputs=outputs, clusters=clusters, busy=busy)

@@ -42,6 +42,17 @@ def stack_outputs(stack: str, show_secrets: bool = False) -> dict[str, Any]:
         raise StackError(f"stack {stack}: {exc}") from None
 
 
+def stack_list() -> list[dict[str, Any]]:
+    """`pulumi stack ls --json`: one entry per stack of the project in the backend (name, resourceCount,
+    updateInProgress, ...)."""
+    return [dict(entry) for entry in json.loads(_pulumi("stack", "ls", "--json") or "[]")]
+
+
+def short_name(entry: dict[str, Any]) -> str:
+    """A `stack ls` entry's stack name without its organization and project."""
+    return str(entry["name"]).split("/")[-1]
+
+
 def stack_names() -> list[str]:
     """The project's stacks in the backend."""
-    return [str(entry["name"]).split("/")[-1] for entry in json.loads(_pulumi("stack", "ls", "--json") or "[]")]
+    return [short_name(entry) for entry in stack_list()]

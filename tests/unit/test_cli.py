@@ -22,17 +22,22 @@ def stacks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """simlab deployed with ipi1 on it (sno1 not deployed), as `pulumi stack output` gives them."""
     outputs = {"simlab": json.loads((DATA / "lab-outputs-simlab.json").read_text()),
                "ipi1": json.loads((DATA / "cluster-outputs-ipi.json").read_text()), "sno1": {}}
-    fake_pulumi(tmp_path, outputs)
-    script = tmp_path / "pulumi"
-    script.write_text(script.read_text().replace('args = sys.argv[1:]', 'args = sys.argv[1:]\n'
-                                                 'if args[:2] == ["stack", "ls"]:\n'
-                                                 '    sys.exit(print(json.dumps([{"name": n} for n in '
-                                                 f'{sorted(outputs)!r}])))'))
+    fake_stacks(tmp_path, outputs)
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     return outputs
 
 
-@pytest.mark.parametrize("command", ["plan", "map", "console", "handoff", "install-config", "import"])
+def fake_stacks(directory: Path, outputs: dict[str, Any]) -> None:
+    """A `pulumi` that answers `stack output` for each stack and `stack ls` with them all."""
+    fake_pulumi(directory, outputs)
+    script = directory / "pulumi"
+    script.write_text(script.read_text().replace('args = sys.argv[1:]', 'args = sys.argv[1:]\n'
+                                                 'if args[:2] == ["stack", "ls"]:\n'
+                                                 '    sys.exit(print(json.dumps([{"name": n} for n in '
+                                                 f'{sorted(outputs)!r}])))'))
+
+
+@pytest.mark.parametrize("command", ["plan", "map", "console", "doctor", "handoff", "install-config", "import"])
 def test_every_subcommand_has_help(command: str) -> None:
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0 and "usage" in result.output.lower()
