@@ -56,7 +56,7 @@ class Hypervisor(pulumi.ComponentResource):
         )
         self.base_volumes = {
             image: libvirt.Volume(
-                f"{name}-base-{image}", name=f"base-{image}.qcow2", pool=self.pool.name,
+                f"{name}-base-{image}", name=config.base_volume_name(image), pool=self.pool.name,
                 source=source, format="qcow2", opts=on_host,
             )
             for image, source in sorted(args["images"].items())

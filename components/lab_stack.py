@@ -13,7 +13,7 @@ from components.jumphost import Jumphost
 from components.stack_config import ocplab_values
 from core.lab_contract import lab_outputs
 from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
-from core.ssh_access import host_key, libvirt_uri
+from core.ssh_access import host_key, hypervisor_uris, lab_files
 from renderers.dnsmasq_base import render_base_config
 from renderers.jumphost_scripts import lab_in_place_script, refuse_while_clusters_remain
 
@@ -47,13 +47,14 @@ def lab_program(base: Path) -> None:
     config = pulumi.Config("ocplab")
     lab = read_lab_config(config, pulumi.get_stack())
     key = private_key(config, lab, base)
-    known_hosts = resolve_path(lab.jumphost.known_hosts, base) if lab.jumphost.known_hosts else None
-    key_path = str(resolve_path(lab.jumphost.key_path, base)) if lab.jumphost.key_path else ""
+    key_path, known = lab_files(lab, base)
+    known_hosts = Path(known) if known else None
     images = {name: str(resolve_path(src, base)) if "://" not in src else src for name, src in lab.images.items()}
+    uris = hypervisor_uris(lab, base)
     hypervisors = {
         hv.name: Hypervisor(hv.name, HypervisorArgs(
-            lab=lab, config=hv, libvirt_uri=libvirt_uri(hv.ssh, key_path, str(known_hosts) if known_hosts else None),
-            connection=connection(hv.ssh, key, known_hosts), images=images))
+            lab=lab, config=hv, libvirt_uri=uris[hv.name], connection=connection(hv.ssh, key, known_hosts),
+            images=images))
         for hv in lab.hypervisors
     }
     jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, known_hosts),
@@ -66,7 +67,6 @@ def lab_program(base: Path) -> None:
         opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values()]))
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
                                 dnsmasq=jumphost.dnsmasq.id).apply(
-        lambda v: lab_outputs(lab, v["hypervisors"], key_path or None, str(known_hosts) if known_hosts else None,
-                              v["dnsmasq"]).as_outputs())
+        lambda v: lab_outputs(lab, v["hypervisors"], key_path, known, v["dnsmasq"]).as_outputs())
     for output in ("kind", "version", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit"):
         pulumi.export(output, outputs.apply(itemgetter(output)))

@@ -64,7 +64,8 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
     if problems:
         raise ConfigError(problems)
     hypervisor = lab.hypervisors[cluster.hypervisor]
-    problems = capacity_problems(cluster, asdict(hypervisor.capacity), lab.overcommit)
+    # A planned view of a hypervisor whose capacity nobody declared cannot check it; pulumi up always can.
+    problems = capacity_problems(cluster, asdict(hypervisor.capacity), lab.overcommit) if hypervisor.capacity else []
     ipi = cluster.topology == "ipi"
     if ipi:  # SNO runs no keepalived; an IPI cluster must not share an id with any other cluster of the lab
         problems += vrrp_problems(cluster.name, {name: vrrp_ids(name) for name in lab.slices})

@@ -66,6 +66,23 @@ Size = Annotated[int, Field(ge=0, le=1024 * 1024)] | Annotated[  # a bare number
     str, _pattern(r"\d{1,7}(\.\d{1,3})?\s?[KMGTkmgt]?(i?B)?", "a size like 42G or 512M"),
     AfterValidator(_at_most_a_pebibyte)]
 Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _size_between(least: int, most: int, shown: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not least <= parse_bytes(value) <= most:
+            raise ValueError(f"{value!r} is not between {shown}")
+        return value
+
+    return AfterValidator(check)
+
+
+_UNIT_SIZE = r"\d{1,7}(\.\d{1,3})?\s?[KMGTkmgt](i?B)?"
+# A hypervisor's expected capacity (ocplab plan --planned): memory in MiB or with a unit, disk in GiB or with one.
+HostMemory = Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] | Annotated[
+    str, _pattern(_UNIT_SIZE, "a memory size like 512G or 524288M"), _size_between(1024**3, 64 * 1024**4, "1G and 64T")]
+HostDisk = Annotated[int, Field(ge=1, le=1024 * 1024)] | Annotated[
+    str, _pattern(_UNIT_SIZE, "a disk size like 3.5T or 800G"), _size_between(1024**3, 1024**5, "1G and 1P")]
 Text = Annotated[str, Field(max_length=4096), _pattern(r"[^\x00\r\n]*", "one line of text (no newline or NUL)")]
 Command = Annotated[str, Field(max_length=4096), _pattern(r"[^\x00]*", "a command without NUL bytes")]
 SshKey = Annotated[str, Field(max_length=16384),
@@ -97,6 +114,14 @@ class JumphostSchema(_Strict):
     known_hosts: Path | None = None
 
 
+class CapacitySchema(_Strict):
+    """What the server is expected to have, before libvirt can say (the deployed lab exports libvirt's)."""
+
+    vcpus: Annotated[int, Field(ge=1, le=4096)]
+    memory: HostMemory
+    disk: HostDisk | None = None
+
+
 class HypervisorSchema(_Strict):
     name: Label
     address: IPv4
@@ -106,6 +131,7 @@ class HypervisorSchema(_Strict):
     bridge: Interface = "br0"
     bridge_backend: Literal["nmcli", "iproute2"] = "nmcli"
     pool_path: AbsolutePath = "/var/lib/libvirt/ocplab"
+    capacity: CapacitySchema | None = None
 
 
 class SliceSchema(_Strict):
@@ -284,7 +310,8 @@ def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
 
 def _branch(part: int | str) -> bool:
     """Union members in an error location (`int`, `function-after[...]`), not fields."""
-    return isinstance(part, str) and ("[" in part or part in {"int", "str", "float", "bool"})
+    return isinstance(part, str) and ("[" in part or part.startswith("constrained-")
+                                      or part in {"int", "str", "float", "bool"})
 
 
 def _named_hosts(loc: tuple[int | str, ...], values: Mapping[str, Any]) -> tuple[int | str, ...]:

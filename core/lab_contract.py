@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from core.errors import ConfigError
 from core.labconfig import LabConfig
+from core.ssh_access import hypervisor_uris, lab_files
 from core.vrrp import vrrp_ids
 
 # Bump when a field changes meaning or goes away; cluster stacks refuse other versions by name.
 CONTRACT_VERSION = 1
+# In planned outputs, what only libvirt or the engine can give at pulumi up (ids, domain UUIDs).
+PLANNED = "planned"
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class HypervisorOutputs:
     network_id: str
     pool: str
     base_volumes: Mapping[str, str]
-    capacity: Capacity
+    capacity: Capacity | None  # libvirt's figures; None only in a planned view without a declared capacity
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,14 @@ class LabOutputs:
 
 
 def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: str, pool: str,
-                       base_volumes: Mapping[str, str], vcpus: int, memory_mib: int) -> HypervisorOutputs:
+                       base_volumes: Mapping[str, str], vcpus: int | None, memory_mib: int | None,
+                       ) -> HypervisorOutputs:
     hv = lab.hypervisor(name)
+    capacity = Capacity(vcpus=int(vcpus), memory_mib=int(memory_mib)) \
+        if vcpus is not None and memory_mib is not None else None
     return HypervisorOutputs(name=hv.name, address=hv.ssh.address, user=hv.ssh.user, port=hv.ssh.port,
                              libvirt_uri=libvirt_uri, bridge=hv.bridge, network=hv.network_name,
-                             network_id=network_id, pool=pool, base_volumes=dict(base_volumes),
-                             capacity=Capacity(vcpus=int(vcpus), memory_mib=int(memory_mib)))
+                             network_id=network_id, pool=pool, base_volumes=dict(base_volumes), capacity=capacity)
 
 
 def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], key_path: str | None,
@@ -108,6 +114,22 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
                                         vrrp=vrrp_ids(s.cluster).as_dict()) for s in lab.slices},
         overcommit=dict(lab.overcommit),
     )
+
+
+def planned_lab_outputs(lab: LabConfig, base: Path) -> LabOutputs:
+    """The outputs a first `pulumi up` of the lab stack would export, from its config alone: the same
+    functions as the stack, with each hypervisor's declared capacity (None where none is declared) in
+    place of libvirt's figures and PLANNED for the ids libvirt makes. `base`: the project directory."""
+    key, known = lab_files(lab, base)
+    uris = hypervisor_uris(lab, base)
+    hypervisors = {}
+    for hv in lab.hypervisors:
+        volumes = {image: f"{hv.pool_path}/{hv.base_volume_name(image)}" for image in sorted(lab.images)}
+        declared = hv.capacity
+        hypervisors[hv.name] = hypervisor_outputs(lab, hv.name, uris[hv.name], PLANNED, hv.pool_name, volumes,
+                                                  declared.vcpus if declared else None,
+                                                  declared.memory_mib if declared else None)
+    return lab_outputs(lab, hypervisors, key, known, PLANNED)
 
 
 def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:

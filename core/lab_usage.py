@@ -74,6 +74,8 @@ class HostUse:
     memory_committed: int
     disk_committed: int
     clusters: tuple[str, ...]
+    disk_bytes: int | None = None  # the declared disk (ocplab:hypervisors[i].capacity.disk); libvirt gives none
+    capacity_known: bool = True  # False: a planned view of a hypervisor without a declared capacity
 
     @property
     def vcpu_limit(self) -> int:
@@ -92,6 +94,7 @@ class Fit:
     hypervisor: str
     by_vcpus: int
     by_memory: int
+    by_disk: int | None  # None: no disk capacity declared, so disk does not limit
     by_slices: int
     count: int
     limited_by: str
@@ -144,13 +147,17 @@ def lab_usage(config: LabConfig, lab: LabOutputs, clusters: Mapping[str, Mapping
     for name, hv in sorted(lab.hypervisors.items()):
         mine = [out for out in deployed.values() if out.get("hypervisor", {}).get("name") == name]
         nodes = [n for out in mine for n in out.get("nodes", [])]
-        hosts.append(HostUse(name=name, vcpus=hv.capacity.vcpus, memory_mib=hv.capacity.memory_mib,
+        declared = config.hypervisor(name).capacity
+        hosts.append(HostUse(name=name, vcpus=hv.capacity.vcpus if hv.capacity else 0,
+                             memory_mib=hv.capacity.memory_mib if hv.capacity else 0,
                              cpu_overcommit=float(lab.overcommit.get("cpu", 1.0)),
                              memory_overcommit=float(lab.overcommit.get("memory", 1.0)),
                              vcpus_committed=sum(int(n.get("vcpus", 0)) for n in nodes),
                              memory_committed=sum(int(n.get("memory_mib", 0)) for n in nodes),
                              disk_committed=sum(int(n.get("disk_bytes", 0)) for n in nodes),
-                             clusters=tuple(sorted(str(out["cluster"]) for out in mine))))
+                             clusters=tuple(sorted(str(out["cluster"]) for out in mine)),
+                             disk_bytes=declared.disk_bytes if declared else None,
+                             capacity_known=hv.capacity is not None))
     free_runs = _unallocated(config)
     return LabUsage(lab=config.name, slices=tuple(slices), hosts=tuple(hosts),
                     unallocated=tuple(str(r) for r in free_runs), unallocated_count=sum(r.size for r in free_runs))
@@ -165,14 +172,23 @@ def fits(usage: LabUsage, shape: Shape) -> tuple[list[Fit], int, str]:
         by_vcpus = max(0, (host.vcpu_limit - host.vcpus_committed) // shape.vcpus) \
             if shape.widest_vcpus <= host.vcpus else 0
         by_memory = max(0, (host.memory_limit - host.memory_committed) // shape.memory_mib)
+        # Disk is not over-committed: qcow2 overlays grow up to their size.
+        by_disk = None if host.disk_bytes is None else \
+            max(0, (host.disk_bytes - host.disk_committed) // max(1, shape.disk_bytes))
         by_slices = sum(1 for s in usage.slices if s.hypervisor == host.name and not s.deployed
                         and s.size >= shape.addresses and s.bmc_ports >= shape.bmc_ports)
-        count = min(by_vcpus, by_memory, by_slices)
-        limits = {"vCPUs": by_vcpus, "memory": by_memory, "free slices on it": by_slices}
+        limits = {"vCPUs": by_vcpus, "memory": by_memory, "disk": by_disk, "free slices on it": by_slices}
+        known = {k: v for k, v in limits.items() if v is not None}
         per_host.append(Fit(shape=shape.name, hypervisor=host.name, by_vcpus=by_vcpus, by_memory=by_memory,
-                            by_slices=by_slices, count=count, limited_by=min(limits, key=lambda k: limits[k])))
-    compute = sum(min(f.by_vcpus, f.by_memory) for f in per_host)
+                            by_disk=by_disk, by_slices=by_slices, count=min(known.values()),
+                            limited_by=min(known, key=lambda k: known[k])))
+    compute, binding = 0, set()
+    for f in per_host:
+        room = {k: v for k, v in (("vCPUs", f.by_vcpus), ("memory", f.by_memory), ("disk", f.by_disk)) if v is not None}
+        compute += min(room.values())
+        binding |= {k for k, v in room.items() if v == min(room.values())}
     addresses = sum(f.by_slices for f in per_host) + carvable
     total = min(compute, addresses)
-    limited_by = "addresses (free slices + unallocated lab addresses)" if addresses < compute else "vCPUs or memory"
+    limited_by = "addresses (free slices + unallocated lab addresses)" if addresses < compute else \
+        " or ".join(k for k in ("vCPUs", "memory", "disk") if k in binding)
     return per_host, total, limited_by

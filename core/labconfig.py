@@ -18,6 +18,7 @@ from core.bmc_plan import PortRange
 from core.config_schema import LabSchema, checked
 from core.errors import Problems
 from core.names import domain_problem, label_problem
+from core.sizes import parse_bytes
 
 BRIDGE_BACKENDS = ("nmcli", "iproute2")
 
@@ -40,6 +41,16 @@ class Jumphost:
 
 
 @dataclass(frozen=True)
+class HostCapacity:
+    """The capacity a lab admin expects a hypervisor to have (`ocplab plan --planned`); once the lab is
+    deployed, libvirt's figures count instead."""
+
+    vcpus: int
+    memory_mib: int
+    disk_bytes: int | None = None
+
+
+@dataclass(frozen=True)
 class Hypervisor:
     name: str
     ssh: SshTarget
@@ -47,6 +58,7 @@ class Hypervisor:
     bridge: str
     bridge_backend: str
     pool_path: str
+    capacity: HostCapacity | None = None
 
     @property
     def network_name(self) -> str:
@@ -56,6 +68,11 @@ class Hypervisor:
     @property
     def pool_name(self) -> str:
         return "ocplab"
+
+    @staticmethod
+    def base_volume_name(image: str) -> str:
+        """The base image's volume in the pool; libvirt's id for it is its path under pool_path."""
+        return f"base-{image}.qcow2"
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,22 @@ def _jumphost(raw: Mapping[str, Any], has_key_secret: bool, problems: Problems) 
                     known_hosts=str(raw["known_hosts"]) if raw.get("known_hosts") else None)
 
 
+def _capacity(raw: Any, where: str, problems: Problems) -> HostCapacity | None:
+    """The declared capacity (the schema checked types and bounds): memory a number of MiB or a size."""
+    if raw is None:
+        return None
+    entry = _mapping(raw, where, problems)
+    try:
+        memory = entry.get("memory")
+        memory_mib = memory if isinstance(memory, int) else parse_bytes(memory) // 1024**2
+        disk = entry.get("disk")
+        return HostCapacity(vcpus=int(entry["vcpus"]), memory_mib=int(memory_mib),
+                            disk_bytes=None if disk is None else parse_bytes(disk))
+    except (KeyError, TypeError, ValueError) as exc:
+        problems.add(where, f"is not {{vcpus, memory, disk}} ({exc})")
+        return None
+
+
 def _hypervisors(raw: Any, problems: Problems) -> list[Hypervisor]:
     if not isinstance(raw, list) or not raw:
         problems.add("ocplab:hypervisors", "must list at least one hypervisor")
@@ -183,7 +216,8 @@ def _hypervisors(raw: Any, problems: Problems) -> list[Hypervisor]:
         found.append(Hypervisor(
             name=name, ssh=_ssh(entry, where, problems), nic=_text(entry, "nic", where, problems),
             bridge=_text(entry, "bridge", where, problems, "br0"), bridge_backend=str(backend),
-            pool_path=_text(entry, "pool_path", where, problems, "/var/lib/libvirt/ocplab")))
+            pool_path=_text(entry, "pool_path", where, problems, "/var/lib/libvirt/ocplab"),
+            capacity=_capacity(entry.get("capacity"), f"{where}.capacity", problems)))
     return found
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from core.labconfig import SshTarget
+from core.labconfig import LabConfig, SshTarget, resolve_path
 
 
 def libvirt_uri(target: SshTarget, key_path: str, known_hosts: str | None) -> str:
@@ -21,6 +21,20 @@ def libvirt_uri(target: SshTarget, key_path: str, known_hosts: str | None) -> st
     port = "" if target.port == 22 else f":{target.port}"
     user, address = quote(target.user, safe=""), quote(target.address, safe=".")
     return f"qemu+ssh://{user}@{address}{port}/system?{urlencode(query, safe='/')}"
+
+
+def lab_files(lab: LabConfig, base: Path) -> tuple[str | None, str | None]:
+    """The jumphost's SSH key and known_hosts files as absolute paths (stack files name them relative
+    to the project directory `base`), as the lab stack exports them."""
+    key = str(resolve_path(lab.jumphost.key_path, base)) if lab.jumphost.key_path else None
+    known = str(resolve_path(lab.jumphost.known_hosts, base)) if lab.jumphost.known_hosts else None
+    return key, known
+
+
+def hypervisor_uris(lab: LabConfig, base: Path) -> dict[str, str]:
+    """Each hypervisor's libvirt URI, with the lab's key and known_hosts."""
+    key, known = lab_files(lab, base)
+    return {hv.name: libvirt_uri(hv.ssh, key or "", known) for hv in lab.hypervisors}
 
 
 def host_key(known_hosts: Path, target: SshTarget) -> str:

@@ -27,7 +27,7 @@ from renderers.install_config import pull_secret_problem, render_install_config,
 from tools import dci_handoff, lab_doctor, seed_import
 from tools.lab_collect import CollectError
 from tools.lab_map import lab_graph, lab_tree
-from tools.lab_view import LabView, LabViewError, load_lab
+from tools.lab_view import LabView, LabViewError, load_lab, planned_lab
 from tools.private_files import write_private
 from tools.stack_outputs import StackError, stack_outputs
 
@@ -40,11 +40,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _view(lab: str) -> LabView:
+def _view(lab: str, planned: bool) -> LabView:
     try:
-        return load_lab(lab)
+        return planned_lab(lab) if planned else load_lab(lab)
     except (LabViewError, StackError) as exc:
         raise fail(str(exc)) from None
+
+
+PLANNED_HELP = "from the stack files alone, before pulumi up: declared capacities, first-up addresses"
 
 
 def _shape(text: str) -> Shape:
@@ -64,10 +67,15 @@ def _shape(text: str) -> Shape:
 @app.command()
 def plan(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
          shape: Annotated[list[str] | None, typer.Option(help="sno, ipi or a cluster stack file (repeatable)")] = None,
-         as_json: Annotated[bool, typer.Option("--json", help="the same data as JSON")] = False) -> None:
+         as_json: Annotated[bool, typer.Option("--json", help="the same data as JSON")] = False,
+         planned: Annotated[bool, typer.Option("--planned", help=PLANNED_HELP)] = False) -> None:
     """Slices and hypervisors as used now, and how many more clusters of each shape fit, where, and
-    what limits them first."""
-    view = _view(lab)
+    what limits them first. With --planned: as the stack files would deploy, each hypervisor at the
+    capacity declared for it."""
+    view = _view(lab, planned)
+    if unknown := view.unknown_capacity():
+        raise fail(f"capacity unknown: declare {', '.join(unknown)} in {stack_path(lab)} as "
+                   "{vcpus, memory, disk}, or deploy the lab and leave out --planned")
     usage = lab_usage(view.config, view.outputs, view.clusters)
     shapes = [_shape(s) for s in shape] if shape else default_shapes()
     answers = {s.name: fits(usage, s) for s in shapes}
@@ -75,38 +83,51 @@ def plan(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
         data = usage.as_dict()
         data["fits"] = {name: {"total": total, "limited_by": limit, "per_hypervisor": [f.__dict__ for f in per]}
                         for name, (per, total, limit) in answers.items()}
+        data["refused"] = view.refused
         print(json.dumps(data, indent=2))
         return
-    slices = Table(title=f"lab {lab}: address slices", title_justify="left")
+    state = "planned" if planned else "deployed"
+    slices = Table(title=f"lab {lab}{' (planned)' if planned else ''}: address slices", title_justify="left")
     for column in ("slice", "hypervisor", "range", "addresses used/size", "free", "BMC ports used/size", "state"):
         slices.add_column(column, justify="right" if "/" in column or column == "free" else "left")
     for s in usage.slices:
         slices.add_row(s.cluster, s.hypervisor, s.range, f"{s.used}/{s.size}", str(s.free),
-                       f"{s.bmc_used}/{s.bmc_ports}" if s.bmc_ports else "-", "deployed" if s.deployed else "free")
-    hosts = Table(title="hypervisors: committed / capacity x over-commit", title_justify="left")
+                       f"{s.bmc_used}/{s.bmc_ports}" if s.bmc_ports else "-", state if s.deployed else "free")
+    capacity = "declared capacity" if planned else "capacity"
+    hosts = Table(title=f"hypervisors: committed / {capacity} x over-commit", title_justify="left")
     for column in ("hypervisor", "vCPUs", "memory MiB", "disk GiB", "clusters"):
         hosts.add_column(column, justify="left" if column in ("hypervisor", "clusters") else "right")
     for h in usage.hosts:
+        disk = str(h.disk_committed // 1024**3) + (f"/{h.disk_bytes // 1024**3}" if h.disk_bytes else "")
         hosts.add_row(h.name, f"{h.vcpus_committed}/{h.vcpus} x{h.cpu_overcommit:g}",
-                      f"{h.memory_committed}/{h.memory_mib} x{h.memory_overcommit:g}",
-                      str(h.disk_committed // 1024**3), ", ".join(h.clusters) or "-")
+                      f"{h.memory_committed}/{h.memory_mib} x{h.memory_overcommit:g}", disk,
+                      ", ".join(h.clusters) or "-")
     out.print(slices, hosts)
     out.print(f"unallocated lab addresses: {usage.unallocated_count} ({', '.join(usage.unallocated) or 'none'})")
     for name, (per, total, limit) in answers.items():
         table = Table(title=f"more clusters of shape {name}: {total} (limited by {limit})", title_justify="left")
-        for column in ("hypervisor", "by vCPUs", "by memory", "by free slices", "fit now", "first limit"):
+        for column in ("hypervisor", "by vCPUs", "by memory", "by disk", "by free slices", "fit now", "first limit"):
             table.add_column(column, justify="left" if column in ("hypervisor", "first limit") else "right")
         for f in per:
-            table.add_row(f.hypervisor, str(f.by_vcpus), str(f.by_memory), str(f.by_slices), str(f.count),
-                          f.limited_by)
+            table.add_row(f.hypervisor, str(f.by_vcpus), str(f.by_memory), "-" if f.by_disk is None else str(f.by_disk),
+                          str(f.by_slices), str(f.count), f.limited_by)
         out.print(table)
+    _print_refused(view)
+
+
+def _print_refused(view: LabView) -> None:
+    """Cluster stacks of a planned lab that pulumi up would refuse, each with its message."""
+    for name, message in sorted(view.refused.items()):
+        out.print(f"[b]cluster stack {name}: pulumi up -s {name} would refuse it:[/b]\n{message}", highlight=False)
 
 
 @app.command(name="map")
 def lab_map(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
-            output: Annotated[Path | None, typer.Option(help="write FILE.svg or FILE.png (graphviz)")] = None) -> None:
-    """A picture of the lab: ASCII in the terminal, or SVG/PNG with --output."""
-    view = _view(lab)
+            output: Annotated[Path | None, typer.Option(help="write FILE.svg or FILE.png (graphviz)")] = None,
+            planned: Annotated[bool, typer.Option("--planned", help=PLANNED_HELP)] = False) -> None:
+    """A picture of the lab: ASCII in the terminal, or SVG/PNG with --output. With --planned: the lab
+    and clusters its stack files describe, as a first pulumi up would make them."""
+    view = _view(lab, planned)
     usage = lab_usage(view.config, view.outputs, view.clusters)
     if output is None:
         out.print(lab_tree(view, usage))
@@ -202,7 +223,7 @@ def doctor(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
 
     Exit status: 0 no findings; 1 findings (after --remove-orphans: findings left); 2 bad input (unknown lab,
     lab not deployed, no SSH key file)."""
-    view = _view(lab)
+    view = _view(lab, planned=False)
     try:
         report = lab_doctor.doctor(lab, view, remove=remove)
     except CollectError as exc:

@@ -1,17 +1,25 @@
 """A picture of the lab: jumphost and dnsmasq, the lab network, each hypervisor with its bridge and
 load, each cluster with its VIPs and nodes, the provisioning networks. Graphviz for SVG/PNG, a Rich
-tree for the terminal; both from the same stack outputs."""
+tree for the terminal; both from the same stack outputs (deployed or planned)."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 import graphviz  # type: ignore[import-untyped]
+from rich.markup import escape as markup
 from rich.tree import Tree
 
+from core.lab_contract import PLANNED
 from core.lab_usage import LabUsage
 from tools.lab_view import LabView
+
+# Clusters (and free slices) side by side in a hypervisor's box before the next row: ten hypervisors
+# with two or three clusters each stay a page wide and a few screens tall.
+PER_ROW = 3
 
 
 def bmc_port(cluster: Mapping[str, Any], node: str) -> int | None:
@@ -21,48 +29,80 @@ def bmc_port(cluster: Mapping[str, Any], node: str) -> int | None:
     return int(entry["port"]) if isinstance(entry, Mapping) and "port" in entry else None
 
 
+def is_planned(cluster: Mapping[str, Any]) -> bool:
+    """Outputs of a planned view: the domain UUIDs only libvirt gives are the PLANNED placeholder."""
+    return any(node.get("uuid") == PLANNED for node in cluster.get("nodes", []))
+
+
 def _load(usage: LabUsage, hypervisor: str) -> str:
     host = next(h for h in usage.hosts if h.name == hypervisor)
+    if not host.capacity_known:
+        return (f"{host.vcpus_committed} vCPU, {host.memory_committed / 1024:.1f} GiB "
+                "(capacity unknown: not declared)")
     return (f"{host.vcpus_committed}/{host.vcpu_limit} vCPU, "
             f"{host.memory_committed / 1024:.1f}/{host.memory_limit / 1024:.1f} GiB")
 
 
+def _cluster_title(name: str, cluster: Mapping[str, Any]) -> str:
+    return f"{name} ({cluster.get('topology')}{', planned' if is_planned(cluster) else ''})"
+
+
+def _cluster_table(name: str, piece_title: str, cluster: Mapping[str, Any]) -> str:
+    """One cluster as one compact table: title, VIPs, one row per node (name, IP, MAC, BMC port)."""
+    planned = is_planned(cluster)
+    rows = [f'<tr><td colspan="4" bgcolor="{"#fff4d6" if planned else "#e8f2e0"}"><b>'
+            f"{escape(_cluster_title(name, cluster))}</b><br/>{escape(piece_title)}</td></tr>",
+            f'<tr><td colspan="4">api {escape(str(cluster.get("api_vip")))}   '
+            f'*.apps {escape(str(cluster.get("ingress_vip")))}</td></tr>']
+    for node in cluster.get("nodes", []):
+        port = bmc_port(cluster, node["name"])
+        cells = (f"{node['name']} ({node['role']})", node["ip"], node["macs"].get("baremetal", ""),
+                 f"BMC :{port}" if port else "")
+        rows.append("<tr>" + "".join(f'<td align="left">{escape(str(c))}</td>' for c in cells) + "</tr>")
+    if cluster.get("topology") == "ipi":
+        rows.append(f'<tr><td colspan="4"><i>{escape(name)}-provisioning (isolated)</i></td></tr>')
+    return '<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">' + "".join(rows) + "</table>>"
+
+
 def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
-    """Left to right: jumphost -> lab network -> hypervisors -> clusters (with their nodes). Node ids use
-    `__`, never `:`, which DOT reads as node:port."""
+    """Left to right: jumphost -> lab network -> hypervisors, each in a box with its clusters (one table
+    each) and free slices, PER_ROW side by side. Node ids use `__`, never `:`, which DOT reads as
+    node:port."""
     out = view.outputs
+    title = f"lab {view.config.name} ({out.domain})" + (": planned from the stack files" if view.planned else "")
     graph = graphviz.Digraph(name=view.config.name, graph_attr={"rankdir": "LR", "fontname": "Helvetica",
-                                                                "label": f"lab {view.config.name} ({out.domain})",
-                                                                "labelloc": "t"},
-                             node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"})
+                                                                "label": title, "labelloc": "t", "nodesep": "0.15",
+                                                                "ranksep": "0.35"},
+                             node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
+                             edge_attr={"fontname": "Helvetica", "fontsize": "9"})
     graph.node("jumphost", f"jumphost {out.jumphost.address}\\ndnsmasq on {out.jumphost.interface}",
                style="filled", fillcolor="#dde7f7")
     graph.node("network", f"lab network {out.network.cidr}\\ngateway {out.network.gateway}", shape="ellipse")
     graph.edge("jumphost", "network")
     for name, hv in sorted(out.hypervisors.items()):
-        graph.node(f"hv__{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network})\\n{_load(usage, name)}",
-                   style="filled", fillcolor="#e8f2e0")
+        with graph.subgraph(name=f"cluster_hv__{name}") as box:
+            box.attr(label="", style="rounded", color="#9fbf8f")
+            box.node(f"hv__{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network})\\n{_load(usage, name)}",
+                     style="filled", fillcolor="#e8f2e0")
+            pieces = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
+            for index, (slice_name, piece) in enumerate(pieces):
+                node_id = f"slice__{slice_name}"
+                piece_title = piece.range + (f", BMC {piece.bmc_ports}" if piece.bmc_ports else "")
+                cluster = view.clusters.get(slice_name)
+                if cluster:
+                    box.node(node_id, _cluster_table(slice_name, piece_title, cluster), shape="plaintext")
+                else:
+                    box.node(node_id, f"{slice_name}: free slice\\n{piece_title}", style="dashed")
+                if index % PER_ROW == 0:
+                    box.edge(f"hv__{name}", node_id, style="solid" if cluster else "dashed")
+                else:  # beside the previous one, same hypervisor: the box says where it runs
+                    box.edge(f"slice__{pieces[index - 1][0]}", node_id, style="invis")
         graph.edge("network", f"hv__{name}", label=hv.bridge)
-    for slice_name, piece in sorted(out.slices.items()):
-        deployed = view.clusters.get(slice_name)
-        with graph.subgraph(name=f"cluster_{slice_name}") as box:
-            title = f"{slice_name}: {piece.range}" + (f", BMC {piece.bmc_ports}" if piece.bmc_ports else "")
-            box.attr(label=title, style="rounded" if deployed else "dashed", fontname="Helvetica", fontsize="10")
-            if not deployed:
-                box.node(f"slice__{slice_name}", "free slice", shape="plaintext")
-                graph.edge(f"hv__{piece.hypervisor}", f"slice__{slice_name}", style="dashed")
-                continue
-            box.node(f"vips__{slice_name}", f"api {deployed.get('api_vip')}\\n*.apps {deployed.get('ingress_vip')}",
-                     shape="note")
-            graph.edge(f"hv__{piece.hypervisor}", f"vips__{slice_name}")
-            for node in deployed.get("nodes", []):
-                port = bmc_port(deployed, node["name"])
-                label = (f"{node['name']} ({node['role']})\\n{node['ip']}\\n{node['macs'].get('baremetal', '')}"
-                         + (f"\\nBMC :{port}" if port else ""))
-                box.node(f"node__{slice_name}__{node['name']}", label)
-                graph.edge(f"vips__{slice_name}", f"node__{slice_name}__{node['name']}", arrowhead="none")
-            if deployed.get("topology") == "ipi":
-                box.node(f"prov__{slice_name}", f"{slice_name}-provisioning\\n(isolated)", shape="ellipse")
+    for name, message in sorted(view.refused.items()):
+        text = "\\l".join(textwrap.fill(line, 90) .replace("\n", "\\l") for line in message.splitlines())
+        graph.node(f"refused__{name}", f"cluster stack {name}: pulumi up would refuse it\\l{text}\\l",
+                   color="#c0392b", fontcolor="#c0392b", shape="note")
+        graph.edge("network", f"refused__{name}", style="invis")
     return graph
 
 
@@ -70,7 +110,8 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
     """The same lab as a tree for the terminal."""
     out = view.outputs
     tree = Tree(f"[b]lab {view.config.name}[/b] {out.domain}: network {out.network.cidr}, "
-                f"jumphost {out.jumphost.address} (dnsmasq on {out.jumphost.interface})")
+                f"jumphost {out.jumphost.address} (dnsmasq on {out.jumphost.interface})"
+                + (" [i]planned from the stack files[/i]" if view.planned else ""))
     for name, hv in sorted(out.hypervisors.items()):
         branch = tree.add(f"[b]{name}[/b] {hv.address} {hv.bridge}: {_load(usage, name)}")
         for slice_name, piece in sorted(out.slices.items()):
@@ -80,10 +121,14 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
             if not deployed:
                 branch.add(f"[dim]{slice_name}: free slice {piece.range}[/dim]")
                 continue
-            cluster = branch.add(f"{slice_name} ({deployed.get('topology')}) {piece.range}: api "
+            cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {piece.range}: api "
                                  f"{deployed.get('api_vip')}, *.apps {deployed.get('ingress_vip')}")
             for node in deployed.get("nodes", []):
                 port = bmc_port(deployed, node["name"])
                 cluster.add(f"{node['name']:<16} {node['role']:<13} {node['ip']:<15} "
                             f"{node['macs'].get('baremetal', '')}" + (f"  BMC :{port}" if port else ""))
+    for name, message in sorted(view.refused.items()):
+        refused = tree.add(f"[b red]cluster stack {name}: pulumi up would refuse it[/b red]")
+        for line in message.splitlines()[1:]:
+            refused.add(markup(line.strip().removeprefix("- ")))
     return tree

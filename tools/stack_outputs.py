@@ -52,7 +52,3 @@ def short_name(entry: dict[str, Any]) -> str:
     """A `stack ls` entry's stack name without its organization and project."""
     return str(entry["name"]).split("/")[-1]
 
-
-def stack_names() -> list[str]:
-    """The project's stacks in the backend."""
-    return [short_name(entry) for entry in stack_list()]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from core.errors import ConfigError
-from core.lab_contract import CONTRACT_VERSION, LabOutputs, hypervisor_outputs, lab_outputs, parse_lab_outputs
+from core.lab_contract import CONTRACT_VERSION, Capacity, LabOutputs, hypervisor_outputs, lab_outputs, parse_lab_outputs
 from core.labconfig import parse_lab_config
 from core.stack_files import read_stack_values, stack_path
 
@@ -36,7 +36,8 @@ def test_what_the_lab_exports_parses_back_to_the_same_contract() -> None:
 def test_the_test_data_follows_the_contract() -> None:
     parsed = parse_lab_outputs("simlab", sample())
     assert isinstance(parsed, LabOutputs)
-    assert parsed.hypervisors["hv1"].capacity.vcpus == 2 and parsed.slices["sno1"].bmc_ports == "6240-6249"
+    assert parsed.hypervisors["hv1"].capacity == Capacity(vcpus=2, memory_mib=4096)
+    assert parsed.slices["sno1"].bmc_ports == "6240-6249"
 
 
 @pytest.mark.parametrize(("change", "message"), [
