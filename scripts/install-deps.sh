@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus),
-# the guest image (kernel, busybox, syslinux) and the tests (dig, ipmitool), then virtualbmc in
+# the guest image (kernel, busybox, syslinux) and the tests (dig, ipmitool, postgresql for the team
+# backend, which the tests start in the jumphost namespace), then virtualbmc in
 # /opt/ocplab/vbmc, where the lab's vbmcd script finds it (the simulated hypervisors share this
 # machine's /opt, so it is installed once, ahead of time). Skips what is there.
 set -euo pipefail
@@ -11,6 +12,7 @@ packages=(
   syslinux syslinux-common mtools dosfstools libxml2-utils shellcheck graphviz tmux
   python3-venv
   python3-libvirt
+  postgresql
 )
 missing=()
 for p in "${packages[@]}"; do
