@@ -69,6 +69,7 @@ class LabPaths:
     vbmc_python: str
     vbmc_helper: str
     vbmc_records: str  # the helper's clusters/ directory: which domains each cluster owns
+    consoles_control: str = "/etc/ocplab/bin/ocplab-consoles"  # gathers each cluster's console logs
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,7 @@ class FoundHypervisor:
 class FoundJumphost:
     files: dict[str, str] | None = None  # path -> content, for every file of the drop-in directories
     leases: list[Lease] | None = None
+    consoles: list[str] | None = None  # clusters with a console collector's config or gathered logs
     now: int = 0
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -329,15 +331,32 @@ class Audit:
             self.dnsmasq_files(seen.files)
         if seen.leases is not None:
             self.leases(seen.leases, seen.now)
+        if seen.consoles is not None:
+            self.consoles(seen.consoles)
+
+    def consoles(self, seen: list[str]) -> None:
+        """Each deployed cluster's console collector (config and gathered logs); one of no cluster is an orphan
+        (its logs and a collector still following a destroyed cluster's hypervisor)."""
+        wanted = {c.name: c for c in self.clusters.values()}
+        control = shlex.quote(self.paths.consoles_control)
+        for name in sorted(set(seen) - set(wanted)):
+            self.orphan(JUMPHOST, f"console logs of {name}", name, f"{control} remove {shlex.quote(name)}")
+        for name in sorted(set(wanted) - set(seen)):
+            self.add("missing", JUMPHOST, f"console logs of {name}", wanted[name].stack,
+                     self.reapply(wanted[name], "consoles"))
 
     def reapply_dns(self, c: ExpectedCluster) -> str:
+        return self.reapply(c, "dns")
+
+    def reapply(self, c: ExpectedCluster, command: str) -> str:
         """The stack's own apply script, read from its state and run on the jumphost as `pulumi up` ran it.
 
         A remote Command only runs again when its inputs change and `pulumi refresh` does not read it back
         (pulumi-command's Command has no Read), so neither notices a file changed by hand; `--replace`
         would create first and then run the old resource's delete, which removes the three files."""
         pick = ("import json,sys; print(next(r['inputs']['create'] for r in json.load(sys.stdin)['deployment']"
-                f"['resources'] if r['type'] == 'command:remote:Command' and r['urn'].endswith('::{c.name}-dns')))")
+                "['resources'] if r['type'] == 'command:remote:Command' and "
+                f"r['urn'].endswith('::{c.name}-{command}')))")
         argv = ssh_argv(self.target(JUMPHOST), self.lab.jumphost.ssh_key_path, self.lab.jumphost.known_hosts,
                         "-o", "BatchMode=yes")
         return f"pulumi stack export -s {c.stack} | python3 -c {shlex.quote(pick)} | {shlex.join(argv)} sh"

@@ -4,6 +4,7 @@ where ocplab keeps its things on the hosts, for core.lab_audit."""
 from __future__ import annotations
 
 from core.lab_audit import LabPaths
+from renderers import console_scripts as consoles
 from renderers import dnsmasq_layout as layout
 from renderers import vbmc_scripts as vbmc
 from renderers.shell import script
@@ -13,7 +14,7 @@ PATHS = LabPaths(
     dnsmasq_dirs={"dhcp": layout.DHCP_HOSTS_DIR, "hosts": layout.HOSTS_DIR, "wildcards": layout.CONF_DIR},
     lease_file=layout.LEASE_FILE, dnsmasq_control=layout.CONTROL,
     vbmc=f"{vbmc.VENV}/bin/vbmc", vbmc_conf=vbmc.CONF, vbmc_python=f"{vbmc.VENV}/bin/python",
-    vbmc_helper=vbmc.HELPER, vbmc_records=f"{vbmc.ROOT}/clusters",
+    vbmc_helper=vbmc.HELPER, vbmc_records=f"{vbmc.ROOT}/clusters", consoles_control=consoles.CONTROL,
 )
 
 
@@ -24,6 +25,6 @@ def hypervisor_audit_script(pool: str) -> str:
 
 
 def jumphost_audit_script() -> str:
-    """The clock, every dnsmasq drop-in file (base64) and the lease file."""
+    """The clock, every dnsmasq drop-in file (base64), the lease file and the gathered console logs."""
     return script("lab-audit-common", "lab-audit-jumphost", dirs=list(PATHS.dnsmasq_dirs.values()),
-                  lease_file=PATHS.lease_file)
+                  lease_file=PATHS.lease_file, consoles_conf=consoles.CONF_DIR, consoles_logs=consoles.LOG_DIR)

@@ -123,6 +123,8 @@ def parse_jumphost(text: str) -> FoundJumphost:
             found.now = int(body.strip())
         elif listing == "leases":
             found.leases = [lease for lease in map(_lease, lines) if lease is not None]
+        elif listing == "consoles":
+            found.consoles = [line.strip() for line in lines if line.strip()]
         elif listing.startswith("file "):
             try:
                 content = base64.b64decode(body.strip(), validate=True).decode("utf-8", errors="replace")

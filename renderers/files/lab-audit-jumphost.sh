@@ -1,8 +1,9 @@
 #!/bin/sh
 # shellcheck shell=sh
 # The jumphost's clock, every file of the three dnsmasq drop-in directories (base64, one section
-# each) and the lab's lease file.
-# Inputs (set before this part by renderers/shell.py): dirs (the directories, one word each), lease_file
+# each), the lab's lease file and the clusters whose console logs are gathered here.
+# Inputs (set before this part by renderers/shell.py): dirs (the directories, one word each), lease_file,
+# consoles_conf, consoles_logs
 # shellcheck disable=SC2154
 listing now date +%s
 encoded() { base64 < "$1" | tr -d '\n'; }
@@ -14,3 +15,5 @@ for dir in $dirs; do
   done
 done
 listing leases leases
+consoles() { { entries "$consoles_conf"; entries "$consoles_logs"; } | sed 's/\.conf$//' | sort -u; }
+listing consoles consoles

@@ -61,7 +61,7 @@ def clean_lab() -> FoundLab:
               for outputs in cluster_outputs().values() for n in outputs["nodes"]]
     leases.append(Lease(NOW - 10, "52:54:00:99:99:99", "192.168.16.40", "gone"))  # expired: dnsmasq drops it
     return FoundLab(hypervisors={"hv1": hv1, "hv2": hv2},
-                    jumphost=FoundJumphost(files=files, leases=leases, now=NOW))
+                    jumphost=FoundJumphost(files=files, leases=leases, consoles=["ipi1", "sno1"], now=NOW))
 
 
 def run_audit(found: FoundLab, lab: LabOutputs | None = None, clusters: dict[str, Any] | None = None,
@@ -132,6 +132,7 @@ def test_a_destroyed_cluster_leaves_orphans_no_stack_owns() -> None:
         ("orphan", JUMPHOST, "file /etc/ocplab/hosts/sno1", None),
         ("orphan", JUMPHOST, "file /etc/ocplab/dnsmasq.d/sno1.conf", None),
         ("orphan", JUMPHOST, "lease 192.168.16.48 52:54:00:a8:10:30 sno", None),
+        ("orphan", JUMPHOST, "console logs of sno1", None),
     }
     fixes = {f.what: f.remote for f in findings}
     assert fixes["file /etc/ocplab/dnsmasq.d/sno1.conf"] == (  # a wildcard goes only with a restart
@@ -252,3 +253,23 @@ def test_outputs_without_dnsmasq_texts_only_need_the_files() -> None:
     assert found.jumphost and found.jumphost.files is not None
     found.jumphost.files["/etc/ocplab/hosts/ipi1"] = "edited"
     assert run_audit(copy.deepcopy(found), clusters=clusters) == []
+
+
+def test_console_logs_of_no_cluster_are_an_orphan_and_a_clusters_missing_ones_come_from_its_stack() -> None:
+    found = clean_lab()
+    assert found.jumphost is not None
+    found.jumphost.consoles = ["ipi1", "ipi9"]  # sno1's went by hand; ipi9 was destroyed without its collector
+    findings = {f.what: f for f in run_audit(found)}
+    assert findings["console logs of ipi9"].kind == "orphan" and findings["console logs of ipi9"].owner is None
+    assert findings["console logs of ipi9"].remote == "/etc/ocplab/bin/ocplab-consoles remove ipi9"
+    missing = findings["console logs of sno1"]
+    assert (missing.kind, missing.owner) == ("missing", "sno1")
+    assert "pulumi stack export -s sno1" in missing.fix and "::sno1-consoles" in missing.fix
+    assert len(findings) == 2
+
+
+def test_the_collector_reads_the_consoles_listing() -> None:
+    from tools.lab_collect import parse_jumphost
+    found = parse_jumphost("### now 0\n1700000000\n### leases 0\n### consoles 0\nipi1\nsno1\n")
+    assert found.consoles == ["ipi1", "sno1"]
+    assert parse_jumphost("### now 0\n1\n### leases 0\n").consoles is None, "an older host: not audited"

@@ -191,7 +191,8 @@ def test_remove_orphans_runs_only_the_fixes_of_orphans_no_stack_owns(monkeypatch
                                                   "BMC record /etc/ocplab/vbmc/clusters/sno1",
                                                   "file /etc/ocplab/dhcp-hosts/sno1", "file /etc/ocplab/hosts/sno1",
                                                   "file /etc/ocplab/dnsmasq.d/sno1.conf",
-                                                  "lease 192.168.16.48 52:54:00:a8:10:30 sno"}
+                                                  "lease 192.168.16.48 52:54:00:a8:10:30 sno",
+                                                  "console logs of sno1"}
 
 
 def test_a_failed_fix_is_reported_with_its_error(monkeypatch: pytest.MonkeyPatch) -> None:
