@@ -38,13 +38,9 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("ocplab:cluster:Cluster", name, {}, opts)
         config, design = args["config"], args["design"]
         child = pulumi.ResourceOptions(parent=self)
-        self.provider = libvirt.Provider(f"{name}-libvirt", uri=design.apply(lambda d: d.hypervisor.libvirt_uri),
-                                         opts=child)
-        on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
-        # Cloud-init ISOs go over a connection of their own (components/node.py says why).
         uri = design.apply(lambda d: d.hypervisor.libvirt_uri)
-        self.iso_provider = libvirt.Provider(f"{name}-libvirt-iso", uri=uri, opts=child) \
-            if any(n.needs_cloud_init for n in config.nodes) else None
+        self.provider = libvirt.Provider(f"{name}-libvirt", uri=uri, opts=child)
+        on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.dns = command.remote.Command(
             f"{name}-dns", connection=args["jumphost"],
             create=design.apply(lambda d: apply_script(config.name, render_cluster_dns(d))),
@@ -68,7 +64,7 @@ class Cluster(pulumi.ComponentResource):
                 lab_bridge=design.apply(lambda d: d.hypervisor.bridge),
                 provisioning_network_id=provisioning.id if provisioning else None,
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
-                iso_provider=self.iso_provider,
+                libvirt_uri=uri,
             ), opts=after_dns)
             if node.cidata is not None:
                 isos.append(node.cidata)

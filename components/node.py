@@ -26,7 +26,7 @@ class NodeArgs(TypedDict):
     macs: pulumi.Input[dict[str, str]]
     running: NotRequired[bool]
     after: NotRequired[list[pulumi.Resource]]
-    iso_provider: NotRequired[pulumi.ProviderResource | None]
+    libvirt_uri: pulumi.Input[str]
 
 
 class Node(pulumi.ComponentResource):
@@ -41,16 +41,19 @@ class Node(pulumi.ComponentResource):
         # The cloud-init ISO is uploaded before this node's volumes and after `after` (the cluster's other
         # ISOs): an ISO upload beside other volume operations on one remote libvirt connection can hang
         # forever (dmacvicar/terraform-provider-libvirt#594, #1021; seen here once in ~10 cluster ups).
-        # Its own provider (one more libvirt connection) keeps the ISO's stream, on upload and on every refresh's
-        # read-back (the provider downloads the ISO), away from the other calls: a refresh of ipi1 hung 11 min here.
+        # The ISO gets a provider of its own, so its libvirt stream (the upload, and the download with which
+        # every refresh reads it back: newCloudInitDefFromRemoteISO) is alone on its connection; a stream beside
+        # other calls on one connection is the deadlock of dmacvicar/terraform-provider-libvirt#594 (a refresh of
+        # ipi1 hung 11 min here with the ISO on the cluster's connection).
         wait = list(args.get("after", []))
         self.cidata: libvirt.CloudInitDisk | None = None
         if facts.cloud_init_iso:
+            iso_provider = libvirt.Provider(f"{name}-libvirt-iso", uri=args["libvirt_uri"], opts=child)
             self.cidata = libvirt.CloudInitDisk(
                 f"{name}-cidata", name=facts.cloud_init_iso, pool=args["pool"],
                 user_data=pulumi.Output.from_input(args["zone"]).apply(lambda zone: user_data(spec, zone)),
                 meta_data=meta_data(spec, args["cluster"]),
-                opts=child.merge(pulumi.ResourceOptions(depends_on=wait, provider=args.get("iso_provider"))))
+                opts=child.merge(pulumi.ResourceOptions(depends_on=wait, provider=iso_provider)))
             wait.append(self.cidata)
         after = child.merge(pulumi.ResourceOptions(depends_on=wait))
         root = libvirt.Volume(f"{name}-root", name=facts.root.name, pool=args["pool"], format="qcow2",

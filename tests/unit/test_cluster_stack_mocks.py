@@ -59,7 +59,7 @@ def test_ipi_cluster_declares_nodes_on_overlays_with_planned_macs(tmp_path: Path
     cidata = mocks.of_type("libvirt:index/cloudInitDisk:CloudInitDisk")
     assert [c.inputs["name"] for c in cidata] == ["ipi1-provisionhost-cidata.iso"]
     assert "fqdn: provisionhost.ipi1.simlab.test" in cidata[0].inputs["userData"]
-    assert "ipi1-libvirt-iso" in str(cidata[0].provider), "the ISO has a libvirt connection of its own"
+    assert "ipi1-provisionhost-libvirt-iso" in str(cidata[0].provider), "the ISO has a libvirt connection of its own"
     assert all("ipi1-libvirt::" in str(d.provider) for d in mocks.of_type("libvirt:index/domain:Domain"))
     network = mocks.of_type("libvirt:index/network:Network")
     assert [(n.inputs["name"], n.inputs["mode"]) for n in network] == [("ipi1-provisioning", "none")]
