@@ -13,8 +13,10 @@ is never reported):
 
 Owners: a piece a deployed stack's outputs (or the lab's) name is that stack's, where that stack puts
 it (a cluster's domain on another hypervisor is an orphan there). Anything else of ocplab's is an
-orphan that no stack owns, except pieces of a cluster stack that is `busy` (an update runs, or its
-state holds resources without outputs): those are reported with that stack as owner and never removed.
+orphan that no stack owns, except pieces of a cluster stack that is `busy` (an update runs now): those
+are reported with that stack as owner and never removed. A stack with resources but no outputs (its
+first `up` failed or was killed) owns what its state holds (`held_pieces`); the rest bearing its name
+was made by a create the state never recorded, and is an orphan no stack owns.
 """
 
 from __future__ import annotations
@@ -178,11 +180,12 @@ class Audit:
     before their domains, domains before their volumes and networks)."""
 
     def __init__(self, lab_stack: str, lab: LabOutputs, clusters: Mapping[str, ExpectedCluster], paths: LabPaths,
-                 busy: Mapping[str, str] | None = None) -> None:
+                 busy: Mapping[str, str] | None = None, held: Mapping[str, set[str]] | None = None) -> None:
         self.lab_stack, self.lab, self.paths = lab_stack, lab, paths
         self.clusters = dict(clusters)
         self.busy = dict(busy or {})
-        self.names = set(lab.slices) | {c.name for c in self.clusters.values()} | set(self.busy)
+        self.held = dict(held or {})
+        self.names = set(lab.slices) | {c.name for c in self.clusters.values()} | set(self.busy) | set(self.held)
         self.out: list[Finding] = []
 
     # -- how findings are told ----------------------------------------------------------------------------
@@ -205,7 +208,10 @@ class Audit:
         return None
 
     def orphan(self, host: str, what: str, belongs_to: str | None, remote: str) -> None:
-        """An orphan: a busy stack's (never removed; fix: let that stack finish) or no stack's (its command)."""
+        """An orphan: a busy stack's (never removed; fix: let that stack finish) or no stack's (its command).
+        What the state of a stack with no outputs holds is that stack's and no finding; the rest is no one's."""
+        if belongs_to in self.held and _holds(self.held[belongs_to], what):
+            return
         if belongs_to in self.busy:
             self.add("orphan", host, what, belongs_to,
                      f"pulumi up -s {belongs_to} ({self.busy[belongs_to]}; run ocplab doctor again after it)")
@@ -397,6 +403,33 @@ class Audit:
                         f"{control} stop && sed -i '/^[0-9]* {lease.mac} /d' {lease_file} && {control} start")
 
 
+def held_pieces(cluster: str, resources: Iterable[Mapping[str, Any]], paths: LabPaths) -> set[str]:
+    """What a cluster stack's state holds, named as the audit names pieces ("domain ipi1-master-0", ...). For a
+    stack whose first `pulumi up` failed or was killed (resources, no outputs) these are its own; whatever
+    else bears its name was made by a create the state does not record, and is an orphan."""
+    held: set[str] = set()
+    for resource in resources:
+        kind, urn = str(resource.get("type", "")), str(resource.get("urn", ""))
+        name = (resource.get("outputs") or {}).get("name") or (resource.get("inputs") or {}).get("name")
+        if kind == "libvirt:index/domain:Domain":
+            held.add(f"domain {name}")
+        elif kind in ("libvirt:index/volume:Volume", "libvirt:index/cloudInitDisk:CloudInitDisk"):
+            held.add(f"volume {name}")
+        elif kind == "libvirt:index/network:Network":
+            held.add(f"network {name}")
+        elif kind == "command:remote:Command" and urn.endswith(f"::{cluster}-dns"):
+            held |= {f"file {path}" for path in paths.cluster_files(cluster).values()}
+        elif kind == "command:remote:Command" and urn.endswith(f"::{cluster}-consoles"):
+            held.add(f"console logs of {cluster}")
+        elif kind == "command:remote:Command" and urn.endswith(f"::{cluster}-bmc"):
+            held |= {f"BMC record {paths.vbmc_records}/{cluster}", f"BMC {cluster}-*"}
+    return held
+
+
+def _holds(held: set[str], what: str) -> bool:
+    return what in held or any(h.endswith("-*") and what.startswith(h[:-1]) for h in held)
+
+
 def _within(piece: AddressRange, ip: str) -> bool:
     try:
         return piece.contains(netaddr.IPAddress(ip, 4))
@@ -406,8 +439,8 @@ def _within(piece: AddressRange, ip: str) -> bool:
 
 def audit(lab_stack: str, lab: LabOutputs, clusters: Mapping[str, Mapping[str, Any]], found: FoundLab,
           paths: LabPaths, configs: Mapping[str, ClusterConfig] | None = None,
-          busy: Mapping[str, str] | None = None) -> list[Finding]:
+          busy: Mapping[str, str] | None = None, held: Mapping[str, set[str]] | None = None) -> list[Finding]:
     """Every orphan, missing piece, differing file and unreadable host of the lab."""
     expected = {stack: expected_cluster(stack, outputs, (configs or {}).get(stack))
                 for stack, outputs in clusters.items()}
-    return Audit(lab_stack, lab, expected, paths, busy).findings(found)
+    return Audit(lab_stack, lab, expected, paths, busy, held).findings(found)

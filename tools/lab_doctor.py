@@ -11,7 +11,7 @@ from rich.table import Table
 
 from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.errors import ConfigError
-from core.lab_audit import Finding, audit
+from core.lab_audit import Finding, audit, held_pieces
 from core.stack_files import read_stack_values, stack_path
 from renderers.lab_audit_scripts import PATHS
 from tools.lab_collect import Runner, collect, first_line, run_on, run_process
@@ -50,7 +50,8 @@ def cluster_configs(view: LabView) -> dict[str, ClusterConfig]:
 
 def audit_lab(lab: str, view: LabView, run: Runner = run_process) -> list[Finding]:
     found = collect(view.outputs, run)
-    return audit(lab, view.outputs, view.clusters, found, PATHS, cluster_configs(view), view.busy)
+    held = {stack: held_pieces(stack, resources, PATHS) for stack, resources in view.partial.items()}
+    return audit(lab, view.outputs, view.clusters, found, PATHS, cluster_configs(view), view.busy, held)
 
 
 def remove_orphans(view: LabView, findings: list[Finding], run: Runner = run_process) -> list[Removal]:

@@ -42,6 +42,15 @@ def stack_outputs(stack: str, show_secrets: bool = False) -> dict[str, Any]:
         raise StackError(f"stack {stack}: {exc}") from None
 
 
+def stack_resources(stack: str) -> list[dict[str, Any]]:
+    """The resources `pulumi stack export -s STACK` holds (secrets stay encrypted: only names are read)."""
+    try:
+        state = json.loads(_pulumi("stack", "export", "-s", stack) or "{}")
+    except StackError as exc:
+        raise StackError(f"stack {stack}: {exc}") from None
+    return [dict(r) for r in (state.get("deployment") or {}).get("resources") or []]
+
+
 def stack_list() -> list[dict[str, Any]]:
     """`pulumi stack ls --json`: one entry per stack of the project in the backend (name, resourceCount,
     updateInProgress, ...)."""

@@ -12,7 +12,17 @@ from typing import Any
 import pytest
 
 from core.clusterconfig import ClusterConfig, parse_cluster_config
-from core.lab_audit import JUMPHOST, Finding, FoundHypervisor, FoundJumphost, FoundLab, Lease, audit, command_urn
+from core.lab_audit import (
+    JUMPHOST,
+    Finding,
+    FoundHypervisor,
+    FoundJumphost,
+    FoundLab,
+    Lease,
+    audit,
+    command_urn,
+    held_pieces,
+)
 from core.lab_contract import LabOutputs, parse_lab_outputs
 from core.stack_files import read_stack_values, stack_path
 from renderers.lab_audit_scripts import PATHS
@@ -273,3 +283,20 @@ def test_the_collector_reads_the_consoles_listing() -> None:
     found = parse_jumphost("### now 0\n1700000000\n### leases 0\n### consoles 0\nipi1\nsno1\n")
     assert found.consoles == ["ipi1", "sno1"]
     assert parse_jumphost("### now 0\n1\n### leases 0\n").consoles is None, "an older host: not audited"
+
+
+def test_after_a_failed_first_up_what_the_state_holds_is_the_stacks_and_the_rest_is_no_ones() -> None:
+    """sno1's first `up` was killed: its state holds the DNS command, the volume and the domain, not yet the
+    BMC or the console collector. Those, and its lease, were made by creates the state never recorded."""
+    state = [{"type": "command:remote:Command", "urn": "urn:pulumi:sno1::ocplab::ocplab:cluster:Cluster"
+              "$command:remote:Command::sno1-dns"},
+             {"type": "libvirt:index/volume:Volume", "outputs": {"name": "sno1-sno-root.qcow2"}},
+             {"type": "libvirt:index/domain:Domain", "inputs": {"name": "sno1-sno"}}]
+    held = {"sno1": held_pieces("sno1", state, PATHS)}
+    findings = audit("simlab", lab_outputs(), {"ipi1": cluster_outputs()["ipi1"]}, clean_lab(), PATHS, configs(),
+                     None, held)
+    assert rows(findings) == {("orphan", "hv2", "BMC sno1-sno", None),
+                              ("orphan", "hv2", "BMC record /etc/ocplab/vbmc/clusters/sno1", None),
+                              ("orphan", JUMPHOST, "lease 192.168.16.48 52:54:00:a8:10:30 sno", None),
+                              ("orphan", JUMPHOST, "console logs of sno1", None)}
+    assert all(f.removable for f in findings)
