@@ -80,7 +80,7 @@ def asking(lab: LabSession, names: Callable[[], list[str]]) -> Iterator[dict[str
 
 def dns_files(lab: LabSession) -> dict[str, str]:
     listing = lab.ssh(JUMPHOST, "cd /etc/ocplab/dhcp-hosts && for f in *; do "
-                                "[ -f \"$f\" ] && echo \"$f $(grep -v '^#' \"$f\")\"; done")
+                                "[ -f \"$f\" ] && echo \"$f $(grep -v '^#' \"$f\")\"; done; true")
     return dict(line.split(" ", 1) for line in listing.splitlines() if line.strip())
 
 
@@ -126,11 +126,24 @@ def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSe
     assert doctor(lab) == (0, [])
 
 
-def converges(lab: LabSession, stack: str) -> None:
-    """A rerun of `pulumi up` gives the planned cluster: a clean preview after it and nothing for doctor."""
+def converges(lab: LabSession, stack: str, fault: str) -> None:
+    """A rerun of `pulumi up` gives the planned cluster: a clean preview after it and nothing for doctor. When
+    the rerun fails (a create libvirt did that the state never recorded), the README's recovery runs:
+    `ocplab doctor --remove-orphans`, then `pulumi up` again. What was left before, and which sufficed, are noted."""
+    _, left = doctor(lab)
+    lab.note(f"{fault}: doctor findings before the rerun", float(len(left)))
+    print(f"{fault}: left before the rerun:", json.dumps([(f["kind"], f["host"], f["what"], f["owner"])
+                                                           for f in left]))
     started = time.monotonic()
-    lab.up(stack)
-    lab.note(f"{stack}: rerun of pulumi up after the fault (s)", time.monotonic() - started)
+    rerun = lab.pulumi.run("up", "--yes", "--skip-preview", "--suppress-progress", "-s", stack, check=False)
+    if rerun.returncode != 0:
+        print(f"{fault}: the plain rerun failed:", "\n".join((rerun.stdout + rerun.stderr).splitlines()[-15:]))
+        removed = lab.jumphost([str(PROJECT / "bin" / "ocplab"), "doctor", "--lab", "simlab", "--remove-orphans"],
+                               timeout=300)
+        assert removed.returncode in (0, 1), removed.stderr
+        lab.up(stack)
+    lab.note(f"{fault}: rerun converged (s; plain rerun enough = {int(rerun.returncode == 0)})",
+             time.monotonic() - started)
     lab.pulumi.preview(stack, "--expect-no-changes")
     assert doctor(lab) == (0, [])
 
@@ -159,15 +172,19 @@ def test_libvirtd_killed_in_the_middle_of_an_up_then_a_rerun_converges(lab: LabS
     job = background_up(lab, "ipi1")
     wait_for_domains(HV["hv1"], "ipi1-", 2)
     lab.ssh(HV["hv1"], "kill -9 $(cat /run/libvirt/libvirtd.pid)")  # hv1's own: pkill would see every host's
-    output, _ = job.communicate(timeout=600)
+    try:
+        output, _ = job.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        job.kill()
+        raise AssertionError("pulumi up did not end within 300 s of libvirtd's death") from None
     lab.note("ipi1: exit status of the up whose libvirtd was killed", float(job.returncode))
     lab.ssh(HV["hv1"], "rm -f /run/libvirt/libvirtd.pid; setsid -f libvirtd -p /run/libvirt/libvirtd.pid "
                        "</dev/null >/dev/null 2>&1; i=0; while ! virsh -q list >/dev/null 2>&1 && [ $i -lt 100 ]; do "
                        "sleep 0.1; i=$((i+1)); done; virsh -q list >/dev/null")
     left = lab.virsh(HV["hv1"], "list", "--all", "--name").split()
     lab.note("ipi1: domains left by the broken up", float(len([d for d in left if d.startswith("ipi1-")])))
-    converges(lab, "ipi1")
-    assert output  # the job said something; what it said is in the transcript
+    converges(lab, "ipi1", "libvirtd killed")
+    assert "ipi1" in output
 
 
 def test_the_ssh_link_to_the_hypervisor_cut_in_the_middle_of_an_up_then_a_rerun_converges(lab: LabSession) -> None:
@@ -178,9 +195,13 @@ def test_the_ssh_link_to_the_hypervisor_cut_in_the_middle_of_an_up_then_a_rerun_
     sshd = next(h for h in load_lab().hosts if h.name == "hv1").pids["sshd"]
     cut = subprocess.run(["pkill", "-9", "-P", str(sshd)], capture_output=True, text=True, timeout=60, check=False)
     assert cut.returncode == 0, "hv1's sshd had sessions to cut"
-    job.communicate(timeout=600)
+    try:
+        job.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        job.kill()
+        raise AssertionError("pulumi up did not end within 300 s of the cut") from None
     lab.note("ipi1: exit status of the up whose SSH sessions were cut", float(job.returncode))
-    converges(lab, "ipi1")
+    converges(lab, "ipi1", "SSH cut")
 
 
 def test_dnsmasq_killed_while_a_neighbour_is_destroyed(lab: LabSession) -> None:
@@ -194,7 +215,7 @@ def test_dnsmasq_killed_while_a_neighbour_is_destroyed(lab: LabSession) -> None:
     assert dig(lab, "hv1.simlab.test") == [HV["hv1"]]
     lab.up("sno1")
     lab.pulumi.destroy("sno1")
-    converges(lab, "ipi1")
+    converges(lab, "ipi1", "dnsmasq killed")
     assert "sno1" not in dns_files(lab)
 
 
@@ -204,19 +225,17 @@ def test_pulumi_killed_with_sigkill_in_the_middle_recovers_as_documented(lab: La
     lab.edit_stack("ipi1", {"ocplab:workers": 3})
     job = background_up(lab, "ipi1")
     wait_for_domains(HV["hv1"], "ipi1-", 7)
-    for pid in subprocess.run(["pgrep", "-f", f"{require_engine()} up --yes"], capture_output=True, text=True,
-                              check=False).stdout.split():
+    # As a killed CI job goes: pulumi and everything it started (language host, providers), at once.
+    engine = subprocess.run(["pgrep", "-f", f"{require_engine()} up --yes"], capture_output=True, text=True,
+                            check=False).stdout.split()
+    tree = engine + [child for pid in engine for child in subprocess.run(
+        ["pgrep", "-P", pid], capture_output=True, text=True, check=False).stdout.split()]
+    for pid in tree:
         os.kill(int(pid), signal.SIGKILL)
     job.communicate(timeout=60)
     locked = lab.pulumi.run("up", "--yes", "--skip-preview", "-s", "ipi1", check=False)
     assert locked.returncode != 0 and "the stack is currently locked by 1 lock(s)" in locked.stdout + locked.stderr
     lab.pulumi.run("cancel", "--yes", "-s", "ipi1")
     lab.pulumi.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates", "-s", "ipi1")
-    _, findings = doctor(lab)
-    lab.note("ipi1: doctor findings after SIGKILL and refresh", float(len(findings)))
-    print("after SIGKILL:", json.dumps(findings, indent=1))
-    removed = lab.jumphost([str(PROJECT / "bin" / "ocplab"), "doctor", "--lab", "simlab", "--remove-orphans"],
-                           timeout=300)
-    assert removed.returncode in (0, 1), removed.stderr
-    converges(lab, "ipi1")
+    converges(lab, "ipi1", "pulumi SIGKILLed")
     assert len(lab.outputs("ipi1")["nodes"]) == 7
