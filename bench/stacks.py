@@ -1,14 +1,14 @@
 """Stack files for the benchmarks: one lab stack over N simulated hypervisors, and cluster stacks.
 
 Every cluster gets a dense slice (exactly its addresses: nodes, plus the API and ingress VIPs
-for IPI), handed out in order from .32 of the lab network. The simulated lab's wire network is
-192.168.16.0/24 and cannot be changed (simlab.topology.NETWORK), and after the jumphost (.1)
-and ten hypervisors (.11-.20) it has 243 free addresses: fewer than 250 domains need even as
-SNO clusters (no VIPs), and 250 IPI domains on ten hypervisors need 270. So when the clusters
-need more than the /24 holds, the lab stack declares the smallest wider network that starts at
-the same address (a /23): every simulated host keeps its /24 address inside it, dnsmasq gets
-the wider static range, and only domains that are defined but never started take addresses
-above the /24. Pure functions: the files are written by `write_stacks`.
+and the bootstrap VM's reservation for IPI), handed out in order from .32 of the lab network.
+The simulated lab's wire network is 192.168.16.0/24 and cannot be changed
+(simlab.topology.NETWORK), and after the jumphost (.1) and ten hypervisors (.11-.20) it has 243
+free addresses: fewer than 250 domains need even as SNO clusters (no VIPs), and 250 IPI domains
+on ten hypervisors need 280. So when the clusters need more than the /24 holds, the lab stack
+declares the smallest wider network that starts at the same address (a /23): every simulated
+host keeps its /24 address inside it, dnsmasq gets the wider static range, and only domains that
+are defined but never started take addresses above the /24. Pure functions: the files are written by `write_stacks`.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ class ClusterPlan:
 
     @property
     def addresses(self) -> int:
-        """Addresses its slice needs: one per node, and two VIPs for IPI."""
-        return self.domains + (2 if self.topology == "ipi" else 0)
+        """Addresses its slice needs: one per node, and for IPI two VIPs and the installer's bootstrap VM
+        (core/cluster_design.py reserves one address of the slice for it)."""
+        return self.domains + (3 if self.topology == "ipi" else 0)
 
 
 def hypervisor_names(count: int) -> list[str]:
