@@ -17,14 +17,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import sshcount, stacks
 from bench.engine import EngineClient
-from bench.labclient import PROJECT, LabClient
+from bench.labclient import PROJECT, BenchError, LabClient
 from bench.report import (
     Row,
     Section,
@@ -36,7 +37,7 @@ from bench.report import (
     write_results,
 )
 from bench.scenarios import pair, scale, seed
-from core.clusterconfig import parse_cluster_config
+from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.stack_files import read_stack_values
 from simlab.errors import SimlabError
 from simlab.guest.build import build_image
@@ -77,6 +78,12 @@ SCENARIOS = ("seed", "pair", "scale")
 NOT_MEASURED = "not measured in this run"
 
 
+def deadline(text: str) -> float:
+    """Today's HH:MM UTC as an epoch time."""
+    hours, minutes = (int(part) for part in text.split(":"))
+    return datetime.now(UTC).replace(hour=hours, minute=minutes, second=0, microsecond=0).timestamp()
+
+
 def _skipped(name: str, reason: str) -> Section:
     """Rows that say which figures a run left out, and why."""
     section = Section()
@@ -101,7 +108,13 @@ def lab_up(client: LabClient, engine: EngineClient) -> tuple[dict[str, Any], flo
     return outputs, run.wall
 
 
-def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up: bool) -> tuple[list[Row], list[str]]:
+def seed_config(client: LabClient) -> ClusterConfig:
+    name = seed.SEED.name
+    return parse_cluster_config(name, read_stack_values(client.stacks / f"Pulumi.{name}.yaml"))
+
+
+def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up: bool,
+            stop_at: float | None) -> tuple[list[Row], list[str]]:
     client = LabClient(workdir)
     engine = EngineClient(workdir)
     clusters = [seed.SEED, *pair.all_clusters(), *scale.all_clusters()]
@@ -126,17 +139,25 @@ def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up
         "it, dnsmasq gets the wider static range, and only domains that are defined but never started take "
         "addresses above the /24. Slices are dense (nodes + VIPs + bootstrap), handed out from .32.")
     sections = [head]
-    if "seed" in only:
-        log("scenarios 1, 2, 4: the seed's 7-VM IPI cluster: pulumi up, baseline, physical limit, no-ops")
-        name = seed.SEED.name
-        cluster = parse_cluster_config(name, read_stack_values(client.stacks / f"Pulumi.{name}.yaml"))
-        sections.append(seed.run(client, engine, LAB, lab_outputs, cluster))
-    if "pair" in only:
-        log("scenario 5: two clusters at the same time vs one after the other (pulumi up and baseline)")
-        sections.append(pair.run(client, engine))
-    if "scale" in only:
-        log(f"scenarios 3, 4, 6: {', '.join(map(str, sizes))} domains on 10 hypervisors (pulumi and baseline)")
-        sections.append(scale.run(client, engine, LAB, lab_outputs, sizes, trace_up))
+    steps: dict[str, Callable[[], Section]] = {
+        "seed": lambda: seed.run(client, engine, LAB, lab_outputs, seed_config(client)),
+        "pair": lambda: pair.run(client, engine),
+        "scale": lambda: scale.run(client, engine, LAB, lab_outputs, sizes, trace_up, stop_at),
+    }
+    titles = {"seed": "scenarios 1, 2, 4: the seed's 7-VM IPI cluster: pulumi up, baseline, physical limit, no-ops",
+              "pair": "scenario 5: two clusters at the same time vs one after the other (pulumi up and baseline)",
+              "scale": f"scenarios 3, 4, 6: {', '.join(map(str, sizes))} domains on 10 hypervisors"}
+    for name in SCENARIOS:
+        if name not in only:
+            continue
+        log(titles[name])
+        try:
+            sections.append(steps[name]())
+        except (BenchError, SimlabError, OSError, RuntimeError, ValueError, KeyError) as exc:
+            (client.timings / f"failed-{name}.txt").write_text(traceback.format_exc())
+            log(f"{name} failed: {exc}")
+            sections.append(_skipped(name, f"failed ({str(exc).strip().splitlines()[0][:200]}; "
+                                           f"traceback in the run's timings/failed-{name}.txt)"))
     for name in SCENARIOS:
         if name not in only:
             sections.append(_skipped(name, "left out of this run (--only)"))
@@ -158,9 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, scale.SIZES)), help="domain counts of scenario 3")
     parser.add_argument("--no-trace-up", action="store_true",
                         help="scenario 3: no extra traced `pulumi up` per size (saves one up + destroy each)")
+    parser.add_argument("--stop-at", metavar="HH:MM",
+                        help="UTC time the lab must be free again: scale sizes that would not finish are left out")
     args = parser.parse_args(argv)
     only = [name for name in args.only.split(",") if name]
     sizes = tuple(int(n) for n in args.sizes.split(",") if n)
+    stop_at = deadline(args.stop_at) if args.stop_at else None
     if unknown := set(only) - set(SCENARIOS):
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     if os.geteuid() != 0:
@@ -172,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         when = datetime.now(UTC)
         started = time.monotonic()
         try:
-            rows, notes = run_all(Path(workdir), only, sizes, not args.no_trace_up)
+            rows, notes = run_all(Path(workdir), only, sizes, not args.no_trace_up, stop_at)
         finally:
             Simlab().down()
             log("simulated lab down")
