@@ -23,15 +23,21 @@ import libvirt  # type: ignore[import-not-found]
 
 
 class Timer:
+    """Wall seconds and calls per step, from every thread: (step, seconds) pairs, summed at the end."""
+
     def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.calls: dict[str, int] = {}
-        self.lock = threading.Lock()
+        self.records: list[tuple[str, float]] = []  # list.append is atomic under the GIL
 
     def add(self, key: str, started: float) -> None:
-        with self.lock:
-            self.seconds[key] = self.seconds.get(key, 0.0) + time.monotonic() - started
-            self.calls[key] = self.calls.get(key, 0) + 1
+        self.records.append((key, time.monotonic() - started))
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        return {key: sum(s for k, s in self.records if k == key) for key, _ in self.records}
+
+    @property
+    def calls(self) -> dict[str, int]:
+        return {key: sum(1 for k, _ in self.records if k == key) for key, _ in self.records}
 
 
 def jumphost(plan: dict[str, Any], timer: Timer, result: dict[str, Any]) -> None:
