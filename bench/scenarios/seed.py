@@ -77,6 +77,14 @@ def _engine_noop(engine: EngineClient, section: Section, client: LabClient) -> N
                 f"< {NOOP_TARGET:.0f} s, 0 changes", ok and up.wall < NOOP_TARGET)
     if not ok:
         section.notes.append(f"Scenario 2: pulumi up --expect-no-changes output: {_last(up.stdout + up.stderr)}")
+    for command in ("preview", "up"):
+        traced = (engine.preview(SEED.name, trace=True) if command == "preview"
+                  else engine.up(SEED.name, "--expect-no-changes", trace=True))
+        if traced.trace:
+            profile = otel.breakdown(otel.read_trace(traced.trace))
+            section.add(f"{s2}: pulumi {command} with --otel-traces, where the wall time went",
+                        f"{seconds(traced.wall)}; {profile.resources} registrations; {profile.shares()}; provider "
+                        f"calls: {profile.methods()}")
 
 
 def _last(text: str, chars: int = 600) -> str:
