@@ -147,3 +147,16 @@ def test_physical_plan_does_the_clusters_work(tmp_path: Path) -> None:
     assert all(f"@VOL:{n}@" in "".join(d["xml"] for d in hv["domains"]) for n in names)
     assert plan["jumphost"]["argv"][-3:] == ["root@192.168.16.1", "sh", "-s"]
     assert "seed7" in plan["jumphost"]["script"]
+
+
+def test_left_out_scenarios_say_so_and_deadlines_are_today_utc() -> None:
+    from datetime import UTC, datetime
+
+    from bench.__main__ import SCENARIOS, _skipped, deadline
+
+    for name in SCENARIOS:
+        rows = _skipped(name, "left out of this run (--only)").rows
+        assert rows and all(r.measured.startswith("not measured in this run: left out") and r.met is None
+                            for r in rows)
+    when = datetime.fromtimestamp(deadline("11:30"), UTC)
+    assert (when.hour, when.minute, when.date()) == (11, 30, datetime.now(UTC).date())
