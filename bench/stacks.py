@@ -21,6 +21,8 @@ from typing import Any
 import netaddr
 import yaml
 
+from core.vrrp import vrrp_ids
+
 LAB_BASE = netaddr.IPAddress("192.168.16.0")
 JUMPHOST = "192.168.16.1"
 FIRST_SLICE_OFFSET = 32  # .32 and up: clear of the jumphost (.1) and hv1..hv20 (.11-.30)
@@ -60,6 +62,27 @@ class ClusterPlan:
         return self.domains + (3 if self.topology == "ipi" else 0)
 
 
+_NAMES: dict[str, str] = {}  # wanted name -> the name given (this process)
+_VRRP_TAKEN: set[int] = set()
+SUFFIXES = ("", *"abcdefghijklmnopqrstuvwxyz")
+
+
+def vrrp_free(wanted: str) -> str:
+    """`wanted`, or `wanted` plus a letter, so that its keepalived VRRP ids (which OpenShift derives from
+    the name, core/vrrp.py) clash with no other bench cluster's: an IPI cluster whose ids meet another
+    slice's is refused at plan time. The same wanted name always gets the same answer in a process."""
+    if wanted in _NAMES:
+        return _NAMES[wanted]
+    for suffix in SUFFIXES:
+        ids = vrrp_ids(wanted + suffix)
+        mine = {ids.api, ids.ingress}
+        if len(mine) == 2 and not mine & _VRRP_TAKEN:
+            _VRRP_TAKEN.update(mine)
+            _NAMES[wanted] = wanted + suffix
+            return wanted + suffix
+    raise ValueError(f"no VRRP-clash-free name for {wanted}")
+
+
 def hypervisor_names(count: int) -> list[str]:
     return [f"hv{i}" for i in range(1, count + 1)]
 
@@ -71,10 +94,11 @@ def spread(total: int, hypervisors: int, prefix: str, start: bool = False) -> li
         raise ValueError(f"{total} domains do not split evenly over {hypervisors} hypervisors")
     each = total // hypervisors
     if each == 1:
-        return [ClusterPlan(f"{prefix}-{hv}", hv, "sno", 0, start) for hv in hypervisor_names(hypervisors)]
+        return [ClusterPlan(vrrp_free(f"{prefix}-{hv}"), hv, "sno", 0, start) for hv in hypervisor_names(hypervisors)]
     if each < 4:
         raise ValueError(f"an IPI cluster has at least 4 domains, not {each}")
-    return [ClusterPlan(f"{prefix}-{hv}", hv, "ipi", each - 4, start) for hv in hypervisor_names(hypervisors)]
+    return [ClusterPlan(vrrp_free(f"{prefix}-{hv}"), hv, "ipi", each - 4, start)
+            for hv in hypervisor_names(hypervisors)]
 
 
 def network_for(addresses_needed: int) -> netaddr.IPNetwork:

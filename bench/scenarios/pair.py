@@ -8,14 +8,15 @@ from bench.cpu import CpuUse, measured
 from bench.engine import EngineClient
 from bench.labclient import LabClient
 from bench.report import Section, seconds
-from bench.stacks import ClusterPlan
+from bench.stacks import ClusterPlan, vrrp_free
 
 TARGET = 0.6
 
 
 def clusters(start: bool) -> list[ClusterPlan]:
     tag = "up" if start else "def"
-    return [ClusterPlan(f"pair{tag}-a", "hv1", start=start), ClusterPlan(f"pair{tag}-b", "hv2", start=start)]
+    return [ClusterPlan(vrrp_free(f"pair{tag}-a"), "hv1", start=start),
+            ClusterPlan(vrrp_free(f"pair{tag}-b"), "hv2", start=start)]
 
 
 def all_clusters() -> list[ClusterPlan]:

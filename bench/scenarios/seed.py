@@ -13,10 +13,10 @@ from bench.engine import EngineClient, change_summary, changes
 from bench.labclient import BaselineRun, LabClient
 from bench.physical_plan import run_physical
 from bench.report import Section, seconds, size
-from bench.stacks import ClusterPlan
+from bench.stacks import ClusterPlan, vrrp_free
 from core.clusterconfig import ClusterConfig
 
-SEED = ClusterPlan("seed7", "hv1", "ipi", workers=3, start=True)  # provisionhost + 3 masters + 3 workers
+SEED = ClusterPlan(vrrp_free("seed7"), "hv1", "ipi", workers=3, start=True)  # provisionhost + 3 masters + 3 workers
 NODES = ["provisionhost", "master-0", "master-1", "master-2", "worker-0", "worker-1", "worker-2"]
 MIB = 1024 * 1024
 BASELINE_TARGET = 1.0
