@@ -114,7 +114,7 @@ def seed_config(client: LabClient) -> ClusterConfig:
 
 
 def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up: bool,
-            stop_at: float | None) -> tuple[list[Row], list[str]]:
+            stop_at: float | None, engine_only: bool = False) -> tuple[list[Row], list[str]]:
     client = LabClient(workdir)
     engine = EngineClient(workdir)
     clusters = [seed.SEED, *pair.all_clusters(), *scale.all_clusters()]
@@ -142,7 +142,7 @@ def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up
     steps: dict[str, Callable[[], Section]] = {
         "seed": lambda: seed.run(client, engine, LAB, lab_outputs, seed_config(client)),
         "pair": lambda: pair.run(client, engine),
-        "scale": lambda: scale.run(client, engine, LAB, lab_outputs, sizes, trace_up, stop_at),
+        "scale": lambda: scale.run(client, engine, LAB, lab_outputs, sizes, trace_up, stop_at, engine_only),
     }
     titles = {"seed": "scenarios 1, 2, 4: the seed's 7-VM IPI cluster: pulumi up, baseline, physical limit, no-ops",
               "pair": "scenario 5: two clusters at the same time vs one after the other (pulumi up and baseline)",
@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, scale.SIZES)), help="domain counts of scenario 3")
     parser.add_argument("--no-trace-up", action="store_true",
                         help="scenario 3: no extra traced `pulumi up` per size (saves one up + destroy each)")
+    parser.add_argument("--engine-only", action="store_true",
+                        help="scenario 3: pulumi preview and up only (no baseline, no destroy): a short run")
     parser.add_argument("--stop-at", metavar="HH:MM",
                         help="UTC time the lab must be free again: scale sizes that would not finish are left out")
     args = parser.parse_args(argv)
@@ -196,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         when = datetime.now(UTC)
         started = time.monotonic()
         try:
-            rows, notes = run_all(Path(workdir), only, sizes, not args.no_trace_up, stop_at)
+            rows, notes = run_all(Path(workdir), only, sizes, not args.no_trace_up, stop_at, args.engine_only)
         finally:
             Simlab().down()
             log("simulated lab down")

@@ -64,7 +64,7 @@ class ClusterPlan:
 
 _NAMES: dict[str, str] = {}  # wanted name -> the name given (this process)
 _VRRP_TAKEN: set[int] = set()
-SUFFIXES = ("", *"abcdefghijklmnopqrstuvwxyz")
+SUFFIXES: tuple[str, ...] = ("", *"abcdefghijklmnopqrstuvwxyz")
 
 
 def vrrp_free(wanted: str) -> str:

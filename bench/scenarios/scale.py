@@ -67,7 +67,7 @@ def _ssh_delta(before: sshcount.SshCount | None) -> sshcount.SshCount | None:
     return after - before if after and before else None
 
 
-def engine_size(engine: EngineClient, names: list[str], trace_up: bool) -> EngineScale:
+def engine_size(engine: EngineClient, names: list[str], trace_up: bool, destroy: bool = True) -> EngineScale:
     found = EngineScale()
     for name in names:
         engine.workspace.ensure_stack(name)
@@ -81,6 +81,8 @@ def engine_size(engine: EngineClient, names: list[str], trace_up: bool) -> Engin
     with memory.sampled() as found.memory, measured() as found.cpu:
         found.up, _ = engine.together(engine.up, names)
     found.ssh_up = _ssh_delta(before)
+    if not destroy:  # the run's last step: `simlab down` removes the lab with it
+        return found
     found.destroy, _ = engine.together(engine.destroy, names)
     if trace_up:
         found.up_traced, runs = engine.together(lambda s: engine.up(s, trace=True), names)
@@ -119,7 +121,8 @@ def _engine_rows(section: Section, found: dict[int, EngineScale]) -> None:
                         f"traced {seconds(e.up_traced or 0)} wall (untraced {seconds(e.up)}); {p.shares()}; "
                         f"provider calls {p.methods()}; {p.state_writes} state writes")
     for n, e in found.items():
-        section.add(f"3. pulumi destroy, {n} domains (cleanup, not a target)", seconds(e.destroy))
+        if e.destroy:
+            section.add(f"3. pulumi destroy, {n} domains (cleanup, not a target)", seconds(e.destroy))
     if max(found, default=0) == max(SIZES):
         e = found[max(SIZES)]
         if e.memory:
@@ -138,7 +141,8 @@ BUDGET = {10: 200.0, 100: 500.0, 250: 1100.0}
 
 
 def run(client: LabClient, engine: EngineClient, lab: str, lab_outputs: dict[str, Any],
-        sizes: tuple[int, ...] = SIZES, trace_up: bool = True, stop_at: float | None = None) -> Section:
+        sizes: tuple[int, ...] = SIZES, trace_up: bool = True, stop_at: float | None = None,
+        engine_only: bool = False) -> Section:
     section = Section()
     plans = {n: plan for n, plan in cases().items() if n in sizes}
     refs = {lab: lab_outputs}
@@ -150,7 +154,8 @@ def run(client: LabClient, engine: EngineClient, lab: str, lab_outputs: dict[str
     cpu: dict[int, CpuUse] = {}
     disk: dict[int, float] = {}
     for n in list(plans):
-        if stop_at is not None and time.time() + BUDGET[n] * (1.0 if trace_up else 0.7) > stop_at:
+        share = 0.45 if engine_only else 1.0 if trace_up else 0.7  # of the full size's budget
+        if stop_at is not None and time.time() + BUDGET[n] * share > stop_at:
             section.add(f"3. pulumi preview and up, {n} domains", "not measured in this run: it would not end "
                         "before the lab had to be free (--stop-at)", "linear")
             if n == max(SIZES):
@@ -161,7 +166,9 @@ def run(client: LabClient, engine: EngineClient, lab: str, lab_outputs: dict[str
             continue
         names = [c.name for c in plans[n]]
         try:
-            found[n] = engine_size(engine, names, trace_up)
+            found[n] = engine_size(engine, names, trace_up, destroy=not engine_only)
+            if engine_only:
+                continue
             first = plans[n][0]
             before = client.disk_usage(first.hypervisor)
             with measured() as cpu[n]:
@@ -180,6 +187,10 @@ def run(client: LabClient, engine: EngineClient, lab: str, lab_outputs: dict[str
             continue
         client.cleanup([(c.name, c.hypervisor) for c in plans[n]])
 
+    if engine_only:
+        section.notes.append("This run measured the engine side of scenario 3 only (--engine-only): no baseline "
+                             "deploy, no destroy (the lab went down with the domains).")
+        plans = {n: p for n, p in plans.items() if n in deploys}
     _engine_rows(section, found)
     shown = {n: programs[n] for n in plans}
     if len(shown) >= 2:
