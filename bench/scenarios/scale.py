@@ -60,6 +60,7 @@ class EngineScale:
     ssh_up: sshcount.SshCount | None = None
     memory: memory.Peak | None = None
     cpu: CpuUse | None = None
+    up_failed: str = ""
 
 
 def _ssh_delta(before: sshcount.SshCount | None) -> sshcount.SshCount | None:
@@ -79,12 +80,16 @@ def engine_size(engine: EngineClient, names: list[str], trace_up: bool, destroy:
     found.resources = found.preview_profile.resources
     before = sshcount.read()
     with memory.sampled() as found.memory, measured() as found.cpu:
-        found.up, _ = engine.together(engine.up, names)
+        found.up, runs = engine.together(lambda s: engine.up(s, check=False), names)
     found.ssh_up = _ssh_delta(before)
+    failed = [r for r in runs if r.returncode != 0]
+    if failed:  # the previews stand; the up is reported as failed, with the first failure's last lines
+        found.up_failed = f"{len(failed)} of {len(runs)} failed, first {failed[0].stack}: " + " ".join(
+            (failed[0].stdout + failed[0].stderr).split())[-400:]
     if not destroy:  # the run's last step: `simlab down` removes the lab with it
         return found
     found.destroy, _ = engine.together(engine.destroy, names)
-    if trace_up:
+    if trace_up and not failed:
         found.up_traced, runs = engine.together(lambda s: engine.up(s, trace=True), names)
         found.up_profile = otel.total(r.trace for r in runs if r.trace)
         engine.together(engine.destroy, names)
@@ -100,6 +105,10 @@ def _engine_rows(section: Section, found: dict[int, EngineScale]) -> None:
                     + (e.ssh_preview.describe() if e.ssh_preview else "SSH not counted"),
                     target, e.preview < PREVIEW_TARGET if n == 250 else None)
     for n, e in found.items():
+        if e.up_failed:
+            section.add(f"3. pulumi up, {n} domains on 10 hypervisors (10 stacks at once, defined only)",
+                        f"failed after {seconds(e.up)}: {e.up_failed}", "linear", False)
+            continue
         per = f"{e.up / e.resources * 1000:.1f} ms/resource" if e.resources else ""
         section.add(f"3. pulumi up, {n} domains on 10 hypervisors (10 stacks at once, defined only)",
                     f"{seconds(e.up)}, {per}, {e.up / n * 1000:.0f} ms/domain; "
@@ -107,6 +116,8 @@ def _engine_rows(section: Section, found: dict[int, EngineScale]) -> None:
                     + (f"; {e.cpu.describe()}" if e.cpu else ""), "linear")
     if len(found) >= 2:
         for what in ("preview", "up"):
+            if what == "up" and any(e.up_failed for e in found.values()):
+                continue
             fit = growth([(e.resources or n, float(getattr(e, what))) for n, e in found.items()])
             section.add(f"3. pulumi {what}: growth in resources", fit.summary("resource"), "linear", fit.linear)
     for n, e in found.items():
