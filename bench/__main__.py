@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     with exclusive_lab(), tempfile.TemporaryDirectory(prefix="ocplab-bench-") as workdir:
         build_image()
         when = datetime.now(UTC)
+        revision = commit()  # the code that runs: read before, not after (commits may land meanwhile)
         started = time.monotonic()
         try:
             rows, notes = run_all(Path(workdir), only, sizes, not args.no_trace_up, stop_at, args.engine_only)
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.monotonic() - started
     print()
     print(format_table(rows), end="")
-    text = results_document(rows, machine_facts(), when, commit(), notes, elapsed)
+    text = results_document(rows, machine_facts(), when, revision, notes, elapsed)
     path = write_results(args.results, text, when)
     print(f"\nbench: {elapsed:.0f} s; results in {path}")
     missed = [row.metric for row in rows if row.met is False]
