@@ -59,4 +59,4 @@ clean: simlab-down
 ## bench: benchmarks on a simulated lab of 10 hypervisors (root; not part of `make test`); writes bench/results/
 .PHONY: bench
 bench: deps venv image engine
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)

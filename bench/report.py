@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-NO_ENGINE = "n/a: no engine (see README)"
-
 
 @dataclass(frozen=True)
 class Row:
@@ -37,11 +35,6 @@ class Section:
 
     def add(self, metric: str, measured: str, target: str = "", met: bool | None = None) -> None:
         self.rows.append(Row(metric, measured, target, met))
-
-
-def engine_row(metric: str, target: str) -> Row:
-    """A figure only the Pulumi engine can give, which cannot be built here."""
-    return Row(metric, NO_ENGINE, target, None)
 
 
 def by_scenario(rows: Iterable[Row]) -> list[Row]:

@@ -1,14 +1,14 @@
 """Stack files for the benchmarks: one lab stack over N simulated hypervisors, and cluster stacks.
 
 Every cluster gets a dense slice (exactly its addresses: nodes, plus the API and ingress VIPs
-for IPI), handed out in order from .32 of the lab network. The simulated lab's wire network is
-192.168.16.0/24 and cannot be changed (simlab.topology.NETWORK), and after the jumphost (.1)
-and ten hypervisors (.11-.20) it has 243 free addresses: fewer than 250 domains need even as
-SNO clusters (no VIPs), and 250 IPI domains on ten hypervisors need 270. So when the clusters
-need more than the /24 holds, the lab stack declares the smallest wider network that starts at
-the same address (a /23): every simulated host keeps its /24 address inside it, dnsmasq gets
-the wider static range, and only domains that are defined but never started take addresses
-above the /24. Pure functions: the files are written by `write_stacks`.
+and the bootstrap VM's reservation for IPI), handed out in order from .32 of the lab network.
+The simulated lab's wire network is 192.168.16.0/24 and cannot be changed
+(simlab.topology.NETWORK), and after the jumphost (.1) and ten hypervisors (.11-.20) it has 243
+free addresses: fewer than 250 domains need even as SNO clusters (no VIPs), and 250 IPI domains
+on ten hypervisors need 280. So when the clusters need more than the /24 holds, the lab stack
+declares the smallest wider network that starts at the same address (a /23): every simulated
+host keeps its /24 address inside it, dnsmasq gets the wider static range, and only domains that
+are defined but never started take addresses above the /24. Pure functions: the files are written by `write_stacks`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 
 import netaddr
 import yaml
+
+from core.vrrp import vrrp_ids
 
 LAB_BASE = netaddr.IPAddress("192.168.16.0")
 JUMPHOST = "192.168.16.1"
@@ -55,8 +57,30 @@ class ClusterPlan:
 
     @property
     def addresses(self) -> int:
-        """Addresses its slice needs: one per node, and two VIPs for IPI."""
-        return self.domains + (2 if self.topology == "ipi" else 0)
+        """Addresses its slice needs: one per node, and for IPI two VIPs and the installer's bootstrap VM
+        (core/cluster_design.py reserves one address of the slice for it)."""
+        return self.domains + (3 if self.topology == "ipi" else 0)
+
+
+_NAMES: dict[str, str] = {}  # wanted name -> the name given (this process)
+_VRRP_TAKEN: set[int] = set()
+SUFFIXES: tuple[str, ...] = ("", *"abcdefghijklmnopqrstuvwxyz")
+
+
+def vrrp_free(wanted: str) -> str:
+    """`wanted`, or `wanted` plus a letter, so that its keepalived VRRP ids (which OpenShift derives from
+    the name, core/vrrp.py) clash with no other bench cluster's: an IPI cluster whose ids meet another
+    slice's is refused at plan time. The same wanted name always gets the same answer in a process."""
+    if wanted in _NAMES:
+        return _NAMES[wanted]
+    for suffix in SUFFIXES:
+        ids = vrrp_ids(wanted + suffix)
+        mine = {ids.api, ids.ingress}
+        if len(mine) == 2 and not mine & _VRRP_TAKEN:
+            _VRRP_TAKEN.update(mine)
+            _NAMES[wanted] = wanted + suffix
+            return wanted + suffix
+    raise ValueError(f"no VRRP-clash-free name for {wanted}")
 
 
 def hypervisor_names(count: int) -> list[str]:
@@ -70,10 +94,11 @@ def spread(total: int, hypervisors: int, prefix: str, start: bool = False) -> li
         raise ValueError(f"{total} domains do not split evenly over {hypervisors} hypervisors")
     each = total // hypervisors
     if each == 1:
-        return [ClusterPlan(f"{prefix}-{hv}", hv, "sno", 0, start) for hv in hypervisor_names(hypervisors)]
+        return [ClusterPlan(vrrp_free(f"{prefix}-{hv}"), hv, "sno", 0, start) for hv in hypervisor_names(hypervisors)]
     if each < 4:
         raise ValueError(f"an IPI cluster has at least 4 domains, not {each}")
-    return [ClusterPlan(f"{prefix}-{hv}", hv, "ipi", each - 4, start) for hv in hypervisor_names(hypervisors)]
+    return [ClusterPlan(vrrp_free(f"{prefix}-{hv}"), hv, "ipi", each - 4, start)
+            for hv in hypervisor_names(hypervisors)]
 
 
 def network_for(addresses_needed: int) -> netaddr.IPNetwork:

@@ -16,10 +16,10 @@ from core.stack_files import read_stack_values
 
 def test_spread_gives_one_cluster_per_hypervisor() -> None:
     sno = spread(10, 10, "s10")
-    assert [(c.name, c.hypervisor, c.topology, c.domains) for c in sno[:2]] == [
+    assert [(c.name.rstrip("abcdefghijklmnopqrstuvwxyz"), c.hypervisor, c.topology, c.domains) for c in sno[:2]] == [
         ("s10-hv1", "hv1", "sno", 1), ("s10-hv2", "hv2", "sno", 1)]
     ipi = spread(250, 10, "s250")
-    assert {c.domains for c in ipi} == {25} and {c.addresses for c in ipi} == {27} and ipi[9].hypervisor == "hv10"
+    assert {c.domains for c in ipi} == {25} and {c.addresses for c in ipi} == {28} and ipi[9].hypervisor == "hv10"
     with pytest.raises(ValueError, match="at least 4"):
         spread(20, 10, "x")
     with pytest.raises(ValueError, match="evenly"):
@@ -35,7 +35,7 @@ def test_network_is_the_narrowest_that_holds_the_slices() -> None:
 def test_slices_are_dense_and_consecutive_from_32() -> None:
     plans = [ClusterPlan("a", "hv1"), ClusterPlan("b", "hv2", "sno", 0)]
     assert allocate_slices(plans, netaddr.IPNetwork("192.168.16.0/24")) == {
-        "a": "192.168.16.32-192.168.16.40", "b": "192.168.16.41-192.168.16.41"}
+        "a": "192.168.16.32-192.168.16.41", "b": "192.168.16.42-192.168.16.42"}
     with pytest.raises(ValueError, match="does not fit"):
         allocate_slices([ClusterPlan("big", "hv1", workers=230)], netaddr.IPNetwork("192.168.16.0/24"))
 
@@ -46,10 +46,12 @@ def test_written_stacks_parse_and_the_250_case_fits(tmp_path: Path) -> None:
     lab = parse_lab_config("benchlab", read_stack_values(tmp_path / "Pulumi.benchlab.yaml"))
     assert str(lab.network.cidr) == "192.168.16.0/23" and len(lab.hypervisors) == 10
     assert lab.hypervisors[9].ssh.address == "192.168.16.20"
-    assert str(lab.slice_of("s250-hv10").range) == "192.168.17.38-192.168.17.64"  # type: ignore[union-attr]
-    seed = parse_cluster_config("seed7", read_stack_values(tmp_path / "Pulumi.seed7.yaml"))
+    last = plans[-1].name
+    assert str(lab.slice_of(last).range) == "192.168.17.48-192.168.17.75"  # type: ignore[union-attr]
+    seed = parse_cluster_config(plans[0].name, read_stack_values(tmp_path / f"Pulumi.{plans[0].name}.yaml"))
     assert len(seed.nodes) == 7 and seed.start and seed.domain_type == "qemu" and seed.nodes[0].needs_cloud_init
-    big = parse_cluster_config("s250-hv3", read_stack_values(tmp_path / "Pulumi.s250-hv3.yaml"))
+    third = plans[1 + 10 + 2].name
+    big = parse_cluster_config(third, read_stack_values(tmp_path / f"Pulumi.{third}.yaml"))
     assert len(big.nodes) == 25 and not big.start and big.hypervisor == "hv3"
 
 
@@ -61,3 +63,14 @@ def test_bytes_are_grouped_by_node() -> None:
     assert node_of("/var/lib/libvirt/ocplab/c-x.log", "c") is None
     assert bytes_per_node(allocated, "c", ["provisionhost", "worker-0", "master-0"]) == {
         "provisionhost": 608, "worker-0": 100, "master-0": 0}
+
+
+def test_cluster_names_avoid_each_others_vrrp_ids() -> None:
+    from bench.stacks import vrrp_free
+    from core.vrrp import vrrp_ids
+
+    names = [vrrp_free(f"t{i}") for i in range(12)]
+    assert vrrp_free("t3") == names[3] and all(n.rstrip("abcdefghijklmnopqrstuvwxyz") == f"t{i}"
+                                               for i, n in enumerate(names))
+    ids = [i for n in names for i in (vrrp_ids(n).api, vrrp_ids(n).ingress)]
+    assert len(ids) == len(set(ids))
