@@ -78,10 +78,11 @@ def asking(lab: LabSession, names: Callable[[], list[str]]) -> Iterator[dict[str
         thread.join()
 
 
-def dns_files(lab: LabSession) -> dict[str, str]:
+def dns_files(lab: LabSession) -> dict[str, list[str]]:
+    """Each cluster's dhcp-hosts file on the jumphost: its reservation lines."""
     listing = lab.ssh(JUMPHOST, "cd /etc/ocplab/dhcp-hosts && for f in *; do "
-                                "[ -f \"$f\" ] && echo \"$f $(grep -v '^#' \"$f\")\"; done; true")
-    return dict(line.split(" ", 1) for line in listing.splitlines() if line.strip())
+                                "[ -f \"$f\" ] && echo \"$f $(grep -v '^#' \"$f\" | tr '\\n' ' ')\"; done; true")
+    return {name: rest.split() for name, _, rest in (line.partition(" ") for line in listing.splitlines() if line)}
 
 
 def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSession) -> None:
@@ -103,7 +104,7 @@ def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSe
     for i, name in enumerate(TEAM):
         out = lab.outputs(name)
         assert out["nodes"][0]["ip"] == f"192.168.16.{56 + 2 * i}"
-        assert files[name] == f"{out['nodes'][0]['macs']['baremetal']},{out['nodes'][0]['ip']},sno.{name}.simlab.test"
+        assert files[name] == [f"{out['nodes'][0]['macs']['baremetal']},{out['nodes'][0]['ip']},sno.{name}.simlab.test"]
         assert dig(lab, f"sno.{name}.simlab.test") == [out["nodes"][0]["ip"]]
     assert doctor(lab) == (0, [])
 

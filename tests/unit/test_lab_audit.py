@@ -288,10 +288,10 @@ def test_the_collector_reads_the_consoles_listing() -> None:
 def test_after_a_failed_first_up_what_the_state_holds_is_the_stacks_and_the_rest_is_no_ones() -> None:
     """sno1's first `up` was killed: its state holds the DNS command, the volume and the domain, not yet the
     BMC or the console collector. Those, and its lease, were made by creates the state never recorded."""
-    state = [{"type": "command:remote:Command", "urn": "urn:pulumi:sno1::ocplab::ocplab:cluster:Cluster"
-              "$command:remote:Command::sno1-dns"},
-             {"type": "libvirt:index/volume:Volume", "outputs": {"name": "sno1-sno-root.qcow2"}},
-             {"type": "libvirt:index/domain:Domain", "inputs": {"name": "sno1-sno"}}]
+    dns_urn = "urn:pulumi:sno1::ocplab::ocplab:cluster:Cluster$command:remote:Command::sno1-dns"
+    state: list[dict[str, Any]] = [{"type": "command:remote:Command", "urn": dns_urn},
+                                   {"type": "libvirt:index/volume:Volume", "outputs": {"name": "sno1-sno-root.qcow2"}},
+                                   {"type": "libvirt:index/domain:Domain", "inputs": {"name": "sno1-sno"}}]
     held = {"sno1": held_pieces("sno1", state, PATHS)}
     findings = audit("simlab", lab_outputs(), {"ipi1": cluster_outputs()["ipi1"]}, clean_lab(), PATHS, configs(),
                      None, held)
