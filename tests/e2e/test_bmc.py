@@ -196,7 +196,7 @@ def test_handoff_writes_an_inventory_whose_bmc_fields_work(lab: LabSession, tmp_
 
 @pytest.mark.parametrize(("stack", "message"), [
     ("sno1", "dci_handoff: stack sno1: pulumi stack output failed: error: no stack named 'sno1' found"),
-    ("simlab", "dci_handoff: stack simlab is a lab stack; ask for a cluster stack's inventory"),
+    ("simlab", "dci_handoff: stack simlab is a lab stack; name a cluster stack"),
 ])
 def test_handoff_refuses_undeployed_and_lab_stacks(lab: LabSession, tmp_path: Path, stack: str, message: str) -> None:
     result = lab.jumphost([sys.executable, "-m", "tools.dci_handoff", stack, "--pool", "simlab",
