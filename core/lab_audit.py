@@ -355,11 +355,12 @@ class Audit:
         return self.reapply(c, "dns")
 
     def reapply(self, c: ExpectedCluster, command: str) -> str:
-        """The stack's own apply script, read from its state and run on the jumphost as `pulumi up` ran it.
+        """The stack's own `<cluster>-<command>` script (dns, consoles), read from its state and run on the
+        jumphost as `pulumi up` ran it.
 
         A remote Command only runs again when its inputs change and `pulumi refresh` does not read it back
-        (pulumi-command's Command has no Read), so neither notices a file changed by hand; `--replace`
-        would create first and then run the old resource's delete, which removes the three files."""
+        (pulumi-command's Command has no Read), so neither notices a file changed or removed by hand;
+        `--replace` would create first and then run the old resource's delete, which removes what it made."""
         pick = ("import json,sys; print(next(r['inputs']['create'] for r in json.load(sys.stdin)['deployment']"
                 "['resources'] if r['type'] == 'command:remote:Command' and "
                 f"r['urn'].endswith('::{c.name}-{command}')))")
