@@ -9,6 +9,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_libvirt as libvirt
 
+from components.fixed_names import fixed_name
 from components.node import Node, NodeArgs
 from core.bmc_plan import with_password
 from core.cluster_design import ClusterDesign, cluster_outputs
@@ -51,7 +52,7 @@ class Cluster(pulumi.ComponentResource):
         if config.has_provisioning:
             provisioning = libvirt.Network(f"{name}-provisioning", name=provisioning_network_name(config.name),
                                            mode="none", bridge=provisioning_bridge(config.name), autostart=True,
-                                           opts=on_host)
+                                           opts=fixed_name(on_host))
         after_dns = on_host.merge(pulumi.ResourceOptions(depends_on=[self.dns]))
         self.nodes = {}
         isos: list[pulumi.Resource] = []  # nodes with a cloud-init ISO first, their uploads one at a time

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_command as command
 import pulumi_libvirt as libvirt
 
+from components.fixed_names import fixed_name
 from core.lab_contract import HypervisorOutputs, hypervisor_outputs
 from core.labconfig import Hypervisor as HypervisorConfig
 from core.labconfig import LabConfig
@@ -48,16 +49,16 @@ class Hypervisor(pulumi.ComponentResource):
         )
         self.network = libvirt.Network(
             f"{name}-network", name=config.network_name, mode="bridge", bridge=config.bridge,
-            autostart=True, opts=on_host.merge(pulumi.ResourceOptions(depends_on=[self.bridge])),
+            autostart=True, opts=fixed_name(on_host.merge(pulumi.ResourceOptions(depends_on=[self.bridge]))),
         )
         self.pool = libvirt.Pool(
             f"{name}-pool", name=config.pool_name, type="dir",
-            target=libvirt.PoolTargetArgs(path=config.pool_path), opts=on_host,
+            target=libvirt.PoolTargetArgs(path=config.pool_path), opts=fixed_name(on_host),
         )
         self.base_volumes = {
             image: libvirt.Volume(
                 f"{name}-base-{image}", name=config.base_volume_name(image), pool=self.pool.name,
-                source=source, format="qcow2", opts=on_host,
+                source=source, format="qcow2", opts=fixed_name(on_host),
             )
             for image, source in sorted(args["images"].items())
         }

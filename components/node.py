@@ -7,6 +7,7 @@ from typing import NotRequired, TypedDict
 import pulumi
 import pulumi_libvirt as libvirt
 
+from components.fixed_names import fixed_name
 from core.clusterconfig import NodeSpec
 from core.resource_facts import NodeFacts
 from renderers.cloud_init import meta_data, user_data
@@ -53,9 +54,9 @@ class Node(pulumi.ComponentResource):
                 f"{name}-cidata", name=facts.cloud_init_iso, pool=args["pool"],
                 user_data=pulumi.Output.from_input(args["zone"]).apply(lambda zone: user_data(spec, zone)),
                 meta_data=meta_data(spec, args["cluster"]),
-                opts=child.merge(pulumi.ResourceOptions(depends_on=wait, provider=iso_provider)))
+                opts=fixed_name(child.merge(pulumi.ResourceOptions(depends_on=wait, provider=iso_provider))))
             wait.append(self.cidata)
-        after = child.merge(pulumi.ResourceOptions(depends_on=wait))
+        after = fixed_name(child.merge(pulumi.ResourceOptions(depends_on=wait)))
         root = libvirt.Volume(f"{name}-root", name=facts.root.name, pool=args["pool"], format="qcow2",
                               base_volume_id=args["base_volume_id"], size=facts.root.size_bytes, opts=after)
         disks = [libvirt.DomainDiskArgs(volume_id=root.id, scsi=facts.scsi)]
@@ -79,6 +80,6 @@ class Node(pulumi.ComponentResource):
             cpu=libvirt.DomainCpuArgs(mode=spec.cpu_mode), disks=disks, cloudinit=cloudinit, network_interfaces=nics,
             consoles=[libvirt.DomainConsoleArgs(type="pty", target_port="0", target_type="serial")],
             xml=libvirt.DomainXmlArgs(xslt=domain_xslt(facts.console_log, spec.disk_cache)),
-            running=args.get("running", True), autostart=False, opts=child,
+            running=args.get("running", True), autostart=False, opts=fixed_name(child),
         )
         self.register_outputs({"uuid": self.domain.id})

@@ -25,7 +25,7 @@ import yaml
 
 from simlab.clients import ssh_run
 from simlab.lab import load as load_lab
-from simlab.pulumi_engine import require_engine
+from simlab.pulumi_engine import PulumiError, require_engine
 from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, dig
 
 pytestmark = pytest.mark.simlab
@@ -83,11 +83,16 @@ def dns_files(lab: LabSession) -> dict[str, list[str]]:
     return {name: rest.split() for name, _, rest in (line.partition(" ") for line in listing.splitlines() if line)}
 
 
-def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSession) -> None:
+@pytest.fixture(scope="module", autouse=True)
+def team_lab(lab: LabSession) -> None:
+    """The lab stack deployed with ten more slices (the team's), so each test here runs on its own."""
     lab.edit_stack("simlab", {"ocplab:slices": {**yaml.safe_load(
         (lab.project / "stacks" / "Pulumi.simlab.yaml").read_text())["config"]["ocplab:slices"], **team_slices()}})
     write_team_stacks(lab)
     lab.up("simlab")
+
+
+def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSession) -> None:
     for name in TEAM:
         lab.pulumi.ensure_stack(name)
     deployed: list[str] = []
@@ -139,12 +144,26 @@ def converges(lab: LabSession, stack: str, fault: str) -> None:
         print(f"{fault}: the plain rerun failed:", "\n".join((rerun.stdout + rerun.stderr).splitlines()[-15:]))
         removed = lab.jumphost([str(PROJECT / "bin" / "ocplab"), "doctor", "--lab", "simlab", "--remove-orphans"],
                                timeout=300)
+        print(f"{fault}: ocplab doctor --remove-orphans (exit {removed.returncode}):", removed.stdout, removed.stderr)
         assert removed.returncode in (0, 1), removed.stderr
-        lab.up(stack)
+        try:
+            lab.up(stack)
+        except PulumiError:
+            print(f"{fault}: what the state of {stack} holds:", json.dumps(state_domains(lab, stack)))
+            for name, hv in HV.items():
+                print(f"{fault}: domains on {name}:", lab.virsh(hv, "list", "--all", "--uuid", "--name"))
+            raise
     lab.note(f"{fault}: rerun converged (s; plain rerun enough = {int(rerun.returncode == 0)})",
              time.monotonic() - started)
     lab.pulumi.preview(stack, "--expect-no-changes")
     assert doctor(lab) == (0, [])
+
+
+def state_domains(lab: LabSession, stack: str) -> list[tuple[str, str]]:
+    """(name, id) of each domain the stack's state records."""
+    state = json.loads(lab.pulumi.run("stack", "export", "-s", stack).stdout)
+    return [((r.get("outputs") or r.get("inputs") or {}).get("name", "?"), r.get("id", "?"))
+            for r in state["deployment"].get("resources") or [] if r["type"] == "libvirt:index/domain:Domain"]
 
 
 def wait_for_domains(hv: str, prefix: str, count: int, timeout: float = 120) -> None:
@@ -216,3 +235,31 @@ def test_dnsmasq_killed_while_a_neighbour_is_destroyed(lab: LabSession) -> None:
     lab.pulumi.destroy("sno1")
     converges(lab, "ipi1", "dnsmasq killed")
     assert "sno1" not in dns_files(lab)
+
+
+def test_pulumi_killed_with_sigkill_in_the_middle_recovers_as_documented(lab: LabSession) -> None:
+    """SIGKILL while `up` adds a worker: the stack stays locked by a dead process (the next `up` is refused
+    with Pulumi's lock message naming that pid and `pulumi cancel`, and changes nothing) and may hold a
+    pending create; the README's recovery (cancel, refresh --clear-pending-creates, then the rerun) converges."""
+    lab.up("ipi1")
+    lab.edit_stack("ipi1", {"ocplab:workers": 3})
+    job = background_up(lab, "ipi1")
+    wait_for_domains(HV["hv1"], "ipi1-worker-2", 1)
+    # As a killed CI job goes: pulumi and everything it started (language host, providers), at once.
+    engine = subprocess.run(["pgrep", "-f", f"{require_engine()} up --yes"], capture_output=True, text=True,
+                            check=False).stdout.split()
+    assert engine, "the background pulumi up runs"
+    tree = engine + [child for pid in engine for child in subprocess.run(
+        ["pgrep", "-P", pid], capture_output=True, text=True, check=False).stdout.split()]
+    subprocess.run(["kill", "-9", *tree], capture_output=True, check=False)
+    job.communicate(timeout=60)
+    before = lab.virsh(HV["hv1"], "list", "--all", "--uuid", "--name")
+    locked = lab.pulumi.run("up", "--yes", "--skip-preview", "-s", "ipi1", check=False)
+    said = locked.stdout + locked.stderr
+    assert locked.returncode != 0 and "the stack is currently locked by 1 lock(s)" in said, said
+    assert f"(pid {engine[0]})" in said and "pulumi cancel" in said, said
+    assert lab.virsh(HV["hv1"], "list", "--all", "--uuid", "--name") == before, "the refused up changed nothing"
+    lab.pulumi.run("cancel", "--yes", "-s", "ipi1")
+    lab.pulumi.run("refresh", "--yes", "--skip-preview", "--clear-pending-creates", "-s", "ipi1")
+    converges(lab, "ipi1", "pulumi SIGKILLed")
+    assert len(lab.outputs("ipi1")["nodes"]) == 7
