@@ -54,6 +54,13 @@ def require_engine() -> Path:
     return pulumi
 
 
+def failure_summary(output: str) -> str:
+    """The lines that say what failed (wherever they are: an output diff can push them far up), then the tail."""
+    lines = output.strip().splitlines()
+    errors = [line for line in lines if "error" in line.lower()][:20]
+    return "\n".join([*errors, "...", *lines[-15:]])
+
+
 class PulumiError(RuntimeError):
     """A pulumi command failed; the message holds its command line and its output's last lines."""
 
@@ -92,8 +99,8 @@ class Workspace:
         self.timings.append((" ".join(args), time.monotonic() - started))
         self.transcript.append(f"$ pulumi {' '.join(args)}\n{result.stdout}{result.stderr}")
         if check and result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-40:])
-            raise PulumiError(f"pulumi {' '.join(args)} failed (exit {result.returncode}):\n{tail}")
+            raise PulumiError(f"pulumi {' '.join(args)} failed (exit {result.returncode}):\n"
+                              f"{failure_summary(result.stdout + result.stderr)}")
         return result
 
     def has_stack(self, stack: str) -> bool:

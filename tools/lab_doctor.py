@@ -16,6 +16,7 @@ from core.stack_files import read_stack_values, stack_path
 from renderers.lab_audit_scripts import PATHS
 from tools.lab_collect import Runner, collect, first_line, run_on, run_process
 from tools.lab_view import LabView
+from tools.stack_outputs import StackError, stack_resources
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,22 @@ def cluster_configs(view: LabView) -> dict[str, ClusterConfig]:
 
 
 def audit_lab(lab: str, view: LabView, run: Runner = run_process) -> list[Finding]:
+    """What the hosts hold against the stacks. A deployed stack whose last update failed or was killed
+    holds more than its outputs list (a worker being added: its volumes, recorded, no outputs yet); so
+    before anything is called no one's, every deployed stack's state is read (only then: one
+    `pulumi stack export` each) and what it holds is that stack's, never an orphan."""
     found = collect(view.outputs, run)
+    configs = cluster_configs(view)
     held = {stack: held_pieces(stack, resources, PATHS) for stack, resources in view.partial.items()}
-    return audit(lab, view.outputs, view.clusters, found, PATHS, cluster_configs(view), view.busy, held)
+    findings = audit(lab, view.outputs, view.clusters, found, PATHS, configs, view.busy, held)
+    if not any(f.kind == "orphan" and f.owner is None for f in findings):
+        return findings
+    for stack in view.clusters:
+        try:
+            held[stack] = held_pieces(stack, stack_resources(stack), PATHS)
+        except StackError:
+            continue  # unreadable now: judged by its outputs, as before
+    return audit(lab, view.outputs, view.clusters, found, PATHS, configs, view.busy, held)
 
 
 def remove_orphans(view: LabView, findings: list[Finding], run: Runner = run_process) -> list[Removal]:

@@ -172,6 +172,7 @@ def test_remove_orphans_runs_only_the_fixes_of_orphans_no_stack_owns(monkeypatch
     hv1.volumes.append("ipi1-worker-9-root.qcow2")
     audits = [found, clean_lab()]
     monkeypatch.setattr(lab_doctor, "collect", lambda lab, run: audits.pop(0))
+    monkeypatch.setattr(lab_doctor, "stack_resources", lambda stack: [])  # ipi1's state: nothing beyond its outputs
     ran: list[tuple[str, str]] = []
 
     def fake_run(argv: Sequence[str], stdin: str) -> Result:
@@ -193,6 +194,43 @@ def test_remove_orphans_runs_only_the_fixes_of_orphans_no_stack_owns(monkeypatch
                                                   "file /etc/ocplab/dnsmasq.d/sno1.conf",
                                                   "lease 192.168.16.48 52:54:00:a8:10:30 sno",
                                                   "console logs of sno1"}
+
+
+def test_what_a_deployed_stacks_state_holds_beyond_its_outputs_is_never_removed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed `up` adding worker-9 to the deployed ipi1 recorded its volume and domain, not yet its outputs."""
+    found = clean_lab()
+    hv1 = found.hypervisors["hv1"]
+    assert hv1.domains is not None and hv1.volumes is not None
+    hv1.domains += ["ipi1-worker-9", "ipi1-worker-8"]
+    hv1.volumes += ["ipi1-worker-9-root.qcow2", "ipi1-worker-8-root.qcow2"]
+    monkeypatch.setattr(lab_doctor, "collect", lambda lab, run: found)
+    read: list[str] = []
+
+    def state_of(stack: str) -> list[dict[str, Any]]:
+        read.append(stack)
+        return [] if stack != "ipi1" else [{"type": "libvirt:index/volume:Volume", "urn": "urn:...::ipi1-worker-9-root",
+                 "outputs": {"name": "ipi1-worker-9-root.qcow2"}},
+                {"type": "libvirt:index/domain:Domain", "urn": "urn:...::ipi1-worker-9-domain",
+                 "inputs": {"name": "ipi1-worker-9"}}]
+
+    monkeypatch.setattr(lab_doctor, "stack_resources", state_of)
+    ran: list[str] = []
+
+    def fix(argv: Sequence[str], stdin: str) -> Result:
+        ran.append(argv[-1])
+        return Result(0, "done\n", "")
+
+    report = lab_doctor.doctor("simlab", view_of(cluster_outputs()), remove=True, run=fix)
+    assert set(read) == {"ipi1", "sno1"}  # every deployed stack, before the removal and in the audit after it
+    assert ran == ["virsh undefine --nvram ipi1-worker-8", "virsh vol-delete --pool ocplab ipi1-worker-8-root.qcow2"]
+    assert "domain ipi1-worker-9" not in {f.what for f in report.findings}
+
+
+def test_a_clean_lab_reads_no_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lab_doctor, "collect", lambda lab, run: clean_lab())
+    monkeypatch.setattr(lab_doctor, "stack_resources", lambda stack: pytest.fail(f"{stack}'s state was read"))
+    assert lab_doctor.doctor("simlab", view_of(cluster_outputs())).findings == []
 
 
 def test_a_failed_fix_is_reported_with_its_error(monkeypatch: pytest.MonkeyPatch) -> None:
