@@ -1,18 +1,28 @@
-"""ocplab: one Pulumi project, two kinds of stacks (a lab, or a cluster on a lab)."""
+"""ocplab: one Pulumi project, two kinds of stacks (a lab, or a cluster on a lab).
+
+Only the program the stack's kind needs is imported; a cluster stack first starts reading the
+outputs it needs (its lab's and its own), so those `pulumi stack output` children run while the
+providers' SDKs load (components/stack_reader.py).
+"""
 
 from pathlib import Path
 
 import pulumi
 
-from components.cluster_stack import cluster_program
-from components.lab_stack import lab_program
+from components.stack_reader import prefetch, qualified_name
 from core.errors import ConfigError
 
-kind = pulumi.Config("ocplab").get("kind")
+config = pulumi.Config("ocplab")
+kind = config.get("kind")
 try:
     if kind == "lab":
+        from components.lab_stack import lab_program
         lab_program(Path(__file__).parent)
     elif kind == "cluster":
+        lab = config.get("lab")
+        org, project = pulumi.get_organization(), pulumi.get_project()
+        prefetch(*(qualified_name(org, project, s) for s in ([lab] if lab else []) + [pulumi.get_stack()]))
+        from components.cluster_stack import cluster_program
         cluster_program()
     elif kind is None:
         raise ConfigError([f"ocplab:kind: stack {pulumi.get_stack()!r} has no ocplab config (is "

@@ -12,7 +12,7 @@ import pulumi_command as command
 
 from components.cluster import Cluster
 from components.stack_config import ocplab_values
-from components.stack_reader import StackMissingError, missing_lab_problem, read_outputs
+from components.stack_reader import StackMissingError, missing_lab_problem, qualified_name, read_outputs
 from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
@@ -27,8 +27,7 @@ def read_cluster_config(stack: str) -> ClusterConfig:
 
 
 def stack_name(stack: str) -> str:
-    """Fully qualified name, as the self-managed (file) backend and Pulumi Cloud both accept."""
-    return f"{pulumi.get_organization()}/{pulumi.get_project()}/{stack}"
+    return qualified_name(pulumi.get_organization(), pulumi.get_project(), stack)
 
 
 def private_key(design: pulumi.Output[ClusterDesign], secret_key: pulumi.Output[str] | None) -> pulumi.Output[str]:

@@ -6,7 +6,9 @@ Two engine behaviours make this the way (both seen with the file backend of v3.2
 - a StackReference of a stack to itself (how a cluster stack reads its previous address
   assignments) intermittently fails with "failed to load checkpoint: EOF" on the first update
   after a destroy, as the engine rewrites that checkpoint while the reference reads it.
-`pulumi stack output` (about 1 s) reads the last completed outputs, and is retried on that error.
+`pulumi stack output` reads the last completed outputs, and is retried on that error. Each read
+costs 1.35-1.7 s of wall time (bench/RESULTS.md), so `prefetch` starts the reads a program needs
+before it imports the providers' SDKs, all at once, and `read_outputs` takes their results.
 """
 
 from __future__ import annotations
@@ -24,26 +26,63 @@ class StackMissingError(LookupError):
     """The backend has no such stack."""
 
 
-def read_outputs(qualified: str) -> dict[str, Any] | None:
-    """The outputs of stack `qualified` (org/project/stack); None when the CLI cannot be asked (then a
-    StackReference does it); StackMissingError when the backend has no such stack."""
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
-        return None
-    for attempt in range(RETRIES):
+def qualified_name(organization: str, project: str, stack: str) -> str:
+    """org/project/stack, as the self-managed (file, PostgreSQL) backends and Pulumi Cloud all accept."""
+    return f"{organization}/{project}/{stack}"
+
+
+class OutputsRead:
+    """One `pulumi stack output --json` child, started now and awaited in `result`."""
+
+    def __init__(self, qualified: str) -> None:
+        self.qualified = qualified
+        self.child = self._start()
+
+    def _start(self) -> subprocess.Popen[str] | None:
+        pulumi = shutil.which("pulumi")
+        if pulumi is None:
+            return None
         try:
-            result = subprocess.run([pulumi, "stack", "output", "--json", "-s", qualified], capture_output=True,
-                                    text=True, timeout=120, check=False, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired):
+            return subprocess.Popen([pulumi, "stack", "output", "--json", "-s", self.qualified], text=True,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError:
             return None
-        if result.returncode == 0:
-            return dict(json.loads(result.stdout or "{}"))
-        if "no stack named" in result.stderr:
-            raise StackMissingError(qualified)
-        if "failed to load checkpoint" not in result.stderr:
-            return None
-        time.sleep(0.5 * (attempt + 1))
-    return None
+
+    def result(self) -> dict[str, Any] | None:
+        """The outputs; None when the CLI cannot be asked (then a StackReference does it); StackMissingError
+        when the backend has no such stack."""
+        for attempt in range(RETRIES):
+            if self.child is None:
+                return None
+            try:
+                stdout, stderr = self.child.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.child.kill()
+                self.child.communicate()
+                return None
+            if self.child.returncode == 0:
+                return dict(json.loads(stdout or "{}"))
+            if "no stack named" in stderr:
+                raise StackMissingError(self.qualified)
+            if "failed to load checkpoint" not in stderr:
+                return None
+            time.sleep(0.5 * (attempt + 1))
+            self.child = self._start()
+        return None
+
+
+_started: dict[str, OutputsRead] = {}
+
+
+def prefetch(*qualified: str) -> None:
+    """Start reading these stacks' outputs now, side by side."""
+    for name in qualified:
+        _started.setdefault(name, OutputsRead(name))
+
+
+def read_outputs(qualified: str) -> dict[str, Any] | None:
+    """The outputs of stack `qualified` (org/project/stack), from its prefetched read if there is one."""
+    return (_started.pop(qualified, None) or OutputsRead(qualified)).result()
 
 
 def missing_lab_problem(lab: str) -> str:
