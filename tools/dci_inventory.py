@@ -91,6 +91,8 @@ def _kept_as_text(text: str) -> bool:
             ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return True
+    except (RecursionError, MemoryError, SystemError):  # deep nesting; 3.11 raises SystemError (cpython#106905)
+        return False  # quoted, so Ansible's literal_eval reads a plain string
     return False
 
 

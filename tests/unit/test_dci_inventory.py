@@ -16,6 +16,7 @@ import pytest
 from tools.dci_inventory import (
     InventoryError,
     InventoryOptions,
+    _var_value,
     inventory_for,
     render_abi_yaml,
     render_ipi_hosts,
@@ -291,3 +292,9 @@ def test_errors_never_show_the_bmc_password() -> None:
     with pytest.raises(InventoryError) as raised:
         inventory_for(data)
     assert data["bmc"]["password"] not in str(raised.value) and "bmc.port" in str(raised.value)
+
+
+@pytest.mark.parametrize("text", ["-" * 5000 + "1", "+" * 100_000 + "1"])
+def test_a_value_nested_too_deep_for_literal_eval_is_quoted_not_a_crash(text: str) -> None:
+    """literal_eval raises RecursionError, MemoryError, or on 3.11 SystemError (cpython#106905) on such text."""
+    assert _var_value(text) == json.dumps(text)
