@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.labclient import BenchError
-from simlab.pulumi_engine import Workspace, copy_project
+from simlab.pulumi_engine import Workspace, copy_project, failure_summary
 
 
 @dataclass(frozen=True)
@@ -124,5 +124,6 @@ class EngineClient:
         return time.monotonic() - started, runs
 
 
-def _tail(run: EngineRun, lines: int = 40) -> str:
-    return "\n".join((run.stdout + run.stderr).strip().splitlines()[-lines:])
+def _tail(run: EngineRun) -> str:
+    """What failed (the error lines, wherever they are), then the last lines."""
+    return failure_summary(run.stdout + run.stderr)

@@ -187,8 +187,10 @@ def run(client: LabClient, engine: EngineClient, lab: str, lab_outputs: dict[str
             dns_step[n] = max(r.categories.get("dnsmasq entries", 0.0) for r in runs)
             disk[n] = (client.disk_usage(first.hypervisor) - before) / first.domains
         except BenchError as exc:
+            (client.timings / f"failed-scale-{n}.txt").write_text(str(exc))
             section.add(f"3. pulumi preview and up, {n} domains",
-                        f"failed: {' '.join(str(exc).split())[:300]}", "linear")
+                        f"failed (whole message in the run's timings/failed-scale-{n}.txt): "
+                        f"{' '.join(str(exc).split())[:300]}", "linear")
             found.pop(n, None)
             deploys.pop(n, None)
             del plans[n]
