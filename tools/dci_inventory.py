@@ -157,10 +157,15 @@ def _ipi_node_line(cluster: Cluster, node: Node) -> str:
 
 
 def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:
+    """The bootstrap VM's reserved MAC goes in as `externalMACAddress`, the variable redhatci.ocp's
+    install-config template reads (roles/installer/templates/install-config.j2) and its own libvirt hosts
+    template writes (roles/ocp_on_libvirt/templates/hosts.j2): without it the installer picks a random MAC
+    that the lab's static-only DHCP never answers."""
+    bootstrap: dict[str, Scalar] = {"externalMACAddress": cluster.bootstrap.mac} if cluster.bootstrap else {}
     return {"install_type": "ipi", "cluster": cluster.name, "domain": cluster.domain,
             "prov_nic": options.prov_nic, "pub_nic": options.pub_nic, "masters_prov_nic": options.masters_prov_nic,
             "extcidrnet": cluster.cidr, "apivip": cluster.api_vip, "ingressvip": cluster.ingress_vip,
-            "provisionhost_user": options.provisionhost_user, "dir": options.cluster_dir}
+            **bootstrap, "provisionhost_user": options.provisionhost_user, "dir": options.cluster_dir}
 
 
 def _jumphost_section(cluster: Cluster, options: InventoryOptions) -> list[str]:

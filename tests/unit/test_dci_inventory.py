@@ -94,6 +94,16 @@ def test_ipi_all_vars_come_from_the_outputs(tmp_path: Path) -> None:
     assert master["provisionhost_user"] == "dci"
 
 
+def test_ipi_inventory_gives_the_bootstrap_vm_its_reserved_mac(tmp_path: Path) -> None:
+    """redhatci.ocp's install-config template writes `externalMACAddress` from this variable; the lab's
+    static-only DHCP answers the bootstrap VM only at that MAC."""
+    data = outputs("ipi")
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    assert hostvars(listed, "master-0")["externalMACAddress"] == data["bootstrap"]["mac"] == "52:54:00:a8:10:2f"
+    without = {k: v for k, v in data.items() if k != "bootstrap"}  # outputs of stacks before the bootstrap plan
+    assert "externalMACAddress" not in hostvars(parse(render_ipi_hosts(without), tmp_path), "master-0")
+
+
 def test_ipi_nodes_carry_ip_provision_mac_and_redfish_bmc(tmp_path: Path) -> None:
     data = outputs("ipi")
     listed = parse(render_ipi_hosts(data), tmp_path)
