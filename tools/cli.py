@@ -226,7 +226,7 @@ def doctor(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
     view = _view(lab, planned=False)
     try:
         report = lab_doctor.doctor(lab, view, remove=remove)
-    except CollectError as exc:
+    except (CollectError, StackError) as exc:
         raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(report.as_dict(), indent=2))

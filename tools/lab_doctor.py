@@ -56,7 +56,8 @@ def audit_lab(lab: str, view: LabView, run: Runner = run_process) -> list[Findin
     `pulumi stack export` each) and what it holds is that stack's, never an orphan."""
     found = collect(view.outputs, run)
     configs = cluster_configs(view)
-    held = {stack: held_pieces(stack, resources, PATHS) for stack, resources in view.partial.items()}
+    # A stack with no outputs is judged by its state alone: one that cannot be read stops the audit.
+    held = {stack: held_pieces(stack, stack_resources(stack), PATHS) for stack in view.partial}
     findings = audit(lab, view.outputs, view.clusters, found, PATHS, configs, view.busy, held)
     if not any(f.kind == "orphan" and f.owner is None for f in findings):
         return findings

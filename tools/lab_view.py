@@ -14,7 +14,7 @@ from core.lab_contract import PLANNED, LabOutputs, parse_lab_outputs, planned_la
 from core.labconfig import LabConfig, parse_lab_config
 from core.stack_files import read_stack_values, stack_path, stacks_dir
 from renderers.dnsmasq_cluster import render_cluster_dns
-from tools.stack_outputs import PROJECT, StackError, short_name, stack_list, stack_outputs, stack_resources
+from tools.stack_outputs import PROJECT, StackError, short_name, stack_list, stack_outputs
 
 
 class LabViewError(RuntimeError):
@@ -26,12 +26,12 @@ class LabView:
     config: LabConfig
     outputs: LabOutputs
     clusters: dict[str, dict[str, Any]]  # deployed (or planned) cluster stacks of this lab, by stack name
-    # Cluster stacks of this lab whose state may hold resources their outputs do not show: an update runs
-    # now, or they hold resources but no outputs (a first `pulumi up` failed). Stack name -> why.
+    # Cluster stacks of this lab an update of which runs now: their state may hold resources their outputs
+    # do not show yet. Stack name -> why.
     busy: dict[str, str] = field(default_factory=dict)
     # Cluster stacks whose state holds resources but that export no outputs (a first `pulumi up` failed or
-    # was killed) and no update runs: their state's resources, which say what on the hosts is theirs.
-    partial: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # was killed) and no update runs: their state says what on the hosts is theirs (read by the doctor).
+    partial: list[str] = field(default_factory=list)
     refused: dict[str, str] = field(default_factory=dict)  # planned: cluster stacks pulumi up would refuse, why
     planned: bool = False
 
@@ -59,7 +59,7 @@ def load_lab(lab: str) -> LabView:
         raise LabViewError("; ".join(exc.problems)) from None
     except StackError as exc:
         raise LabViewError(f"{exc} (deploy the lab first: pulumi up -s {lab})") from None
-    clusters, busy, partial = {}, {}, {}
+    clusters, busy, partial = {}, {}, []
     for entry in stack_list():
         name = short_name(entry)
         if name == lab or not stack_path(name).exists():
@@ -72,7 +72,7 @@ def load_lab(lab: str) -> LabView:
         if entry.get("updateInProgress"):
             busy[name] = "an update of this stack runs now"
         elif out.get("kind") != "cluster" and int(entry.get("resourceCount") or 0) > 0:
-            partial[name] = stack_resources(name)
+            partial.append(name)
     return LabView(config=config, outputs=outputs, clusters=clusters, busy=busy, partial=partial)
 
 

@@ -207,6 +207,7 @@ def test_libvirtd_killed_in_the_middle_of_an_up_then_a_rerun_converges(lab: LabS
 
 def test_the_ssh_link_to_the_hypervisor_cut_in_the_middle_of_an_up_then_a_rerun_converges(lab: LabSession) -> None:
     """Every SSH session hv1's sshd serves (the libvirt connection, the BMC script) is killed mid-`up`."""
+    lab.pulumi.ensure_stack("ipi1")  # run alone, the stack is new
     lab.pulumi.destroy("ipi1")
     job = background_up(lab, "ipi1")
     wait_for_domains(HV["hv1"], "ipi1-", 2)
