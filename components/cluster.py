@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 import pulumi
 import pulumi_command as command
@@ -11,12 +11,13 @@ import pulumi_libvirt as libvirt
 
 from components.fixed_names import fixed_name
 from components.node import Node, NodeArgs
-from core.bmc_plan import with_password
+from core.bmc_plan import bmc_nodes, with_password
 from core.cluster_design import ClusterDesign, cluster_outputs
 from core.clusterconfig import ClusterConfig
 from core.resource_facts import node_facts, provisioning_bridge, provisioning_network_name
 from renderers.console_scripts import consoles_apply_script, consoles_remove_script
 from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
+from renderers.sushy_scripts import sushy_remove_script, sushy_sync_script
 from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 
@@ -26,6 +27,9 @@ class ClusterArgs(TypedDict):
     jumphost: command.remote.ConnectionArgs
     hypervisor: command.remote.ConnectionArgs
     bmc_password: pulumi.Output[str]
+    # The slice's BMC kind, read before the program declares anything (components.stack_reader): which
+    # resources exist cannot wait for an Output. None: no BMCs, or not known (Pulumi's mocks).
+    bmc_kind: NotRequired[str | None]
 
 
 class Cluster(pulumi.ComponentResource):
@@ -80,6 +84,18 @@ class Cluster(pulumi.ComponentResource):
             delete=vbmc_remove_script(config.name), stdin=args["bmc_password"], logging=command.remote.Logging.STDERR,
             opts=child.merge(pulumi.ResourceOptions(depends_on=list(self.nodes.values()))),
         )
+        # A Redfish slice: the cluster's own sushy-tools emulator, allowed exactly its BMC nodes' domains.
+        self.redfish: command.remote.Command | None = None
+        if args.get("bmc_kind") == "redfish":
+            bmc_uuids = [self.nodes[n].domain.id for n in bmc_nodes(config)]
+            sync = pulumi.Output.all(design, *bmc_uuids).apply(
+                lambda v: sushy_sync_script(config.name, v[0].bmc, [str(u) for u in v[1:]]))
+            self.redfish = command.remote.Command(
+                f"{name}-redfish", connection=args["hypervisor"], create=sync, update=sync,
+                delete=sushy_remove_script(config.name), stdin=args["bmc_password"],
+                logging=command.remote.Logging.STDERR,
+                opts=child.merge(pulumi.ResourceOptions(depends_on=list(self.nodes.values()))),
+            )
         # The jumphost gathers the nodes' console logs (one folder per cluster) once the domains exist.
         self.consoles = command.remote.Command(
             f"{name}-consoles", connection=args["jumphost"],

@@ -17,7 +17,7 @@ from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.errors import ConfigError
-from core.lab_contract import HypervisorOutputs, JumphostOutputs
+from core.lab_contract import HypervisorOutputs, JumphostOutputs, slice_bmc_kind
 from core.labconfig import SshTarget
 from core.ssh_access import host_key
 
@@ -84,9 +84,10 @@ def cluster_program() -> None:
     config = pulumi.Config("ocplab")
     cluster = read_cluster_config(pulumi.get_stack())
     known: dict[str, Any] | None = None
+    bmc_kind = None
     if under_engine():
         try:
-            read_outputs(stack_name(cluster.lab))
+            bmc_kind = slice_bmc_kind(cluster.name, read_outputs(stack_name(cluster.lab)))
             known = read_outputs(stack_name(pulumi.get_stack()))
         except StackMissingError:
             raise ConfigError([missing_lab_problem(cluster.lab)]) from None
@@ -108,7 +109,7 @@ def cluster_program() -> None:
     result = Cluster(cluster.name, {"config": cluster, "design": planned,
                                     "jumphost": jumphost_connection(planned, ssh_key),
                                     "hypervisor": hypervisor_connection(planned, ssh_key),
-                                    "bmc_password": bmc_password_of(planned, ssh_key)})
+                                    "bmc_password": bmc_password_of(planned, ssh_key), "bmc_kind": bmc_kind})
     pulumi.export("kind", "cluster")
     for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
                 "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp"):

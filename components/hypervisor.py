@@ -14,6 +14,7 @@ from core.lab_contract import HypervisorOutputs, hypervisor_outputs
 from core.labconfig import Hypervisor as HypervisorConfig
 from core.labconfig import LabConfig
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.sushy_scripts import sushy_install_script, sushy_uninstall_script
 from renderers.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
 
 
@@ -63,12 +64,23 @@ class Hypervisor(pulumi.ComponentResource):
             for image, source in sorted(args["images"].items())
         }
         # The shared BMC emulator, where a slice of this hypervisor has BMC ports; cluster stacks add entries.
-        ranges = [s.bmc_ports for s in args["lab"].slices if s.hypervisor == config.name and s.bmc_ports]
+        here = [s for s in args["lab"].slices if s.hypervisor == config.name and s.bmc_ports]
+        ranges = [s.bmc_ports for s in here if s.bmc_ports and s.bmc == "ipmi"]
         self.vbmcd = None
         if ranges:
             self.vbmcd = command.remote.Command(
                 f"{name}-vbmcd", connection=args["connection"], create=vbmcd_install_script(ranges),
                 update=vbmcd_install_script(ranges), delete=vbmcd_uninstall_script(ranges),
+                opts=child.merge(pulumi.ResourceOptions(depends_on=[self.bridge])),
+            )
+        # sushy-tools for Redfish slices: each cluster stack runs its own emulator with it.
+        redfish = [s.bmc_ports for s in here if s.bmc_ports and s.bmc == "redfish"]
+        self.sushy = None
+        if redfish:
+            install = sushy_install_script(config.ssh.address, redfish)
+            self.sushy = command.remote.Command(
+                f"{name}-sushy", connection=args["connection"], create=install, update=install,
+                delete=sushy_uninstall_script(redfish),
                 opts=child.merge(pulumi.ResourceOptions(depends_on=[self.bridge])),
             )
         node = libvirt.get_node_info_output(opts=pulumi.InvokeOutputOptions(provider=self.provider, parent=self))

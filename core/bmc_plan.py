@@ -21,6 +21,7 @@ from core.errors import ConfigError
 
 BMC_USER = "admin"
 BMC_KIND = "ipmi"
+BMC_KINDS = ("ipmi", "redfish")
 BMC_ROLES = ("master", "worker")
 PASSWORD_LENGTH = 20  # IPMI 2.0 passwords are at most 20 bytes
 _RANGE = re.compile(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*")
@@ -67,6 +68,12 @@ def bmc_nodes(cluster: ClusterConfig) -> list[str]:
     return [n.name for n in cluster.nodes if n.role in BMC_ROLES]
 
 
+def redfish_plan(cluster: ClusterConfig, address: str, ports: PortRange) -> BmcPlan:
+    """One sushy-tools emulator per cluster on the first port of the slice's range, serving its BMC nodes."""
+    return BmcPlan(address=address, ports={name: ports.first for name in bmc_nodes(cluster)}, kind="redfish",
+                   port=ports.first)
+
+
 def plan_bmc_ports(cluster: ClusterConfig, ports: PortRange) -> dict[str, int]:
     """One port per BMC node, in node order, from the start of the slice's range."""
     names = bmc_nodes(cluster)
@@ -94,13 +101,19 @@ class BmcPlan:
 
     address: str
     ports: Mapping[str, int]
+    kind: str = BMC_KIND
+    port: int | None = None  # redfish: the one HTTPS port of the cluster's sushy-tools emulator
 
     def entries(self, cluster: str) -> list[tuple[str, int]]:
         """(libvirt domain, port) for every BMC, in node order."""
         return [(domain_name(cluster, node), port) for node, port in self.ports.items()]
 
     def public(self) -> dict[str, Any]:
-        """The cluster output `bmc` without its password (tools.dci_inventory reads it)."""
+        """The cluster output `bmc` without its password (tools.dci_inventory reads it). Redfish nodes are
+        systems of one emulator, each found by its domain's UUID (the node's `uuid` output)."""
+        if self.kind == "redfish":
+            return {"kind": "redfish", "address": self.address, "user": BMC_USER, "port": self.port,
+                    "nodes": {node: {} for node in self.ports}}
         return {"kind": BMC_KIND, "address": self.address, "user": BMC_USER,
                 "nodes": {node: {"port": port} for node, port in self.ports.items()}}
 

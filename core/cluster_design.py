@@ -10,7 +10,7 @@ from typing import Any
 
 from core.address_plan import AddressPlan, plan_addresses
 from core.addresses import AddressRange
-from core.bmc_plan import BmcPlan, PortRange, plan_bmc_ports
+from core.bmc_plan import BmcPlan, PortRange, plan_bmc_ports, redfish_plan
 from core.capacity import capacity_problems
 from core.clusterconfig import ClusterConfig
 from core.errors import ConfigError
@@ -76,14 +76,17 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
     plan = plan_addresses(cluster, slice_range, previous)
     return ClusterDesign(cluster=cluster, plan=plan, domain=lab.domain, slice_range=slice_range,
                          hypervisor=hypervisor, jumphost=lab.jumphost, network=lab.network,
-                         bmc=_bmc_plan(cluster, piece.bmc_ports, hypervisor),
+                         bmc=_bmc_plan(cluster, piece.bmc_ports, piece.bmc or "ipmi", hypervisor),
                          vrrp=vrrp_ids(cluster.name) if ipi else None)
 
 
-def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, hypervisor: HypervisorOutputs) -> BmcPlan | None:
+def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,
+              hypervisor: HypervisorOutputs) -> BmcPlan | None:
     """Virtual BMCs when the lab gives the slice BMC ports; an exhausted range raises ConfigError."""
     if not bmc_ports:
         return None
+    if kind == "redfish":
+        return redfish_plan(cluster, hypervisor.address, PortRange.parse(bmc_ports))
     return BmcPlan(address=hypervisor.address, ports=plan_bmc_ports(cluster, PortRange.parse(bmc_ports)))
 
 

@@ -138,6 +138,7 @@ class SliceSchema(_Strict):
     hypervisor: Label
     range: AddressRangeText
     bmc_ports: PortRangeText | None = None
+    bmc: Literal["ipmi", "redfish"] = "ipmi"
 
 
 class OvercommitSchema(_Strict):

@@ -66,6 +66,7 @@ class SliceOutputs:
     hypervisor: str
     range: str
     bmc_ports: str | None = None
+    bmc: str | None = None  # the BMC kind (ipmi or redfish) where the slice has bmc_ports
     vrrp: Mapping[str, int] | None = None  # the keepalived ids OpenShift will derive from the name (core/vrrp.py)
 
 
@@ -111,6 +112,7 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
         hypervisors=dict(hypervisors),
         slices={s.cluster: SliceOutputs(hypervisor=s.hypervisor, range=str(s.range),
                                         bmc_ports=str(s.bmc_ports) if s.bmc_ports else None,
+                                        bmc=s.bmc if s.bmc_ports else None,
                                         vrrp=vrrp_ids(s.cluster).as_dict()) for s in lab.slices},
         overcommit=dict(lab.overcommit),
     )
@@ -165,3 +167,15 @@ def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
         raise ConfigError([f"ocplab:lab: lab stack {stack!r} has outputs that do not follow contract version "
                            f"{CONTRACT_VERSION} at {where} ({exc}): run pulumi up -s {stack} with this ocplab"]) \
             from None
+
+
+def slice_bmc_kind(cluster: str, raw: Mapping[str, Any] | None) -> str | None:
+    """The BMC kind the lab gives cluster's slice (None: no BMCs). Outputs that fail the contract give None
+    here: design_cluster refuses them with the full message."""
+    try:
+        piece = parse_lab_outputs("lab", raw).slices.get(cluster)
+    except ConfigError:
+        return None
+    if piece is None or not piece.bmc_ports:
+        return None
+    return piece.bmc or "ipmi"

@@ -14,7 +14,7 @@ from typing import Any
 import netaddr
 
 from core.addresses import AddressRange
-from core.bmc_plan import PortRange
+from core.bmc_plan import BMC_KIND, BMC_KINDS, PortRange
 from core.config_schema import LabSchema, checked
 from core.errors import Problems
 from core.names import domain_problem, label_problem
@@ -83,6 +83,7 @@ class Slice:
     hypervisor: str
     range: AddressRange
     bmc_ports: PortRange | None = None
+    bmc: str = BMC_KIND  # ipmi: a virtualbmc per node and port; redfish: one sushy-tools emulator on the first port
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,14 @@ def _slices(raw: Any, problems: Problems) -> list[Slice]:
                 bmc_ports = PortRange.parse(entry["bmc_ports"])
             except ValueError as exc:
                 problems.add(f"{where}.bmc_ports", str(exc))
-        found.append(Slice(cluster=str(cluster), hypervisor=hypervisor, range=address_range, bmc_ports=bmc_ports))
+        kind = entry.get("bmc", BMC_KIND)
+        if kind not in BMC_KINDS:
+            problems.add(f"{where}.bmc", f"{kind!r} is not a BMC kind; use one of {', '.join(BMC_KINDS)}")
+        elif kind == "redfish" and entry.get("bmc_ports") is None:
+            problems.add(f"{where}.bmc", "a redfish slice needs bmc_ports: its sushy-tools emulator listens "
+                         "(HTTPS) on the first port of the range; add bmc_ports, e.g. 8100-8100")
+        found.append(Slice(cluster=str(cluster), hypervisor=hypervisor, range=address_range, bmc_ports=bmc_ports,
+                           bmc=str(kind)))
     return found
 
 

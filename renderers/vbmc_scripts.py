@@ -63,9 +63,9 @@ def vbmcd_uninstall_script(ranges: list[PortRange]) -> str:
 
 
 def vbmc_sync_script(cluster: str, plan: BmcPlan | None) -> str:
-    """Make the cluster's BMCs exactly the plan (the password is read from stdin); without a
-    plan (no bmc_ports in the slice) remove any the cluster had."""
-    if plan is None:
+    """Make the cluster's BMCs exactly the plan (the password is read from stdin); without an IPMI
+    plan (no bmc_ports in the slice, or Redfish BMCs) remove any the cluster had."""
+    if plan is None or plan.kind != "ipmi":
         return vbmc_remove_script(cluster)
     return _vbmc_script("vbmc-sync", cluster=cluster, address=plan.address, bmc_user=BMC_USER,
                         entries=[f"{domain}={port}" for domain, port in plan.entries(cluster)])

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus),
 # the guest image (kernel, busybox, syslinux) and the tests (dig, ipmitool, postgresql for the team
-# backend, which the tests start in the jumphost namespace), then virtualbmc in
-# /opt/ocplab/vbmc, where the lab's vbmcd script finds it (the simulated hypervisors share this
-# machine's /opt, so it is installed once, ahead of time). Skips what is there.
+# backend, which the tests start in the jumphost namespace; isolinux for the virtual-media test ISO),
+# then virtualbmc in /opt/ocplab/vbmc and sushy-tools in /opt/ocplab/sushy, where the lab's scripts
+# find them (the simulated hypervisors share this machine's /opt and cannot reach PyPI, so they are
+# installed once, ahead of time). Skips what is there.
 set -euo pipefail
 packages=(
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base dnsmasq
   network-manager openssh-server openssh-client dbus systemd udev iproute2 iputils-ping procps psmisc
   util-linux kmod cpio genisoimage xorriso xsltproc busybox-static linux-image-amd64 dnsutils ipmitool curl
-  syslinux syslinux-common mtools dosfstools libxml2-utils shellcheck graphviz tmux
+  syslinux syslinux-common isolinux mtools dosfstools libxml2-utils shellcheck graphviz tmux
   python3-venv
   python3-libvirt
   postgresql
@@ -36,4 +37,15 @@ else
   echo "deps: installing virtualbmc $vbmc_version into $vbmc_venv"
   /usr/bin/python3 -m venv --system-site-packages "$vbmc_venv"
   "$vbmc_venv/bin/pip" install -q "virtualbmc==$vbmc_version"
+fi
+# sushy-tools (Redfish), pinned like renderers/sushy_scripts.py's REQUIREMENT, the same way.
+sushy_venv=/opt/ocplab/sushy sushy_version=2.2.0
+if "$sushy_venv/bin/python" -c "import libvirt, importlib.metadata as m, sys
+sys.exit(m.version('sushy-tools') != '$sushy_version')" 2>/dev/null; then
+  echo "deps: sushy-tools $sushy_version present in $sushy_venv"
+else
+  [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install sushy-tools into $sushy_venv" >&2; exit 1; }
+  echo "deps: installing sushy-tools $sushy_version into $sushy_venv"
+  /usr/bin/python3 -m venv --system-site-packages "$sushy_venv"
+  "$sushy_venv/bin/pip" install -q "sushy-tools==$sushy_version"
 fi

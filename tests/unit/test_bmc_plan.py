@@ -59,7 +59,7 @@ def test_simlab_slices_have_bmc_ports_in_config_and_outputs() -> None:
     assert {s.cluster: str(s.bmc_ports) for s in config.slices} == {"ipi1": "6230-6239", "sno1": "6240-6249"}
     slices = lab_outputs(config, {}, None, None, "x").as_outputs()["slices"]
     assert slices["ipi1"] == {"hypervisor": "hv1", "range": "192.168.16.32-192.168.16.47", "bmc_ports": "6230-6239",
-                              "vrrp": {"api": 235, "ingress": 122}}
+                              "bmc": "ipmi", "vrrp": {"api": 235, "ingress": 122}}
 
 
 def test_bmc_ports_are_optional() -> None:

@@ -1,0 +1,47 @@
+#!/bin/sh
+# shellcheck shell=sh
+# Install sushy-tools (pinned) if missing, give this hypervisor a TLS certificate for Redfish, put the
+# helper in place, then refuse the installed sushy-tools unless it passes the health check.
+# firewalld (if it runs) opens the Redfish slices' ports. A no-op when nothing changed.
+# Inputs (set before this part by renderers/shell.py): sushy-common.sh's, requirement, version, helper_b64, address, port_ranges
+# shellcheck disable=SC2154
+installed() { "$venv/bin/python" -c "import libvirt, importlib.metadata as m, sys
+sys.exit(m.version('sushy-tools') != '$version')" >/dev/null 2>&1; }
+if ! installed; then
+  echo "ocplab sushy: installing $requirement into $venv" >&2
+  if ! /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1; then
+    if command -v dnf >/dev/null; then
+      dnf install -y -q python3-libvirt >/dev/null || fail "dnf install python3-libvirt failed"
+    elif command -v apt-get >/dev/null; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-libvirt python3-venv >/dev/null \
+        || fail "apt-get install python3-libvirt python3-venv failed"
+    else fail "install the distribution's python3-libvirt package"; fi
+  fi
+  created=no; [ -d "$venv" ] || created=yes
+  /usr/bin/python3 -m venv --system-site-packages "$venv" || fail "python3 -m venv failed: install python3-venv"
+  if ! "$venv/bin/pip" install -q "$requirement" >&2; then
+    [ $created = no ] || rm -rf "$venv"
+    fail "pip could not install $requirement into $venv; provide it there (python3 -m venv \
+--system-site-packages $venv && $venv/bin/pip install '$requirement') and run again"
+  fi
+fi
+mkdir -p "$root/clusters" "$root/bin" "$root/tls"
+chmod 0700 "$root"
+put "$root/bin/ocplab_sushy.py" "$helper_b64" 0644
+# One self-signed certificate per hypervisor, for its address (redhatci.ocp skips verification; our own
+# clients check it). Made again only when missing or for another address.
+cert="$root/tls/cert.pem" key="$root/tls/key.pem"
+if ! openssl x509 -in "$cert" -noout -checkip "$address" 2>/dev/null | grep -q 'does match'; then
+  command -v openssl >/dev/null || fail "install openssl"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$address" -addext "subjectAltName=IP:$address" \
+    -keyout "$key.new" -out "$cert.new" >/dev/null 2>&1 || fail "openssl could not make $cert"
+  chmod 0600 "$key.new"; mv -f "$key.new" "$key"; mv -f "$cert.new" "$cert"
+  echo "ocplab sushy: TLS certificate made for $address"
+fi
+if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; then
+  # shellcheck disable=SC2086 # a list of port ranges, one word each
+  for range in $port_ranges; do
+    firewall-cmd -q --add-port="$range/tcp" && firewall-cmd -q --permanent --add-port="$range/tcp"
+  done
+fi
+helper check "$version" || fail "refusing the sushy-tools in $venv (above why); install $requirement there"
