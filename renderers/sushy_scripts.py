@@ -19,10 +19,13 @@ ROOT = "/etc/ocplab/sushy"
 HELPER = f"{ROOT}/bin/ocplab_sushy.py"
 VERSION = "2.2.0"  # scripts/install-deps.sh pins the same for the simulated lab
 REQUIREMENT = f"sushy-tools=={VERSION}"
+MEDIA_POOL = "ocplab-vmedia"  # files/ocplab_sushy.py names the same: where inserted virtual media land
+MEDIA_DIR = "/var/lib/libvirt/ocplab-vmedia"
 
 
 def _sushy_script(part: str, **values: ShellValue) -> str:
-    return script("sushy-common", part, venv=VENV, root=ROOT, helper=HELPER, **values)
+    return script("sushy-common", part, venv=VENV, root=ROOT, helper=HELPER, media_pool=MEDIA_POOL, media_dir=MEDIA_DIR,
+                  **values)
 
 
 def helper_source() -> str:

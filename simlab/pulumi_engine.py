@@ -9,6 +9,7 @@ directory (the checkout, or a test's copy of it) and one backend folder.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -54,10 +55,16 @@ def require_engine() -> Path:
     return pulumi
 
 
+# A remote Command's error quotes its whole script; our scripts' own messages start "ocplab <part>:".
+_SCRIPT = re.compile(r'running "((?:[^"\\]|\\.)*)":')
+_OUR_MESSAGE = re.compile(r"\bocplab [a-z-]+: ")
+
+
 def failure_summary(output: str) -> str:
     """The lines that say what failed (wherever they are: an output diff can push them far up), then the tail."""
-    lines = output.strip().splitlines()
-    errors = [line for line in lines if "error" in line.lower()][:20]
+    lines = [_SCRIPT.sub(lambda m: f"running <{m.group(1).count(chr(92) + 'n')}-line script>:", line)
+             for line in output.strip().splitlines()]
+    errors = [line for line in lines if "error" in line.lower() or _OUR_MESSAGE.search(line)][:30]
     return "\n".join([*errors, "...", *lines[-15:]])
 
 

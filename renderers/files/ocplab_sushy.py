@@ -7,6 +7,7 @@ and the stacks run it with the Python of /opt/ocplab/sushy:
     sync CLUSTER ADDRESS PORT USER UUID [UUID ...]   the BMC password comes on stdin
     remove CLUSTER
     list                                             the clusters with an emulator here, one per line
+    serve CONFIG                                     run sushy-emulator (what the emulator processes are)
 
 One emulator per cluster, each with its own port, htpasswd (bcrypt) and SUSHY_EMULATOR_ALLOWED_INSTANCES
 (the cluster's domain UUIDs): a cluster's credentials reach its own domains and no other; a neighbour's
@@ -32,12 +33,14 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(os.environ.get("OCPLAB_SUSHY_ROOT", "/etc/ocplab/sushy"))
 RUN = Path(os.environ.get("OCPLAB_SUSHY_RUN", "/run/ocplab-sushy"))
 LOG_DIR = Path("/var/log/ocplab-sushy")
 UNIT = "ocplab-sushy@"
 LIBVIRT_URI = "qemu:///system"
+MEDIA_POOL = "ocplab-vmedia"  # the lab script makes it; inserted media land in it as <iso>-<domain uuid>.img
 BCRYPT_ROUNDS = 8  # checked on every request: 12 (bcrypt's default) costs ~0.25 s of a 2-core host per call
 _CLUSTER = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
@@ -65,7 +68,7 @@ def emulator_config(address: str, port: int, uuids: list[str], where: Path) -> s
         "SUSHY_EMULATOR_SSL_CERT": str(cert), "SUSHY_EMULATOR_SSL_KEY": str(key),
         "SUSHY_EMULATOR_AUTH_FILE": str(where / "htpasswd"), "SUSHY_EMULATOR_LIBVIRT_URI": LIBVIRT_URI,
         "SUSHY_EMULATOR_ALLOWED_INSTANCES": sorted(uuids), "SUSHY_EMULATOR_STATE_DIR": str(where / "state"),
-        "SUSHY_EMULATOR_VMEDIA_VERIFY_SSL": False,
+        "SUSHY_EMULATOR_VMEDIA_VERIFY_SSL": False, "SUSHY_EMULATOR_STORAGE_POOL": MEDIA_POOL,
     }
     return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
@@ -101,17 +104,20 @@ def _pid(cluster: str) -> int | None:
     """The emulator started without systemd, if it still runs with this cluster's config."""
     try:
         pid = int((RUN / f"{cluster}.pid").read_text())
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError):
+    except (OSError, ValueError, IndexError):
         return None
-    return pid if str(cluster_dir(cluster) / "emulator.conf").encode() in cmdline else None
+    # A process just started can show an empty cmdline for a moment (seen here); a reused pid shows another.
+    mine = not cmdline or str(cluster_dir(cluster) / "emulator.conf").encode() in cmdline
+    return pid if mine and state not in ("Z", "X") else None
 
 
 def _unit_file() -> str:
     return "\n".join([
         "[Unit]", "Description=sushy-tools Redfish emulator of ocplab cluster %i",
         "After=libvirtd.service network-online.target", "[Service]",
-        f"ExecStart={sys.executable} -m sushy_tools.emulator.main --config {ROOT}/clusters/%i/emulator.conf",
+        f"ExecStart={sys.executable} {Path(__file__).resolve()} serve {ROOT}/clusters/%i/emulator.conf",
         "Restart=on-failure", "[Install]", "WantedBy=multi-user.target", ""])
 
 
@@ -144,7 +150,7 @@ def start(cluster: str) -> None:
     RUN.mkdir(parents=True, exist_ok=True)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_DIR / f"{cluster}.log", "ab") as log:  # setsid: it must outlive the SSH session
-        process = subprocess.Popen([sys.executable, "-m", "sushy_tools.emulator.main", "--config", str(conf)],
+        process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", str(conf)],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     (RUN / f"{cluster}.pid").write_text(str(process.pid))
 
@@ -167,13 +173,36 @@ def systems(address: str, port: int, user: str, password: str) -> list[str]:
     return [str(m["@odata.id"]).rsplit("/", 1)[-1] for m in members]
 
 
+def _process_report(cluster: str) -> str:
+    """What became of the emulator process (for the error when it is not running)."""
+    try:
+        pid = int((RUN / f"{cluster}.pid").read_text())
+    except (OSError, ValueError) as exc:
+        return f"ocplab sushy: | no pid file: {exc}"
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()[:3]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError as exc:
+        return f"ocplab sushy: | pid {pid}: {exc}"
+    return f"ocplab sushy: | pid {pid}: {' '.join(status)}; {cmdline}"
+
+
+def _log_tail(cluster: str, lines: int = 8) -> str:
+    try:
+        tail = (LOG_DIR / f"{cluster}.log").read_text(errors="replace").splitlines()[-lines:]
+        return "\n".join(f"ocplab sushy: | {line}" for line in tail)  # each line says whose it is
+    except OSError:
+        return "ocplab sushy: | (no log)"
+
+
 def wait_serving(cluster: str, address: str, port: int, user: str, password: str, uuids: list[str]) -> None:
     """Until the emulator lists exactly the cluster's domains (30 s), or say why not."""
     problem = "it never answered"
     for _ in range(300):
         if not running(cluster):
-            raise SushyError(f"the Redfish emulator of cluster {cluster} stopped; see {LOG_DIR}/{cluster}.log "
-                             f"(or journalctl -u {UNIT}{cluster}) and whether port {port} is free")
+            raise SushyError(f"the Redfish emulator of cluster {cluster} stopped (is port {port} free?); the end of "
+                             f"{LOG_DIR}/{cluster}.log (or journalctl -u {UNIT}{cluster}):\n{_log_tail(cluster)}\n"
+                             f"{'' if has_systemd() else _process_report(cluster)}")
         try:
             listed = systems(address, port, user, password)
         except (OSError, urllib.error.URLError, ValueError, KeyError) as exc:
@@ -208,10 +237,28 @@ def sync(cluster: str, address: str, port: int, user: str, uuids: list[str], pas
     return f"ocplab sushy: cluster {cluster}: Redfish on https://{address}:{port} unchanged"
 
 
+def _allowed(cluster: str) -> list[str]:
+    """The domain UUIDs the cluster's emulator config allows (none when it has none)."""
+    conf = cluster_dir(cluster) / "emulator.conf"
+    text = conf.read_text() if conf.exists() else ""
+    return re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text)
+
+
+def remove_media(uuids: list[str]) -> int:
+    """Delete the media volumes the emulator made for these domains; how many."""
+    listed = subprocess.run(["virsh", "-q", "vol-list", "--pool", MEDIA_POOL, "--name"], capture_output=True,
+                            text=True, check=False).stdout.split()
+    ours = [v for v in listed if any(v.endswith(f"-{u}.img") for u in uuids)]
+    for volume in ours:
+        subprocess.run(["virsh", "-q", "vol-delete", "--pool", MEDIA_POOL, volume], capture_output=True, check=True)
+    return len(ours)
+
+
 def remove(cluster: str) -> str:
     stop(cluster)
+    media = remove_media(_allowed(cluster))
     shutil.rmtree(cluster_dir(cluster), ignore_errors=True)
-    return f"ocplab sushy: cluster {cluster}: Redfish emulator stopped and removed"
+    return f"ocplab sushy: cluster {cluster}: Redfish emulator stopped and removed, with {media} media volumes"
 
 
 def listed_clusters() -> list[str]:
@@ -241,6 +288,78 @@ def check(version: str) -> str:
     return f"ocplab sushy: sushy-tools {installed} serves libvirt ({len(body['Members'])} domains here)"
 
 
+def _fix_denial() -> None:
+    """In sushy-tools 2.2.0 api_utils.ensure_instance_access raises `error.NotFound()`, but api_utils imports no
+    `error` module and has a logging function of that name: a system outside SUSHY_EMULATOR_ALLOWED_INSTANCES
+    answers 500 (AttributeError) instead of 404. Give the name both meanings."""
+    api_utils = importlib.import_module("sushy_tools.emulator.api_utils")
+    if hasattr(api_utils.error, "NotFound"):
+        return
+    log, errors = api_utils.error, importlib.import_module("sushy_tools.error")
+
+    class LogAndErrors:
+        NotFound = errors.NotFound
+
+        def __call__(self, *args: object, **kwargs: object) -> None:
+            log(*args, **kwargs)
+
+    setattr(api_utils, "error", LogAndErrors())  # noqa: B010 (a module attribute mypy cannot see)
+
+
+def _confine_driver() -> None:
+    """sushy-tools 2.2.0 checks SUSHY_EMULATOR_ALLOWED_INSTANCES only on the Systems routes: its Managers
+    and Chassis collections list every domain of the host, and its VirtualMedia routes insert and eject
+    media in any domain. So the libvirt driver itself is confined: it lists and finds only allowed domains,
+    and every route that names another answers 404."""
+    driver = importlib.import_module("sushy_tools.emulator.resources.systems.libvirtdriver").LibvirtDriver
+    errors = importlib.import_module("sushy_tools.error")
+    listed, find = driver.systems, driver._get_domain
+
+    def allowed(self: Any) -> set[str]:
+        return set(self._config.get("SUSHY_EMULATOR_ALLOWED_INSTANCES") or ())
+
+    def systems(self: Any) -> list[str]:
+        return [uuid for uuid in listed.fget(self) if uuid in allowed(self)]
+
+    def get_domain(self: Any, identity: str, readonly: bool = False) -> Any:
+        try:
+            domain = find(self, identity, readonly)
+        except errors.AliasAccessError as alias:  # found by name: redirected to its UUID unless it is not ours
+            if alias.args[0] not in allowed(self):
+                raise errors.NotFound(f"no system {identity}") from None
+            raise
+        if domain.UUIDString() not in allowed(self):
+            raise errors.NotFound(f"no system {identity}")
+        return domain
+
+    driver.systems, driver._get_domain = property(systems), get_domain
+
+
+def _confine_routes(app: Any) -> None:
+    """Every route under a system or manager that is not allowed answers 404, whatever sushy-tools checks
+    (its VirtualMedia routes answer for any identity from their own state)."""
+    errors, flask = importlib.import_module("sushy_tools.error"), importlib.import_module("flask")
+
+    def only_allowed() -> None:
+        identity = (flask.request.view_args or {}).get("identity")
+        confined = flask.request.path.startswith(("/redfish/v1/Systems/", "/redfish/v1/Managers/"))
+        if confined and identity is not None and identity not in set(
+                app.config.get("SUSHY_EMULATOR_ALLOWED_INSTANCES") or ()):
+            raise errors.NotFound(f"no system {identity}")
+
+    app.before_request(only_allowed)
+
+
+def serve(config: str) -> int:
+    """sushy-emulator, with the fixes above: each cluster's emulator reaches its own domains only."""
+    _fix_denial()
+    _confine_driver()
+    emulator = importlib.import_module("sushy_tools.emulator.main")
+    _confine_routes(emulator.app)
+    sys.argv = ["sushy-emulator", "--config", config]
+    return int(emulator.main())
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="ocplab-sushy")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -253,7 +372,10 @@ def main(argv: list[str]) -> int:
     one.add_argument("uuids", nargs="+")
     commands.add_parser("remove").add_argument("cluster")
     commands.add_parser("list")
+    commands.add_parser("serve").add_argument("config")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.config)
     try:
         if args.command == "check":
             print(check(args.version))

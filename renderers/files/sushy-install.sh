@@ -38,6 +38,14 @@ if ! openssl x509 -in "$cert" -noout -checkip "$address" 2>/dev/null | grep -q '
   chmod 0600 "$key.new"; mv -f "$key.new" "$key"; mv -f "$cert.new" "$cert"
   echo "ocplab sushy: TLS certificate made for $address"
 fi
+# Inserted virtual media become volumes of a pool of their own (sushy-tools uploads them), outside the lab's pool.
+if ! virsh -q pool-info "$media_pool" >/dev/null 2>&1; then
+  virsh -q pool-define-as "$media_pool" dir --target "$media_dir" >/dev/null || fail "virsh could not define the pool $media_pool"
+  virsh -q pool-build "$media_pool" >/dev/null || fail "virsh could not make $media_dir for the pool $media_pool"
+fi
+virsh -q pool-info "$media_pool" | grep -q running || virsh -q pool-start "$media_pool" >/dev/null \
+  || fail "virsh could not start the pool $media_pool"
+virsh -q pool-autostart "$media_pool" >/dev/null
 if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; then
   # shellcheck disable=SC2086 # a list of port ranges, one word each
   for range in $port_ranges; do

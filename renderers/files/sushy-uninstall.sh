@@ -11,5 +11,10 @@ if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; t
     firewall-cmd -q --remove-port="$range/tcp" || true; firewall-cmd -q --permanent --remove-port="$range/tcp" || true
   done
 fi
-rm -rf "${root:?}"
+if virsh -q pool-info "$media_pool" >/dev/null 2>&1; then
+  for volume in $(virsh -q vol-list --pool "$media_pool" --name); do virsh -q vol-delete --pool "$media_pool" "$volume" >/dev/null; done
+  virsh -q pool-destroy "$media_pool" >/dev/null 2>&1 || true
+  virsh -q pool-undefine "$media_pool" >/dev/null
+fi
+rm -rf "${root:?}" "${media_dir:?}"
 echo "ocplab sushy: files removed (sushy-tools stays installed in $venv)"

@@ -71,7 +71,8 @@ def test_an_unknown_kind_or_a_redfish_slice_without_ports_is_refused(change: dic
 def test_overlapping_ports_are_refused_whatever_the_kinds() -> None:
     values = simlab(bmc="redfish", bmc_ports="8100-8100")
     values["slices"]["sno1"].update({"hypervisor": "hv1", "bmc_ports": "8100-8109"})
-    assert any(p.startswith("ocplab:slices.sno1.bmc_ports: 8100-8109 overlaps slice ipi1's") for p in problems_of(values))
+    found = problems_of(values)
+    assert any(p.startswith("ocplab:slices.sno1.bmc_ports: 8100-8109 overlaps slice ipi1's") for p in found)
 
 
 def test_one_emulator_on_the_first_port_serves_every_master_and_worker() -> None:
