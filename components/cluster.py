@@ -69,6 +69,7 @@ class Cluster(pulumi.ComponentResource):
                 lab_bridge=design.apply(lambda d: d.hypervisor.bridge),
                 provisioning_network_id=provisioning.id if provisioning else None,
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
+                virtual_media=args.get("bmc_kind") == "redfish" and spec.name in bmc_nodes(config),
                 libvirt_uri=uri,
             ), opts=after_dns)
             if node.cidata is not None:

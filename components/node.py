@@ -26,6 +26,7 @@ class NodeArgs(TypedDict):
     provisioning_network_id: pulumi.Input[str] | None
     macs: pulumi.Input[dict[str, str]]
     running: NotRequired[bool]
+    virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
     after: NotRequired[list[pulumi.Resource]]
     libvirt_uri: pulumi.Input[str]
 
@@ -80,6 +81,17 @@ class Node(pulumi.ComponentResource):
             cpu=libvirt.DomainCpuArgs(mode=spec.cpu_mode), disks=disks, cloudinit=cloudinit, network_interfaces=nics,
             consoles=[libvirt.DomainConsoleArgs(type="pty", target_port="0", target_type="serial")],
             xml=libvirt.DomainXmlArgs(xslt=domain_xslt(facts.console_log, spec.disk_cache)),
-            running=args.get("running", True), autostart=False, opts=fixed_name(child),
+            running=args.get("running", True), autostart=False,
+            opts=fixed_name(child.merge(pulumi.ResourceOptions(ignore_changes=_bmc_owned(args)))),
         )
         self.register_outputs({"uuid": self.domain.id})
+
+
+def _bmc_owned(args: NodeArgs) -> list[str]:
+    """What a Redfish BMC changes in the domain is not drift. Inserting virtual media adds a CD drive after
+    the declared disks; a refresh reads it back (from the live XML, until the domain is powered off after the
+    eject) and terraform-provider-libvirt 0.8.1's disk list is ForceNew: the next `up` would replace the node
+    the installer is booting (seen here). Ignoring "disks[N]" past the declared ones does not help: the
+    bridge still diffs the list's length ("disk.#"). So the whole list is ignored, for Redfish nodes only;
+    their disks are fixed by the role, and a node whose disks should change is replaced (`up --replace`)."""
+    return ["disks"] if args.get("virtual_media") else []

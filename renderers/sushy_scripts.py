@@ -23,9 +23,9 @@ MEDIA_POOL = "ocplab-vmedia"  # files/ocplab_sushy.py names the same: where inse
 MEDIA_DIR = "/var/lib/libvirt/ocplab-vmedia"
 
 
-def _sushy_script(part: str, **values: ShellValue) -> str:
-    return script("sushy-common", part, venv=VENV, root=ROOT, helper=HELPER, media_pool=MEDIA_POOL, media_dir=MEDIA_DIR,
-                  **values)
+def _sushy_script(*parts: str, **values: ShellValue) -> str:
+    return script("sushy-common", *parts, venv=VENV, root=ROOT, helper=HELPER, media_pool=MEDIA_POOL,
+                  media_dir=MEDIA_DIR, **values)
 
 
 def helper_source() -> str:
@@ -35,8 +35,8 @@ def helper_source() -> str:
 
 def sushy_install_script(address: str, ranges: list[PortRange]) -> str:
     """Install and health-check sushy-tools, make the hypervisor's certificate; safe to run again."""
-    return _sushy_script("sushy-install", requirement=REQUIREMENT, version=VERSION, helper_b64=b64(helper_source()),
-                         address=address, port_ranges=[str(r) for r in ranges])
+    return _sushy_script("libvirt-venv", "sushy-install", requirement=REQUIREMENT, version=VERSION,
+                         helper_b64=b64(helper_source()), address=address, port_ranges=[str(r) for r in ranges])
 
 
 def sushy_uninstall_script(ranges: list[PortRange]) -> str:

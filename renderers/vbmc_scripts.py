@@ -27,8 +27,8 @@ SERVER_PORT = 50991
 # pip picks the newest release the host's Python supports (3.3.0 needs 3.10; RHEL 9's 3.9 gets 3.2.0).
 REQUIREMENT = "virtualbmc>=3.0,<=3.3.0"
 
-def _vbmc_script(part: str, **values: ShellValue) -> str:
-    return script("vbmc-common", part, venv=VENV, root=ROOT, conf=CONF, helper=HELPER, pidfile=PID_FILE, log=LOG_FILE,
+def _vbmc_script(*parts: str, **values: ShellValue) -> str:
+    return script("vbmc-common", *parts, venv=VENV, root=ROOT, conf=CONF, helper=HELPER, pidfile=PID_FILE, log=LOG_FILE,
                   unit=UNIT, **values)
 
 
@@ -53,7 +53,7 @@ def _port_ranges(ranges: list[PortRange]) -> list[str]:
 def vbmcd_install_script(ranges: list[PortRange]) -> str:
     """Install virtualbmc if missing, then make vbmcd run with the lab's config; firewalld (if it
     runs) opens the slices' BMC ports. Safe to run again: a no-op when nothing changed."""
-    return _vbmc_script("vbmc-install", requirement=REQUIREMENT, helper_b64=b64(helper_source()),
+    return _vbmc_script("libvirt-venv", "vbmc-install", requirement=REQUIREMENT, helper_b64=b64(helper_source()),
                         conf_b64=b64(vbmcd_config()), port_ranges=_port_ranges(ranges), server_port=SERVER_PORT)
 
 

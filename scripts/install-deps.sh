@@ -26,26 +26,19 @@ else
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# virtualbmc, pinned, in the venv renderers/vbmc_scripts.py looks for (Debian's python3-libvirt via
-# --system-site-packages, as on RHEL).
-vbmc_venv=/opt/ocplab/vbmc vbmc_version=3.3.0
-if "$vbmc_venv/bin/python" -c "import libvirt, importlib.metadata as m, sys
-sys.exit(m.version('virtualbmc') != '$vbmc_version')" 2>/dev/null; then
-  echo "deps: virtualbmc $vbmc_version present in $vbmc_venv"
-else
-  [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install virtualbmc into $vbmc_venv" >&2; exit 1; }
-  echo "deps: installing virtualbmc $vbmc_version into $vbmc_venv"
-  /usr/bin/python3 -m venv --system-site-packages "$vbmc_venv"
-  "$vbmc_venv/bin/pip" install -q "virtualbmc==$vbmc_version"
-fi
-# sushy-tools (Redfish), pinned like renderers/sushy_scripts.py's REQUIREMENT, the same way.
-sushy_venv=/opt/ocplab/sushy sushy_version=2.2.0
-if "$sushy_venv/bin/python" -c "import libvirt, importlib.metadata as m, sys
-sys.exit(m.version('sushy-tools') != '$sushy_version')" 2>/dev/null; then
-  echo "deps: sushy-tools $sushy_version present in $sushy_venv"
-else
-  [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install sushy-tools into $sushy_venv" >&2; exit 1; }
-  echo "deps: installing sushy-tools $sushy_version into $sushy_venv"
-  /usr/bin/python3 -m venv --system-site-packages "$sushy_venv"
-  "$sushy_venv/bin/pip" install -q "sushy-tools==$sushy_version"
-fi
+# pinned_venv NAME VERSION VENV: the Python package NAME==VERSION in VENV, which sees Debian's
+# python3-libvirt (--system-site-packages, as on RHEL): virtualbmc where renderers/vbmc_scripts.py looks
+# for it, sushy-tools (Redfish) where renderers/sushy_scripts.py does, each pinned as those files pin it.
+pinned_venv() {
+  if "$3/bin/python" -c "import libvirt, importlib.metadata as m, sys
+sys.exit(m.version('$1') != '$2')" 2>/dev/null; then
+    echo "deps: $1 $2 present in $3"
+  else
+    [ "$(id -u)" -eq 0 ] || { echo "deps: run as root to install $1 into $3" >&2; exit 1; }
+    echo "deps: installing $1 $2 into $3"
+    /usr/bin/python3 -m venv --system-site-packages "$3"
+    "$3/bin/pip" install -q "$1==$2"
+  fi
+}
+pinned_venv virtualbmc 3.3.0 /opt/ocplab/vbmc
+pinned_venv sushy-tools 2.2.0 /opt/ocplab/sushy

@@ -246,8 +246,9 @@ def _allowed(cluster: str) -> list[str]:
 
 def remove_media(uuids: list[str]) -> int:
     """Delete the media volumes the emulator made for these domains; how many."""
-    listed = subprocess.run(["virsh", "-q", "vol-list", "--pool", MEDIA_POOL, "--name"], capture_output=True,
-                            text=True, check=False).stdout.split()
+    rows = subprocess.run(["virsh", "-q", "vol-list", "--pool", MEDIA_POOL], capture_output=True, text=True,
+                          check=False).stdout.splitlines()
+    listed = [row.split()[0] for row in rows if row.strip()]  # "NAME PATH" rows (virsh 9 has no --name here)
     ours = [v for v in listed if any(v.endswith(f"-{u}.img") for u in uuids)]
     for volume in ours:
         subprocess.run(["virsh", "-q", "vol-delete", "--pool", MEDIA_POOL, volume], capture_output=True, check=True)

@@ -9,21 +9,7 @@ installed() { "$venv/bin/python" -c "import libvirt, importlib.metadata as m, sy
 sys.exit(m.version('sushy-tools') != '$version')" >/dev/null 2>&1; }
 if ! installed; then
   echo "ocplab sushy: installing $requirement into $venv" >&2
-  if ! /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1; then
-    if command -v dnf >/dev/null; then
-      dnf install -y -q python3-libvirt >/dev/null || fail "dnf install python3-libvirt failed"
-    elif command -v apt-get >/dev/null; then
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-libvirt python3-venv >/dev/null \
-        || fail "apt-get install python3-libvirt python3-venv failed"
-    else fail "install the distribution's python3-libvirt package"; fi
-  fi
-  created=no; [ -d "$venv" ] || created=yes
-  /usr/bin/python3 -m venv --system-site-packages "$venv" || fail "python3 -m venv failed: install python3-venv"
-  if ! "$venv/bin/pip" install -q "$requirement" >&2; then
-    [ $created = no ] || rm -rf "$venv"
-    fail "pip could not install $requirement into $venv; provide it there (python3 -m venv \
---system-site-packages $venv && $venv/bin/pip install '$requirement') and run again"
-  fi
+  libvirt_venv "$venv" "$requirement"
 fi
 mkdir -p "$root/clusters" "$root/bin" "$root/tls"
 chmod 0700 "$root"

@@ -12,7 +12,7 @@ if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; t
   done
 fi
 if virsh -q pool-info "$media_pool" >/dev/null 2>&1; then
-  for volume in $(virsh -q vol-list --pool "$media_pool" --name); do virsh -q vol-delete --pool "$media_pool" "$volume" >/dev/null; done
+  for volume in $(virsh -q vol-list --pool "$media_pool" | awk '{print $1}'); do virsh -q vol-delete --pool "$media_pool" "$volume" >/dev/null; done
   virsh -q pool-destroy "$media_pool" >/dev/null 2>&1 || true
   virsh -q pool-undefine "$media_pool" >/dev/null
 fi

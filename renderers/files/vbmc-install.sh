@@ -7,21 +7,7 @@
 ready() { "$venv/bin/python" -c 'import libvirt, virtualbmc.cmd.vbmc' >/dev/null 2>&1; }
 if ! ready; then
   echo "ocplab vbmc: installing virtualbmc into $venv" >&2
-  if ! /usr/bin/python3 -c 'import libvirt' >/dev/null 2>&1; then
-    if command -v dnf >/dev/null; then
-      dnf install -y -q python3-libvirt >/dev/null || fail "dnf install python3-libvirt failed"
-    elif command -v apt-get >/dev/null; then
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-libvirt python3-venv >/dev/null \
-        || fail "apt-get install python3-libvirt python3-venv failed"
-    else fail "install the distribution's python3-libvirt package"; fi
-  fi
-  created=no; [ -d "$venv" ] || created=yes
-  /usr/bin/python3 -m venv --system-site-packages "$venv" || fail "python3 -m venv failed: install python3-venv"
-  if ! "$venv/bin/pip" install -q "$requirement" >&2; then
-    [ $created = no ] || rm -rf "$venv"
-    fail "pip could not install $requirement into $venv; provide it there (python3 -m venv \
---system-site-packages $venv && $venv/bin/pip install virtualbmc) and run again"
-  fi
+  libvirt_venv "$venv" "$requirement"
   ready || fail "$venv has no working virtualbmc with the libvirt binding"
 fi
 mkdir -p "$root/domains" "$root/clusters" "$root/bin" "$(dirname "$log")"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -111,3 +113,13 @@ def dhcp_offer(mac: str, workdir: Path) -> tuple[str, str] | None:
         subprocess.run([ip, "netns", "del", DHCP_CLIENT_NETNS], capture_output=True, timeout=30, check=False)
     bound = [line.split() for line in result.stdout.splitlines() if line.startswith("bound ")]
     return (bound[0][1], bound[0][2] if len(bound[0]) > 2 else "") if bound else None
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout: float = 60, every: float = 0.1) -> float:
+    """Seconds until `check` holds (fails after `timeout`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")

@@ -22,23 +22,13 @@ from typing import Any
 import pytest
 
 from simlab.clients import run_in_jumphost
-from tests.e2e.lab_helpers import PROJECT, LabSession
+from tests.e2e.lab_helpers import PROJECT, LabSession, wait_for
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
 
 HV1 = "192.168.16.11"
 VBMC_LIST = "VIRTUALBMC_CONFIG=/etc/ocplab/vbmc/virtualbmc.conf /opt/ocplab/vbmc/bin/vbmc list -f value"
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 60, every: float = 0.1) -> float:
-    """Seconds until `check` holds (fails after `timeout`)."""
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if check():
-            return time.monotonic() - started
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def ipmitool(lab: LabSession, port: int, password: str, *command: str, user: str = "admin",

@@ -15,7 +15,7 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from simlab.clients import jumphost_argv, run_in_jumphost
-from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession
+from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, wait_for
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
@@ -32,15 +32,6 @@ HV2 = "192.168.16.12"
 PORTS = {"rf1": 8101, "rf2": 8102}
 ISO_PORT = 8088
 BOOT_MARK = "OCPLAB-VMEDIA-BOOTED"
-
-
-def wait_for(what: str, check: Callable[[], bool], timeout: float = 120, every: float = 0.1) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if check():
-            return time.monotonic() - started
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 class Redfish:
@@ -82,13 +73,17 @@ def write_cluster_stacks(lab: LabSession) -> None:
 
 
 def boot_iso(where: Path) -> Path:
-    """A BIOS-bootable ISO (isolinux) that says BOOT_MARK on the serial console, then boots the disk."""
+    """A BIOS-bootable ISO (isolinux) whose kernel (this machine's, as in the guest image) prints BOOT_MARK on
+    the serial console with its command line. isolinux's own SAY and DISPLAY reach only the screen."""
+    kernels = sorted(Path("/boot").glob("vmlinuz-*"))
+    assert kernels, "no /boot/vmlinuz-*: install linux-image-amd64 (scripts/install-deps.sh does)"
     tree = where / "iso"
     tree.mkdir(parents=True)
     shutil.copy("/usr/lib/ISOLINUX/isolinux.bin", tree)
     shutil.copy("/usr/lib/syslinux/modules/bios/ldlinux.c32", tree)
-    (tree / "isolinux.cfg").write_text(f"SERIAL 0 115200\nSAY {BOOT_MARK}\nPROMPT 0\nTIMEOUT 1\n"
-                                       "DEFAULT disk\nLABEL disk\n  LOCALBOOT -1\n")
+    shutil.copy(kernels[-1], tree / "vmlinuz")
+    (tree / "isolinux.cfg").write_text("SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT vmedia\nLABEL vmedia\n"
+                                       f"  KERNEL /vmlinuz\n  APPEND console=ttyS0 ocplab.vmedia={BOOT_MARK}\n")
     iso = where / "www" / "boot.iso"
     iso.parent.mkdir()
     subprocess.run([require_tool("xorriso", "the Debian package xorriso"), "-as", "mkisofs", "-quiet", "-o", str(iso),
@@ -249,7 +244,7 @@ def test_virtual_media_from_the_jumphost_boots_once_and_ejects(redfish: Redfish)
     assert code == 204, body
     assert redfish.call(PORTS["rf1"], media, password)[1]["Inserted"] is False
     # What the BMC did to the domain (a CD drive, a boot order) is the installer's business: not drift.
-    lab.pulumi.preview("rf1", "--expect-no-changes")
+    lab.pulumi.preview("rf1", "--refresh", "--expect-no-changes")
 
 
 def test_destroy_stops_the_emulator_and_closes_its_port(redfish: Redfish) -> None:
@@ -264,9 +259,9 @@ def test_destroy_stops_the_emulator_and_closes_its_port(redfish: Redfish) -> Non
 
 def test_the_last_destroy_and_the_lab_leave_nothing_behind(redfish: Redfish) -> None:
     lab = redfish.lab
-    assert lab.ssh(HV2, "virsh -q vol-list --pool ocplab-vmedia --name").split()  # the ISO rf1 booted
+    assert lab.ssh(HV2, "virsh -q vol-list --pool ocplab-vmedia").split()  # the ISO rf1 booted
     lab.pulumi.destroy("rf1")
-    assert lab.ssh(HV2, "virsh -q vol-list --pool ocplab-vmedia --name").split() == []
+    assert lab.ssh(HV2, "virsh -q vol-list --pool ocplab-vmedia").split() == []
     slices = yaml.safe_load((lab.project / "stacks" / "Pulumi.simlab.yaml").read_text())["config"]["ocplab:slices"]
     lab.edit_stack("simlab", {"ocplab:slices": {k: v for k, v in slices.items() if k not in PORTS}})
     lab.up("simlab")

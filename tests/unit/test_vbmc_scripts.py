@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from core.bmc_plan import BmcPlan, PortRange, bmc_password
+from renderers import sushy_scripts
 from renderers.files import ocplab_vbmc as helper
 from renderers.vbmc_scripts import (
     REQUIREMENT,
@@ -201,5 +202,7 @@ def test_remove_deletes_only_the_clusters_own(vbmcd: FakeVbmcd, monkeypatch: pyt
 def test_install_deps_provides_the_venv_the_script_looks_for() -> None:
     """The simulated hypervisors share this machine's /opt: install-deps.sh must fill the same venv."""
     deps = (Path(__file__).resolve().parents[2] / "scripts" / "install-deps.sh").read_text()
-    assert f"vbmc_venv={VENV} vbmc_version=3.3.0" in deps and "python3-libvirt" in deps
+    assert f"pinned_venv virtualbmc 3.3.0 {VENV}\n" in deps and "python3-libvirt" in deps
     assert REQUIREMENT.endswith("<=3.3.0"), "the pinned simlab version is the newest the remote script allows"
+    assert f"pinned_venv sushy-tools {sushy_scripts.VERSION} {sushy_scripts.VENV}\n" in deps
+    assert f"sushy-tools=={sushy_scripts.VERSION}" == sushy_scripts.REQUIREMENT
