@@ -76,6 +76,7 @@ class InventoryOptions:
     installation_disk: str = "/dev/vda"
     hypervisor_user: str = "root"
     abi_http_port: int = 8040
+    provisioning_network: str = "172.22.0.0/24"  # renderers.install_config's default provisioningNetworkCIDR
 
 
 # --- INI encoding -------------------------------------------------------------------------------------------------
@@ -165,7 +166,29 @@ def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scal
     return {"install_type": "ipi", "cluster": cluster.name, "domain": cluster.domain,
             "prov_nic": options.prov_nic, "pub_nic": options.pub_nic, "masters_prov_nic": options.masters_prov_nic,
             "extcidrnet": cluster.cidr, "apivip": cluster.api_vip, "ingressvip": cluster.ingress_vip,
-            **bootstrap, "provisionhost_user": options.provisionhost_user, "dir": options.cluster_dir}
+            **bootstrap, "provisionhost_user": options.provisionhost_user, "dir": options.cluster_dir,
+            **_ipi_install_choices(cluster, options)}
+
+
+def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:
+    """What redhatci.ocp would otherwise assume wrongly for these VMs (docs/redhatci-ocp-gaps.md section 5):
+    BIOS firmware (`bootMode: legacy`, roles/installer/templates/install-config.j2), no Redfish inspection of
+    the BMC address without its port (node_prep/tasks/10_validation.yml), the provisioning subnet the
+    install-config renderer checks (node_prep's own default is 172.22.0.1/21). Redfish slices say so with
+    `enable_redfish`; virtual media stays off in the collection's path, whose virtual-media template turns the
+    provisioning network off while our nodes have one: it renders `redfish://` and boots over it."""
+    choices: dict[str, Scalar] = {"bootmode": "legacy", "redfish_inspection": "false",
+                                  "prov_network": options.provisioning_network}
+    if cluster.bmc is not None and cluster.bmc.kind == "redfish":
+        choices |= {"enable_redfish": "true", "enable_virtualmedia": "false"}
+    return choices
+
+
+def _node_ssh_args(cluster: Cluster, options: InventoryOptions) -> str:
+    """How the agent reaches a master or worker: with the key its pre-run fetches from the provisionhost
+    (`~/.ssh/<cluster>-provisioner_rsa`), as the collection's roles/ocp_on_libvirt/templates/hosts.j2 writes
+    it; without `-i` the controller's own keys are tried, which the cluster's sshKey does not hold."""
+    return f"{options.ssh_common_args} -i ~/.ssh/{cluster.name}-provisioner_rsa"
 
 
 def _jumphost_section(cluster: Cluster, options: InventoryOptions) -> list[str]:
@@ -181,7 +204,8 @@ def render_ipi_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
     cluster = read_cluster(outputs)
     require_topology(cluster, "ipi")
     provisionhost = provisioning_host(cluster)
-    node_vars: dict[str, Scalar] = {"ansible_user": "core", **_bmc_credentials(cluster.bmc)}
+    node_vars: dict[str, Scalar] = {"ansible_user": "core", "ansible_ssh_extra_args": _node_ssh_args(cluster, options),
+                                    **_bmc_credentials(cluster.bmc)}
     lines = [
         *_header(cluster, "dci-openshift-agent IPI inventory",
                  "redhatci/ansible-collection-redhatci-ocp roles/ocp_on_libvirt/templates/hosts.j2"),
@@ -221,7 +245,11 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
     all_vars: dict[str, Scalar] = {
         "cluster": cluster.name, "domain": cluster.domain, "dir": options.cluster_dir, "extcidrnet": cluster.cidr,
         "extcidrrouter": cluster.gateway, "extcidrdns": cluster.dns, "sno_extnet_ip": node.ip,
-        "install_type": "sno", "sno_install_type": "baremetal", "ansible_ssh_extra_args": options.ssh_common_args}
+        "install_type": "sno", "sno_install_type": "baremetal", "ansible_ssh_extra_args": options.ssh_common_args,
+        # The provisioner is our jumphost, whose dnsmasq already serves the node: with the default (true) the
+        # collection writes /etc/dnsmasq.d/<cluster>.conf there and restarts the distribution's dnsmasq
+        # beside ours (roles/sno_node_prep/tasks/main.yml, 65_dnsmasq_tftp.yml), a second DHCP server.
+        "dnsmasq_enabled": "false"}
     master = _host_line(node.fqdn, {"ansible_host": node.ip, "name": node.name, "role": "master",
                                     "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
                                     "baremetal_mac": node.macs["baremetal"],

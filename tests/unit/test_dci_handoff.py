@@ -125,7 +125,8 @@ def test_pulumi_source_reads_show_secrets_json(monkeypatch: pytest.MonkeyPatch, 
 
 def test_ipmi_bmc_needs_no_shared_port(deployed: dict[str, Any], tmp_path: Path) -> None:
     text = dci_handoff.handoff("ipi1", "p", tmp_path, deployed).read_text()
-    assert "ipmi_port=6234" in text and "redfish" not in text
+    assert "ipmi_port=6234" in text
+    assert not any(field in text for field in ("redfish_port", "kvm_uuid", "kvm_hosts_redfish", "enable_redfish"))
 
 
 @pytest.mark.parametrize("topology", ["ipi", "sno"])

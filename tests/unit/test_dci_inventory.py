@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -121,6 +122,29 @@ def test_ipi_nodes_carry_ip_provision_mac_and_redfish_bmc(tmp_path: Path) -> Non
         assert got["ansible_user"] == "core"
 
 
+def test_ipi_tells_the_collection_what_these_vms_are(tmp_path: Path) -> None:
+    """BIOS boot, no Redfish inspection, the provisioning subnet the install-config uses, Redfish over the
+    provisioning network (docs/redhatci-ocp-gaps.md section 5)."""
+    data = outputs("ipi")
+    got = hostvars(parse(render_ipi_hosts(data), tmp_path), "master-0")
+    assert (got["bootmode"], got["redfish_inspection"], got["prov_network"]) == ("legacy", "false", "172.22.0.0/24")
+    assert (got["enable_redfish"], got["enable_virtualmedia"]) == ("true", "false")
+    ipmi = copy.deepcopy(data)
+    ipmi["bmc"] = {**ipmi["bmc"], "kind": "ipmi"}
+    assert "enable_redfish" not in hostvars(parse(render_ipi_hosts(ipmi), tmp_path), "master-0")
+
+
+def test_masters_and_workers_are_reached_with_the_provisioner_key(tmp_path: Path) -> None:
+    data = outputs("ipi")
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    for node in nodes_by_role(data, "master") + nodes_by_role(data, "worker"):
+        args = shlex.split(hostvars(listed, node["name"])["ansible_ssh_extra_args"])
+        assert args[-2:] == ["-i", f"~/.ssh/{data['cluster']}-provisioner_rsa"]
+        assert "StrictHostKeyChecking=no" in args
+    provisioner = group_hosts(listed, "provisioner")[0]
+    assert "-provisioner_rsa" not in hostvars(listed, provisioner).get("ansible_ssh_extra_args", "")
+
+
 def test_ipi_provisioner_and_jumphost(tmp_path: Path) -> None:
     data = outputs("ipi")
     listed = parse(render_ipi_hosts(data), tmp_path)
@@ -215,6 +239,13 @@ def test_sno_inventory_matches_the_fixture(tmp_path: Path) -> None:
     assert got["installation_disk"] == "/dev/vda"
     provisioner = hostvars(listed, "jumphost")
     assert (provisioner["ansible_host"], provisioner["ansible_user"]) == ("192.168.16.1", "root")
+
+
+def test_sno_keeps_the_collection_off_the_jumphosts_dhcp_and_dns(tmp_path: Path) -> None:
+    listed = parse(render_sno_hosts(outputs("sno")), tmp_path)
+    master = group_hosts(listed, "masters")[0]
+    assert hostvars(listed, master)["dnsmasq_enabled"] == "false"
+    assert "tftp_host" not in listed  # an empty [tftp_host] would make the collection index an empty group
 
 
 def test_sno_refuses_more_than_one_node() -> None:
