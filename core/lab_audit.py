@@ -72,6 +72,8 @@ class LabPaths:
     vbmc_helper: str
     vbmc_records: str  # the helper's clusters/ directory: which domains each cluster owns
     consoles_control: str = "/etc/ocplab/bin/ocplab-consoles"  # gathers each cluster's console logs
+    sushy_remove: str = "ocplab_sushy.py remove"  # + CLUSTER: stops and deletes that cluster's Redfish emulator
+    sushy_records: str = "/etc/ocplab/sushy/clusters"  # one directory per cluster with an emulator
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class FoundHypervisor:
     active_networks: list[str] | None = None
     bmcs: list[str] | None = None
     bmc_records: list[str] | None = None
+    redfish: list[str] | None = None  # clusters with a Redfish emulator here
     errors: dict[str, str] = field(default_factory=dict)  # listing -> first line of its error
 
 
@@ -126,6 +129,7 @@ class ExpectedCluster:
     macs: tuple[str, ...]  # lab-network MACs with a reservation: nodes and the bootstrap VM
     bmc_nodes: tuple[str, ...]  # nodes with a vbmc entry (ipmi BMCs only)
     dnsmasq: Mapping[str, str] | None  # the exported file texts (None in outputs older than that)
+    redfish: bool = False  # the cluster runs a Redfish emulator on its hypervisor
 
 
 def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConfig | None = None) -> ExpectedCluster:
@@ -153,7 +157,8 @@ def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConf
         stack=stack, name=name, hypervisor=str((outputs.get("hypervisor") or {}).get("name", "")),
         nodes=tuple(n["name"] for n in nodes), volumes=tuple(volumes),
         provisioning=any("provisioning" in (n.get("macs") or {}) for n in nodes), macs=tuple(m for m in macs if m),
-        bmc_nodes=bmc_nodes, dnsmasq=dict(dnsmasq) if isinstance(dnsmasq, Mapping) else None)
+        bmc_nodes=bmc_nodes, dnsmasq=dict(dnsmasq) if isinstance(dnsmasq, Mapping) else None,
+        redfish=isinstance(bmc, Mapping) and bmc.get("kind") == "redfish")
 
 
 def host_target(lab: LabOutputs, host: str) -> SshTarget:
@@ -248,6 +253,7 @@ class Audit:
                 self.unreadable(host, listing, error)
         here = self.on(host)
         self.bmcs(host, here, seen)
+        self.emulators(host, here, seen)
         self.domains(host, here, seen)
         self.volumes(host, hv, here, seen)
         self.networks(host, hv, here, seen)
@@ -276,6 +282,21 @@ class Audit:
                 if record not in deployed:
                     self.orphan(host, f"BMC record {p.vbmc_records}/{record}", self.owner_of(record, file=True),
                                 f"{helper} remove {shlex.quote(record)}")
+
+    def emulators(self, host: str, here: list[ExpectedCluster], seen: FoundHypervisor) -> None:
+        """Each Redfish cluster's emulator (its directory under sushy_records), and no other."""
+        if seen.redfish is None:
+            return
+        wanted = {c.name: c for c in here if c.redfish}
+        for record in seen.redfish:
+            if record not in wanted:
+                self.orphan(host, f"Redfish emulator {record}", self.owner_of(record, file=True),
+                            f"{self.paths.sushy_remove} {shlex.quote(record)}")
+        for name, c in wanted.items():
+            if name not in seen.redfish:  # as for a vbmc entry: forgotten by the state, the next up makes it
+                self.add("missing", host, f"Redfish emulator {name}", c.stack,
+                         f"pulumi state delete -s {c.stack} '{command_urn(c.stack, f'{name}-redfish')}' --yes && "
+                         f"pulumi up -s {c.stack}")
 
     def domains(self, host: str, here: list[ExpectedCluster], seen: FoundHypervisor) -> None:
         if seen.domains is None:
@@ -424,6 +445,8 @@ def held_pieces(cluster: str, resources: Iterable[Mapping[str, Any]], paths: Lab
             held.add(f"console logs of {cluster}")
         elif kind == "command:remote:Command" and urn.endswith(f"::{cluster}-bmc"):
             held |= {f"BMC record {paths.vbmc_records}/{cluster}", f"BMC {cluster}-*"}
+        elif kind == "command:remote:Command" and urn.endswith(f"::{cluster}-redfish"):
+            held.add(f"Redfish emulator {cluster}")
     return held
 
 

@@ -84,7 +84,7 @@ def _names(lines: list[str]) -> list[str]:
 
 HYPERVISOR_LISTINGS = {"domains": "domains", "running": "running", "pools": "pools", "volumes": "volumes",
                        "networks": "networks", "active-networks": "active_networks", "bmcs": "bmcs",
-                       "bmc-records": "bmc_records"}
+                       "bmc-records": "bmc_records", "redfish": "redfish"}
 
 
 def parse_hypervisor(text: str) -> FoundHypervisor:

@@ -59,10 +59,11 @@ def clean_lab() -> FoundLab:
     hv1 = FoundHypervisor(domains=[*ipi, "web01"], running=ipi, pools=["default", "ocplab"],
                           volumes=["base-guest.qcow2", *ipi_volumes],
                           networks=["default", "ipi1-provisioning", "ocplab-br0", "lab-provisioning"],
-                          active_networks=["default", "ipi1-provisioning", "ocplab-br0"], bmcs=[], bmc_records=[])
+                          active_networks=["default", "ipi1-provisioning", "ocplab-br0"], bmcs=[], bmc_records=[],
+                          redfish=["ipi1"])
     hv2 = FoundHypervisor(domains=["sno1-sno"], running=["sno1-sno"], pools=["ocplab"],
                           volumes=["base-guest.qcow2", "sno1-sno-root.qcow2"], networks=["ocplab-br0"],
-                          active_networks=["ocplab-br0"], bmcs=["sno1-sno"], bmc_records=["sno1"])
+                          active_networks=["ocplab-br0"], bmcs=["sno1-sno"], bmc_records=["sno1"], redfish=[])
     files = {}
     for stack, outputs in cluster_outputs().items():
         for key, path in PATHS.cluster_files(stack).items():
@@ -222,6 +223,23 @@ def test_a_missing_bmc_and_dnsmasq_file_are_made_again_by_the_stacks_own_command
     assert fix.startswith("pulumi stack export -s sno1 | python3 -c ") and "::sno1-dns" in fix and fix.endswith(" sh")
 
 
+def test_a_redfish_emulator_of_no_cluster_is_an_orphan_and_a_missing_one_is_made_again() -> None:
+    found = clean_lab()
+    hv1, hv2 = found.hypervisors["hv1"], found.hypervisors["hv2"]
+    assert hv1.redfish is not None and hv2.redfish is not None
+    hv1.redfish.remove("ipi1")
+    hv2.redfish.append("rf9")  # a destroyed cluster's emulator left behind
+    fixes = {f.what: (f.kind, f.host, f.owner, f.fix) for f in run_audit(found)}
+    urn = command_urn("ipi1", "ipi1-redfish")
+    assert fixes == {
+        "Redfish emulator ipi1": ("missing", "hv1", "ipi1", f"pulumi state delete -s ipi1 '{urn}' --yes && "
+                                                            "pulumi up -s ipi1"),
+        "Redfish emulator rf9": ("orphan", "hv2", None, fixes["Redfish emulator rf9"][3])}
+    assert fixes["Redfish emulator rf9"][3].endswith(
+        "'OCPLAB_SUSHY_ROOT=/etc/ocplab/sushy /opt/ocplab/sushy/bin/python /etc/ocplab/sushy/bin/ocplab_sushy.py "
+        "remove rf9'")
+
+
 def test_a_host_that_does_not_answer_is_one_finding() -> None:
     found = clean_lab()
     del found.hypervisors["hv2"]
@@ -300,3 +318,8 @@ def test_after_a_failed_first_up_what_the_state_holds_is_the_stacks_and_the_rest
                               ("orphan", JUMPHOST, "lease 192.168.16.48 52:54:00:a8:10:30 sno", None),
                               ("orphan", JUMPHOST, "console logs of sno1", None)}
     assert all(f.removable for f in findings)
+
+
+def test_a_redfish_command_in_the_state_holds_its_emulator() -> None:
+    urn = command_urn("rf1", "rf1-redfish")
+    assert held_pieces("rf1", [{"type": "command:remote:Command", "urn": urn}], PATHS) == {"Redfish emulator rf1"}

@@ -52,6 +52,7 @@ ocplab-br0
 sno1-sno running 192.168.16.12 6230
 ### bmc-records 0
 sno1
+### redfish 0
 """
 
 JUMP_FILES = {
@@ -272,7 +273,7 @@ def script_output(found: Any, jump: bool = False) -> str:
             "### leases 0\n" + "".join(f"{x.expiry} {x.mac} {x.ip} {x.hostname} *\n" for x in found.leases)
     names = {"domains": found.domains, "running": found.running, "pools": found.pools, "volumes": found.volumes,
              "networks": found.networks, "active-networks": found.active_networks, "bmcs": found.bmcs,
-             "bmc-records": found.bmc_records}
+             "bmc-records": found.bmc_records, "redfish": found.redfish or []}
     return "".join(f"### {k} 0\n" + "".join(f"{v}\n" for v in values) + "\n" for k, values in names.items())
 
 
