@@ -66,4 +66,4 @@ def apply_script(cluster: str, dns: ClusterDns) -> str:
 
 def remove_script(cluster: str) -> str:
     """Remove the cluster's files; restart only because its wildcard goes away."""
-    return _cluster_script("dnsmasq-cluster-remove", cluster)
+    return _cluster_script("dnsmasq-cluster-remove", cluster, lease_file=layout.LEASE_FILE)

@@ -166,7 +166,8 @@ def test_each_cluster_exports_its_own_emulator_and_the_engine_sees_no_drift(redf
     assert not any(pw in on_host for pw in passwords), "a password in the emulators' files, logs or argv"
     assert sorted(lab.ssh(HV2, "/opt/ocplab/sushy/bin/python /etc/ocplab/sushy/bin/ocplab_sushy.py list").split()) \
         == ["rf1", "rf2"]
-    assert doctor(lab) == (0, [])
+    code, findings = doctor(lab)
+    assert (code, findings) == (0, []), json.dumps(findings, indent=1)
 
 
 def test_doctor_names_an_emulator_no_cluster_owns(redfish: Redfish) -> None:
@@ -177,7 +178,8 @@ def test_doctor_names_an_emulator_no_cluster_owns(redfish: Redfish) -> None:
     removed = lab.jumphost([str(PROJECT / "bin" / "ocplab"), "doctor", "--lab", "simlab", "--remove-orphans"],
                            timeout=300)
     assert removed.returncode == 0, removed.stdout + removed.stderr
-    assert doctor(lab) == (0, [])
+    code, findings = doctor(lab)
+    assert (code, findings) == (0, []), json.dumps(findings, indent=1)
 
 
 def test_credentials_list_exactly_their_clusters_systems(redfish: Redfish) -> None:
@@ -279,7 +281,8 @@ def test_destroy_stops_the_emulator_and_closes_its_port(redfish: Redfish) -> Non
     assert refused.returncode == 7, refused  # curl: failed to connect
     assert lab.ssh(HV2, "ls /etc/ocplab/sushy/clusters").split() == ["rf1"]
     assert redfish.call(PORTS["rf1"], "/redfish/v1/Systems", bmc(lab, "rf1")["password"])[0] == 200
-    assert doctor(lab) == (0, [])
+    code, findings = doctor(lab)
+    assert (code, findings) == (0, []), json.dumps(findings, indent=1)
 
 
 def test_the_last_destroy_and_the_lab_leave_nothing_behind(redfish: Redfish) -> None:

@@ -11,6 +11,7 @@ from core.cluster_design import design_cluster
 from core.clusterconfig import parse_cluster_config
 from core.stack_files import read_stack_values, stack_path
 from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
+from renderers.shell import script as shell_script
 
 LAB = json.loads((Path(__file__).parent.parent / "data" / "lab-outputs-simlab.json").read_text())
 SLICE = AddressRange.parse(LAB["slices"]["ipi1"]["range"])
@@ -59,3 +60,24 @@ def test_scripts_parse_and_take_the_shared_lock() -> None:
         assert "flock -w 300 9" in script
         result = subprocess.run(["dash", "-n"], input=script, capture_output=True, text=True, check=False)
         assert result.returncode == 0, result.stderr
+
+
+def test_removing_a_cluster_drops_its_leases_while_dnsmasq_is_stopped(tmp_path: Path) -> None:
+    """A destroyed node's lease would keep its address bound (and show as debris in doctor) until it expires."""
+    control, calls = tmp_path / "ocplab-dnsmasq", tmp_path / "calls"
+    control.write_text(f"#!/bin/sh\necho \"$1 $(wc -l < {tmp_path}/leases)\" >> {calls}\n")
+    control.chmod(0o755)
+    files = {name: tmp_path / name for name in ("dhcp", "hosts", "wildcards")}
+    files["dhcp"].write_text("# ocplab cluster rf2\n52:54:00:A8:10:52,192.168.16.82,sno.rf2.simlab.test\n")
+    files["hosts"].write_text("")
+    files["wildcards"].write_text("address=/apps.rf2.simlab.test/192.168.16.82\n")
+    (tmp_path / "leases").write_text("1700000000 52:54:00:a8:10:52 192.168.16.82 sno 01:52:54:00:a8:10:52\n"
+                                     "1700000000 52:54:00:a8:10:50 192.168.16.80 sno 01:52:54:00:a8:10:50\n")
+    text = shell_script("dnsmasq-cluster-lock", "dnsmasq-cluster-remove", cluster="rf2", control=str(control),
+                  lock_file=str(tmp_path / "lock"), dhcp_file=str(files["dhcp"]), hosts_file=str(files["hosts"]),
+                  wildcards_file=str(files["wildcards"]), lease_file=str(tmp_path / "leases"))
+    done = subprocess.run(["sh", "-c", text], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert calls.read_text().split("\n")[:2] == ["stop 2", "start 1"]  # the lease went while dnsmasq was down
+    assert (tmp_path / "leases").read_text() == "1700000000 52:54:00:a8:10:50 192.168.16.80 sno 01:52:54:00:a8:10:50\n"
+    assert not any(path.exists() for path in files.values())
