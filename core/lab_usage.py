@@ -57,6 +57,10 @@ class SliceUse:
     bmc_ports: int
     bmc_used: int
     deployed: bool
+    redfish: bool = False  # one emulator on the first port serves every node: any shape's BMCs fit in one port
+
+    def fits_bmcs(self, needed: int) -> bool:
+        return self.bmc_ports >= (min(needed, 1) if self.redfish else needed)
 
     @property
     def free(self) -> int:
@@ -139,10 +143,13 @@ def lab_usage(config: LabConfig, lab: LabOutputs, clusters: Mapping[str, Mapping
         if piece.bmc_ports:
             first, last = (int(p) for p in piece.bmc_ports.split("-"))
             bmc_total = last - first + 1
-        bmc_used = len((out.get("bmc") or {}).get("nodes", {})) if isinstance(out.get("bmc"), Mapping) else 0
+        raw = out.get("bmc")
+        bmc: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        redfish = piece.bmc == "redfish"
+        bmc_used = (1 if bmc else 0) if redfish else len(bmc.get("nodes", {}))
         slices.append(SliceUse(cluster=name, hypervisor=piece.hypervisor, range=piece.range,
                                size=AddressRange.parse(piece.range).size, used=len(addresses), bmc_ports=bmc_total,
-                               bmc_used=bmc_used, deployed=name in deployed))
+                               bmc_used=bmc_used, deployed=name in deployed, redfish=redfish))
     hosts = []
     for name, hv in sorted(lab.hypervisors.items()):
         mine = [out for out in deployed.values() if out.get("hypervisor", {}).get("name") == name]
@@ -176,7 +183,7 @@ def fits(usage: LabUsage, shape: Shape) -> tuple[list[Fit], int, str]:
         by_disk = None if host.disk_bytes is None else \
             max(0, (host.disk_bytes - host.disk_committed) // max(1, shape.disk_bytes))
         by_slices = sum(1 for s in usage.slices if s.hypervisor == host.name and not s.deployed
-                        and s.size >= shape.addresses and s.bmc_ports >= shape.bmc_ports)
+                        and s.size >= shape.addresses and s.fits_bmcs(shape.bmc_ports))
         limits = {"vCPUs": by_vcpus, "memory": by_memory, "disk": by_disk, "free slices on it": by_slices}
         known = {k: v for k, v in limits.items() if v is not None}
         per_host.append(Fit(shape=shape.name, hypervisor=host.name, by_vcpus=by_vcpus, by_memory=by_memory,

@@ -33,6 +33,19 @@ def test_slices_count_vips_and_nodes_and_bmc_ports() -> None:
     assert (sno.used, sno.deployed) == (0, False)
 
 
+def test_a_redfish_slice_uses_one_port_and_takes_an_ipi_cluster_with_one() -> None:
+    config, _, clusters = simlab()
+    raw = json.loads((DATA / "lab-outputs-simlab.json").read_text())
+    raw["slices"]["ipi1"].update({"bmc": "redfish", "bmc_ports": "8100-8100"})
+    raw["slices"]["sno1"].update({"bmc": "redfish", "bmc_ports": "8101-8101", "hypervisor": "hv1"})
+    usage = lab_usage(config, parse_lab_outputs("simlab", raw), clusters)
+    ipi = next(s for s in usage.slices if s.cluster == "ipi1")
+    assert (ipi.bmc_ports, ipi.bmc_used, ipi.redfish) == (1, 1, True)
+    free = next(s for s in usage.slices if s.cluster == "sno1")
+    ipi_shape = default_shapes()[1]
+    assert ipi_shape.bmc_ports == 6 and free.fits_bmcs(ipi_shape.bmc_ports)
+
+
 def test_hypervisors_sum_what_their_clusters_commit() -> None:
     config, outputs, clusters = simlab()
     hv1 = next(h for h in lab_usage(config, outputs, clusters).hosts if h.name == "hv1")
