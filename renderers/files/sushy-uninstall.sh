@@ -16,5 +16,8 @@ if virsh -q pool-info "$media_pool" >/dev/null 2>&1; then
   virsh -q pool-destroy "$media_pool" >/dev/null 2>&1 || true
   virsh -q pool-undefine "$media_pool" >/dev/null
 fi
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+  rm -f /etc/systemd/system/ocplab-sushy@.service; systemctl daemon-reload
+fi
 rm -rf "${root:?}" "${media_dir:?}"
 echo "ocplab sushy: files removed (sushy-tools stays installed in $venv)"
