@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from simlab.clients import run_in_jumphost
-from tests.e2e.lab_helpers import PROJECT, LabSession, wait_for
+from tests.e2e.lab_helpers import PROJECT, LabSession, inventory_listing, wait_for
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
@@ -147,16 +147,6 @@ def test_a_second_up_keeps_every_bmc_and_its_password(lab: LabSession) -> None:
     lab.up("ipi1", "--expect-no-changes")
     assert secret_outputs(lab, "ipi1")["bmc"] == before
     assert vbmc_list(lab) == listed
-
-
-def inventory_listing(lab: LabSession, path: Path) -> dict[str, Any]:
-    env = {**lab.env(), "ANSIBLE_HOME": str(path.parent / ".ansible"), "ANSIBLE_LOCAL_TEMP": str(path.parent / ".t"),
-           "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
-    done = subprocess.run([require_tool("ansible-inventory", "ansible-core (requirements-dev.txt)"), "-i", str(path),
-                           "--list"], capture_output=True, text=True, env=env, check=False, timeout=120)
-    assert done.returncode == 0, done.stderr
-    listed: dict[str, Any] = json.loads(done.stdout)
-    return listed
 
 
 def test_handoff_writes_an_inventory_whose_bmc_fields_work(lab: LabSession, tmp_path: Path) -> None:

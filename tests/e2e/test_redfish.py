@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ import pytest
 import yaml
 
 from simlab.clients import jumphost_argv, run_in_jumphost
-from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, wait_for
+from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, inventory_listing, wait_for
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
@@ -271,6 +272,20 @@ def test_virtual_media_from_the_jumphost_boots_once_and_ejects(redfish: Redfish)
     assert redfish.call(PORTS["rf1"], media, password)[1]["Inserted"] is False
     # What the BMC did to the domain (a CD drive, a boot order) is the installer's business: not drift.
     lab.pulumi.preview("rf1", "--refresh", "--expect-no-changes")
+
+
+def test_the_dci_handoff_gives_redfish_fields_that_work(redfish: Redfish, tmp_path: Path) -> None:
+    lab = redfish.lab
+    result = lab.jumphost([sys.executable, "-m", "tools.dci_handoff", "rf1", "--pool", "simlab",
+                           "--root", str(tmp_path)])
+    assert result.returncode == 0, result.stderr
+    listed = inventory_listing(lab, tmp_path / "simlab" / "rf1")
+    node = listed["_meta"]["hostvars"][listed["masters"]["hosts"][0]]
+    assert (node["ipmi_address"], node["redfish_port"], node["kvm_uuid"]) == (HV2, PORTS["rf1"], uuid_of(lab, "rf1"))
+    assert node["dnsmasq_enabled"] == "false"
+    code, body = redfish.call(node["redfish_port"], f"/redfish/v1/Systems/{node['kvm_uuid']}", node["ipmi_password"],
+                              user=node["ipmi_user"])
+    assert code == 200 and body["Id"] == node["kvm_uuid"]
 
 
 def test_destroy_stops_the_emulator_and_closes_its_port(redfish: Redfish) -> None:
