@@ -53,7 +53,7 @@ class Cluster(pulumi.ComponentResource):
             delete=remove_script(config.name), opts=child,
         )
         provisioning = None
-        if config.has_provisioning:
+        if config.isolated_provisioning:
             provisioning = libvirt.Network(f"{name}-provisioning", name=provisioning_network_name(config.name),
                                            mode="none", bridge=provisioning_bridge(config.name), autostart=True,
                                            opts=fixed_name(on_host))
@@ -68,6 +68,8 @@ class Cluster(pulumi.ComponentResource):
                 base_volume_id=design.apply(partial(base_volume_of, image=spec.image)),
                 lab_bridge=design.apply(lambda d: d.hypervisor.bridge),
                 provisioning_network_id=provisioning.id if provisioning else None,
+                provisioning_bridge=design.apply(lambda d: str(d.hypervisor.provisioning_bridge))
+                if config.provisioning_network == "bridged" else None,
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
                 virtual_media=args.get("bmc_kind") == "redfish" and spec.name in bmc_nodes(config),
                 libvirt_uri=uri,

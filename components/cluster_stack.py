@@ -112,6 +112,6 @@ def cluster_program() -> None:
                                     "bmc_password": bmc_password_of(planned, ssh_key), "bmc_kind": bmc_kind})
     pulumi.export("kind", "cluster")
     for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
-                "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp"):
+                "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning"):
         pulumi.export(key, result.outputs.apply(itemgetter(key)))
     pulumi.export("bmc", result.bmc)

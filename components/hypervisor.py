@@ -13,7 +13,12 @@ from components.fixed_names import fixed_name
 from core.lab_contract import HypervisorOutputs, hypervisor_outputs
 from core.labconfig import Hypervisor as HypervisorConfig
 from core.labconfig import LabConfig
-from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.bridge_scripts import (
+    bridge_create_script,
+    bridge_delete_script,
+    plain_bridge_create_script,
+    plain_bridge_delete_script,
+)
 from renderers.sushy_scripts import sushy_install_script, sushy_uninstall_script
 from renderers.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
 
@@ -48,6 +53,17 @@ class Hypervisor(pulumi.ComponentResource):
             delete=bridge_delete_script(config.bridge_backend, config.nic, config.bridge),
             opts=child,
         )
+        # A second NIC for bridged provisioning networks: bridged with no address, nothing else on it.
+        self.provisioning_bridge = None
+        if config.provisioning_nic:
+            self.provisioning_bridge = command.remote.Command(
+                f"{name}-provisioning-bridge", connection=args["connection"],
+                create=plain_bridge_create_script(config.bridge_backend, config.provisioning_nic,
+                                                  config.provisioning_bridge),
+                delete=plain_bridge_delete_script(config.bridge_backend, config.provisioning_nic,
+                                                  config.provisioning_bridge),
+                opts=child.merge(pulumi.ResourceOptions(depends_on=[self.bridge])),
+            )
         self.network = libvirt.Network(
             f"{name}-network", name=config.network_name, mode="bridge", bridge=config.bridge,
             autostart=True, opts=fixed_name(on_host.merge(pulumi.ResourceOptions(depends_on=[self.bridge]))),

@@ -24,6 +24,7 @@ class NodeArgs(TypedDict):
     base_volume_id: pulumi.Input[str]
     lab_bridge: pulumi.Input[str]
     provisioning_network_id: pulumi.Input[str] | None
+    provisioning_bridge: NotRequired[pulumi.Input[str] | None]  # bridged provisioning: the hypervisor's bridge
     macs: pulumi.Input[dict[str, str]]
     running: NotRequired[bool]
     virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
@@ -72,9 +73,7 @@ class Node(pulumi.ComponentResource):
         # as `bridge` and a declared `network_name` diffs on every preview and refresh (the perpetual diff of
         # dmacvicar/terraform-provider-libvirt#1128 and its family). Same L2, no false diff.
         nics = [libvirt.DomainNetworkInterfaceArgs(bridge=args["lab_bridge"], mac=macs.apply(lambda m: m["baremetal"]))
-                if nic.network == "baremetal" else
-                libvirt.DomainNetworkInterfaceArgs(network_id=args["provisioning_network_id"],
-                                                   mac=macs.apply(lambda m: m["provisioning"]))
+                if nic.network == "baremetal" else _provisioning_nic(args, macs)
                 for nic in facts.nics]
         self.domain = libvirt.Domain(
             f"{name}-domain", name=facts.domain, type=args["domain_type"], memory=spec.memory_mib, vcpu=spec.vcpus,
@@ -85,6 +84,15 @@ class Node(pulumi.ComponentResource):
             opts=fixed_name(child.merge(pulumi.ResourceOptions(ignore_changes=_bmc_owned(args)))),
         )
         self.register_outputs({"uuid": self.domain.id})
+
+
+def _provisioning_nic(args: NodeArgs, macs: pulumi.Output[dict[str, str]]) -> libvirt.DomainNetworkInterfaceArgs:
+    """On the cluster's isolated network, or on the hypervisor's provisioning bridge (declared as a bridge, as
+    the lab NIC is, so it reads back as declared)."""
+    mac = macs.apply(lambda m: m["provisioning"])
+    if args.get("provisioning_bridge") is not None:
+        return libvirt.DomainNetworkInterfaceArgs(bridge=args["provisioning_bridge"], mac=mac)
+    return libvirt.DomainNetworkInterfaceArgs(network_id=args["provisioning_network_id"], mac=mac)
 
 
 def _bmc_owned(args: NodeArgs) -> list[str]:

@@ -15,6 +15,7 @@ from core.capacity import capacity_problems
 from core.clusterconfig import ClusterConfig
 from core.errors import ConfigError
 from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, NetworkOutputs, parse_lab_outputs
+from core.resource_facts import provisioning_network_name
 from core.vrrp import VrrpIds, vrrp_ids, vrrp_problems
 
 
@@ -47,6 +48,11 @@ def _lab_problems(cluster: ClusterConfig, lab: LabOutputs) -> list[str]:
     elif piece.hypervisor != cluster.hypervisor:
         found.append(f"ocplab:hypervisor: the lab gives cluster {cluster.name}'s slice to hypervisor "
                      f"{piece.hypervisor}, not {cluster.hypervisor}")
+    if not found and cluster.has_provisioning and cluster.provisioning_network == "bridged" \
+            and lab.hypervisors[cluster.hypervisor].provisioning_bridge is None:
+        found.append(f"ocplab:provisioning_network: bridged needs a second NIC on hypervisor {cluster.hypervisor}: "
+                     f"give it provisioning_nic in lab {cluster.lab}'s ocplab:hypervisors and pulumi up the lab "
+                     "(or use isolated)")
     if not found:
         images = lab.hypervisors[cluster.hypervisor].base_volumes
         for node in cluster.nodes:
@@ -90,6 +96,16 @@ def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,
     return BmcPlan(address=hypervisor.address, ports=plan_bmc_ports(cluster, PortRange.parse(bmc_ports)))
 
 
+def _provisioning(design: ClusterDesign) -> dict[str, str] | None:
+    """Where the provisioning NICs are: the cluster's own libvirt network, or the hypervisor's bridge."""
+    config = design.cluster
+    if not config.has_provisioning:
+        return None
+    if config.provisioning_network == "bridged":
+        return {"mode": "bridged", "bridge": str(design.hypervisor.provisioning_bridge)}
+    return {"mode": "isolated", "network": provisioning_network_name(config.name)}
+
+
 def cluster_outputs(design: ClusterDesign, uuids: dict[str, str], dnsmasq: Mapping[str, str]) -> dict[str, Any]:
     """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries, and the
     BMCs without their password (it joins them only as a secret: see core.bmc_plan)."""
@@ -100,6 +116,7 @@ def cluster_outputs(design: ClusterDesign, uuids: dict[str, str], dnsmasq: Mappi
         "network": asdict(design.network), "jumphost": asdict(design.jumphost),
         "hypervisor": {"name": config.hypervisor, "address": design.hypervisor.address},
         "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
+        "provisioning": _provisioning(design),
         "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
                    "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
                    "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],

@@ -72,11 +72,19 @@ class ClusterConfig:
     domain_type: str
     nodes: tuple[NodeSpec, ...]
     start: bool = True  # ocplab:start: false defines the domains without starting them
+    # isolated: a libvirt network of the cluster's own; bridged: the hypervisor's provisioning bridge, on the
+    # lab's second NIC, so servers elsewhere (a hub's bare-metal spokes) share the provisioning network
+    provisioning_network: str = "isolated"
     pinned_vips: Mapping[str, str] = field(default_factory=dict)  # "api"/"ingress" -> address (ocplab:vips)
 
     @property
     def has_provisioning(self) -> bool:
         return any("provisioning" in n.networks for n in self.nodes)
+
+    @property
+    def isolated_provisioning(self) -> bool:
+        """A libvirt network of its own: what the cluster's provisioning NICs attach to unless bridged."""
+        return self.has_provisioning and self.provisioning_network == "isolated"
 
     def by_role(self, role: str) -> list[NodeSpec]:
         return [n for n in self.nodes if n.role == role]
@@ -283,6 +291,11 @@ def _parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfi
     if not isinstance(start, bool):
         problems.add("ocplab:start", f"{start!r} is not true or false (false: define the domains, do not start them)")
         start = True
+    provisioning = values.get("provisioning_network", "isolated")
+    if provisioning not in ("isolated", "bridged"):
+        problems.add("ocplab:provisioning_network", f"{provisioning!r} is not isolated or bridged")
+    elif provisioning == "bridged" and topology != "ipi":
+        problems.add("ocplab:provisioning_network", "bridged is for IPI clusters (an SNO node has no provisioning NIC)")
     defaults = values.get("defaults", {}) or {}
     raw_hosts = values.get("hosts")
     if raw_hosts is not None and not isinstance(raw_hosts, list):
@@ -300,4 +313,5 @@ def _parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfi
     _check_pinned_addresses(nodes, vips, problems)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=str(lab), topology=str(topology), hypervisor=str(hypervisor),
-                         domain_type=str(domain_type), nodes=tuple(nodes), start=start, pinned_vips=vips)
+                         domain_type=str(domain_type), nodes=tuple(nodes), start=start, pinned_vips=vips,
+                         provisioning_network=str(provisioning))

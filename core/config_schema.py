@@ -132,6 +132,8 @@ class HypervisorSchema(_Strict):
     bridge_backend: Literal["nmcli", "iproute2"] = "nmcli"
     pool_path: AbsolutePath = "/var/lib/libvirt/ocplab"
     capacity: CapacitySchema | None = None
+    provisioning_nic: Interface | None = None
+    provisioning_bridge: Interface = "br1"
 
 
 class SliceSchema(_Strict):
@@ -235,6 +237,7 @@ class ClusterSchema(_Strict):
     hosts: Annotated[list[HostSchema], Field(min_length=1, max_length=128)] | None = None
     provisionhost: ProvisionhostSchema = ProvisionhostSchema()
     start: bool = True
+    provisioning_network: Literal["isolated", "bridged"] = "isolated"
     vips: VipsSchema | None = None
 
 

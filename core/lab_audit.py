@@ -156,7 +156,8 @@ def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConf
     return ExpectedCluster(
         stack=stack, name=name, hypervisor=str((outputs.get("hypervisor") or {}).get("name", "")),
         nodes=tuple(n["name"] for n in nodes), volumes=tuple(volumes),
-        provisioning=any("provisioning" in (n.get("macs") or {}) for n in nodes), macs=tuple(m for m in macs if m),
+        provisioning=any("provisioning" in (n.get("macs") or {}) for n in nodes)
+        and (outputs.get("provisioning") or {}).get("mode") != "bridged", macs=tuple(m for m in macs if m),
         bmc_nodes=bmc_nodes, dnsmasq=dict(dnsmasq) if isinstance(dnsmasq, Mapping) else None,
         redfish=isinstance(bmc, Mapping) and bmc.get("kind") == "redfish")
 

@@ -40,6 +40,7 @@ class HypervisorOutputs:
     pool: str
     base_volumes: Mapping[str, str]
     capacity: Capacity | None  # libvirt's figures; None only in a planned view without a declared capacity
+    provisioning_bridge: str | None = None  # where bridged provisioning NICs attach (a second NIC's bridge)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: 
         if vcpus is not None and memory_mib is not None else None
     return HypervisorOutputs(name=hv.name, address=hv.ssh.address, user=hv.ssh.user, port=hv.ssh.port,
                              libvirt_uri=libvirt_uri, bridge=hv.bridge, network=hv.network_name,
-                             network_id=network_id, pool=pool, base_volumes=dict(base_volumes), capacity=capacity)
+                             network_id=network_id, pool=pool, base_volumes=dict(base_volumes), capacity=capacity,
+                             provisioning_bridge=hv.provisioning_bridge if hv.provisioning_nic else None)
 
 
 def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], key_path: str | None,

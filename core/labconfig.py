@@ -59,6 +59,8 @@ class Hypervisor:
     bridge_backend: str
     pool_path: str
     capacity: HostCapacity | None = None
+    provisioning_nic: str | None = None  # a second NIC, bridged with no address for bridged provisioning
+    provisioning_bridge: str = "br1"
 
     @property
     def network_name(self) -> str:
@@ -218,8 +220,24 @@ def _hypervisors(raw: Any, problems: Problems) -> list[Hypervisor]:
             name=name, ssh=_ssh(entry, where, problems), nic=_text(entry, "nic", where, problems),
             bridge=_text(entry, "bridge", where, problems, "br0"), bridge_backend=str(backend),
             pool_path=_text(entry, "pool_path", where, problems, "/var/lib/libvirt/ocplab"),
-            capacity=_capacity(entry.get("capacity"), f"{where}.capacity", problems)))
+            capacity=_capacity(entry.get("capacity"), f"{where}.capacity", problems),
+            **_provisioning(entry, where, problems)))
     return found
+
+
+def _provisioning(entry: Mapping[str, Any], where: str, problems: Problems) -> dict[str, Any]:
+    """A second NIC for bridged provisioning networks: neither the lab NIC nor its bridge."""
+    nic = entry.get("provisioning_nic")
+    if nic is None:
+        return {}
+    bridge = str(entry.get("provisioning_bridge", "br1"))
+    if nic == entry.get("nic"):
+        problems.add(f"{where}.provisioning_nic", f"{nic!r} is the lab NIC; name the second NIC that carries the "
+                     "provisioning network (it must have no address)")
+    if bridge == entry.get("bridge", "br0"):
+        problems.add(f"{where}.provisioning_bridge", f"{bridge!r} is the lab bridge; give the provisioning bridge "
+                     "another name (default br1)")
+    return {"provisioning_nic": str(nic), "provisioning_bridge": bridge}
 
 
 def _slices(raw: Any, problems: Problems) -> list[Slice]:

@@ -28,3 +28,14 @@ def bridge_create_script(backend: str, nic: str, bridge: str) -> str:
 def bridge_delete_script(backend: str, nic: str, bridge: str) -> str:
     """Script that gives `nic` its original address back and removes `bridge`."""
     return _bridge_script(backend, "delete", nic, bridge)
+
+
+def plain_bridge_create_script(backend: str, nic: str, bridge: str) -> str:
+    """Script that makes `bridge` enslave `nic` with no address on either (a bridged provisioning
+    network: the host switches it, the clusters' provisionhosts serve it); safe to run twice."""
+    return _bridge_script(backend, "plain-create", nic, bridge)
+
+
+def plain_bridge_delete_script(backend: str, nic: str, bridge: str) -> str:
+    """Script that removes a plain bridge and leaves `nic` unconfigured, as it found it."""
+    return _bridge_script(backend, "plain-delete", nic, bridge)

@@ -126,6 +126,8 @@ class Simlab:
         netns.create_switch(tools)
         for h in hosts:
             netns.cable_host(tools, h)
+            if h.role == "hypervisor":
+                netns.cable_provisioning(tools, h)
         netns.address_host(tools, hosts[0])
         log("network ready")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from simlab.preflight import Tools
 from simlab.run import run
-from simlab.topology import PREFIX, SWITCH_BRIDGE, SWITCH_NETNS, HostPlan
+from simlab.topology import PREFIX, PROVISIONING_NIC, PROVISIONING_SWITCH, SWITCH_BRIDGE, SWITCH_NETNS, HostPlan
 
 NETNS_DIR = Path("/run/netns")
 # Exactly the names `up` makes: other tools (e.g. the guest tests) use other ocplab-* names.
@@ -45,6 +45,9 @@ def create_switch(tools: Tools) -> None:
     _ip(tools, "-n", SWITCH_NETNS, "link", "add", SWITCH_BRIDGE, "type", "bridge",
         "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0")
     _ip(tools, "-n", SWITCH_NETNS, "link", "set", SWITCH_BRIDGE, "up")
+    _ip(tools, "-n", SWITCH_NETNS, "link", "add", PROVISIONING_SWITCH, "type", "bridge",
+        "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0")
+    _ip(tools, "-n", SWITCH_NETNS, "link", "set", PROVISIONING_SWITCH, "up")
 
 
 def cable_host(tools: Tools, host: HostPlan) -> None:
@@ -57,6 +60,14 @@ def cable_host(tools: Tools, host: HostPlan) -> None:
     _ip(tools, "-n", host.netns, "link", "add", host.nic, "address", host.mac,
         "type", "veth", "peer", "name", host.switch_port, "netns", SWITCH_NETNS)
     _ip(tools, "-n", SWITCH_NETNS, "link", "set", host.switch_port, "master", SWITCH_BRIDGE, "up")
+
+
+def cable_provisioning(tools: Tools, host: HostPlan) -> None:
+    """A hypervisor's second NIC (eth1, no address, down) on the provisioning switch: what a lab stack
+    bridges for clusters whose provisioning network reaches other servers (hub clusters)."""
+    _ip(tools, "-n", host.netns, "link", "add", PROVISIONING_NIC, "address", host.provisioning_mac,
+        "type", "veth", "peer", "name", host.provisioning_port, "netns", SWITCH_NETNS)
+    _ip(tools, "-n", SWITCH_NETNS, "link", "set", host.provisioning_port, "master", PROVISIONING_SWITCH, "up")
 
 
 def address_host(tools: Tools, host: HostPlan) -> None:

@@ -12,6 +12,9 @@ NETWORK = IPv4Network("192.168.16.0/24")
 PREFIX = "ocplab-"
 SWITCH_NETNS = f"{PREFIX}sw"
 SWITCH_BRIDGE = "lab"
+# A second switch for bridged provisioning networks (hub clusters): every hypervisor's second NIC.
+PROVISIONING_SWITCH = "prov"
+PROVISIONING_NIC = "eth1"
 JUMPHOST = "jumphost"
 JUMPHOST_NETNS = f"{PREFIX}jh"
 NIC = "eth0"
@@ -32,6 +35,15 @@ class HostPlan:
     switch_port: str
     nic: str = NIC
     ssh_user: str = SSH_USER
+
+    @property
+    def provisioning_port(self) -> str:
+        """The provisioning switch's end of a hypervisor's second NIC."""
+        return f"{self.name}-prov"
+
+    @property
+    def provisioning_mac(self) -> str:
+        return "02:01:" + self.mac[6:]
 
     @property
     def prefixlen(self) -> int:
