@@ -60,6 +60,7 @@ class Cluster(pulumi.ComponentResource):
         after_dns = on_host.merge(pulumi.ResourceOptions(depends_on=[self.dns]))
         self.nodes = {}
         isos: list[pulumi.Resource] = []  # nodes with a cloud-init ISO first, their uploads one at a time
+        with_bmc = bmc_nodes(config)
         for spec in sorted(config.nodes, key=lambda n: not n.needs_cloud_init):
             node = Node(f"{name}-{spec.name}", NodeArgs(
                 spec=spec, facts=node_facts(config, spec), cluster=config.name, zone=design.apply(lambda d: d.zone),
@@ -71,7 +72,7 @@ class Cluster(pulumi.ComponentResource):
                 provisioning_bridge=design.apply(lambda d: str(d.hypervisor.provisioning_bridge))
                 if config.provisioning_network == "bridged" else None,
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
-                virtual_media=args.get("bmc_kind") == "redfish" and spec.name in bmc_nodes(config),
+                virtual_media=args.get("bmc_kind") == "redfish" and spec.name in with_bmc,
                 libvirt_uri=uri,
             ), opts=after_dns)
             if node.cidata is not None:
@@ -90,7 +91,7 @@ class Cluster(pulumi.ComponentResource):
         # A Redfish slice: the cluster's own sushy-tools emulator, allowed exactly its BMC nodes' domains.
         self.redfish: command.remote.Command | None = None
         if args.get("bmc_kind") == "redfish":
-            bmc_uuids = [self.nodes[n].domain.id for n in bmc_nodes(config)]
+            bmc_uuids = [self.nodes[n].domain.id for n in with_bmc]
             sync = pulumi.Output.all(design, *bmc_uuids).apply(
                 lambda v: sushy_sync_script(config.name, v[0].bmc, [str(u) for u in v[1:]]))
             self.redfish = command.remote.Command(

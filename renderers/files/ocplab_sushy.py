@@ -43,7 +43,8 @@ LIBVIRT_URI = "qemu:///system"
 MEDIA_POOL = "ocplab-vmedia"  # the lab script makes it; inserted media land in it as <iso>-<domain uuid>.img
 BCRYPT_ROUNDS = 8  # checked on every request: 12 (bcrypt's default) costs ~0.25 s of a 2-core host per call
 _CLUSTER = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
-_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_UUID = re.compile(_UUID_TEXT + r"\Z")
 
 
 class SushyError(RuntimeError):
@@ -241,7 +242,7 @@ def _allowed(cluster: str) -> list[str]:
     """The domain UUIDs the cluster's emulator config allows (none when it has none)."""
     conf = cluster_dir(cluster) / "emulator.conf"
     text = conf.read_text() if conf.exists() else ""
-    return re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text)
+    return re.findall(_UUID_TEXT, text)
 
 
 def remove_media(uuids: list[str]) -> int:
