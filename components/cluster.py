@@ -13,7 +13,7 @@ from components.fixed_names import fixed_name
 from components.node import Node, NodeArgs
 from core.bmc_plan import bmc_nodes, with_password
 from core.cluster_design import ClusterDesign, cluster_outputs
-from core.clusterconfig import ClusterConfig
+from core.clusterconfig import ClusterConfig, NodeSpec
 from core.resource_facts import node_facts, provisioning_bridge, provisioning_network_name
 from renderers.console_scripts import consoles_apply_script, consoles_remove_script
 from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
@@ -30,6 +30,8 @@ class ClusterArgs(TypedDict):
     # The slice's BMC kind, read before the program declares anything (components.stack_reader): which
     # resources exist cannot wait for an Output. None: no BMCs, or not known (Pulumi's mocks).
     bmc_kind: NotRequired[str | None]
+    # The DCI controller's public key for the provisionhost's DCI user (config.first_boot), if it has one.
+    controller_key: NotRequired[pulumi.Input[str] | None]
 
 
 class Cluster(pulumi.ComponentResource):
@@ -72,6 +74,7 @@ class Cluster(pulumi.ComponentResource):
                 provisioning_bridge=design.apply(lambda d: str(d.hypervisor.provisioning_bridge))
                 if config.provisioning_network == "bridged" else None,
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
+                authorized_keys=_dci_keys(config, spec, args.get("controller_key")),
                 virtual_media=args.get("bmc_kind") == "redfish" and spec.name in with_bmc,
                 libvirt_uri=uri,
             ), opts=after_dns)
@@ -113,6 +116,15 @@ class Cluster(pulumi.ComponentResource):
         self.bmc = pulumi.Output.secret(pulumi.Output.all(self.outputs, args["bmc_password"]).apply(
             lambda v: with_password(v[0]["bmc"], v[1])))
         self.register_outputs({"outputs": self.outputs, "bmc": self.bmc})
+
+
+def _dci_keys(config: ClusterConfig, spec: NodeSpec, key: pulumi.Input[str] | None,
+              ) -> pulumi.Input[dict[str, list[str]]]:
+    """The controller's key for DCI's user on the provisionhost (core.dci_first_boot); nothing elsewhere."""
+    if config.first_boot is None or spec.role != "provisionhost" or key is None:
+        return {}
+    user = config.first_boot.user
+    return pulumi.Output.from_input(key).apply(lambda k: {user: [k]})
 
 
 def base_volume_of(design: ClusterDesign, image: str) -> str:

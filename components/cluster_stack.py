@@ -16,14 +16,47 @@ from components.stack_reader import StackMissingError, missing_lab_problem, qual
 from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
+from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, public_key_of
 from core.errors import ConfigError
 from core.lab_contract import HypervisorOutputs, JumphostOutputs, slice_bmc_kind
 from core.labconfig import SshTarget
 from core.ssh_access import host_key
 
 
-def read_cluster_config(stack: str) -> ClusterConfig:
-    return parse_cluster_config(stack, ocplab_values())
+def read_cluster_config(stack: str, dci_default: bool = True) -> ClusterConfig:
+    return parse_cluster_config(stack, ocplab_values(), dci_default)
+
+
+def controller_key(cluster: ClusterConfig, key: pulumi.Output[str]) -> pulumi.Input[str] | None:
+    """The key DCI's user accepts: the stack's ocplab:dci.controller_key, else the lab key's public half (not a
+    secret: it is written into the provisionhost's seed, which preview may show)."""
+    if cluster.first_boot is None:
+        return None
+    if cluster.first_boot.controller_key:
+        return cluster.first_boot.controller_key
+    def public(private: str) -> str:
+        try:
+            return public_key_of(private)
+        except ControllerKeyError as exc:  # shown as its message alone
+            raise pulumi.RunError(str(exc)) from None
+
+    return pulumi.Output.unsecret(key.apply(public))
+
+
+def provisionhost_root_urn(cluster: ClusterConfig) -> str:
+    node = next(n for n in cluster.nodes if n.role == "provisionhost")
+    return (f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::ocplab:cluster:Cluster$ocplab:cluster:Node"
+            f"$libvirt:index/volume:Volume::{cluster.name}-{node.name}-root")
+
+
+def kept_provisionhost(cluster: ClusterConfig) -> ClusterConfig:
+    """The config without DCI's default user, for a stack deployed before it (core.dci_first_boot), said aloud."""
+    user = cluster.first_boot.user if cluster.first_boot else "dci"
+    pulumi.log.warn(f"{cluster.name}: the provisionhost was created before ocplab gave it DCI's user by default and is "
+                    f"kept as it is. To give it user {user} with the controller's key and a key pair: pulumi config "
+                    f"set --path ocplab:dci.user {user}, then rebuild it from its new seed (cloud-init runs once per "
+                    f"disk): pulumi up --replace '{provisionhost_root_urn(cluster)}'")
+    return read_cluster_config(pulumi.get_stack(), dci_default=False)
 
 
 def stack_name(stack: str) -> str:
@@ -91,6 +124,8 @@ def cluster_program() -> None:
             known = read_outputs(stack_name(pulumi.get_stack()))
         except StackMissingError:
             raise ConfigError([missing_lab_problem(cluster.lab)]) from None
+        if keeps_earlier_provisionhost(known, cluster.first_boot):
+            cluster = kept_provisionhost(cluster)
     lab = pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
     if known is not None:  # this stack's previous assignments, read before the update (see stack_reader)
         previous: pulumi.Output[Any] = pulumi.Output.from_input(known.get("assignments"))
@@ -109,9 +144,11 @@ def cluster_program() -> None:
     result = Cluster(cluster.name, {"config": cluster, "design": planned,
                                     "jumphost": jumphost_connection(planned, ssh_key),
                                     "hypervisor": hypervisor_connection(planned, ssh_key),
-                                    "bmc_password": bmc_password_of(planned, ssh_key), "bmc_kind": bmc_kind})
+                                    "bmc_password": bmc_password_of(planned, ssh_key), "bmc_kind": bmc_kind,
+                                    "controller_key": controller_key(cluster, ssh_key)})
     pulumi.export("kind", "cluster")
     for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
-                "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning"):
+                "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning",
+                "provisionhost_user"):
         pulumi.export(key, result.outputs.apply(itemgetter(key)))
     pulumi.export("bmc", result.bmc)

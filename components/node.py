@@ -26,6 +26,7 @@ class NodeArgs(TypedDict):
     provisioning_network_id: pulumi.Input[str] | None
     provisioning_bridge: NotRequired[pulumi.Input[str] | None]  # bridged provisioning: the hypervisor's bridge
     macs: pulumi.Input[dict[str, str]]
+    authorized_keys: NotRequired[pulumi.Input[dict[str, list[str]]]]  # user -> keys known at deploy time (DCI's)
     running: NotRequired[bool]
     virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
     after: NotRequired[list[pulumi.Resource]]
@@ -54,7 +55,8 @@ class Node(pulumi.ComponentResource):
             iso_provider = libvirt.Provider(f"{name}-libvirt-iso", uri=args["libvirt_uri"], opts=child)
             self.cidata = libvirt.CloudInitDisk(
                 f"{name}-cidata", name=facts.cloud_init_iso, pool=args["pool"],
-                user_data=pulumi.Output.from_input(args["zone"]).apply(lambda zone: user_data(spec, zone)),
+                user_data=pulumi.Output.all(args["zone"], args.get("authorized_keys", {})).apply(
+                    lambda v: user_data(spec, v[0], v[1])),
                 meta_data=meta_data(spec, args["cluster"]),
                 opts=fixed_name(child.merge(pulumi.ResourceOptions(depends_on=wait, provider=iso_provider))))
             wait.append(self.cidata)

@@ -126,4 +126,5 @@ def cluster_outputs(design: ClusterDesign, uuids: dict[str, str], dnsmasq: Mappi
                       "fqdn": f"bootstrap.{design.zone}"} if plan.bootstrap else None,
         "vrrp": design.vrrp.as_dict() if design.vrrp else None,
         "bmc": design.bmc.public() if design.bmc else None,
+        "provisionhost_user": config.first_boot.user if config.first_boot else None,
     }

@@ -85,6 +85,7 @@ class Cluster:
     nodes: tuple[Node, ...]
     bmc: Bmc | None
     bootstrap: Bootstrap | None = None
+    provisionhost_user: str | None = None  # DCI's user on the provisionhost (core.dci_first_boot), if made
 
     def by_role(self, role: str) -> list[Node]:
         return [n for n in self.nodes if n.role == role]
@@ -192,6 +193,8 @@ def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluste
         api_vip=_text(outputs, "api_vip", "", name), ingress_vip=_text(outputs, "ingress_vip", "", name),
         nodes=tuple(_node(raw, i, name) for i, raw in enumerate(raw_nodes)), bmc=_bmc(outputs.get("bmc"), name),
         bootstrap=_bootstrap(outputs.get("bootstrap"), name),
+        provisionhost_user=_text(outputs, "provisionhost_user", "", name) if outputs.get("provisionhost_user")
+        else None,
     )
     _check_nodes(cluster)
     zone = outputs.get("cluster_domain")

@@ -8,10 +8,11 @@ cpu_mode, networks with pinned MACs, users, run_commands).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.config_schema import ClusterSchema, checked
+from core.dci_first_boot import FirstBoot, first_boot_of, keypair_command, user_fields
 from core.errors import Problems
 from core.macs import mac_problem
 from core.names import label_problem
@@ -76,6 +77,10 @@ class ClusterConfig:
     # lab's second NIC, so servers elsewhere (a hub's bare-metal spokes) share the provisioning network
     provisioning_network: str = "isolated"
     pinned_vips: Mapping[str, str] = field(default_factory=dict)  # "api"/"ingress" -> address (ocplab:vips)
+    # DCI's user on the provisionhost (core.dci_first_boot), already merged into its users and run_commands;
+    # its controller key joins at render time. None: SNO, `ocplab:dci.user: null`, or kept off for a stack
+    # deployed before it was the default.
+    first_boot: FirstBoot | None = None
 
     @property
     def has_provisioning(self) -> bool:
@@ -263,12 +268,31 @@ def _check_pinned_addresses(nodes: list[NodeSpec], vips: Mapping[str, str], prob
             holders[ip] = what
 
 
-def parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:
-    """Check `values` against the schema, then build the config; raise ConfigError with every problem."""
-    return checked(ClusterSchema, values, lambda v: _parse_cluster_config(stack, v))
+def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bool = True) -> ClusterConfig:
+    """Check `values` against the schema, then build the config; raise ConfigError with every problem.
+    `dci_default=False` leaves DCI's user off unless the stack sets ocplab:dci (see keeps_earlier_provisionhost)."""
+    return checked(ClusterSchema, values, lambda v: _parse_cluster_config(stack, v, dci_default))
 
 
-def _parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfig:
+def _with_first_boot(nodes: list[NodeSpec], first: FirstBoot, listed: bool, problems: Problems) -> list[NodeSpec]:
+    """DCI's user merged into the provisionhost's own users, its key pair command after the stack's commands."""
+    def merged(node: NodeSpec, index: int) -> NodeSpec:
+        users = list(node.users)
+        at = next((i for i, u in enumerate(users) if u.name == first.user), None)
+        fields, problem = user_fields(users[at].extra if at is not None else None, first.user)
+        if problem:
+            where = f"ocplab:hosts[{index}]" if listed else "ocplab:provisionhost"
+            problems.add(f"{where}.users[{at}].sudo", problem)
+        if at is None:
+            users.append(User(name=first.user, extra=fields))
+        else:
+            users[at] = replace(users[at], extra=fields)
+        return replace(node, users=tuple(users), run_commands=(*node.run_commands, keypair_command(first.user)))
+
+    return [merged(n, i) if n.role == "provisionhost" else n for i, n in enumerate(nodes)]
+
+
+def _parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bool = True) -> ClusterConfig:
     """Build a ClusterConfig from `ocplab:*` values of a cluster stack; raise ConfigError."""
     problems = Problems()
     name = str(values.get("cluster") or stack)
@@ -311,7 +335,12 @@ def _parse_cluster_config(stack: str, values: Mapping[str, Any]) -> ClusterConfi
     _check_unique(nodes, problems)
     vips = _pinned_vips(values, str(topology), problems)
     _check_pinned_addresses(nodes, vips, problems)
+    first_boot = first_boot_of(values, str(topology), problems)
+    if first_boot is not None and not (dci_default or first_boot.explicit):
+        first_boot = None
+    if first_boot is not None:
+        nodes = _with_first_boot(nodes, first_boot, bool(raw_hosts), problems)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=str(lab), topology=str(topology), hypervisor=str(hypervisor),
                          domain_type=str(domain_type), nodes=tuple(nodes), start=start, pinned_vips=vips,
-                         provisioning_network=str(provisioning))
+                         provisioning_network=str(provisioning), first_boot=first_boot)

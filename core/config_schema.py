@@ -222,6 +222,12 @@ class SizesSchema(_Strict):
     sno: SizeSchema | None = None
 
 
+class DciSchema(_Strict):
+    """The provisionhost user DCI logs in as (null: none) and the controller key it accepts."""
+    user: UserName | None = "dci"
+    controller_key: SshKey | None = None
+
+
 class ClusterSchema(_Strict):
     kind: Literal["cluster"] = "cluster"
     lab: Label
@@ -239,6 +245,7 @@ class ClusterSchema(_Strict):
     start: bool = True
     provisioning_network: Literal["isolated", "bridged"] = "isolated"
     vips: VipsSchema | None = None
+    dci: DciSchema | None = None
 
 
 # --- problems, each naming its field ------------------------------------------------------------

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import yaml
 
 from core.clusterconfig import NodeSpec
 
 
-def user_data(node: NodeSpec, zone: str) -> str:
-    """#cloud-config with hostname, users (seed's fields kept) and runcmd."""
+def user_data(node: NodeSpec, zone: str, keys: Mapping[str, Sequence[str]] | None = None) -> str:
+    """#cloud-config with hostname, users (seed's fields kept) and runcmd; `keys` adds authorized keys known only
+    at deploy time (the DCI controller's, core.dci_first_boot) to users of the node."""
     document: dict[str, object] = {"hostname": node.name, "fqdn": f"{node.name}.{zone}"}
     if node.users:
+        def authorized(user: str, own: Sequence[str]) -> list[str]:
+            return list(dict.fromkeys([*own, *(keys or {}).get(user, ())]))
+
         document["users"] = [{"name": u.name, **dict(u.extra),
-                              **({"ssh_authorized_keys": list(u.ssh_authorized_keys)} if u.ssh_authorized_keys else {})}
+                              **({"ssh_authorized_keys": found} if (found := authorized(u.name, u.ssh_authorized_keys))
+                                 else {})}
                              for u in node.users]
     if node.run_commands:
         document["runcmd"] = list(node.run_commands)

@@ -69,7 +69,7 @@ class InventoryOptions:
     prov_nic: str = "eth1"
     pub_nic: str = "eth0"
     masters_prov_nic: str = "ens4"
-    provisionhost_user: str = "dci"
+    provisionhost_user: str | None = None  # None: the stack's provisionhost_user output, else dci (the samples')
     cluster_dir: str = "{{ ansible_user_dir }}/clusterconfigs"
     ssh_common_args: str = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
     include_jumphost: bool = True
@@ -166,7 +166,7 @@ def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scal
     return {"install_type": "ipi", "cluster": cluster.name, "domain": cluster.domain,
             "prov_nic": options.prov_nic, "pub_nic": options.pub_nic, "masters_prov_nic": options.masters_prov_nic,
             "extcidrnet": cluster.cidr, "apivip": cluster.api_vip, "ingressvip": cluster.ingress_vip,
-            **bootstrap, "provisionhost_user": options.provisionhost_user, "dir": options.cluster_dir,
+            **bootstrap, "provisionhost_user": _provisioner_user(cluster, options), "dir": options.cluster_dir,
             **_ipi_install_choices(cluster, options)}
 
 
@@ -182,6 +182,12 @@ def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[st
     if cluster.bmc is not None and cluster.bmc.kind == "redfish":
         choices |= {"enable_redfish": "true", "enable_virtualmedia": "false"}
     return choices
+
+
+def _provisioner_user(cluster: Cluster, options: InventoryOptions) -> str:
+    """The user the agent logs in to the provisionhost as: the one the stack made there with the controller's key
+    and a key pair (core.dci_first_boot), unless the caller names another."""
+    return options.provisionhost_user or cluster.provisionhost_user or "dci"
 
 
 def _node_ssh_args(cluster: Cluster, options: InventoryOptions) -> str:
@@ -211,7 +217,8 @@ def render_ipi_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
                  "redhatci/ansible-collection-redhatci-ocp roles/ocp_on_libvirt/templates/hosts.j2"),
         *_vars_section("all", _ipi_all_vars(cluster, options)),
         *_section("provisioner", [_host_line(provisionhost.name, {
-            "ansible_host": provisionhost.ip, "name": provisionhost.name, "ansible_user": options.provisionhost_user,
+            "ansible_host": provisionhost.ip, "name": provisionhost.name,
+            "ansible_user": _provisioner_user(cluster, options),
             "prov_nic": options.prov_nic, "pub_nic": options.pub_nic,
             "ansible_ssh_common_args": options.ssh_common_args})], "Provision host"),
         *_section("masters", (_ipi_node_line(cluster, n) for n in cluster.by_role("master")), "Master nodes"),

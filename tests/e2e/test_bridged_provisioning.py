@@ -10,6 +10,8 @@ Steps build on each other.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -73,7 +75,8 @@ def hub(lab: LabSession) -> Iterator[LabSession]:
         "ocplab:slices": {**simlab["ocplab:slices"],
                           "hub": {"hypervisor": "hv1", "range": "192.168.16.80-192.168.16.95"}}})
     write_hub_stack(lab)
-    lab.edit_stack("ipi1", {"ocplab:workers": 0, "ocplab:start": False})
+    # ipi1 without DCI's user, as a stack deployed before it was the default (see test_a_stack_deployed_before_...)
+    lab.edit_stack("ipi1", {"ocplab:workers": 0, "ocplab:start": False, "ocplab:dci": {"user": None}})
     lab.up("simlab")
     lab.pulumi.ensure_stack("hub")
     lab.pulumi.ensure_stack("ipi1")
@@ -140,6 +143,32 @@ def test_a_spoke_on_the_other_hypervisor_reaches_the_hub_and_no_isolated_network
     finally:
         hub.ssh(HV["hv2"], f"virsh -q destroy {SPOKE} >/dev/null 2>&1; true")
         shutil.rmtree(where, ignore_errors=True)
+
+
+def without_config(lab: LabSession, stack: str, key: str) -> None:
+    path = lab.project / "stacks" / f"Pulumi.{stack}.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["config"].pop(key)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_a_stack_deployed_before_the_dci_default_keeps_its_provisionhost(hub: LabSession) -> None:
+    """ipi1 was deployed without DCI's user; with the default back (no ocplab:dci), nothing changes and the
+    preview says why and how to opt in; opting in swaps the provisionhost's seed ISO and nothing else."""
+    assert "provisionhost_user" not in hub.outputs("ipi1")
+    without_config(hub, "ipi1", "ocplab:dci")
+    kept = hub.pulumi.preview("ipi1", "--expect-no-changes")
+    said = kept.stdout + kept.stderr
+    assert "was created before ocplab gave it DCI's user by default" in said
+    rebuild = re.search(r"pulumi up --replace '([^']+)'", said)
+    hub.edit_stack("ipi1", {"ocplab:dci": {"user": "dci"}})
+    steps = json.loads(hub.pulumi.preview("ipi1", "--json").stdout)["steps"]
+    deployed = json.loads(hub.pulumi.run("stack", "export", "-s", "ipi1").stdout)["deployment"]["resources"]
+    assert rebuild is not None and rebuild.group(1) in {r["urn"] for r in deployed}  # the warning's URN exists
+    changed = {(step["op"], step["urn"].rsplit("::", 1)[-1]) for step in steps if step["op"] not in ("same", "read")}
+    # terraform-provider-libvirt swaps a domain's cloud-init disk in place: the domain and its disk stay
+    assert changed == {("replace", "ipi1-provisionhost-cidata"), ("update", "ipi1-provisionhost-domain")}, changed
+    hub.edit_stack("ipi1", {"ocplab:dci": {"user": None}})
 
 
 def test_destroy_and_a_lab_without_second_nics_leave_nothing(hub: LabSession) -> None:

@@ -7,6 +7,7 @@ guests, sshd and dnsmasq. The steps build on each other in file order, like a la
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shlex
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from core.dci_first_boot import keypair_command
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
 from simlab.guest.console import GuestReport, parse_console
 from tests.e2e.lab_helpers import (
@@ -244,9 +246,19 @@ def test_the_lab_lists_each_slices_vrrp_ids_and_the_ipi_cluster_exports_its_own(
 def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
     report = lab.console(HV["hv1"], "ipi1-provisionhost")
     assert report.cloud_init.hostname == "provisionhost"
-    assert "dci" in report.cloud_init.users
-    assert [(r.rc, r.cmd) for r in report.cloud_init.runcmds] == [
+    # DCI's user (core.dci_first_boot) accepts the lab key, the controller's in the simulated lab: the guest
+    # reports the sha256 of each authorized key line it wrote, compared with what ssh-keygen derives here.
+    key = lab.outputs("simlab")["jumphost"]["ssh_key_path"]
+    derived = subprocess.run(["ssh-keygen", "-y", "-f", key], check=True, capture_output=True, text=True).stdout
+    public = " ".join(derived.split()[:2])
+    assert report.cloud_init.users["dci"].key_sha256 == [hashlib.sha256(public.encode()).hexdigest()]
+    assert lab.outputs("ipi1")["provisionhost_user"] == "dci"
+    runcmds = report.cloud_init.runcmds
+    assert [(r.rc, r.cmd) for r in runcmds[:2]] == [
         (0, "mkdir -p /home/dci/.ssh"), (0, "echo provisioned > /tmp/ocplab-provisioned")]
+    # The key pair command ran after the stack's own; the test guest (busybox) has no runuser or ssh-keygen, so
+    # its result is not the point here: tests/unit/test_dci_first_boot.py runs it for real.
+    assert [r.cmd for r in runcmds[2:]] == [keypair_command("dci")]
     worker = lab.console(HV["hv1"], "ipi1-worker-0")
     assert worker.disk("vdb") is not None and worker.disk("vdb").bytes == 64 * 1024**2  # type: ignore[union-attr]
 

@@ -8,18 +8,25 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from components.cluster_stack import cluster_program
 from core.bmc_plan import bmc_password
+from core.dci_first_boot import public_key_of
 from core.stack_files import read_stack_values, stack_path
 from tests.unit.pulumi_mocks import RecordingMocks, use_mocks
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+# A real key: the provisionhost's DCI user gets its public half (core.dci_first_boot).
+LAB_KEY = Ed25519PrivateKey.generate().private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode()
 
 
 def lab_outputs(tmp_path: Path) -> dict[str, Any]:
     text = (DATA / "lab-outputs-simlab.json").read_text()
-    (tmp_path / "key").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (tmp_path / "key").write_text(LAB_KEY)
     (tmp_path / "known").write_text("192.168.16.1 ssh-ed25519 AAAAjump\n192.168.16.11 ssh-ed25519 AAAAhv1\n"
                                      "192.168.16.12 ssh-ed25519 AAAAhv2\n")
     return dict(json.loads(text.replace('"KEY"', json.dumps(str(tmp_path / "key")))
@@ -58,7 +65,10 @@ def test_ipi_cluster_declares_nodes_on_overlays_with_planned_macs(tmp_path: Path
     assert len([v for v in mocks.of_type("libvirt:index/volume:Volume") if "disk2" in v.inputs["name"]]) == 2
     cidata = mocks.of_type("libvirt:index/cloudInitDisk:CloudInitDisk")
     assert [c.inputs["name"] for c in cidata] == ["ipi1-provisionhost-cidata.iso"]
-    assert "fqdn: provisionhost.ipi1.simlab.test" in cidata[0].inputs["userData"]
+    seed = yaml.safe_load(cidata[0].inputs["userData"])
+    assert seed["fqdn"] == "provisionhost.ipi1.simlab.test"
+    dci = next(u for u in seed["users"] if u["name"] == "dci")  # DCI's user accepts the lab key (core.dci_first_boot)
+    assert dci["ssh_authorized_keys"] == [public_key_of(LAB_KEY)] and dci["sudo"] == "ALL=(ALL) NOPASSWD:ALL"
     assert "ipi1-provisionhost-libvirt-iso" in str(cidata[0].provider), "the ISO has a libvirt connection of its own"
     assert all("ipi1-libvirt::" in str(d.provider) for d in mocks.of_type("libvirt:index/domain:Domain"))
     network = mocks.of_type("libvirt:index/network:Network")

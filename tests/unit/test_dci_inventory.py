@@ -158,6 +158,16 @@ def test_ipi_provisioner_and_jumphost(tmp_path: Path) -> None:
     assert (jumphost["ansible_host"], jumphost["ansible_user"]) == ("192.168.16.1", "root")
 
 
+def test_the_provisioner_user_is_the_one_the_stack_made(tmp_path: Path) -> None:
+    """The stack's provisionhost_user output (core.dci_first_boot) names the user with the controller's key."""
+    data = {**outputs("ipi"), "provisionhost_user": "kni"}
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    assert hostvars(listed, "provisionhost")["ansible_user"] == "kni"
+    assert hostvars(listed, "master-0")["provisionhost_user"] == "kni"
+    chosen = parse(render_ipi_hosts(data, InventoryOptions(provisionhost_user="dci")), tmp_path, "chosen")
+    assert hostvars(chosen, "provisionhost")["ansible_user"] == "dci"  # the caller's choice wins
+
+
 def test_ipi_with_ipmi_has_per_node_ports_and_no_redfish_fields(tmp_path: Path) -> None:
     data = outputs("ipi")
     names = [n["name"] for n in data["nodes"] if n["role"] != "provisionhost"]
