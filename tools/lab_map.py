@@ -47,6 +47,19 @@ def _cluster_title(name: str, cluster: Mapping[str, Any]) -> str:
     return f"{name} ({cluster.get('topology')}{', planned' if is_planned(cluster) else ''})"
 
 
+def provisioning_line(name: str, cluster: Mapping[str, Any]) -> str | None:
+    """Where an IPI cluster's provisioning NICs are (its `provisioning` output): its own isolated libvirt
+    network, or the hypervisor's provisioning bridge it shares with the second NIC (a hub's spokes).
+    Outputs written before that output existed were always isolated."""
+    if cluster.get("topology") != "ipi":
+        return None
+    where = cluster.get("provisioning")
+    if isinstance(where, Mapping) and where.get("mode") == "bridged":
+        return f"provisioning on {where.get('bridge')} (bridged to the second NIC)"
+    network = where.get("network") if isinstance(where, Mapping) else None
+    return f"{network or name + '-provisioning'} (isolated)"
+
+
 def _cluster_table(name: str, piece_title: str, cluster: Mapping[str, Any]) -> str:
     """One cluster as one compact table: title, VIPs, one row per node (name, IP, MAC, BMC port)."""
     planned = is_planned(cluster)
@@ -59,8 +72,8 @@ def _cluster_table(name: str, piece_title: str, cluster: Mapping[str, Any]) -> s
         cells = (f"{node['name']} ({node['role']})", node["ip"], node["macs"].get("baremetal", ""),
                  f"BMC :{port}" if port else "")
         rows.append("<tr>" + "".join(f'<td align="left">{escape(str(c))}</td>' for c in cells) + "</tr>")
-    if cluster.get("topology") == "ipi":
-        rows.append(f'<tr><td colspan="4"><i>{escape(name)}-provisioning (isolated)</i></td></tr>')
+    if line := provisioning_line(name, cluster):
+        rows.append(f'<tr><td colspan="4"><i>{escape(line)}</i></td></tr>')
     return '<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">' + "".join(rows) + "</table>>"
 
 
@@ -82,7 +95,8 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
     for name, hv in sorted(out.hypervisors.items()):
         with graph.subgraph(name=f"cluster_hv__{name}") as box:
             box.attr(label="", style="rounded", color="#9fbf8f")
-            box.node(f"hv__{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network})\\n{_load(usage, name)}",
+            second = f"\\n{hv.provisioning_bridge} (provisioning)" if hv.provisioning_bridge else ""
+            box.node(f"hv__{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network}){second}\\n{_load(usage, name)}",
                      style="filled", fillcolor="#e8f2e0")
             pieces = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
             for index, (slice_name, piece) in enumerate(pieces):
@@ -113,7 +127,8 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
                 f"jumphost {out.jumphost.address} (dnsmasq on {out.jumphost.interface})"
                 + (" [i]planned from the stack files[/i]" if view.planned else ""))
     for name, hv in sorted(out.hypervisors.items()):
-        branch = tree.add(f"[b]{name}[/b] {hv.address} {hv.bridge}: {_load(usage, name)}")
+        second = f", {hv.provisioning_bridge} (provisioning)" if hv.provisioning_bridge else ""
+        branch = tree.add(f"[b]{name}[/b] {hv.address} {hv.bridge}{second}: {_load(usage, name)}")
         for slice_name, piece in sorted(out.slices.items()):
             if piece.hypervisor != name:
                 continue
@@ -127,6 +142,8 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
                 port = bmc_port(deployed, node["name"])
                 cluster.add(f"{node['name']:<16} {node['role']:<13} {node['ip']:<15} "
                             f"{node['macs'].get('baremetal', '')}" + (f"  BMC :{port}" if port else ""))
+            if line := provisioning_line(slice_name, deployed):
+                cluster.add(f"[i]{markup(line)}[/i]")
     for name, message in sorted(view.refused.items()):
         refused = tree.add(f"[b red]cluster stack {name}: pulumi up would refuse it[/b red]")
         for line in message.splitlines()[1:]:

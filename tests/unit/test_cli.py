@@ -68,6 +68,21 @@ def test_map_draws_the_tree_and_an_svg(stacks: dict[str, Any], tmp_path: Path) -
     assert text.startswith("<?xml") and "<svg" in text and "master&#45;0 (master)" in text and "free slice" in text
 
 
+def test_map_draws_where_provisioning_networks_are(stacks: dict[str, Any], tmp_path: Path) -> None:
+    isolated = runner.invoke(app, ["map", "--lab", "simlab"], env={"COLUMNS": "200"})
+    assert "ipi1-provisioning (isolated)" in isolated.output
+    stacks["simlab"]["hypervisors"]["hv1"]["provisioning_bridge"] = "br1"
+    stacks["ipi1"]["provisioning"] = {"mode": "bridged", "bridge": "br1"}
+    fake_stacks(tmp_path, stacks)
+    bridged = runner.invoke(app, ["map", "--lab", "simlab"], env={"COLUMNS": "200"})
+    assert bridged.exit_code == 0, bridged.output
+    assert "provisioning on br1 (bridged to the second NIC)" in bridged.output and "(isolated)" not in bridged.output
+    assert "br1 (provisioning)" in bridged.output
+    svg = tmp_path / "lab.svg"
+    assert runner.invoke(app, ["map", "--lab", "simlab", "--output", str(svg)]).exit_code == 0
+    assert "provisioning on br1 (bridged to the second NIC)" in svg.read_text()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["plan", "--lab", "nolab"], "ocplab: no stack file"),
     (["plan", "--shape", "okd"], "ocplab: --shape 'okd': not sno, ipi, a cluster stack or a stack file"),
