@@ -8,7 +8,9 @@ Two engine behaviours make this the way (both seen with the file backend of v3.2
   after a destroy, as the engine rewrites that checkpoint while the reference reads it.
 `pulumi stack output` reads the last completed outputs, and is retried on that error. Each read
 costs 1.35-1.7 s of wall time (bench/RESULTS.md), so `prefetch` starts the reads a program needs
-before it imports the providers' SDKs, all at once, and `read_outputs` takes their results.
+before it imports the providers' SDKs, all at once, and `read_outputs` takes their results. On a
+file backend the same outputs are read from the checkpoint file instead (components.checkpoint_reader),
+with no CLI at all.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import shutil
 import subprocess
 import time
 from typing import Any
+
+from components.checkpoint_reader import backend_directory, checkpoint_outputs
 
 RETRIES = 5
 
@@ -32,11 +36,13 @@ def qualified_name(organization: str, project: str, stack: str) -> str:
 
 
 class OutputsRead:
-    """One `pulumi stack output --json` child, started now and awaited in `result`."""
+    """The stack's checkpoint read now, or else one `pulumi stack output --json` child, started now and
+    awaited in `result`."""
 
     def __init__(self, qualified: str) -> None:
         self.qualified = qualified
-        self.child = self._start()
+        self.read = _from_checkpoint(qualified)
+        self.child = self._start() if self.read is None else None
 
     def _start(self) -> subprocess.Popen[str] | None:
         pulumi = shutil.which("pulumi")
@@ -51,6 +57,8 @@ class OutputsRead:
     def result(self) -> dict[str, Any] | None:
         """The outputs; None when the CLI cannot be asked (then a StackReference does it); StackMissingError
         when the backend has no such stack."""
+        if self.read is not None:
+            return self.read
         for attempt in range(RETRIES):
             if self.child is None:
                 return None
@@ -69,6 +77,12 @@ class OutputsRead:
             time.sleep(0.5 * (attempt + 1))
             self.child = self._start()
         return None
+
+
+def _from_checkpoint(qualified: str) -> dict[str, Any] | None:
+    backend = backend_directory()
+    _organization, project, stack = qualified.split("/", 2)
+    return checkpoint_outputs(backend, project, stack) if backend is not None else None
 
 
 _started: dict[str, OutputsRead] = {}

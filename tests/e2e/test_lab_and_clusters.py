@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from components.checkpoint_reader import checkpoint_outputs
 from core.dci_first_boot import keypair_command
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
 from simlab.guest.console import GuestReport, parse_console
@@ -261,6 +262,13 @@ def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
     assert [r.cmd for r in runcmds[2:]] == [keypair_command("dci")]
     worker = lab.console(HV["hv1"], "ipi1-worker-0")
     assert worker.disk("vdb") is not None and worker.disk("vdb").bytes == 64 * 1024**2  # type: ignore[union-attr]
+
+
+def test_the_checkpoint_gives_what_pulumi_stack_output_prints(lab: LabSession) -> None:
+    """The cluster programs read outputs from the file backend's checkpoint (components.checkpoint_reader)."""
+    for stack in ("simlab", "ipi1", "sno1"):
+        assert checkpoint_outputs(lab.pulumi.backend, "ocplab", stack) == lab.outputs(stack), stack
+    assert checkpoint_outputs(lab.pulumi.backend, "ocplab", "ipi1")["bmc"] == "[secret]"  # type: ignore[index]
 
 
 def test_preview_and_second_up_of_each_cluster_change_nothing(lab: LabSession) -> None:

@@ -35,6 +35,7 @@ def log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (bin_dir / "pulumi").write_text(FAKE.format(log=log))
     (bin_dir / "pulumi").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)  # the CLI answers (no file backend to read)
     monkeypatch.setattr(stack_reader, "_started", {})
     return log
 
@@ -64,6 +65,19 @@ def test_a_missing_stack_is_its_own_error(log: Path) -> None:
 def test_the_checkpoint_race_is_read_again(log: Path) -> None:
     assert read_outputs("org/ocplab/racing") == {"stack": "org/ocplab/racing"}
     assert log.read_text().count("start org/ocplab/racing") == 2
+
+
+def test_a_file_backend_is_read_without_the_cli(log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stacks = tmp_path / "state" / ".pulumi" / "stacks" / "ocplab"
+    stacks.mkdir(parents=True)
+    (stacks / "ipi1.json").write_text(json.dumps({"version": 3, "checkpoint": {"latest": {"resources": [
+        {"urn": "urn:pulumi:ipi1::ocplab::pulumi:pulumi:Stack::ocplab-ipi1", "type": "pulumi:pulumi:Stack",
+         "outputs": {"kind": "cluster"}}]}}}))
+    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path / 'state'}")
+    prefetch("organization/ocplab/ipi1")
+    assert read_outputs("organization/ocplab/ipi1") == {"kind": "cluster"}
+    assert read_outputs("organization/ocplab/sno1") == {"stack": "organization/ocplab/sno1"}  # no file: the CLI
+    assert log.read_text().split() == ["start", "organization/ocplab/sno1", "end", "organization/ocplab/sno1"]
 
 
 def test_any_other_failure_leaves_it_to_a_stack_reference(log: Path, monkeypatch: pytest.MonkeyPatch) -> None:
