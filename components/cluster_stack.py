@@ -16,7 +16,7 @@ from components.stack_reader import StackMissingError, missing_lab_problem, qual
 from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
-from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, public_key_of
+from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, made_without_first_boot, public_key_of
 from core.errors import ConfigError
 from core.lab_contract import HypervisorOutputs, JumphostOutputs, slice_bmc_kind
 from core.labconfig import SshTarget
@@ -126,6 +126,10 @@ def cluster_program() -> None:
             raise ConfigError([missing_lab_problem(cluster.lab)]) from None
         if keeps_earlier_provisionhost(known, cluster.first_boot):
             cluster = kept_provisionhost(cluster)
+        elif cluster.first_boot is not None and cluster.topology == "ipi" and made_without_first_boot(known):
+            pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
+                            "reaches it only when it is rebuilt (cloud-init runs once per disk): "
+                            f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
     lab = pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
     if known is not None:  # this stack's previous assignments, read before the update (see stack_reader)
         previous: pulumi.Output[Any] = pulumi.Output.from_input(known.get("assignments"))

@@ -101,6 +101,11 @@ def keeps_earlier_provisionhost(previous: Mapping[str, Any] | None, first: First
     the domain in place (seen: cidata replaced, domain updated), but cloud-init on a disk that has booted once does
     not run again (same instance-id): the `up` would succeed and the user would not exist. Only the default
     yields; an `ocplab:dci` the stack sets is applied (and the provisionhost rebuilt by the user, as warned)."""
-    if first is None or first.explicit or not previous or not previous.get("nodes"):
+    return first is not None and not first.explicit and made_without_first_boot(previous)
+
+
+def made_without_first_boot(previous: Mapping[str, Any] | None) -> bool:
+    """Deployed (its previous outputs have nodes) by a version or a config that gave DCI's user no seed."""
+    if not previous or not previous.get("nodes"):
         return False
     return not previous.get("provisionhost_user")

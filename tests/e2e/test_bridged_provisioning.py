@@ -162,6 +162,8 @@ def test_a_stack_deployed_before_the_dci_default_keeps_its_provisionhost(hub: La
     assert "was created before ocplab gave it DCI's user by default" in said
     rebuild = re.search(r"pulumi up --replace '([^']+)'", said)
     hub.edit_stack("ipi1", {"ocplab:dci": {"user": "dci"}})
+    opting = hub.pulumi.preview("ipi1")
+    assert "reaches it only when it is rebuilt" in opting.stdout + opting.stderr
     steps = json.loads(hub.pulumi.preview("ipi1", "--json").stdout)["steps"]
     deployed = json.loads(hub.pulumi.run("stack", "export", "-s", "ipi1").stdout)["deployment"]["resources"]
     assert rebuild is not None and rebuild.group(1) in {r["urn"] for r in deployed}  # the warning's URN exists

@@ -20,6 +20,7 @@ from core.dci_first_boot import (
     ControllerKeyError,
     keeps_earlier_provisionhost,
     keypair_command,
+    made_without_first_boot,
     public_key_of,
 )
 from core.errors import ConfigError
@@ -126,6 +127,7 @@ def test_a_stack_deployed_before_the_default_keeps_its_provisionhost() -> None:
     assert not keeps_earlier_provisionhost(deployed_before, explicit)  # what the stack sets is applied
     assert not keeps_earlier_provisionhost({**deployed_before, "provisionhost_user": "dci"}, default)
     assert not keeps_earlier_provisionhost({}, default) and not keeps_earlier_provisionhost(None, default)
+    assert made_without_first_boot(deployed_before) and not made_without_first_boot({})
     kept = parse_cluster_config("ipi1", IPI, dci_default=False)
     assert kept.first_boot is None and len(kept.by_role("provisionhost")[0].run_commands) == 2
     assert parse_cluster_config("ipi1", {**IPI, "dci": {"user": "dci"}}, dci_default=False).first_boot is not None
