@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-# The marker pulumi's state format puts on a secret value (sdk/go/common/resource/sig: Secret).
+# The key and value pulumi's state format marks a secret with (sdk/go/common/resource/sig: Key, Secret).
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
 
 
 def backend_directory(environ: dict[str, str] | os._Environ[str] = os.environ) -> Path | None:
@@ -49,7 +50,7 @@ def checkpoint_path(backend: Path, project: str, stack: str) -> Path | None:
 def _public(value: Any) -> Any:
     """Outputs as `pulumi stack output --json` prints them without --show-secrets."""
     if isinstance(value, dict):
-        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+        if value.get(SECRET_SIG) == SECRET_VALUE:
             return "[secret]"
         return {k: _public(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -34,6 +34,7 @@ def controller_key(cluster: ClusterConfig, key: pulumi.Output[str]) -> pulumi.In
         return None
     if cluster.first_boot.controller_key:
         return cluster.first_boot.controller_key
+
     def public(private: str) -> str:
         try:
             return public_key_of(private)
@@ -126,7 +127,7 @@ def cluster_program() -> None:
             raise ConfigError([missing_lab_problem(cluster.lab)]) from None
         if keeps_earlier_provisionhost(known, cluster.first_boot):
             cluster = kept_provisionhost(cluster)
-        elif cluster.first_boot is not None and cluster.topology == "ipi" and made_without_first_boot(known):
+        elif cluster.first_boot is not None and made_without_first_boot(known):  # first_boot: IPI only
             pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
                             "reaches it only when it is rebuilt (cloud-init runs once per disk): "
                             f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")

@@ -91,8 +91,8 @@ def public_key_of(private_key: str) -> str:
                                              serialization.PublicFormat.OpenSSH).decode()
     except (ValueError, TypeError, AttributeError) as exc:  # unreadable, passphrase-protected, or not a key pair
         raise ControllerKeyError(f"ocplab:dci.controller_key: the lab's SSH key gives no public key for DCI's user "
-                        f"({type(exc).__name__}); set ocplab:dci.controller_key to the DCI controller's public key, "
-                        "or ocplab:dci.user: null") from None
+                                 f"({type(exc).__name__}); set ocplab:dci.controller_key to the DCI controller's "
+                                 "public key, or ocplab:dci.user: null") from None
 
 
 def keeps_earlier_provisionhost(previous: Mapping[str, Any] | None, first: FirstBoot | None) -> bool:
