@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from functools import partial
 from typing import Any, NotRequired, TypedDict
 
@@ -15,6 +16,7 @@ from core.bmc_plan import bmc_nodes, with_password
 from core.cluster_design import ClusterDesign, cluster_outputs
 from core.clusterconfig import ClusterConfig, NodeSpec
 from core.resource_facts import node_facts, provisioning_bridge, provisioning_network_name
+from core.seed_media import SeedMedia
 from renderers.console_scripts import consoles_apply_script, consoles_remove_script
 from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
 from renderers.sushy_scripts import sushy_remove_script, sushy_sync_script
@@ -32,6 +34,8 @@ class ClusterArgs(TypedDict):
     bmc_kind: NotRequired[str | None]
     # The DCI controller's public key for the provisionhost's DCI user (config.first_boot), if it has one.
     controller_key: NotRequired[pulumi.Input[str] | None]
+    # Seeds as files made on the hypervisor, or as CloudInitDisk volumes for a stack deployed so (core.seed_media).
+    seed_media: NotRequired[SeedMedia]
 
 
 class Cluster(pulumi.ComponentResource):
@@ -61,7 +65,7 @@ class Cluster(pulumi.ComponentResource):
                                            opts=fixed_name(on_host))
         after_dns = on_host.merge(pulumi.ResourceOptions(depends_on=[self.dns]))
         self.nodes = {}
-        isos: list[pulumi.Resource] = []  # nodes with a cloud-init ISO first, their uploads one at a time
+        isos: list[pulumi.Resource] = []  # seed volumes (core.seed_media) first, their uploads one at a time
         with_bmc = bmc_nodes(config)
         for spec in sorted(config.nodes, key=lambda n: not n.needs_cloud_init):
             node = Node(f"{name}-{spec.name}", NodeArgs(
@@ -76,7 +80,9 @@ class Cluster(pulumi.ComponentResource):
                 macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
                 authorized_keys=_dci_keys(config, spec, args.get("controller_key")),
                 virtual_media=args.get("bmc_kind") == "redfish" and spec.name in with_bmc,
-                libvirt_uri=uri,
+                libvirt_uri=uri, hypervisor=args["hypervisor"],
+                pool_dir=design.apply(partial(pool_dir_of, image=spec.image)),
+                seed_media=args.get("seed_media", "file"),
             ), opts=after_dns)
             if node.cidata is not None:
                 isos.append(node.cidata)
@@ -129,6 +135,11 @@ def _dci_keys(config: ClusterConfig, spec: NodeSpec, key: pulumi.Input[str] | No
 
 def base_volume_of(design: ClusterDesign, image: str) -> str:
     return design.hypervisor.base_volumes[image]
+
+
+def pool_dir_of(design: ClusterDesign, image: str) -> str:
+    """The pool's directory: where its base volume (a directory pool's volume key is its path) lies."""
+    return posixpath.dirname(design.hypervisor.base_volumes[image])
 
 
 def macs_of(design: ClusterDesign, node: str) -> dict[str, str]:

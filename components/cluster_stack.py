@@ -20,6 +20,8 @@ from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost,
 from core.errors import ConfigError
 from core.lab_contract import HypervisorOutputs, JumphostOutputs, slice_bmc_kind
 from core.labconfig import SshTarget
+from core.seed_media import OUTPUT as SEED_MEDIA_OUTPUT
+from core.seed_media import seed_media_of
 from core.ssh_access import host_key
 
 
@@ -131,6 +133,7 @@ def cluster_program() -> None:
             pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
                             "reaches it only when it is rebuilt (cloud-init runs once per disk): "
                             f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
+    media = seed_media_of(known) if any(n.needs_cloud_init for n in cluster.nodes) else "file"
     lab = pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
     if known is not None:  # this stack's previous assignments, read before the update (see stack_reader)
         previous: pulumi.Output[Any] = pulumi.Output.from_input(known.get("assignments"))
@@ -150,10 +153,11 @@ def cluster_program() -> None:
                                     "jumphost": jumphost_connection(planned, ssh_key),
                                     "hypervisor": hypervisor_connection(planned, ssh_key),
                                     "bmc_password": bmc_password_of(planned, ssh_key), "bmc_kind": bmc_kind,
-                                    "controller_key": controller_key(cluster, ssh_key)})
+                                    "controller_key": controller_key(cluster, ssh_key), "seed_media": media})
     pulumi.export("kind", "cluster")
     for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
                 "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning",
                 "provisionhost_user"):
         pulumi.export(key, result.outputs.apply(itemgetter(key)))
     pulumi.export("bmc", result.bmc)
+    pulumi.export(SEED_MEDIA_OUTPUT, media)

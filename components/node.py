@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import NotRequired, TypedDict
 
 import pulumi
+import pulumi_command as command
 import pulumi_libvirt as libvirt
 
 from components.fixed_names import fixed_name
 from core.clusterconfig import NodeSpec
 from core.resource_facts import NodeFacts
+from core.seed_media import SeedMedia
 from renderers.cloud_init import meta_data, user_data
 from renderers.domain_xslt import domain_xslt
+from renderers.seed_iso_scripts import seed_iso_path, seed_iso_remove_script, seed_iso_write_script
 
 
 class NodeArgs(TypedDict):
@@ -31,6 +34,9 @@ class NodeArgs(TypedDict):
     virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
     after: NotRequired[list[pulumi.Resource]]
     libvirt_uri: pulumi.Input[str]
+    hypervisor: command.remote.ConnectionArgs  # where a seed file is made
+    pool_dir: pulumi.Input[str]  # the pool's directory, where the seed file lands
+    seed_media: NotRequired[SeedMedia]  # "volume": a CloudInitDisk, for stacks deployed so (core.seed_media)
 
 
 class Node(pulumi.ComponentResource):
@@ -42,24 +48,23 @@ class Node(pulumi.ComponentResource):
         super().__init__("ocplab:cluster:Node", name, {}, opts)
         spec, facts = args["spec"], args["facts"]
         child = pulumi.ResourceOptions(parent=self)
-        # The cloud-init ISO is uploaded before this node's volumes and after `after` (the cluster's other
-        # ISOs): an ISO upload beside other volume operations on one remote libvirt connection can hang
-        # forever (dmacvicar/terraform-provider-libvirt#594, #1021; seen here once in ~10 cluster ups).
-        # The ISO gets a provider of its own, so its libvirt stream (the upload, and the download with which
-        # every refresh reads it back: newCloudInitDefFromRemoteISO) is alone on its connection; a stream beside
-        # other calls on one connection is the deadlock of dmacvicar/terraform-provider-libvirt#594 (a refresh of
-        # ipi1 hung 11 min here with the ISO on the cluster's connection).
         wait = list(args.get("after", []))
         self.cidata: libvirt.CloudInitDisk | None = None
+        self.seed: command.remote.Command | None = None
+        seed_disks: list[libvirt.DomainDiskArgs] = []
         if facts.cloud_init_iso:
-            iso_provider = libvirt.Provider(f"{name}-libvirt-iso", uri=args["libvirt_uri"], opts=child)
-            self.cidata = libvirt.CloudInitDisk(
-                f"{name}-cidata", name=facts.cloud_init_iso, pool=args["pool"],
-                user_data=pulumi.Output.all(args["zone"], args.get("authorized_keys", {})).apply(
-                    lambda v: user_data(spec, v[0], v[1])),
-                meta_data=meta_data(spec, args["cluster"]),
-                opts=fixed_name(child.merge(pulumi.ResourceOptions(depends_on=wait, provider=iso_provider))))
-            wait.append(self.cidata)
+            seed = pulumi.Output.all(args["zone"], args.get("authorized_keys", {})).apply(
+                lambda v: user_data(spec, v[0], v[1]))
+            if args.get("seed_media", "file") == "volume":
+                self.cidata = _seed_volume(name, args, facts.cloud_init_iso, seed, meta_data(spec, args["cluster"]),
+                                           child.merge(pulumi.ResourceOptions(depends_on=wait)))
+                wait.append(self.cidata)
+            else:
+                iso = pulumi.Output.from_input(args["pool_dir"]).apply(
+                    lambda d: seed_iso_path(d, str(facts.cloud_init_iso)))
+                self.seed = _seed_file(name, args, iso, seed, meta_data(spec, args["cluster"]),
+                                       child.merge(pulumi.ResourceOptions(depends_on=wait)))
+                seed_disks.append(libvirt.DomainDiskArgs(file=iso))
         after = fixed_name(child.merge(pulumi.ResourceOptions(depends_on=wait)))
         root = libvirt.Volume(f"{name}-root", name=facts.root.name, pool=args["pool"], format="qcow2",
                               base_volume_id=args["base_volume_id"], size=facts.root.size_bytes, opts=after)
@@ -68,6 +73,7 @@ class Node(pulumi.ComponentResource):
             second = libvirt.Volume(f"{name}-disk2", name=facts.disk2.name, pool=args["pool"], format="qcow2",
                                     size=facts.disk2.size_bytes, opts=after)
             disks.append(libvirt.DomainDiskArgs(volume_id=second.id, scsi=facts.scsi))
+        disks += seed_disks
         cloudinit = self.cidata.id if self.cidata else None
         macs = pulumi.Output.from_input(args["macs"])
         # The lab NIC names the hypervisor's bridge, not the bridged libvirt network: a running domain's
@@ -83,9 +89,35 @@ class Node(pulumi.ComponentResource):
             consoles=[libvirt.DomainConsoleArgs(type="pty", target_port="0", target_type="serial")],
             xml=libvirt.DomainXmlArgs(xslt=domain_xslt(facts.console_log, spec.disk_cache)),
             running=args.get("running", True), autostart=False,
-            opts=fixed_name(child.merge(pulumi.ResourceOptions(ignore_changes=_bmc_owned(args)))),
+            opts=fixed_name(child.merge(pulumi.ResourceOptions(ignore_changes=_bmc_owned(args),
+                                                               depends_on=[self.seed] if self.seed else []))),
         )
         self.register_outputs({"uuid": self.domain.id})
+
+
+def _seed_file(name: str, args: NodeArgs, iso: pulumi.Output[str], user: pulumi.Output[str], meta: str,
+               opts: pulumi.ResourceOptions) -> command.remote.Command:
+    """The seed made on the hypervisor (renderers.seed_iso_scripts): no libvirt stream, no provider of its own.
+    user-data travels on stdin; an update rewrites the ISO in place, as the domain's disk stays the same file."""
+    write = pulumi.Output.all(iso, args["pool"]).apply(lambda v: seed_iso_write_script(v[0], v[1], meta))
+    return command.remote.Command(
+        f"{name}-seed", connection=args["hypervisor"], create=write, update=write,
+        delete=pulumi.Output.all(iso, args["pool"]).apply(lambda v: seed_iso_remove_script(v[0], v[1])),
+        stdin=user, logging=command.remote.Logging.STDERR,
+        # One path per node: a replacement that wrote the new file before deleting the old would delete the new.
+        opts=opts.merge(pulumi.ResourceOptions(delete_before_replace=True)))
+
+
+def _seed_volume(name: str, args: NodeArgs, iso_name: str, user: pulumi.Output[str], meta: str,
+                 opts: pulumi.ResourceOptions) -> libvirt.CloudInitDisk:
+    """A stack deployed before seeds were files keeps its CloudInitDisk (core.seed_media), as it was: uploaded
+    before the node's volumes and after the cluster's other ISOs (an upload beside other volume operations on one
+    connection can hang: dmacvicar/terraform-provider-libvirt#594, #1021), on a libvirt provider of its own, so
+    its stream (the upload, and the download with which every refresh reads it back) is alone on its connection."""
+    iso_provider = libvirt.Provider(f"{name}-libvirt-iso", uri=args["libvirt_uri"], opts=pulumi.ResourceOptions(
+        parent=opts.parent))
+    return libvirt.CloudInitDisk(f"{name}-cidata", name=iso_name, pool=args["pool"], user_data=user, meta_data=meta,
+                                 opts=fixed_name(opts.merge(pulumi.ResourceOptions(provider=iso_provider))))
 
 
 def _provisioning_nic(args: NodeArgs, macs: pulumi.Output[dict[str, str]]) -> libvirt.DomainNetworkInterfaceArgs:

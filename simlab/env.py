@@ -24,6 +24,9 @@ def client_env(paths: StatePaths | None = None,
     env["PULUMI_CONFIG_PASSPHRASE"] = env.get("PULUMI_CONFIG_PASSPHRASE", "")
     env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
     env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
+    # The Python language host runs `pip list` on every command; offline, pip's self-check would retry PyPI
+    # each time (it keeps no result of a failed check) before it answers.
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["OCPLAB_SSH_KEY"] = str(paths.key)
     env["OCPLAB_KNOWN_HOSTS"] = str(paths.known_hosts)
     return env

@@ -218,6 +218,7 @@ def test_client_env() -> None:
     assert env["PULUMI_CONFIG_PASSPHRASE"] == ""
     assert env["PULUMI_SKIP_UPDATE_CHECK"] == "true"
     assert env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
+    assert env["PIP_DISABLE_PIP_VERSION_CHECK"] == "1", "offline, pip list would ask PyPI on every command"
     assert env["OCPLAB_SSH_KEY"] == str(StatePaths().key)
     assert env["OCPLAB_KNOWN_HOSTS"] == str(StatePaths().known_hosts)
     assert client_env(base={"PULUMI_CONFIG_PASSPHRASE": "s"})["PULUMI_CONFIG_PASSPHRASE"] == "s"

@@ -63,13 +63,20 @@ def test_ipi_cluster_declares_nodes_on_overlays_with_planned_macs(tmp_path: Path
     roots = [v.inputs for v in mocks.of_type("libvirt:index/volume:Volume") if v.inputs["name"].endswith("-root.qcow2")]
     assert len(roots) == 6 and {r["baseVolumeId"] for r in roots} == {"/var/lib/libvirt/ocplab/base-guest.qcow2"}
     assert len([v for v in mocks.of_type("libvirt:index/volume:Volume") if "disk2" in v.inputs["name"]]) == 2
-    cidata = mocks.of_type("libvirt:index/cloudInitDisk:CloudInitDisk")
-    assert [c.inputs["name"] for c in cidata] == ["ipi1-provisionhost-cidata.iso"]
-    seed = yaml.safe_load(cidata[0].inputs["userData"])
+    assert mocks.of_type("libvirt:index/cloudInitDisk:CloudInitDisk") == [], "no seed goes through a libvirt stream"
+    seeds = [c for c in mocks.of_type("command:remote:Command") if c.name.endswith("-seed")]
+    assert [c.name for c in seeds] == ["ipi1-provisionhost-seed"]
+    iso = "/var/lib/libvirt/ocplab/ipi1-provisionhost-cidata.iso"  # the pool's directory, the volume's old name
+    assert f"iso='{iso}'" in seeds[0].inputs["create"] and "pool='ocplab'" in seeds[0].inputs["create"]
+    assert seeds[0].inputs["connection"]["value"]["host"] == "192.168.16.11", "made on the node's hypervisor"
+    assert domains["ipi1-provisionhost"]["disks"][-1] == {"file": iso}
+    assert all(len(d["disks"]) <= 2 for name, d in domains.items() if name != "ipi1-provisionhost")
+    seed = yaml.safe_load(seeds[0].inputs["stdin"])  # user-data on stdin, not in the script
+    assert "#cloud-config" not in seeds[0].inputs["create"]
     assert seed["fqdn"] == "provisionhost.ipi1.simlab.test"
     dci = next(u for u in seed["users"] if u["name"] == "dci")  # DCI's user accepts the lab key (core.dci_first_boot)
     assert dci["ssh_authorized_keys"] == [public_key_of(LAB_KEY)] and dci["sudo"] == "ALL=(ALL) NOPASSWD:ALL"
-    assert "ipi1-provisionhost-libvirt-iso" in str(cidata[0].provider), "the ISO has a libvirt connection of its own"
+    assert not [p for p in mocks.of_type("pulumi:providers:libvirt") if "-iso" in p.name], "no provider per seed"
     assert all("ipi1-libvirt::" in str(d.provider) for d in mocks.of_type("libvirt:index/domain:Domain"))
     network = mocks.of_type("libvirt:index/network:Network")
     assert [(n.inputs["name"], n.inputs["mode"]) for n in network] == [("ipi1-provisioning", "none")]
@@ -157,3 +164,24 @@ def test_exhausted_bmc_range_creates_nothing(tmp_path: Path) -> None:
         declare()
     assert {r.typ for r in mocks.resources if not r.typ.startswith(("ocplab:", "pulumi:pulumi:StackReference"))} \
         == set()
+
+
+def test_a_stack_deployed_with_seed_volumes_keeps_them_as_they_were(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its provisionhost's disk list stays as deployed (a seed file would replace the running domain: ForceNew);
+    the previous outputs, read before anything is declared, say how it was deployed (core.seed_media)."""
+    lab = lab_outputs(tmp_path)
+    deployed = {"nodes": [{"name": "provisionhost"}], "provisionhost_user": "dci"}  # no seed_media: before files
+    monkeypatch.setattr("components.cluster_stack.under_engine", lambda: True)
+    monkeypatch.setattr("components.cluster_stack.read_outputs",
+                        lambda name: lab if name.endswith("/simlab") else deployed)
+    mocks = run_cluster("ipi1", lab)
+    cidata = mocks.of_type("libvirt:index/cloudInitDisk:CloudInitDisk")
+    assert [c.inputs["name"] for c in cidata] == ["ipi1-provisionhost-cidata.iso"]
+    assert "ipi1-provisionhost-libvirt-iso" in str(cidata[0].provider), "the ISO keeps its own libvirt connection"
+    assert [c.name for c in mocks.of_type("command:remote:Command") if c.name.endswith("-seed")] == []
+    domain = next(d.inputs for d in mocks.of_type("libvirt:index/domain:Domain")
+                  if d.inputs["name"] == "ipi1-provisionhost")
+    assert domain["cloudinit"] == "ipi1-provisionhost-cidata-id" and all("file" not in d for d in domain["disks"])
+    root = next(v for v in mocks.of_type("libvirt:index/volume:Volume") if v.name == "ipi1-provisionhost-root")
+    assert root.inputs and cidata[0].name == "ipi1-provisionhost-cidata"

@@ -48,7 +48,7 @@ def test_the_lab_programs_libvirt_objects(declared: list[Any], project: Path) ->
 def test_the_cluster_programs_libvirt_objects(declared: list[Any], tmp_path: Path) -> None:
     run_cluster("ipi1", lab_outputs(tmp_path))
     objects = libvirt_objects(declared)
-    assert {kind.split()[0] for kind in objects} == {"Network", "Volume", "CloudInitDisk", "Domain"}
+    assert {kind.split()[0] for kind in objects} == {"Network", "Volume", "Domain"}
     for what, opts in objects.items():
         assert opts is not None and opts.delete_before_replace, what
         assert "#initerror" in (opts.replace_on_changes or []), what

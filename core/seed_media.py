@@ -1,0 +1,22 @@
+"""Where a cluster's cloud-init seeds live: a file its hypervisor makes, or (stacks deployed before that)
+a libvirt volume uploaded by the provider.
+
+Moving a deployed node from one to the other changes its domain's disk list, which
+terraform-provider-libvirt 0.8.1 replaces the domain for (ForceNew): a running provisionhost would be
+recreated under a CI job. So a stack keeps the media it was deployed with; a destroy and up moves it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+SeedMedia = Literal["file", "volume"]
+OUTPUT = "seed_media"
+
+
+def seed_media_of(previous: Mapping[str, Any] | None) -> SeedMedia:
+    """"volume" for a stack deployed before seeds were files (its outputs have nodes but no seed_media)."""
+    if not previous or not previous.get("nodes"):
+        return "file"
+    return "volume" if previous.get(OUTPUT) == "volume" or OUTPUT not in previous else "file"
