@@ -133,7 +133,9 @@ def cluster_program() -> None:
             pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
                             "reaches it only when it is rebuilt (cloud-init runs once per disk): "
                             f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
-    media = seed_media_of(known) if any(n.needs_cloud_init for n in cluster.nodes) else "file"
+    # A stack with no seed yet takes files whatever its history (nothing deployed changes).
+    seeded = cluster.seed_media is not None or any(n.needs_cloud_init for n in cluster.nodes)
+    media = seed_media_of(known, cluster.seed_media) if seeded else "file"
     lab = pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
     if known is not None:  # this stack's previous assignments, read before the update (see stack_reader)
         previous: pulumi.Output[Any] = pulumi.Output.from_input(known.get("assignments"))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from core.config_schema import ClusterSchema, checked
 from core.dci_first_boot import FirstBoot, first_boot_of, keypair_command, user_fields
 from core.errors import Problems
 from core.macs import mac_problem
 from core.names import label_problem
+from core.seed_media import SeedMedia
 from core.sizes import parse_bytes, parse_count
 
 TOPOLOGIES = ("ipi", "sno")
@@ -81,6 +82,9 @@ class ClusterConfig:
     # its controller key joins at render time. None: SNO, `ocplab:dci.user: null`, or kept off for a stack
     # deployed before it was the default.
     first_boot: FirstBoot | None = None
+    # ocplab:seed_media: cloud-init seeds as files the hypervisor makes, or as libvirt volumes the provider uploads
+    # (hypervisors with no ISO maker). None: as the stack was deployed, else files (core.seed_media).
+    seed_media: SeedMedia | None = None
 
     @property
     def has_provisioning(self) -> bool:
@@ -320,6 +324,7 @@ def _parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bo
         problems.add("ocplab:provisioning_network", f"{provisioning!r} is not isolated or bridged")
     elif provisioning == "bridged" and topology != "ipi":
         problems.add("ocplab:provisioning_network", "bridged is for IPI clusters (an SNO node has no provisioning NIC)")
+    seed_media = values.get("seed_media")  # file or volume: core.config_schema checked it
     defaults = values.get("defaults", {}) or {}
     raw_hosts = values.get("hosts")
     if raw_hosts is not None and not isinstance(raw_hosts, list):
@@ -343,4 +348,5 @@ def _parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bo
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=str(lab), topology=str(topology), hypervisor=str(hypervisor),
                          domain_type=str(domain_type), nodes=tuple(nodes), start=start, pinned_vips=vips,
-                         provisioning_network=str(provisioning), first_boot=first_boot)
+                         provisioning_network=str(provisioning), first_boot=first_boot,
+                         seed_media=cast("SeedMedia | None", seed_media))

@@ -246,6 +246,7 @@ class ClusterSchema(_Strict):
     provisioning_network: Literal["isolated", "bridged"] = "isolated"
     vips: VipsSchema | None = None
     dci: DciSchema | None = None
+    seed_media: Literal["file", "volume"] | None = None
 
 
 # --- problems, each naming its field ------------------------------------------------------------

@@ -15,8 +15,11 @@ SeedMedia = Literal["file", "volume"]
 OUTPUT = "seed_media"
 
 
-def seed_media_of(previous: Mapping[str, Any] | None) -> SeedMedia:
-    """"volume" for a stack deployed before seeds were files (its outputs have nodes but no seed_media)."""
+def seed_media_of(previous: Mapping[str, Any] | None, chosen: SeedMedia | None = None) -> SeedMedia:
+    """The stack's ocplab:seed_media if it sets one; else what it was deployed with: "volume" also for a stack
+    deployed before seeds were files (its outputs have nodes but no seed_media); else files."""
+    if chosen is not None:
+        return chosen
     if not previous or not previous.get("nodes"):
         return "file"
     return "volume" if previous.get(OUTPUT) == "volume" or OUTPUT not in previous else "file"

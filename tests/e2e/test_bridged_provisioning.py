@@ -76,7 +76,9 @@ def hub(lab: LabSession) -> Iterator[LabSession]:
                           "hub": {"hypervisor": "hv1", "range": "192.168.16.80-192.168.16.95"}}})
     write_hub_stack(lab)
     # ipi1 without DCI's user, as a stack deployed before it was the default (see test_a_stack_deployed_before_...)
-    lab.edit_stack("ipi1", {"ocplab:workers": 0, "ocplab:start": False, "ocplab:dci": {"user": None}})
+    # and with its seed as a libvirt volume, as stacks deployed before seeds were files (core.seed_media)
+    lab.edit_stack("ipi1", {"ocplab:workers": 0, "ocplab:start": False, "ocplab:dci": {"user": None},
+                            "ocplab:seed_media": "volume"})
     lab.up("simlab")
     lab.pulumi.ensure_stack("hub")
     lab.pulumi.ensure_stack("ipi1")
@@ -152,9 +154,24 @@ def without_config(lab: LabSession, stack: str, key: str) -> None:
     path.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
+def test_a_stack_deployed_with_a_seed_volume_keeps_it_and_the_hub_seed_is_a_file(hub: LabSession) -> None:
+    """ipi1's seed was uploaded as a libvirt volume (ocplab:seed_media: volume, what every stack deployed before
+    seed files has): with the setting gone, the default keeps it, so its provisionhost is not replaced."""
+    deployed = json.loads(hub.pulumi.run("stack", "export", "-s", "ipi1").stdout)["deployment"]["resources"]
+    assert [r["urn"].rsplit("::", 1)[-1] for r in deployed
+            if r["type"] == "libvirt:index/cloudInitDisk:CloudInitDisk"] == ["ipi1-provisionhost-cidata"]
+    assert hub.outputs("ipi1")["seed_media"] == "volume" and hub.outputs("hub")["seed_media"] == "file"
+    without_config(hub, "ipi1", "ocplab:seed_media")
+    hub.pulumi.preview("ipi1", "--expect-no-changes")
+    # The hub's provisionhost booted from the seed file its hypervisor made (its runcmds ran: the spoke test).
+    assert "/var/lib/libvirt/ocplab/hub-provisionhost-cidata.iso" in hub.virsh(
+        HV["hv1"], "domblklist", "hub-provisionhost").split()
+
+
 def test_a_stack_deployed_before_the_dci_default_keeps_its_provisionhost(hub: LabSession) -> None:
     """ipi1 was deployed without DCI's user; with the default back (no ocplab:dci), nothing changes and the
-    preview says why and how to opt in; opting in swaps the provisionhost's seed ISO and nothing else."""
+    preview says why and how to opt in; opting in swaps the provisionhost's seed ISO and nothing else (ipi1's seed
+    is a volume here: the provider's in-place swap is what a stack deployed so sees)."""
     assert "provisionhost_user" not in hub.outputs("ipi1")
     without_config(hub, "ipi1", "ocplab:dci")
     kept = hub.pulumi.preview("ipi1", "--expect-no-changes")

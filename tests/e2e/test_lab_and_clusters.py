@@ -260,6 +260,15 @@ def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
     # The key pair command ran after the stack's own; the test guest (busybox) has no runuser or ssh-keygen, so
     # its result is not the point here: tests/unit/test_dci_first_boot.py runs it for real.
     assert [r.cmd for r in runcmds[2:]] == [keypair_command("dci")]
+    # The seed is a file the hypervisor made (components/node.py): in the pool's directory under the CloudInitDisk's
+    # old name, listed by libvirt, attached as the domain's CD-ROM; no provider of its own, no libvirt volume upload.
+    iso = "/var/lib/libvirt/ocplab/ipi1-provisionhost-cidata.iso"
+    assert iso in lab.virsh(HV["hv1"], "domblklist", "ipi1-provisionhost").split()
+    assert "ipi1-provisionhost-cidata.iso" in lab.virsh(HV["hv1"], "vol-list", "ocplab").split()
+    assert lab.outputs("ipi1")["seed_media"] == "file"
+    state = json.loads(lab.pulumi.run("stack", "export", "-s", "ipi1").stdout)["deployment"]["resources"]
+    assert not [r["urn"] for r in state if r["type"] == "libvirt:index/cloudInitDisk:CloudInitDisk"
+                or r["urn"].endswith("-libvirt-iso")]
     worker = lab.console(HV["hv1"], "ipi1-worker-0")
     assert worker.disk("vdb") is not None and worker.disk("vdb").bytes == 64 * 1024**2  # type: ignore[union-attr]
 

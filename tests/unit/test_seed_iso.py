@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from core.clusterconfig import parse_cluster_config
+from core.errors import ConfigError
 from core.seed_media import seed_media_of
+from core.stack_files import read_stack_values, stack_path
 from renderers.seed_iso_scripts import seed_iso_path, seed_iso_remove_script, seed_iso_write_script
 
 USER_DATA = "#cloud-config\nhostname: provisionhost\nusers:\n- name: dci\n  gecos: it's DCI\n"
@@ -85,3 +88,16 @@ def test_no_iso_maker_gives_the_install_hint(tmp_path: Path) -> None:
 ])
 def test_a_stack_keeps_the_seed_media_it_was_deployed_with(previous: dict[str, Any] | None, media: str) -> None:
     assert seed_media_of(previous) == media
+
+
+def test_the_stack_config_chooses_the_media_over_the_history() -> None:
+    deployed = {"nodes": [{"name": "provisionhost"}], "seed_media": "volume"}
+    assert seed_media_of(deployed, "file") == "file" and seed_media_of(None, "volume") == "volume"
+
+
+def test_ocplab_seed_media_is_file_or_volume() -> None:
+    values = read_stack_values(stack_path("ipi1"))
+    assert parse_cluster_config("ipi1", values).seed_media is None, "unset: as deployed, else files"
+    assert parse_cluster_config("ipi1", {**values, "seed_media": "volume"}).seed_media == "volume"
+    with pytest.raises(ConfigError, match="ocplab:seed_media: 'iso' is not one of file, volume"):
+        parse_cluster_config("ipi1", {**values, "seed_media": "iso"})
