@@ -1,6 +1,10 @@
-"""Peak memory of everything a set of `pulumi` commands runs: the resident set of the whole process
-tree under the benchmark's process (CLI, language host, our program and the `pulumi stack output`
-it runs, providers), sampled from /proc at about 10 Hz while the commands run."""
+"""Peak memory of everything a set of `pulumi` commands runs: the memory of the whole process tree
+under the benchmark's process (CLI, language host, our program and the `pulumi stack output` it
+runs, providers), sampled from /proc at about 10 Hz while the commands run.
+
+Two sums: RSS counts a page once per process that maps it, so ten CLIs of one 115 MB binary count
+its text ten times; PSS (smaps_rollup) splits each shared page among its sharers, so its sum is what
+the tree takes from the machine's memory."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -18,6 +22,7 @@ class Proc:
     ppid: int
     rss: int  # bytes
     name: str
+    pss: int = 0  # bytes, from smaps_rollup (0 where it was not read)
 
 
 def parse_status(pid: int, text: str) -> Proc:
@@ -26,6 +31,21 @@ def parse_status(pid: int, text: str) -> Proc:
     rss = fields.get("VmRSS", "0 kB").split()
     return Proc(pid, int(fields.get("PPid", "0").strip()), int(rss[0]) * 1024 if rss else 0,
                 fields.get("Name", "").strip())
+
+
+def parse_pss(text: str) -> int:
+    """Pss of /proc/<pid>/smaps_rollup, in bytes (0 when absent: a kernel thread, or the process is gone)."""
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def with_pss(proc: Proc, root: Path = Path("/proc")) -> Proc:
+    try:
+        return replace(proc, pss=parse_pss((root / str(proc.pid) / "smaps_rollup").read_text()))
+    except OSError:
+        return proc
 
 
 def descendants(root: int, table: Mapping[int, Proc]) -> list[Proc]:
@@ -83,9 +103,18 @@ class Peak:
     at_peak: dict[str, int] = field(default_factory=dict)
     category_peak: dict[str, int] = field(default_factory=dict)
     largest: tuple[str, int] = ("", 0)
+    pss_total: int = 0  # the highest PSS sum, and what made it up then
+    pss_processes: int = 0
+    pss_at_peak: dict[str, int] = field(default_factory=dict)
 
     def record(self, procs: list[Proc], kind: Callable[[Proc], str]) -> None:
         self.samples += 1
+        pss = sum(p.pss for p in procs)
+        if pss > self.pss_total:
+            self.pss_total, self.pss_processes = pss, len(procs)
+            self.pss_at_peak = {}
+            for proc in procs:
+                self.pss_at_peak[kind(proc)] = self.pss_at_peak.get(kind(proc), 0) + proc.pss
         by_kind: dict[str, int] = {}
         for proc in procs:
             by_kind[kind(proc)] = by_kind.get(kind(proc), 0) + proc.rss
@@ -112,7 +141,7 @@ def sampled(interval: float = 0.1, root: int | None = None) -> Iterator[Peak]:
 
     def loop() -> None:
         while not stop.is_set():
-            peak.record([p for p in descendants(root, snapshot()) if p.rss], kind)
+            peak.record([with_pss(p) for p in descendants(root, snapshot()) if p.rss], kind)
             stop.wait(interval)
 
     thread = threading.Thread(target=loop, name="rss-sampler", daemon=True)

@@ -4,13 +4,14 @@ and the physical-limit plan."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from bench import otel
 from bench.engine import change_summary, changes, history_changes
-from bench.memory import Peak, Proc, category, descendants, parse_status
+from bench.memory import Peak, Proc, category, descendants, parse_pss, parse_status, with_pss
 from bench.physical_plan import make_plan, volume_xml
 from bench.sshcount import SshCount, parse_counters
 from bench.stacks import ClusterPlan, write_stacks
@@ -108,6 +109,12 @@ def test_process_tree_and_its_peak() -> None:
     peak.record([Proc(1, 0, 4, "a")], lambda p: p.name)
     assert (peak.total, peak.processes, peak.at_peak, peak.largest) == (15, 2, {"a": 10, "b": 5}, ("a", 10))
     assert peak.samples == 2 and peak.category_peak == {"a": 10, "b": 5}
+    shared = Peak()  # two processes sharing 8 of their 10 resident bytes: PSS 6 each, the machine gives 12
+    shared.record([Proc(1, 0, 10, "a", pss=6), Proc(2, 0, 10, "a", pss=6)], lambda p: p.name)
+    assert (shared.total, shared.pss_total, shared.pss_at_peak) == (20, 12, {"a": 12})
+    assert parse_pss("Rss:  2048 kB\nPss:  1024 kB\nPss_Anon: 512 kB\n") == 1024 * 1024
+    me = with_pss(Proc(os.getpid(), 0, 1, "pytest"))
+    assert 0 < me.pss <= parse_status(me.pid, Path(f"/proc/{me.pid}/status").read_text()).rss
 
 
 def test_ssh_counters_from_iptables() -> None:
