@@ -63,7 +63,6 @@ class Cluster(pulumi.ComponentResource):
             provisioning = libvirt.Network(f"{name}-provisioning", name=provisioning_network_name(config.name),
                                            mode="none", bridge=provisioning_bridge(config.name), autostart=True,
                                            opts=fixed_name(on_host))
-        after_dns = on_host.merge(pulumi.ResourceOptions(depends_on=[self.dns]))
         self.nodes = {}
         isos: list[pulumi.Resource] = []  # seed volumes (core.seed_media) first, their uploads one at a time
         with_bmc = bmc_nodes(config)
@@ -77,13 +76,14 @@ class Cluster(pulumi.ComponentResource):
                 provisioning_network_id=provisioning.id if provisioning else None,
                 provisioning_bridge=design.apply(lambda d: str(d.hypervisor.provisioning_bridge))
                 if config.provisioning_network == "bridged" else None,
-                macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=[self.dns, *isos],
+                macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=list(isos),
+                boot_after=[self.dns],
                 authorized_keys=_dci_keys(config, spec, args.get("controller_key")),
                 virtual_media=args.get("bmc_kind") == "redfish" and spec.name in with_bmc,
                 libvirt_uri=uri, hypervisor=args["hypervisor"],
                 pool_dir=design.apply(partial(pool_dir_of, image=spec.image)),
                 seed_media=args.get("seed_media", "file"),
-            ), opts=after_dns)
+            ), opts=on_host)
             if node.cidata is not None:
                 isos.append(node.cidata)
             self.nodes[spec.name] = node

@@ -32,7 +32,10 @@ class NodeArgs(TypedDict):
     authorized_keys: NotRequired[pulumi.Input[dict[str, list[str]]]]  # user -> keys known at deploy time (DCI's)
     running: NotRequired[bool]
     virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
-    after: NotRequired[list[pulumi.Resource]]
+    after: NotRequired[list[pulumi.Resource]]  # what the node's volumes and seed wait for
+    # What the domain also waits for: the cluster's DNS entries (a started node asks for its lease at once). Only
+    # the domain: volumes and seed are made meanwhile, which takes the jumphost's round trip off the critical path.
+    boot_after: NotRequired[list[pulumi.Resource]]
     libvirt_uri: pulumi.Input[str]
     hypervisor: command.remote.ConnectionArgs  # where a seed file is made
     pool_dir: pulumi.Input[str]  # the pool's directory, where the seed file lands
@@ -90,7 +93,8 @@ class Node(pulumi.ComponentResource):
             xml=libvirt.DomainXmlArgs(xslt=domain_xslt(facts.console_log, spec.disk_cache)),
             running=args.get("running", True), autostart=False,
             opts=fixed_name(child.merge(pulumi.ResourceOptions(ignore_changes=_bmc_owned(args),
-                                                               depends_on=[self.seed] if self.seed else []))),
+                                                               depends_on=[*args.get("boot_after", []),
+                                                                           *([self.seed] if self.seed else [])]))),
         )
         self.register_outputs({"uuid": self.domain.id})
 

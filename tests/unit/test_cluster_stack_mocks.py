@@ -185,3 +185,23 @@ def test_a_stack_deployed_with_seed_volumes_keeps_them_as_they_were(tmp_path: Pa
     assert domain["cloudinit"] == "ipi1-provisionhost-cidata-id" and all("file" not in d for d in domain["disks"])
     root = next(v for v in mocks.of_type("libvirt:index/volume:Volume") if v.name == "ipi1-provisionhost-root")
     assert root.inputs and cidata[0].name == "ipi1-provisionhost-cidata"
+
+
+def test_only_domains_wait_for_the_clusters_dns_and_a_seeded_domain_for_its_seed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A started node asks for its lease at once, so its domain comes after the jumphost's entries; volumes and
+    seeds are made meanwhile (the jumphost's round trip is off the critical path)."""
+    waits: dict[str, list[str]] = {}
+    original = pulumi.CustomResource.__init__
+
+    def recording(self: pulumi.CustomResource, t: str, name: str, props: Any = None,
+                  opts: pulumi.ResourceOptions | None = None, *args: Any, **kwargs: Any) -> None:
+        depends = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else []
+        waits[name] = [str(getattr(d, "_name", "")) for d in depends]
+        original(self, t, name, props, opts, *args, **kwargs)
+
+    monkeypatch.setattr(pulumi.CustomResource, "__init__", recording)
+    run_cluster("ipi1", lab_outputs(tmp_path))
+    assert waits["ipi1-master-0-domain"] == ["ipi1-dns"]
+    assert waits["ipi1-provisionhost-domain"] == ["ipi1-dns", "ipi1-provisionhost-seed"]
+    assert waits["ipi1-master-0-root"] == [] and waits["ipi1-provisionhost-seed"] == []
