@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,3 +73,18 @@ def measured() -> Iterator[CpuUse]:
     use.wall = time.monotonic() - started
     use.busy = (busy_ticks(Path("/proc/stat").read_text()) - busy0) / TICKS
     use.guests = max(0, guest_ticks() - guests0) / TICKS
+
+
+def guests_settled(window: float = 2.0, share: float = 0.05, limit: float = 120.0,
+                   ticks: Callable[[], int] = guest_ticks, sleep: Callable[[float], None] = time.sleep) -> float:
+    """Wait until the QEMU guests together use less than `share` of one core over `window` seconds (booting
+    TCG guests share the engine's 2 cores here, which a real lab's hypervisors would not); at most `limit`
+    seconds. Returns the seconds waited."""
+    waited = 0.0
+    while waited < limit:
+        before = ticks()
+        sleep(window)
+        waited += window
+        if (ticks() - before) / TICKS < share * window:
+            break
+    return waited

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.cpu import CpuUse, busy_ticks, process_ticks
+from bench.cpu import TICKS, CpuUse, busy_ticks, guests_settled, process_ticks
 
 
 def test_busy_ticks_leave_out_idle_and_iowait() -> None:
@@ -24,3 +24,12 @@ def test_busy_fraction_is_of_all_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     use = CpuUse(wall=10.0, busy=15.0, guests=4.0)
     assert use.busy_fraction == 0.75
     assert use.describe() == "cores 75% busy: 15 CPU-s, 4 of them in TCG guests"
+
+
+def test_guests_settle_once_a_window_uses_under_the_share_of_a_core() -> None:
+    readings = iter([0, 2 * TICKS, 2 * TICKS, 3 * TICKS, 3 * TICKS, 3 * TICKS])  # busy, busy, idle
+    slept: list[float] = []
+    assert guests_settled(window=2.0, share=0.05, ticks=lambda: next(readings), sleep=slept.append) == 6.0
+    assert slept == [2.0, 2.0, 2.0]
+    always = iter(range(0, 10**6, TICKS))
+    assert guests_settled(window=2.0, limit=5.0, ticks=lambda: next(always), sleep=lambda _s: None) == 6.0
