@@ -34,6 +34,7 @@ from core.clusterconfig import ClusterConfig
 from core.lab_contract import HypervisorOutputs, LabOutputs
 from core.labconfig import SshTarget
 from core.resource_facts import base_volume_name, domain_name, node_facts, node_volume_names, provisioning_network_name
+from core.seed_media import seed_media_of
 from core.ssh_access import ssh_argv
 
 Kind = Literal["orphan", "missing", "differs", "unreachable"]
@@ -130,6 +131,7 @@ class ExpectedCluster:
     bmc_nodes: tuple[str, ...]  # nodes with a vbmc entry (ipmi BMCs only)
     dnsmasq: Mapping[str, str] | None  # the exported file texts (None in outputs older than that)
     redfish: bool = False  # the cluster runs a Redfish emulator on its hypervisor
+    seed_media: str = "volume"  # its cloud-init seeds: files its seed commands make, or volumes (core.seed_media)
 
 
 def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConfig | None = None) -> ExpectedCluster:
@@ -159,7 +161,8 @@ def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConf
         provisioning=any("provisioning" in (n.get("macs") or {}) for n in nodes)
         and (outputs.get("provisioning") or {}).get("mode") != "bridged", macs=tuple(m for m in macs if m),
         bmc_nodes=bmc_nodes, dnsmasq=dict(dnsmasq) if isinstance(dnsmasq, Mapping) else None,
-        redfish=isinstance(bmc, Mapping) and bmc.get("kind") == "redfish")
+        redfish=isinstance(bmc, Mapping) and bmc.get("kind") == "redfish",
+        seed_media=seed_media_of(outputs))
 
 
 def host_target(lab: LabOutputs, host: str) -> SshTarget:
@@ -333,7 +336,7 @@ class Audit:
         for c in here:
             for volume in c.volumes:
                 if volume not in seen.volumes:
-                    self.add("missing", host, f"volume {volume}", c.stack, up_refreshed(c.stack))
+                    self.add("missing", host, f"volume {volume}", c.stack, _remake(c, volume))
 
     def networks(self, host: str, hv: HypervisorOutputs, here: list[ExpectedCluster], seen: FoundHypervisor) -> None:
         if seen.networks is None:
@@ -448,7 +451,31 @@ def held_pieces(cluster: str, resources: Iterable[Mapping[str, Any]], paths: Lab
             held |= {f"BMC record {paths.vbmc_records}/{cluster}", f"BMC {cluster}-*"}
         elif kind == "command:remote:Command" and urn.endswith(f"::{cluster}-redfish"):
             held.add(f"Redfish emulator {cluster}")
+        elif kind == "command:remote:Command" and urn.endswith(SEED_SUFFIX) and f"::{cluster}-" in urn:
+            held.add(f"volume {seed_iso_name(urn.rsplit('::', 1)[-1])}")  # the seed file it made (core.seed_media)
     return held
+
+
+SEED_SUFFIX = "-seed"
+
+
+def seed_iso_name(command: str) -> str:
+    """The ISO a node's `<domain>-seed` command makes in the pool (components/node.py names both)."""
+    return f"{command.removesuffix(SEED_SUFFIX)}-cidata.iso"
+
+
+def seed_command_urn(stack: str, command: str) -> str:
+    """A node's seed command, child of its Node component, itself a child of the stack's Cluster."""
+    return (f"urn:pulumi:{stack}::ocplab::ocplab:cluster:Cluster$ocplab:cluster:Node$command:remote:Command"
+            f"::{command}")
+
+
+def _remake(c: ExpectedCluster, volume: str) -> str:
+    """A seed file is its command's: no refresh reads a command back, so the command is run anew (--replace)."""
+    if c.seed_media == "file" and volume.endswith("-cidata.iso"):
+        command = volume.removesuffix("-cidata.iso") + SEED_SUFFIX
+        return f"pulumi up -s {c.stack} --replace '{seed_command_urn(c.stack, command)}'"
+    return up_refreshed(c.stack)
 
 
 def _holds(held: set[str], what: str) -> bool:
