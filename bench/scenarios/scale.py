@@ -5,7 +5,7 @@ SSH counted, memory sampled), our program under mocks and the baseline, and how 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench import memory, otel, sshcount
@@ -61,6 +61,7 @@ class EngineScale:
     memory: memory.Peak | None = None
     cpu: CpuUse | None = None
     up_failed: str = ""
+    up_outputs: dict[str, str] = field(default_factory=dict)  # each failed up's whole output, by stack
 
 
 def _ssh_delta(before: sshcount.SshCount | None) -> sshcount.SshCount | None:
@@ -83,9 +84,10 @@ def engine_size(engine: EngineClient, names: list[str], trace_up: bool, destroy:
         found.up, runs = engine.together(lambda s: engine.up(s, check=False), names)
     found.ssh_up = _ssh_delta(before)
     failed = [r for r in runs if r.returncode != 0]
-    if failed:  # the previews stand; the up is reported as failed, with the first failure's last lines
-        found.up_failed = f"{len(failed)} of {len(runs)} failed, first {failed[0].stack}: " + " ".join(
-            (failed[0].stdout + failed[0].stderr).split())[-400:]
+    if failed:  # the previews stand; the up is reported as failed, with the first failure's error lines
+        found.up_outputs = {r.stack: r.stdout + r.stderr for r in failed}
+        found.up_failed = f"{len(failed)} of {len(runs)} failed, first {failed[0].stack}: " + error_lines(
+            found.up_outputs[failed[0].stack])
     if not destroy:  # the run's last step: `simlab down` removes the lab with it
         return found
     found.destroy, _ = engine.together(engine.destroy, names)
@@ -94,6 +96,13 @@ def engine_size(engine: EngineClient, names: list[str], trace_up: bool, destroy:
         found.up_profile = otel.total(r.trace for r in runs if r.trace)
         engine.together(engine.destroy, names)
     return found
+
+
+def error_lines(output: str, chars: int = 400) -> str:
+    """The lines that say what failed (`error:`), else the output's tail: a failed up's last lines are often
+    a script's own text, not the error."""
+    errors = list(dict.fromkeys(line.strip() for line in output.splitlines() if "error:" in line))
+    return " ".join(" ".join(errors or output.split()[-80:]).split())[:chars]
 
 
 def _engine_rows(section: Section, found: dict[int, EngineScale]) -> None:
@@ -107,7 +116,8 @@ def _engine_rows(section: Section, found: dict[int, EngineScale]) -> None:
     for n, e in found.items():
         if e.up_failed:
             section.add(f"3. pulumi up, {n} domains on 10 hypervisors (10 stacks at once, defined only)",
-                        f"failed after {seconds(e.up)}: {e.up_failed}", "linear", False)
+                        f"failed after {seconds(e.up)} (whole outputs in the run's timings/failed-up-<stack>.txt): "
+                        f"{e.up_failed}", "linear", False)
             continue
         per = f"{e.up / e.resources * 1000:.1f} ms/resource" if e.resources else ""
         section.add(f"3. pulumi up, {n} domains on 10 hypervisors (10 stacks at once, defined only)",
@@ -181,6 +191,8 @@ def run(client: LabClient, engine: EngineClient, lab: str, lab_outputs: dict[str
         names = [c.name for c in plans[n]]
         try:
             found[n] = engine_size(engine, names, trace_up, destroy=not engine_only)
+            for stack, output in found[n].up_outputs.items():  # kept whole, as a failed cleanup's is
+                (client.timings / f"failed-up-{stack}.txt").write_text(output)
             if engine_only:
                 continue
             first = plans[n][0]

@@ -13,6 +13,7 @@ from bench import otel
 from bench.engine import change_summary, changes, history_changes
 from bench.memory import Peak, Proc, category, descendants, parse_pss, parse_status, with_pss
 from bench.physical_plan import make_plan, volume_xml
+from bench.scenarios.scale import error_lines
 from bench.sshcount import SshCount, parse_counters
 from bench.stacks import ClusterPlan, write_stacks
 from core.clusterconfig import parse_cluster_config
@@ -167,3 +168,11 @@ def test_left_out_scenarios_say_so_and_deadlines_are_today_utc() -> None:
                             for r in rows)
     when = datetime.fromtimestamp(deadline("11:30"), UTC)
     assert (when.hour, when.minute, when.date()) == (11, 30, datetime.now(UTC).date())
+
+
+def test_a_failed_ups_error_lines_come_before_its_tail() -> None:
+    output = ("+ command:remote:Command s100-hv2-bmc creating (0s) error: EOF: running <33-line script>:\n"
+              "  some script text\n    error: update failed\nResources:\n  + 43 created\n  2 errored\n")
+    assert error_lines(output) == ("+ command:remote:Command s100-hv2-bmc creating (0s) error: EOF: running "
+                                   "<33-line script>: error: update failed")
+    assert error_lines("no failure words here\nDuration: 53s\n") == "no failure words here Duration: 53s"
