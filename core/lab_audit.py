@@ -33,7 +33,15 @@ from core.addresses import AddressRange
 from core.clusterconfig import ClusterConfig
 from core.lab_contract import HypervisorOutputs, LabOutputs
 from core.labconfig import SshTarget
-from core.resource_facts import base_volume_name, domain_name, node_facts, node_volume_names, provisioning_network_name
+from core.resource_facts import (
+    base_volume_name,
+    domain_name,
+    domain_of_seed_iso,
+    node_facts,
+    node_volume_names,
+    provisioning_network_name,
+    seed_iso_of,
+)
 from core.seed_media import seed_media_of
 from core.ssh_access import ssh_argv
 
@@ -461,7 +469,7 @@ SEED_SUFFIX = "-seed"
 
 def seed_iso_name(command: str) -> str:
     """The ISO a node's `<domain>-seed` command makes in the pool (components/node.py names both)."""
-    return f"{command.removesuffix(SEED_SUFFIX)}-cidata.iso"
+    return seed_iso_of(command.removesuffix(SEED_SUFFIX))
 
 
 def seed_command_urn(stack: str, command: str) -> str:
@@ -472,9 +480,8 @@ def seed_command_urn(stack: str, command: str) -> str:
 
 def _remake(c: ExpectedCluster, volume: str) -> str:
     """A seed file is its command's: no refresh reads a command back, so the command is run anew (--replace)."""
-    if c.seed_media == "file" and volume.endswith("-cidata.iso"):
-        command = volume.removesuffix("-cidata.iso") + SEED_SUFFIX
-        return f"pulumi up -s {c.stack} --replace '{seed_command_urn(c.stack, command)}'"
+    if c.seed_media == "file" and (domain := domain_of_seed_iso(volume)):
+        return f"pulumi up -s {c.stack} --replace '{seed_command_urn(c.stack, domain + SEED_SUFFIX)}'"
     return up_refreshed(c.stack)
 
 

@@ -77,7 +77,7 @@ def node_facts(cluster: ClusterConfig, spec: NodeSpec) -> NodeFacts:
         domain=domain,
         root=VolumeFacts(f"{domain}-root.qcow2", spec.disk_bytes, backing_image=spec.image),
         disk2=VolumeFacts(f"{domain}-disk2.qcow2", spec.disk2_bytes) if spec.disk2_bytes else None,
-        cloud_init_iso=f"{domain}-cidata.iso" if spec.needs_cloud_init else None,
+        cloud_init_iso=seed_iso_of(domain) if spec.needs_cloud_init else None,
         nics=tuple(nics), console_log=console_log_path(domain), scsi=spec.disk_bus in SCSI_BUSES,
     )
 
@@ -85,4 +85,17 @@ def node_facts(cluster: ClusterConfig, spec: NodeSpec) -> NodeFacts:
 def node_volume_names(cluster: str, node: str) -> tuple[str, ...]:
     """Every volume a node may own, for removing one whose spec is gone."""
     domain = domain_name(cluster, node)
-    return f"{domain}-root.qcow2", f"{domain}-disk2.qcow2", f"{domain}-cidata.iso"
+    return f"{domain}-root.qcow2", f"{domain}-disk2.qcow2", seed_iso_of(domain)
+
+
+SEED_ISO_SUFFIX = "-cidata.iso"
+
+
+def seed_iso_of(domain: str) -> str:
+    """A domain's cloud-init seed in its pool: a CloudInitDisk volume or the file its seed command makes."""
+    return f"{domain}{SEED_ISO_SUFFIX}"
+
+
+def domain_of_seed_iso(volume: str) -> str | None:
+    """The domain whose seed `volume` is, or None for any other volume."""
+    return volume.removesuffix(SEED_ISO_SUFFIX) if volume.endswith(SEED_ISO_SUFFIX) else None

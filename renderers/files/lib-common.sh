@@ -16,3 +16,7 @@ stage() {
 commit() { mv -f "$(staged_path "$1")" "$1"; }
 # put PATH BASE64 MODE: stage and commit, for files nobody watches.
 put() { stage "$1" "$2" "$3" && commit "$1"; }
+# A script that is given stdin (a BMC secret, user-data) but does not need it reads it to the end
+# first: pulumi-command reports EOF, and fails a command that exited 0, when the session closes
+# before its stdin was written (pulumi/pulumi-command#553; seen under load at 100 domains).
+drain_stdin() { cat > /dev/null; }
