@@ -1,7 +1,9 @@
 # ocplab: make targets for a fresh Debian 12 machine (run as root for the simulated lab).
 SHELL := /bin/bash
 PY := .venv/bin/python
-VENV_STAMP := .venv/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+VENV_STAMP := .venv/.installed-$(shell cat pyproject.toml uv.lock | sha256sum | cut -c1-12)
+# uv, pinned in pyproject.toml's dev group: it installs uv.lock, and the language host lists packages with it.
+UV_PIN := $(shell grep -o '"uv==[0-9.]*"' pyproject.toml | tr -d '"')
 
 .PHONY: deps venv engine image simlab-up simlab-down simlab-shell demo check test clean
 
@@ -9,11 +11,12 @@ VENV_STAMP := .venv/.installed-$(shell cat requirements.txt requirements-dev.txt
 deps:
 	bash scripts/install-deps.sh
 
-## venv: the project's virtualenv with pinned requirements
+## venv: the project's virtualenv, exactly uv.lock (uv itself included, for the language host)
 venv: $(VENV_STAMP)
-$(VENV_STAMP): requirements.txt requirements-dev.txt
+$(VENV_STAMP): pyproject.toml uv.lock
 	test -x .venv/bin/python || python3 -m venv .venv
-	.venv/bin/pip install -q -r requirements-dev.txt
+	test -x .venv/bin/uv || .venv/bin/pip install -q $(UV_PIN)
+	UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --frozen --quiet
 	rm -f .venv/.installed-* && touch $@
 
 ## engine: Pulumi CLI + Python language host in .engine/bin, libvirt and command plugins in .pulumi-home

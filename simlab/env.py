@@ -18,15 +18,19 @@ def client_env(paths: StatePaths | None = None,
     paths = paths or StatePaths()
     env = dict(os.environ if base is None else base)
     repo = paths.repo
-    env["PATH"] = os.pathsep.join([str(repo / ".engine" / "bin"), env.get("PATH", os.defpath)])
+    # .venv/bin holds uv, which the language host runs (Pulumi.yaml `toolchain: uv`).
+    env["PATH"] = os.pathsep.join([str(repo / ".engine" / "bin"), str(repo / ".venv" / "bin"),
+                                   env.get("PATH", os.defpath)])
     env["PULUMI_BACKEND_URL"] = f"file://{paths.pulumi_state}"
     env["PULUMI_HOME"] = str(repo / ".pulumi-home")
     env["PULUMI_CONFIG_PASSPHRASE"] = env.get("PULUMI_CONFIG_PASSPHRASE", "")
     env["PULUMI_SKIP_UPDATE_CHECK"] = "true"
     env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] = "true"
-    # The Python language host runs `pip list` on every command; offline, pip's self-check would retry PyPI
-    # each time (it keeps no result of a failed check) before it answers.
-    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    # Before each python it runs, the language host runs `uv sync --inexact`: exactly uv.lock (`make venv`
+    # installed it), never the network, never a downloaded Python.
+    env["UV_FROZEN"] = "1"
+    env["UV_OFFLINE"] = "1"
+    env["UV_PYTHON_DOWNLOADS"] = "never"
     env["OCPLAB_SSH_KEY"] = str(paths.key)
     env["OCPLAB_KNOWN_HOSTS"] = str(paths.known_hosts)
     return env

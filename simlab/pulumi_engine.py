@@ -160,7 +160,8 @@ def copy_project(destination: Path, stacks: Sequence[str] | None = None) -> Path
     project["runtime"]["options"]["virtualenv"] = str(REPO / ".venv")
     (destination / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     shutil.copy2(REPO / "__main__.py", destination / "__main__.py")
-    for linked in ("components", "core", "renderers", "tools", ".simlab"):
+    # uv.lock: the language host (toolchain uv) lists the program's packages from it.
+    for linked in ("components", "core", "renderers", "tools", ".simlab", "uv.lock"):
         link = destination / linked
         if not link.exists():
             link.symlink_to(REPO / linked)

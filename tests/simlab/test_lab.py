@@ -212,13 +212,14 @@ def test_dnsmasq_started_over_ssh_outlives_the_session(lab: LabState) -> None:
 
 def test_client_env() -> None:
     env = client_env(base={"PATH": "/usr/bin"})
-    assert env["PATH"] == f"{REPO}/.engine/bin:/usr/bin"
+    assert env["PATH"] == f"{REPO}/.engine/bin:{REPO}/.venv/bin:/usr/bin", "pulumi first, then uv (toolchain uv)"
     assert env["PULUMI_BACKEND_URL"] == f"file://{REPO}/.simlab/pulumi-state"
     assert env["PULUMI_HOME"] == f"{REPO}/.pulumi-home"
     assert env["PULUMI_CONFIG_PASSPHRASE"] == ""
     assert env["PULUMI_SKIP_UPDATE_CHECK"] == "true"
     assert env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
-    assert env["PIP_DISABLE_PIP_VERSION_CHECK"] == "1", "offline, pip list would ask PyPI on every command"
+    assert (env["UV_FROZEN"], env["UV_OFFLINE"], env["UV_PYTHON_DOWNLOADS"]) == ("1", "1", "never"), \
+        "the language host's `uv sync` installs uv.lock as it is, offline"
     assert env["OCPLAB_SSH_KEY"] == str(StatePaths().key)
     assert env["OCPLAB_KNOWN_HOSTS"] == str(StatePaths().known_hosts)
     assert client_env(base={"PULUMI_CONFIG_PASSPHRASE": "s"})["PULUMI_CONFIG_PASSPHRASE"] == "s"

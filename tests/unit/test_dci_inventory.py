@@ -37,7 +37,7 @@ def ansible_inventory() -> str:
     beside = Path(sys.executable).parent / "ansible-inventory"
     found = str(beside) if beside.exists() else shutil.which("ansible-inventory")
     if found is None:
-        pytest.fail("ansible-inventory not found: pip install ansible-core (pinned in requirements-dev.txt)")
+        pytest.fail("ansible-inventory not found: make venv (ansible-core is pinned in pyproject.toml's dev group)")
     return found
 
 
