@@ -4,6 +4,7 @@ cores, so a wall time only means something next to how busy the cores were and w
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,9 +31,9 @@ def process_ticks(pid_stat: str) -> tuple[str, int]:
     return comm, int(rest[11]) + int(rest[12])  # fields 14 and 15 of proc(5), counted after comm and state
 
 
-def guest_ticks() -> int:
-    """CPU ticks used so far by every running QEMU guest on this machine."""
-    total = 0
+def guest_ticks_by_pid() -> dict[int, int]:
+    """CPU ticks used so far by each running QEMU guest on this machine, by pid."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -41,8 +42,48 @@ def guest_ticks() -> int:
         except (OSError, ValueError):
             continue
         if comm == GUEST_COMM:
-            total += ticks
-    return total
+            found[int(entry.name)] = ticks
+    return found
+
+
+def guest_ticks() -> int:
+    """CPU ticks used so far by every running QEMU guest on this machine."""
+    return sum(guest_ticks_by_pid().values())
+
+
+class GuestSampler:
+    """QEMU guests' ticks, sampled by pid while a block runs: a guest that starts and stops inside the block
+    still counts. terraform-provider-libvirt 0.8.1 starts every domain it creates, `running = false` or
+    not, and destroys it at the end of the create (dmacvicar/terraform-provider-libvirt#860): read only at
+    the block's end, those guests were invisible."""
+
+    def __init__(self, read: Callable[[], dict[int, int]] = guest_ticks_by_pid, interval: float = 0.2) -> None:
+        self._read, self._interval = read, interval
+        self.base = read()
+        self.last = dict(self.base)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def sample(self) -> None:
+        for pid, ticks in self._read().items():
+            self.last[pid] = max(self.last.get(pid, 0), ticks)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.sample()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="guest-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> tuple[int, int]:
+        """(ticks the guests used in the block, guests started in it)."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join()
+        self.sample()
+        used = sum(ticks - self.base.get(pid, 0) for pid, ticks in self.last.items())
+        return used, len(self.last.keys() - self.base.keys())
 
 
 @dataclass
@@ -52,6 +93,7 @@ class CpuUse:
     wall: float = 0.0
     busy: float = 0.0
     guests: float = 0.0
+    guest_starts: int = 0
 
     @property
     def busy_fraction(self) -> float:
@@ -60,19 +102,23 @@ class CpuUse:
 
     def describe(self) -> str:
         return (f"cores {self.busy_fraction:.0%} busy: {self.busy:.0f} CPU-s, {self.guests:.0f} of them "
-                "in TCG guests")
+                f"in TCG guests ({self.guest_starts} QEMU processes started)")
 
 
 @contextmanager
-def measured() -> Iterator[CpuUse]:
-    """Fill a CpuUse with what the machine did during the block. Guest ticks count QEMU processes
-    alive at the end (guests started in the block); read before they are removed."""
+def measured(read: Callable[[], dict[int, int]] = guest_ticks_by_pid, interval: float = 0.2) -> Iterator[CpuUse]:
+    """Fill a CpuUse with what the machine did during the block, guests sampled by pid (GuestSampler)."""
     use = CpuUse()
-    started, busy0, guests0 = time.monotonic(), busy_ticks(Path("/proc/stat").read_text()), guest_ticks()
-    yield use
-    use.wall = time.monotonic() - started
-    use.busy = (busy_ticks(Path("/proc/stat").read_text()) - busy0) / TICKS
-    use.guests = max(0, guest_ticks() - guests0) / TICKS
+    sampler = GuestSampler(read, interval)
+    started, busy0 = time.monotonic(), busy_ticks(Path("/proc/stat").read_text())
+    sampler.start()
+    try:
+        yield use
+    finally:
+        ticks, use.guest_starts = sampler.stop()
+        use.wall = time.monotonic() - started
+        use.busy = (busy_ticks(Path("/proc/stat").read_text()) - busy0) / TICKS
+        use.guests = ticks / TICKS
 
 
 def guests_settled(window: float = 2.0, share: float = 0.05, limit: float = 120.0,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from bench.cpu import TICKS, CpuUse, busy_ticks, guests_settled, process_ticks
+from bench.cpu import TICKS, CpuUse, GuestSampler, busy_ticks, guests_settled, measured, process_ticks
 
 
 def test_busy_ticks_leave_out_idle_and_iowait() -> None:
@@ -21,9 +23,39 @@ def test_process_ticks_handle_odd_command_names() -> None:
 
 def test_busy_fraction_is_of_all_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    use = CpuUse(wall=10.0, busy=15.0, guests=4.0)
+    use = CpuUse(wall=10.0, busy=15.0, guests=4.0, guest_starts=3)
     assert use.busy_fraction == 0.75
-    assert use.describe() == "cores 75% busy: 15 CPU-s, 4 of them in TCG guests"
+    assert use.describe() == "cores 75% busy: 15 CPU-s, 4 of them in TCG guests (3 QEMU processes started)"
+
+
+def test_a_guest_that_starts_and_stops_inside_the_block_still_counts() -> None:
+    """The provider starts each defined-only domain it creates and destroys it before the create returns."""
+    readings = iter([
+        {10: 500},                        # a guest running before the block
+        {10: 520, 11: 30},                # a transient guest appears
+        {10: 540, 11: 90, 12: 5},         # and another
+        {10: 550, 12: 40},                # 11 is gone: its last reading stands
+        {12: 60},                         # 10 stopped too (read by stop)
+    ])
+    sampler = GuestSampler(read=lambda: next(readings))
+    for _ in range(3):
+        sampler.sample()
+    assert sampler.stop() == ((550 - 500) + 90 + 60, 2)
+
+
+def test_measured_samples_guests_while_the_block_runs() -> None:
+    ticks = {"now": 0}
+
+    def read() -> dict[int, int]:
+        ticks["now"] += TICKS
+        return {99: ticks["now"]}
+
+    with measured(read=read, interval=0.01) as use:
+        for _ in range(100):
+            if ticks["now"] >= 5 * TICKS:
+                break
+            time.sleep(0.01)
+    assert use.guests >= 4 and use.guest_starts == 0 and use.wall > 0
 
 
 def test_guests_settle_once_a_window_uses_under_the_share_of_a_core() -> None:
