@@ -129,7 +129,7 @@ def wait_for(what: str, check: Callable[[], bool], timeout: float = 60, every: f
 def inventory_listing(lab: LabSession, path: Path) -> dict[str, Any]:
     env = {**lab.env(), "ANSIBLE_HOME": str(path.parent / ".ansible"), "ANSIBLE_LOCAL_TEMP": str(path.parent / ".t"),
            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "true"}
-    done = subprocess.run([require_tool("ansible-inventory", "ansible-core (pyproject.toml dev group: make venv)"), "-i", str(path),
+    done = subprocess.run([require_tool("ansible-inventory", "ansible-core (make venv)"), "-i", str(path),
                            "--list"], capture_output=True, text=True, env=env, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     listed: dict[str, Any] = json.loads(done.stdout)
