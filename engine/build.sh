@@ -20,6 +20,7 @@ logs="$top/.engine/logs"
 export PULUMI_HOME="$top/.pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 overlay="${OCPLAB_GOPROXY_DIR:-$top/../shared/goproxy}"
+served="$top/.engine/goproxy"
 started=$(date +%s)
 
 say() { printf 'engine: %s\n' "$*" >&2; }
@@ -87,23 +88,10 @@ use_ambient_engine() {
   install_plugins || { say "pulumi on PATH, but no pulumi-resource-libvirt/-command (in ~/.pulumi/plugins or on PATH) to install as plugins: building them"; return 1; }
 }
 
-preflight() {
-  command -v go >/dev/null ||
-    die "no Go toolchain on PATH" "install Go 1.22 or newer (https://go.dev/dl, or 'apt install golang-go' where it is new enough), then 'make engine'"
-  [ -d "$overlay" ] ||
-    die "the file-based module proxy $overlay is missing (it holds the five modules the registry's proxy refuses)" \
-      "check out ../shared beside this project, or set OCPLAB_GOPROXY_DIR to that goproxy folder"
-  local var mod ver zip want got
-  while read -r var mod ver; do
-    want=${!var}
-    zip="$overlay/$mod/@v/$ver.zip"
-    [ -f "$zip" ] || die "$zip is missing from the module proxy folder" "restore ../shared/goproxy"
-    got=$(python3 "$here/overlay_sum.py" "$zip") ||
-      die "$zip cannot be read as a module zip" "restore it from ../shared/goproxy"
-    [ "$got" = "$want" ] ||
-      die "refusing $zip: its hash is $got, engine/versions.env accepts $want ($var)" \
-        "restore the zip from ../shared/goproxy; change $var only for a zip you have checked"
-  done <<MODS
+# The overlay list: every module ../shared/goproxy was packed with, and its pin. Only those that
+# versions.env marks OVERLAY_ONLY are taken from the overlay; the rest come from the registry's proxy.
+overlay_list() {
+  cat <<MODS
 SUM_PULUMI_LANGUAGE_PYTHON github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3 $PULUMI_LANGUAGE_PYTHON_MODULE_VERSION
 SUM_PULUMI_LIBVIRT github.com/pulumi/pulumi-libvirt/provider $PULUMI_LIBVIRT_MODULE_VERSION
 SUM_PULUMI_COMMAND github.com/pulumi/pulumi-command/provider $PULUMI_COMMAND_MODULE_VERSION
@@ -112,9 +100,60 @@ SUM_TF_PLUGIN_SDK_FORK github.com/pulumi/terraform-plugin-sdk/v2 $TF_PLUGIN_SDK_
 MODS
 }
 
+overlay_only() { case " $OVERLAY_ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+preflight() {
+  command -v go >/dev/null ||
+    die "no Go toolchain on PATH" "install Go 1.22 or newer (https://go.dev/dl, or 'apt install golang-go' where it is new enough), then 'make engine'"
+  [ -d "$overlay" ] ||
+    die "the file-based module proxy $overlay is missing (it holds the modules the registry's proxy refuses)" \
+      "check out ../shared beside this project, or set OCPLAB_GOPROXY_DIR to that goproxy folder"
+  local var mod ver zip want got
+  # Go reads the overlay through .engine/goproxy, which links the overlay-only modules and nothing else.
+  rm -rf "$served" && mkdir -p "$served"
+  while read -r var mod ver; do
+    overlay_only "$var" || continue
+    want=${!var}
+    zip="$overlay/$mod/@v/$ver.zip"
+    [ -f "$zip" ] || die "$mod@$ver is missing from the module proxy folder $overlay ($zip): the registry's Go proxy refuses this module, so the overlay must carry it" \
+      "restore ../shared/goproxy; if the registry's proxy now serves it, remove $var from OVERLAY_ONLY in engine/versions.env"
+    got=$(python3 "$here/overlay_sum.py" "$zip") ||
+      die "$zip cannot be read as a module zip" "restore it from ../shared/goproxy"
+    [ "$got" = "$want" ] ||
+      die "refusing $zip: its hash is $got, engine/versions.env accepts $want ($var; the registry's Go proxy refuses $mod, so only the overlay's zip can be used)" \
+        "restore the zip from ../shared/goproxy; change $var only for a zip you have checked"
+    mkdir -p "$served/$mod/@v"
+    ln -s "$overlay/$mod/@v/$ver".* "$served/$mod/@v/"
+    printf '%s\n' "$ver" >"$served/$mod/@v/list"
+  done < <(overlay_list)
+  while read -r var mod ver; do
+    if overlay_only "$var"; then
+      say "module $mod@$ver: from the overlay $overlay (the registry's proxy refuses it; hash pinned as $var)"
+    else
+      say "module $mod@$ver: from the registry's proxy (go.sum and the checksum database check it; any zip of it in the overlay is ignored)"
+    fi
+  done < <(overlay_list)
+}
+
+# After the build: the hash go recorded for each module of the overlay list, against its pin.
+report_sources() {
+  local var mod ver sum where
+  while read -r var mod ver; do
+    sum=$(cd "$work" && go mod download -json "$mod@$ver" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Sum", "?"))') || sum="?"
+    [ "$sum" = "${!var}" ] || die "module $mod@$ver was built with hash $sum, engine/versions.env pins ${!var} ($var)" \
+      "check where it came from (GOPROXY=$GOPROXY); 'rm -rf .engine' and 'make engine' again"
+    if overlay_only "$var"; then where="the overlay"; else where="the registry's proxy"; fi
+    say "module $mod@$ver: built from $where, $sum as pinned"
+  done < <(overlay_list)
+}
+
 go_env() {
-  export GOPROXY="file://$(cd "$overlay" && pwd),https://proxy.golang.org"
-  export GONOSUMDB="github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python,github.com/pulumi/pulumi-libvirt,github.com/pulumi/pulumi-command,github.com/dmacvicar/terraform-provider-libvirt,github.com/pulumi/terraform-plugin-sdk"
+  export GOPROXY="file://$served,https://proxy.golang.org"
+  local var mod ver nosum=""
+  while read -r var mod ver; do
+    overlay_only "$var" && nosum="$nosum${nosum:+,}$mod"
+  done < <(overlay_list)
+  export GONOSUMDB="$nosum"
   export GOFLAGS="-mod=mod -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
 }
 
@@ -170,6 +209,10 @@ build_command_provider() {
 }
 
 mkdir -p "$bin" "$providers" "$work" "$logs" "$PULUMI_HOME"
+if [ "${1:-}" = --check ]; then # check the overlay and say where each module comes from; build nothing
+  preflight
+  exit 0
+fi
 if [ -x "$bin/pulumi" ] && engine_complete; then
   say "already made: pulumi $("$bin/pulumi" version), language host, libvirt $PULUMI_LIBVIRT_VERSION and command $PULUMI_COMMAND_VERSION plugins"
   exit 0
@@ -185,5 +228,6 @@ have_version "$bin/pulumi" "$PULUMI_VERSION" || step cli build_cli
 [ -x "$providers/pulumi-resource-libvirt" ] || step libvirt-provider build_libvirt_provider
 [ -x "$providers/pulumi-resource-command" ] || step command-provider build_command_provider
 install_plugins
+report_sources
 engine_complete || die "the engine is built but 'pulumi plugin ls' does not list both providers" "rm -rf .engine .pulumi-home; make engine"
 say "made in $(( $(date +%s) - started )) s: pulumi $("$bin/pulumi" version) in $bin, plugins in $PULUMI_HOME/plugins"

@@ -24,9 +24,9 @@ def path_without_go() -> str:
     return os.pathsep.join(d for d in dirs if not go or Path(d) != Path(go).parent)
 
 
-def run_build(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run_build(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     shutil.copytree(PROJECT / "engine", tmp_path / "engine", ignore=shutil.ignore_patterns("__pycache__"))
-    return subprocess.run(["bash", str(tmp_path / "engine" / "build.sh")], capture_output=True, text=True,
+    return subprocess.run(["bash", str(tmp_path / "engine" / "build.sh"), *args], capture_output=True, text=True,
                           env={**os.environ, **env}, timeout=120, check=False)
 
 
@@ -63,3 +63,42 @@ def test_every_overlay_zip_has_its_pinned_hash(zip_path: str) -> None:
     pins = dict(line.split("=", 1) for line in (PROJECT / "engine/versions.env").read_text().splitlines()
                 if line.startswith("SUM_"))
     assert h1_of_zip(str(OVERLAY / zip_path)) in pins.values()
+
+
+FORK = "github.com/pulumi/terraform-plugin-sdk/v2"
+LANGUAGE_HOST = "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3"
+
+
+def overlay_without(tmp_path: Path, module: str) -> Path:
+    overlay = tmp_path / "goproxy"
+    shutil.copytree(OVERLAY, overlay)
+    for zip_file in (overlay / module / "@v").glob("*.zip"):
+        zip_file.unlink()
+    return overlay
+
+
+def test_a_module_the_registry_serves_is_not_needed_in_the_overlay(tmp_path: Path) -> None:
+    """The terraform-plugin-sdk fork is served by the registry's proxy: its zip may be absent from the overlay."""
+    result = run_build(tmp_path, "--check", OCPLAB_GOPROXY_DIR=str(overlay_without(tmp_path, FORK)))
+    assert result.returncode == 0, result.stderr
+    assert f"module {FORK}@v2.0.0-20240520223432-0c0bf0d65f10: from the registry's proxy" in result.stderr
+    assert f"module {LANGUAGE_HOST}@v3.0.0-20260819165155-0ac56e876614: from the overlay" in result.stderr
+    served = tmp_path / ".engine" / "goproxy"
+    assert (served / LANGUAGE_HOST / "@v" / "list").is_file()
+    assert not (served / FORK).exists(), "go never sees a module that is not overlay-only in the overlay"
+
+
+def test_an_overlay_only_module_missing_is_named_as_one_the_registry_refuses(tmp_path: Path) -> None:
+    result = run_build(tmp_path, "--check", OCPLAB_GOPROXY_DIR=str(overlay_without(tmp_path, LANGUAGE_HOST)))
+    assert result.returncode == 1
+    assert f"{LANGUAGE_HOST}@v3.0.0-20260819165155-0ac56e876614 is missing from the module proxy folder" in result.stderr
+    assert "the registry's Go proxy refuses this module" in result.stderr
+    assert "remove SUM_PULUMI_LANGUAGE_PYTHON from OVERLAY_ONLY" in result.stderr
+
+
+def test_the_fork_is_no_longer_overlay_only_but_still_pinned() -> None:
+    env = (PROJECT / "engine/versions.env").read_text()
+    only = next(line for line in env.splitlines() if line.startswith("OVERLAY_ONLY=")).split("=", 1)[1].strip('"')
+    assert set(only.split()) == {"SUM_PULUMI_LANGUAGE_PYTHON", "SUM_PULUMI_LIBVIRT", "SUM_PULUMI_COMMAND",
+                                 "SUM_TF_PROVIDER_LIBVIRT"}
+    assert "SUM_TF_PLUGIN_SDK_FORK=h1:M6Ceq1o6gGeEKxTZgJ2CKLye3p67ZZjnsAwxr5VC32A=" in env
