@@ -120,7 +120,7 @@ preflight() {
     got=$(python3 "$here/overlay_sum.py" "$zip") ||
       die "$zip cannot be read as a module zip" "restore it from ../shared/goproxy"
     [ "$got" = "$want" ] ||
-      die "refusing $zip: its hash is $got, engine/versions.env accepts $want ($var; the registry's Go proxy refuses $mod, so only the overlay's zip can be used)" \
+      die "refusing $zip: its hash is $got, engine/versions.env accepts $want ($var); the registry's Go proxy refuses $mod, so only the overlay's zip can be used" \
         "restore the zip from ../shared/goproxy; change $var only for a zip you have checked"
     mkdir -p "$served/$mod/@v"
     ln -s "$overlay/$mod/@v/$ver".* "$served/$mod/@v/"
