@@ -3,7 +3,14 @@
 What is handed off from a cluster stack renders from these outputs: the DCI inventories
 (tools.dci_inventory) and the installer's install-config (renderers.install_config). Reading them
 in one place means a field the stacks rename or drop fails the same way for every renderer, with an
-error naming the stack and the field.
+error naming the stack, the output and the field.
+
+The outputs cross a trust boundary (whoever can write the stack's state wrote them), and what is
+read here ends in INI inventories, which Ansible templates and which cannot mark a value unsafe. So
+every field is checked against a full-match allow-list, the config schema's own types where one
+exists (DNS labels, domains, IPv4 addresses, CIDRs, MACs, user names, ports): none of them admits
+`{`, `}`, `#`, a quote, a blank or a line break, so no value read here can be templated by Ansible
+(`{{`, `{%`, `{#`, or a `#jinja2:` header) or add an INI line.
 
 Secrets: `bmc.password` is a Pulumi secret. It is kept out of every repr and no error message
 carries a value read from `bmc`: errors name fields, never their values.
@@ -14,7 +21,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from core.config_schema import Cidr, Domain, IPv4, Label, Mac, Port, UserName
 
 
 class OutputsError(ValueError):
@@ -91,75 +102,153 @@ class Cluster:
         return [n for n in self.nodes if n.role == role]
 
 
-_TEMPLATE_MARKERS = ("{{", "{%", "{#")
+# --- the contract: what a cluster stack exports, field by field -------------------------------------------------
 
 
-def _get(data: Mapping[str, Any], key: str, where: str, kind: type, stack: str) -> Any:
-    """A field of the expected type, or an error naming the field (never its value: it may be the password).
+def full_match(regex: str, what: str) -> AfterValidator:
+    """A full-match check whose message never quotes the value (it may be the BMC password)."""
+    compiled = re.compile(regex)
 
-    Jinja markers are refused too: DCI's Ansible would template them, and no output of ours has one.
-    """
-    value = data.get(key)
-    if not isinstance(value, kind) or isinstance(value, bool) or value == "":
-        raise OutputsError(f"stack {stack}: output {where}{key} is missing or not a {kind.__name__}")
-    if isinstance(value, str) and any(m in value for m in _TEMPLATE_MARKERS):
-        raise OutputsError(f"stack {stack}: output {where}{key} contains a Jinja marker that Ansible would template")
-    return value
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"is not {what}")
+        return value
+
+    return AfterValidator(check)
 
 
-def _text(data: Mapping[str, Any], key: str, where: str, stack: str) -> str:
-    return str(_get(data, key, where, str, stack))
+Uuid = Annotated[str, full_match(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", "a UUID")]
+# What core.bmc_plan.bmc_password derives (20 characters of URL-safe base64), with room for a longer one:
+# nothing Ansible could template, nothing a shell, YAML or an INI line would split.
+BmcPassword = Annotated[str, full_match(r"[A-Za-z0-9_-]{1,64}", "1-64 letters, digits, '_' or '-'")]
+# A Pulumi stack name as the CLI takes it (`org/project/stack` included); it is written into headers.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){0,2}")
+_LABEL: TypeAdapter[str] = TypeAdapter(Label, config=ConfigDict(strict=True))
+
+
+class _Read(BaseModel):
+    """Strict (no "8082" for a port, no true for a number); fields the tools don't read are ignored."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class _Network(_Read):
+    cidr: Cidr
+    gateway: IPv4
+    dns: IPv4
+
+
+class _Jumphost(_Read):
+    address: IPv4
+    user: UserName
+
+
+class _Hypervisor(_Read):
+    name: Label
+    address: IPv4
+
+
+class _Node(_Read):
+    name: Label
+    role: Literal["provisionhost", "master", "worker"]
+    hypervisor: Label
+    ip: IPv4
+    fqdn: Domain
+    macs: Annotated[dict[Label, Mac], Field(max_length=8)]
+    uuid: Uuid
+
+
+class _BmcNode(_Read):
+    port: Port | None = None
+
+
+class _Bmc(_Read):
+    kind: Literal["redfish", "ipmi"]
+    address: IPv4
+    port: Port | None = None
+    user: UserName
+    password: BmcPassword
+    nodes: Annotated[dict[Label, _BmcNode], Field(max_length=512)] | None = None
+
+
+class _Bootstrap(_Read):
+    ip: IPv4
+    mac: Mac
+    fqdn: Domain
+
+
+class _Outputs(_Read):
+    cluster: Label
+    domain: Domain
+    cluster_domain: Domain | None = None
+    topology: Literal["ipi", "sno"]
+    network: _Network
+    jumphost: _Jumphost
+    hypervisor: _Hypervisor
+    api_vip: IPv4
+    ingress_vip: IPv4
+    nodes: Annotated[list[_Node], Field(min_length=1, max_length=512)]
+    bmc: _Bmc | None = None
+    bootstrap: _Bootstrap | None = None
+    provisionhost_user: UserName | None = None
+
+
+# --- errors that name the field -----------------------------------------------------------------------------------
+
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,63}")
+_WORDS = {
+    "missing": "is missing", "string_type": "is not a string", "int_type": "is not a whole number",
+    "dict_type": "is not an object", "model_type": "is not an object", "list_type": "is not a list",
+    "too_short": "is empty", "too_long": "has too many entries", "literal_error": "is not one of the known values",
+    "greater_than_equal": "is out of range", "less_than_equal": "is out of range", "string_too_long": "is too long",
+}
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """`nodes[0].macs.baremetal`; a key that is no plain word (it is the value that failed) is not shown."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part != "[key]":
+            path += ("." if path else "") + (part if _KEY.fullmatch(part) else "<key>")
+    return path
+
+
+def _problem(error: Mapping[str, Any], secret: bool) -> str:
+    """What is wrong, in words; the value only outside `bmc` (the config schema's patterns quote it)."""
+    kind = str(error["type"])
+    if kind == "literal_error" and not secret:
+        return f"{error.get('input')!r:.80} is not one of {error.get('ctx', {}).get('expected')}"
+    if kind in _WORDS:
+        return _WORDS[kind] + (" (a key)" if error["loc"][-1:] == ("[key]",) else "")
+    text = str(error["msg"]).removeprefix("Value error, ")
+    if secret and isinstance(value := error.get("input"), str):
+        text = text.removeprefix(f"{value[:80]!r} ")  # core.config_schema's patterns start with the value
+    return text if kind == "value_error" else f"is not valid ({kind})"
+
+
+def _refusal(stack: str, exc: ValidationError) -> OutputsError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return OutputsError(f"stack {stack}: output {_where(loc)} {_problem(first, loc[:1] == ('bmc',))}{more}")
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
 
 
 def _stack_name(outputs: Mapping[str, Any], stack: str | None) -> str:
+    """The stack named in errors and inventory headers: the caller's, else the outputs' cluster if it is a label."""
     if stack:
+        if not STACK_NAME.fullmatch(stack):
+            raise OutputsError(f"{stack[:80]!r} is not a stack name (letters, digits, '_', '.', '-', org/project/)")
         return stack
-    name = outputs.get("cluster")
-    return name if isinstance(name, str) and name else "(unnamed)"
-
-
-def _node(raw: Any, index: int, stack: str) -> Node:
-    where = f"nodes[{index}]."
-    if not isinstance(raw, Mapping):
-        raise OutputsError(f"stack {stack}: output nodes[{index}] is not an object")
-    macs = _get(raw, "macs", where, Mapping, stack)
-    return Node(
-        name=_text(raw, "name", where, stack), role=_text(raw, "role", where, stack),
-        hypervisor=_text(raw, "hypervisor", where, stack), ip=_text(raw, "ip", where, stack),
-        fqdn=_text(raw, "fqdn", where, stack), uuid=_text(raw, "uuid", where, stack),
-        macs={net: _text(macs, net, f"{where}macs.", stack) for net in macs},
-    )
-
-
-def _bmc(raw: Any, stack: str) -> Bmc | None:
-    """None when the lab runs no BMC emulator for this cluster: renderers then write no BMC fields."""
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise OutputsError(f"stack {stack}: output bmc is not an object")
-    kind = _text(raw, "kind", "bmc.", stack)
-    if kind not in ("redfish", "ipmi"):
-        raise OutputsError(f"stack {stack}: output bmc.kind must be redfish or ipmi")
-    nodes = raw.get("nodes") or {}
-    if not isinstance(nodes, Mapping):
-        raise OutputsError(f"stack {stack}: output bmc.nodes is not an object")
-    ports = {str(name): int(_get(entry, "port", f"bmc.nodes.{name}.", int, stack))
-             for name, entry in nodes.items() if isinstance(entry, Mapping) and "port" in entry}
-    # sushy-tools serves every node on one port; virtualbmc (ipmi) may give only per-node ports.
-    port = None if kind == "ipmi" and raw.get("port") is None else int(_get(raw, "port", "bmc.", int, stack))
-    return Bmc(kind=kind, address=_text(raw, "address", "bmc.", stack), port=port,
-               user=_text(raw, "user", "bmc.", stack), password=_text(raw, "password", "bmc.", stack),
-               node_ports=ports, stack=stack)
-
-
-def _bootstrap(raw: Any, stack: str) -> Bootstrap | None:
-    """None for SNO, and for outputs written before the stacks planned the bootstrap VM."""
-    if raw is None:
-        return None
-    if not isinstance(raw, Mapping):
-        raise OutputsError(f"stack {stack}: output bootstrap is not an object")
-    return Bootstrap(ip=_text(raw, "ip", "bootstrap.", stack), mac=_text(raw, "mac", "bootstrap.", stack),
-                     fqdn=_text(raw, "fqdn", "bootstrap.", stack))
+    try:
+        return _LABEL.validate_python(outputs.get("cluster"))
+    except ValidationError:
+        return "(unnamed)"
 
 
 def _check_deployed(outputs: Mapping[str, Any], stack: str) -> None:
@@ -169,50 +258,57 @@ def _check_deployed(outputs: Mapping[str, Any], stack: str) -> None:
     if not outputs.get("nodes"):
         raise OutputsError(f"stack {stack} has no deployed nodes: run pulumi up first")
     if outputs.get("kind", "cluster") != "cluster":
-        raise OutputsError(f"stack {stack} is not a cluster stack (its kind is {outputs.get('kind')!r})")
+        raise OutputsError(f"stack {stack} is not a cluster stack (its kind is {str(outputs.get('kind'))[:40]!r})")
+
+
+def _node(raw: _Node) -> Node:
+    return Node(name=raw.name, role=raw.role, hypervisor=raw.hypervisor, ip=raw.ip, fqdn=raw.fqdn,
+                macs=dict(raw.macs), uuid=raw.uuid)
+
+
+def _bmc(raw: _Bmc | None, stack: str) -> Bmc | None:
+    """None when the lab runs no BMC emulator for this cluster: renderers then write no BMC fields."""
+    if raw is None:
+        return None
+    # sushy-tools serves every node on one port; virtualbmc (ipmi) may give only per-node ports.
+    if raw.kind == "redfish" and raw.port is None:
+        raise OutputsError(f"stack {stack}: output bmc.port is missing (a redfish BMC has one port)")
+    ports = {name: entry.port for name, entry in (raw.nodes or {}).items() if entry.port is not None}
+    return Bmc(kind=raw.kind, address=raw.address, port=raw.port, user=raw.user, password=raw.password,
+               node_ports=ports, stack=stack)
+
+
+def _bootstrap(raw: _Bootstrap | None) -> Bootstrap | None:
+    """None for SNO, and for outputs written before the stacks planned the bootstrap VM."""
+    return None if raw is None else Bootstrap(ip=raw.ip, mac=raw.mac, fqdn=raw.fqdn)
 
 
 def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluster:
     """Check `pulumi stack output --json --show-secrets` of a cluster stack and type it."""
+    if not isinstance(outputs, Mapping):
+        raise OutputsError(f"stack {stack or '(unnamed)'}: the outputs are not an object")
     name = _stack_name(outputs, stack)
     _check_deployed(outputs, name)
-    raw_nodes = outputs["nodes"]
-    if not isinstance(raw_nodes, list):
-        raise OutputsError(f"stack {name}: output nodes is not a list")
-    network = _get(outputs, "network", "", Mapping, name)
-    jumphost = _get(outputs, "jumphost", "", Mapping, name)
-    hypervisor = _get(outputs, "hypervisor", "", Mapping, name)
+    try:
+        raw = _Outputs.model_validate(dict(outputs))
+    except ValidationError as exc:
+        raise _refusal(name, exc) from None
     cluster = Cluster(
-        stack=name, name=_text(outputs, "cluster", "", name), domain=_text(outputs, "domain", "", name),
-        topology=_text(outputs, "topology", "", name),
-        cidr=_text(network, "cidr", "network.", name), gateway=_text(network, "gateway", "network.", name),
-        dns=_text(network, "dns", "network.", name),
-        jumphost_address=_text(jumphost, "address", "jumphost.", name),
-        jumphost_user=_text(jumphost, "user", "jumphost.", name),
-        hypervisors={_text(hypervisor, "name", "hypervisor.", name): _text(hypervisor, "address", "hypervisor.", name)},
-        api_vip=_text(outputs, "api_vip", "", name), ingress_vip=_text(outputs, "ingress_vip", "", name),
-        nodes=tuple(_node(raw, i, name) for i, raw in enumerate(raw_nodes)), bmc=_bmc(outputs.get("bmc"), name),
-        bootstrap=_bootstrap(outputs.get("bootstrap"), name),
-        provisionhost_user=_text(outputs, "provisionhost_user", "", name) if outputs.get("provisionhost_user")
-        else None,
+        stack=name, name=raw.cluster, domain=raw.domain, topology=raw.topology, cidr=raw.network.cidr,
+        gateway=raw.network.gateway, dns=raw.network.dns, jumphost_address=raw.jumphost.address,
+        jumphost_user=raw.jumphost.user, hypervisors={raw.hypervisor.name: raw.hypervisor.address},
+        api_vip=raw.api_vip, ingress_vip=raw.ingress_vip, nodes=tuple(_node(n) for n in raw.nodes),
+        bmc=_bmc(raw.bmc, name), bootstrap=_bootstrap(raw.bootstrap), provisionhost_user=raw.provisionhost_user,
     )
     _check_nodes(cluster)
-    zone = outputs.get("cluster_domain")
-    if zone is not None and zone != f"{cluster.name}.{cluster.domain}":
+    if raw.cluster_domain is not None and raw.cluster_domain != f"{cluster.name}.{cluster.domain}":
         raise OutputsError(f"stack {name}: output cluster_domain is not <cluster>.<domain> "
                            f"({cluster.name}.{cluster.domain})")
     return cluster
 
 
-_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", re.IGNORECASE)
-
-
 def _check_nodes(cluster: Cluster) -> None:
     """Unique host names (they become inventory hosts) and a baremetal MAC on every node."""
-    for node in cluster.nodes:
-        for value in (node.name, node.fqdn, node.hypervisor):
-            if not _HOSTNAME.fullmatch(value):
-                raise OutputsError(f"stack {cluster.stack}: {value!r} is not a host name an inventory can hold")
     names = [n.name for n in cluster.nodes]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

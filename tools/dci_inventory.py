@@ -20,6 +20,15 @@ Each format follows a file of Red Hat's DCI repositories (read, not copied):
   vendor KVM nodes whose sushy-tools system is found by name (vm_node_prefix + host = the libvirt domain name,
   see redhatci.ocp roles/vendors/kvm/defaults/main.yml).
 
+Nothing in an inventory is a template Ansible runs, except the one ocplab means (`dir`, whose default is
+`{{ ansible_user_dir }}/clusterconfigs`). ansible-core templates any string value that holds `{{`, `{%`, `{#`, or
+starts with `#jinja2:` (2.19 reads its own delimiters from that header), and an INI inventory has no way to mark a
+value unsafe. So values are refused where they are read, not escaped where they are written: every output by
+core.cluster_outputs' allow-list patterns, every InventoryOptions field by its own (naming the option), and no
+allowed value holds `{`, `}`, `#`, a quote, a blank or a line break (ssh_common_args may hold blanks; `dir` may be
+our template). The YAML inventory is refused the same and also marks every string `!unsafe`, so a value that
+slipped past would be read verbatim.
+
 The outputs are read and checked by core.cluster_outputs. Secrets: the BMC password is written into the returned
 text only (the agent reads it there); this module logs nothing and no error message carries a value from the
 outputs' `bmc`.
@@ -32,27 +41,49 @@ import json
 import re
 import shlex
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 
 from core.cluster_outputs import (
     Bmc,
     Cluster,
     Node,
     OutputsError,
+    full_match,
     provisioning_host,
     provisioning_mac,
     read_cluster,
     require_topology,
 )
+from core.config_schema import AbsolutePath, Cidr, Interface, Port, UserName
 
 Scalar = str | int
 
 # The outputs are read by core.cluster_outputs (shared with the install-config); its errors are this module's.
 InventoryError = OutputsError
+
+
+DEFAULT_CLUSTER_DIR = "{{ ansible_user_dir }}/clusterconfigs"  # ours: the one template an inventory carries
+# ssh options as `-o Key=value -i path` words: no quote, `#`, `$`, brace or line break.
+SshArgs = Annotated[str, Field(max_length=1024), full_match(r"[A-Za-z0-9_./@%+=:,~ -]*",
+                                                             "ssh options of letters, digits, blanks and _./@%+=:,~-")]
+
+
+def _strict(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind, config=ConfigDict(strict=True))
+
+
+_OPTION_TYPES: dict[str, TypeAdapter[Any]] = {
+    **{nic: _strict(Interface) for nic in ("prov_nic", "pub_nic", "masters_prov_nic")},
+    "provisionhost_user": _strict(UserName | None), "hypervisor_user": _strict(UserName),
+    "cluster_dir": _strict(AbsolutePath | Literal["{{ ansible_user_dir }}/clusterconfigs"]),
+    "ssh_common_args": _strict(SshArgs), "installation_disk": _strict(AbsolutePath),
+    "include_jumphost": _strict(bool), "abi_http_port": _strict(Port), "provisioning_network": _strict(Cidr),
+}
 
 
 @dataclass(frozen=True)
@@ -70,13 +101,23 @@ class InventoryOptions:
     pub_nic: str = "eth0"
     masters_prov_nic: str = "ens4"
     provisionhost_user: str | None = None  # None: the stack's provisionhost_user output, else dci (the samples')
-    cluster_dir: str = "{{ ansible_user_dir }}/clusterconfigs"
+    cluster_dir: str = DEFAULT_CLUSTER_DIR
     ssh_common_args: str = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
     include_jumphost: bool = True
     installation_disk: str = "/dev/vda"
     hypervisor_user: str = "root"
     abi_http_port: int = 8040
     provisioning_network: str = "172.22.0.0/24"  # renderers.install_config's default provisioningNetworkCIDR
+
+    def __post_init__(self) -> None:
+        """Options are input as much as the outputs are (a caller's flags): each is refused, by name, unless
+        its pattern allows it; none admits a Jinja delimiter, a `#` or a line break."""
+        for name, adapter in _OPTION_TYPES.items():
+            try:
+                adapter.validate_python(getattr(self, name))
+            except ValidationError as exc:
+                problem = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
+                raise InventoryError(f"inventory option {name}: {problem}") from None
 
 
 # --- INI encoding -------------------------------------------------------------------------------------------------
@@ -326,6 +367,37 @@ def _abi_all_vars(cluster: Cluster) -> dict[str, Any]:
     }
 
 
+class _Unsafe(str):
+    """A string Ansible must read verbatim: written with the `!unsafe` tag, so it is never templated."""
+
+
+class _InventoryDumper(yaml.SafeDumper):
+    """safe_dump's dumper, plus `!unsafe` strings."""
+
+
+def _represent_unsafe(dumper: yaml.SafeDumper, value: _Unsafe) -> yaml.ScalarNode:
+    """ansible-core resolves a `!unsafe` scalar again as if it were plain, quotes ignored (2.19
+    _resolve_and_construct_object): `!unsafe '52:54:00:10:10:30'` is read as a base-60 int. So a string that
+    would resolve to anything but a string (numbers, booleans, null, dates: none can hold a template) is written
+    quoted and untagged; every other string is tagged."""
+    text, string = str(value), "tag:yaml.org,2002:str"
+    resolve: Callable[[type, str, tuple[bool, bool]], str] = dumper.resolve  # PyYAML is untyped
+    plain = resolve(yaml.ScalarNode, text, (True, False))
+    return dumper.represent_scalar("!unsafe" if plain == string else string, text, style="'")
+
+
+_InventoryDumper.add_representer(_Unsafe, _represent_unsafe)
+
+
+def _unsafe(value: Any) -> Any:
+    """Every string value marked unsafe (keys are host, group and variable names, which Ansible never templates)."""
+    if isinstance(value, Mapping):
+        return {key: _unsafe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unsafe(item) for item in value]
+    return _Unsafe(value) if isinstance(value, str) else value
+
+
 def render_abi_yaml(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
     """The agent-based installer's YAML inventory for the cluster's existing VMs (IPI or SNO stacks)."""
     options = options or InventoryOptions()
@@ -344,7 +416,8 @@ def render_abi_yaml(outputs: Mapping[str, Any], options: InventoryOptions | None
     }}}
     header = _header(cluster, "dci-openshift-agent ABI inventory",
                      "redhat-cip/dci-openshift-agent samples/abi_on_libvirt/templates/hosts.j2")
-    return "\n".join(header) + yaml.safe_dump(inventory, sort_keys=False, default_flow_style=False)
+    return "\n".join(header) + yaml.dump(_unsafe(inventory), Dumper=_InventoryDumper, sort_keys=False,
+                                         default_flow_style=False)
 
 
 # --- choice -------------------------------------------------------------------------------------------------------

@@ -28,7 +28,10 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def outputs(topology: str) -> dict[str, Any]:
+    """The fixture outputs, with a BMC password of the kind core.bmc_plan derives: the IPI fixture's
+    `s1mlab#redfish` holds a `#`, which the outputs contract refuses."""
     data: dict[str, Any] = json.loads((DATA / f"cluster-outputs-{topology}.json").read_text())
+    data["bmc"]["password"] = "s1mlab-redfish_0123"
     return data
 
 
@@ -53,8 +56,13 @@ def parse(text: str, tmp_path: Path, name: str = "hosts") -> dict[str, Any]:
     done = subprocess.run([ansible_inventory(), "-i", str(path), "--list"], capture_output=True, text=True,
                           env=env, cwd=tmp_path, check=False)
     assert done.returncode == 0, done.stderr
-    listed: dict[str, Any] = json.loads(done.stdout)
+    listed: dict[str, Any] = json.loads(done.stdout, object_hook=verbatim)
     return listed
+
+
+def verbatim(entry: dict[str, Any]) -> Any:
+    """ansible-inventory --list shows a value the YAML inventory marked `!unsafe` as {"__ansible_unsafe": value}."""
+    return entry["__ansible_unsafe"] if set(entry) == {"__ansible_unsafe"} else entry
 
 
 def group_hosts(listed: dict[str, Any], group: str) -> list[str]:
@@ -191,8 +199,9 @@ def test_ipi_without_bmc_writes_no_bmc_fields(tmp_path: Path) -> None:
     assert got["provision_mac"] == "52:54:01:a8:10:23"
 
 
-@pytest.mark.parametrize("password", ["p@ss word", "it's \"quoted\"", "True", "0x1F", "[1, 2]", "a;b#c", "1_000"])
+@pytest.mark.parametrize("password", ["True", "0x1F", "1_000", "1234", "-1", "None", "1e5", "-", "_"])
 def test_awkward_passwords_reach_ansible_unchanged(tmp_path: Path, password: str) -> None:
+    """Passwords the contract allows that Python's literal_eval (Ansible's INI reader) would turn into values."""
     data = outputs("ipi")
     data["bmc"]["password"] = password
     listed = parse(render_ipi_hosts(data), tmp_path)
@@ -349,3 +358,95 @@ def test_errors_never_show_the_bmc_password() -> None:
 def test_a_value_nested_too_deep_for_literal_eval_is_quoted_not_a_crash(text: str) -> None:
     """literal_eval raises RecursionError, MemoryError, or on 3.11 SystemError (cpython#106905) on such text."""
     assert _var_value(text) == json.dumps(text)
+
+
+# --- hostile outputs and options: refused where they are read, naming the field ----------------------------------
+
+# ansible-core 2.19 reads a `#jinja2:` first line as new delimiters for the rest of the string.
+JINJA2_HEADER = "#jinja2:variable_start_string:'[[',variable_end_string:']]'\n[[ lookup('pipe','id') ]]"
+
+HOSTILE_OUTPUTS = [
+    ("bmc.password", JINJA2_HEADER), ("bmc.password", "p@ss word"), ("bmc.password", "a;b#c"),
+    ("bmc.password", "x\nipmi_user=root"), ("bmc.password", "it's"), ("bmc.password", "[1, 2]"),
+    ("bmc.user", JINJA2_HEADER), ("bmc.address", "192.168.16.11\n[x]"), ("bmc.port", 70_000),
+    ("bmc.nodes.master-0.port", 0),
+    ("cluster", "ipi1\n[evil]\nx ansible_connection=local\n#"), ("domain", "simlab.test\nx=y"),
+    ("network.gateway", JINJA2_HEADER), ("network.dns", "192.168.16.1 x=y"), ("network.cidr", "192.168.16.0/24\n"),
+    ("jumphost.address", "#jinja2:a"), ("jumphost.user", "root ansible_connection=local"),
+    ("hypervisor.name", "hv1\n"), ("hypervisor.address", "[[x]]"), ("api_vip", "192.168.16.32#"),
+    ("ingress_vip", "999.1.1.1"), ("topology", "ipi\n"), ("provisionhost_user", "dci\n[x]"),
+    ("nodes[1].name", "master-0 ansible_connection=local"), ("nodes[1].ip", JINJA2_HEADER),
+    ("nodes[1].fqdn", "master-0.ipi1.simlab.test\n"), ("nodes[1].uuid", JINJA2_HEADER),
+    ("nodes[1].macs.provisioning", "52:54:01:a8:10:23\n#"), ("nodes[1].role", "master\n"),
+    ("nodes[1].hypervisor", "#hv1"), ("bootstrap.mac", "[[ x ]]"), ("bootstrap.fqdn", "a b"),
+]
+
+
+def put(data: dict[str, Any], where: str, value: Any) -> dict[str, Any]:
+    """`data` with the field at `where` (`nodes[1].ip`, `bmc.nodes.master-0.port`) set to `value`."""
+    parts = [int(p) if p.isdigit() else p for p in where.replace("[", ".").replace("]", "").split(".")]
+    target: Any = data
+    for part in parts[:-1]:
+        target = target[part]
+    target[parts[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(("where", "value"), HOSTILE_OUTPUTS)
+def test_hostile_outputs_are_refused_naming_the_field_for_ini_and_yaml(where: str, value: Any) -> None:
+    """Each value is one the old check (`{{`, `{%`, `{#`) let through; no value under bmc is ever shown."""
+    for render in (inventory_for, render_abi_yaml):
+        data = put(outputs("ipi"), where, value)
+        with pytest.raises(InventoryError) as raised:
+            render(data)
+        message = str(raised.value)
+        stack = "(unnamed)" if where == "cluster" else "ipi1"
+        assert message.startswith(f"stack {stack}: output {where} "), message
+        assert "\n" not in message
+        if where.startswith("bmc.") and isinstance(value, str):
+            assert repr(value)[1:-1] not in message and str(value) not in message
+
+
+def test_a_hostile_gateway_is_refused_for_the_sno_inventory() -> None:
+    data = put(outputs("sno"), "network.gateway", JINJA2_HEADER)
+    with pytest.raises(InventoryError, match=r"^stack sno1: output network\.gateway [\"']#jinja2:.* is not an IPv4"):
+        render_sno_hosts(data)
+
+
+def test_a_hostile_stack_name_is_refused_before_it_reaches_the_header() -> None:
+    with pytest.raises(InventoryError, match="is not a stack name"):
+        inventory_for(outputs("ipi"), stack="ipi1\n[evil]")
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("cluster_dir", JINJA2_HEADER), ("cluster_dir", "{{ lookup('pipe','id') }}"), ("cluster_dir", "/a b\n#"),
+    ("ssh_common_args", "-o ProxyCommand=#jinja2:x"), ("ssh_common_args", "-o 'ProxyCommand=id'"),
+    ("ssh_common_args", "-o A=b\nx=y"), ("prov_nic", "eth1\n[x]"), ("pub_nic", "[[ x ]]"),
+    ("masters_prov_nic", "ens4 x=y"), ("provisionhost_user", "dci\n"), ("hypervisor_user", "#root"),
+    ("installation_disk", "/dev/vda x=y"), ("provisioning_network", "172.22.0.0/24\n"), ("abi_http_port", "8040"),
+])
+def test_hostile_inventory_options_are_refused_naming_the_option(option: str, value: Any) -> None:
+    with pytest.raises(InventoryError, match=rf"^inventory option {option}: "):
+        InventoryOptions(**{option: value})
+
+
+def test_options_a_caller_may_choose_are_written(tmp_path: Path) -> None:
+    options = InventoryOptions(cluster_dir="/home/dci/clusterconfigs", ssh_common_args="-o ConnectTimeout=10",
+                               installation_disk="/dev/sda")
+    got = hostvars(parse(render_ipi_hosts(outputs("ipi"), options), tmp_path), "master-0")
+    assert got["dir"] == "/home/dci/clusterconfigs"
+    assert got["ansible_ssh_extra_args"] == "-o ConnectTimeout=10 -i ~/.ssh/ipi1-provisioner_rsa"
+
+
+def test_every_string_of_the_yaml_inventory_is_marked_unsafe(tmp_path: Path) -> None:
+    """As ansible-inventory lists it: `{"__ansible_unsafe": ...}` for every string, numbers and booleans as they are."""
+    path = tmp_path / "hosts.yml"
+    path.write_text(render_abi_yaml(outputs("ipi")))
+    done = subprocess.run([ansible_inventory(), "-i", str(path), "--list"], capture_output=True, text=True,
+                          env={**os.environ, "ANSIBLE_HOME": str(tmp_path / "h")}, cwd=tmp_path, check=True)
+    master = json.loads(done.stdout)["_meta"]["hostvars"]["master-0"]
+    assert master["bmc_password"] == {"__ansible_unsafe": "s1mlab-redfish_0123"}
+    assert master["mac"] == {"__ansible_unsafe": "52:54:00:a8:10:23"}
+    assert (master["cluster_network_host_prefix"], master["setup_vms"]) == (23, False)
+    strings = [v for v in master.values() if isinstance(v, str)]
+    assert strings == [], f"strings not marked unsafe: {strings}"

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from core.cluster_outputs import OutputsError
 from renderers.install_config import install_config, pull_secret_problem, render_install_config, ssh_key_problem
 from tests.unit.test_dci_handoff import BMC_PUBLIC, PASSWORD, fake_pulumi
-from tests.unit.test_dci_inventory import outputs
+from tests.unit.test_dci_inventory import outputs, put
 from tools.cli import app
 
 PULL_SECRET = '{"auths": {"cloud.openshift.com": {"auth": "b2NwbGFiOnB1bGwtc2VjcmV0", "email": "lab@example.com"}}}'
@@ -141,14 +141,27 @@ def test_only_the_installers_field_names_are_written() -> None:
         assert set(host) <= HOST_FIELDS and set(host["bmc"]) <= BMC_FIELDS
 
 
-def test_the_users_pull_secret_and_ssh_key_and_odd_passwords_survive_yaml() -> None:
+@pytest.mark.parametrize("password", ["0x1F", "1_000", "no", "-1", "1e5", "null"])
+def test_the_users_pull_secret_and_ssh_key_and_odd_passwords_survive_yaml(password: str) -> None:
+    """Passwords the outputs contract allows that YAML 1.1 would read as numbers, booleans or null."""
     data = outputs("ipi")
-    data["bmc"]["password"] = "a: b #c '\"&x\n- y"
+    data["bmc"]["password"] = password
     two_keys = SSH_KEY + "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY= other\n"
     document = parsed(data, ssh_key=two_keys)
     assert json.loads(document["pullSecret"]) == json.loads(PULL_SECRET)
     assert document["sshKey"].splitlines() == two_keys.splitlines()
-    assert {h["bmc"]["password"] for h in document["platform"]["baremetal"]["hosts"]} == {data["bmc"]["password"]}
+    assert {h["bmc"]["password"] for h in document["platform"]["baremetal"]["hosts"]} == {password}
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    ("bmc.password", "a: b #c '\"&x\n- y"), ("bmc.address", "192.168.16.11/x?no_verify=1#"),
+    ("nodes[1].uuid", "../../x"), ("nodes[1].macs.provisioning", "52:54:01:a8:10:23\nx: y"),
+    ("api_vip", "192.168.16.32\n  evil: true"), ("domain", "simlab.test\nsshKey: x"),
+])
+def test_outputs_that_would_change_the_document_are_refused_naming_the_field(where: str, value: str) -> None:
+    data = put(outputs("ipi"), where, value)
+    with pytest.raises(OutputsError, match=rf"^stack ipi1: output {re.escape(where)} "):
+        install_config(data, PULL_SECRET, SSH_KEY)
 
 
 # --- refusals -----------------------------------------------------------------------------------------------------
