@@ -18,11 +18,11 @@ from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, made_without_first_boot, public_key_of
 from core.errors import ConfigError
-from core.lab_contract import HypervisorOutputs, JumphostOutputs, slice_bmc_kind
+from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, parse_lab_outputs, slice_bmc_kind
 from core.labconfig import SshTarget
 from core.seed_media import OUTPUT as SEED_MEDIA_OUTPUT
 from core.seed_media import seed_media_of
-from core.ssh_access import host_key
+from core.ssh_access import host_key, pinned_keys
 
 
 def read_cluster_config(stack: str, dci_default: bool = True) -> ClusterConfig:
@@ -84,9 +84,8 @@ def _connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str],
         h = host(d)
         return SshTarget(address=h.address, user=h.user, port=h.port)
 
-    def pinned(d: ClusterDesign) -> str | None:
-        known = d.jumphost.known_hosts
-        return host_key(Path(known), target(d)) if known else None
+    def pinned(d: ClusterDesign) -> str:
+        return host_key(Path(d.jumphost.known_hosts), target(d))
 
     return command.remote.ConnectionArgs(
         host=design.apply(lambda d: target(d).address), user=design.apply(lambda d: target(d).user),
@@ -110,6 +109,15 @@ def bmc_password_of(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str
     return pulumi.Output.secret(pulumi.Output.all(key, design).apply(lambda v: bmc_password(v[0], v[1].cluster.name)))
 
 
+def check_lab_access(cluster: ClusterConfig, lab: LabOutputs) -> None:
+    """The jumphost's and the cluster's hypervisor's keys are pinned in the lab's known_hosts (else one
+    ConfigError naming them), so no remote command is ever declared without a host key."""
+    hosts: list[JumphostOutputs | HypervisorOutputs] = [lab.jumphost]
+    hosts += [lab.hypervisors[cluster.hypervisor]] if cluster.hypervisor in lab.hypervisors else []
+    pinned_keys(Path(lab.jumphost.known_hosts), [SshTarget(address=h.address, user=h.user, port=h.port) for h in hosts],
+                f"ocplab:lab: lab stack {cluster.lab!r} output jumphost.known_hosts")
+
+
 def under_engine() -> bool:
     """False under Pulumi's mocks (unit tests), where no backend can be asked."""
     return type(pulumi.runtime.settings.SETTINGS).__name__ != "MockSettings"
@@ -123,10 +131,13 @@ def cluster_program() -> None:
     bmc_kind = None
     if under_engine():
         try:
-            bmc_kind = slice_bmc_kind(cluster.name, read_outputs(stack_name(cluster.lab)))
+            lab_raw = read_outputs(stack_name(cluster.lab))
             known = read_outputs(stack_name(pulumi.get_stack()))
         except StackMissingError:
             raise ConfigError([missing_lab_problem(cluster.lab)]) from None
+        if lab_raw is not None:  # else no CLI could be asked: the StackReference's design refuses it
+            check_lab_access(cluster, parse_lab_outputs(cluster.lab, lab_raw))  # refused before any resource
+        bmc_kind = slice_bmc_kind(cluster.name, lab_raw)
         if keeps_earlier_provisionhost(known, cluster.first_boot):
             cluster = kept_provisionhost(cluster)
         elif cluster.first_boot is not None and made_without_first_boot(known):  # first_boot: IPI only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from operator import itemgetter
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from components.jumphost import Jumphost
 from components.stack_config import ocplab_values
 from core.lab_contract import lab_outputs
 from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
-from core.ssh_access import host_key, hypervisor_uris, lab_files
+from core.ssh_access import hypervisor_uris, lab_files, pinned_keys
 from renderers.dnsmasq_base import render_base_config
 from renderers.jumphost_scripts import lab_in_place_script, refuse_while_clusters_remain
 
@@ -34,12 +35,11 @@ def private_key(config: pulumi.Config, lab: LabConfig, base: Path) -> pulumi.Out
     return pulumi.Output.secret(resolve_path(lab.jumphost.key_path, base).read_text())
 
 
-def connection(target: SshTarget, key: pulumi.Output[str], known_hosts: Path | None) -> command.remote.ConnectionArgs:
-    """SSH connection for remote commands, pinned to the host key in known_hosts."""
-    return command.remote.ConnectionArgs(
-        host=target.address, user=target.user, port=target.port, private_key=key,
-        host_key=host_key(known_hosts, target) if known_hosts else None,
-    )
+def connection(target: SshTarget, key: pulumi.Output[str], pins: Mapping[SshTarget, str],
+               ) -> command.remote.ConnectionArgs:
+    """SSH connection for remote commands, pinned to the host's key in the lab's known_hosts."""
+    return command.remote.ConnectionArgs(host=target.address, user=target.user, port=target.port, private_key=key,
+                                         host_key=pins[target])
 
 
 def lab_program(base: Path) -> None:
@@ -48,21 +48,21 @@ def lab_program(base: Path) -> None:
     lab = read_lab_config(config, pulumi.get_stack())
     key = private_key(config, lab, base)
     key_path, known = lab_files(lab, base)
-    known_hosts = Path(known) if known else None
+    pins = pinned_keys(Path(known), [lab.jumphost.ssh, *(hv.ssh for hv in lab.hypervisors)])
     images = {name: str(resolve_path(src, base)) if "://" not in src else src for name, src in lab.images.items()}
     uris = hypervisor_uris(lab, base)
     hypervisors = {
         hv.name: Hypervisor(hv.name, HypervisorArgs(
-            lab=lab, config=hv, libvirt_uri=uris[hv.name], connection=connection(hv.ssh, key, known_hosts),
+            lab=lab, config=hv, libvirt_uri=uris[hv.name], connection=connection(hv.ssh, key, pins),
             images=images))
         for hv in lab.hypervisors
     }
-    jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, known_hosts),
+    jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, pins),
                                      "base_config": render_base_config(lab)})
     # Deleted first on destroy (it depends on everything), so a refused lab destroy removes nothing:
     # without it the engine deletes the bridges in parallel with the jumphost's refusal.
     command.remote.Command(
-        "destroy-guard", connection=connection(lab.jumphost.ssh, key, known_hosts),
+        "destroy-guard", connection=connection(lab.jumphost.ssh, key, pins),
         create=lab_in_place_script(), delete=refuse_while_clusters_remain(),
         opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values()]))
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},

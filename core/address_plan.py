@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import netaddr
+from pydantic import BaseModel, ConfigDict, Strict, TypeAdapter
 
 from core.addresses import AddressRange
 from core.clusterconfig import ClusterConfig
+from core.config_schema import IPv4, Label, Mac, value_problems
 from core.errors import ConfigError
 from core.macs import mac_for_ip
 
@@ -46,6 +48,39 @@ class AddressPlan:
         return data
 
 
+class _Kept(BaseModel):
+    """What `as_dict` writes, read back from the stack's own outputs: checked like any outside value."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class _NodeKept(_Kept):
+    ip: Annotated[IPv4, Strict()]
+    macs: dict[Literal["baremetal", "provisioning"], Annotated[Mac, Strict()]]
+
+
+class _PlanKept(_Kept):
+    api_vip: Annotated[IPv4, Strict()] | None = None
+    ingress_vip: Annotated[IPv4, Strict()] | None = None
+    nodes: dict[Label, _NodeKept] = {}
+    bootstrap: _NodeKept | None = None
+
+
+_KEPT: TypeAdapter[_PlanKept] = TypeAdapter(_PlanKept)
+
+
+def checked_previous(cluster: str, previous: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The previous assignments as `as_dict` wrote them, or ConfigError naming the field that is off."""
+    if not previous:
+        return {}
+    problems = value_problems(_KEPT, dict(previous), f"ocplab: cluster {cluster}'s previous output assignments.")
+    if problems:
+        raise ConfigError([*problems, f"ocplab: cluster {cluster}: its stack state was changed outside ocplab; "
+                                      "`pulumi stack output assignments` shows it, `pulumi destroy` then `pulumi up` "
+                                      "plans afresh"])
+    return previous
+
+
 def _previous_ip(previous: Mapping[str, Any], name: str) -> str | None:
     node = (previous.get("nodes") or {}).get(name)
     return node.get("ip") if isinstance(node, Mapping) else None
@@ -54,7 +89,7 @@ def _previous_ip(previous: Mapping[str, Any], name: str) -> str | None:
 def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
                    previous: Mapping[str, Any] | None = None) -> AddressPlan:
     """Assign addresses for `cluster` in `slice_range`; ConfigError when the slice is too small."""
-    previous = previous or {}
+    previous = checked_previous(cluster.name, previous)
     usable = {str(ip) for ip in slice_range.addresses()}
     used: dict[str, str] = {}  # ip -> what uses it
 

@@ -183,7 +183,8 @@ def _node(entry: Mapping[str, Any], index: int, topology: str, defaults: Mapping
     if "baremetal" not in networks:
         problems.add(f"{where}.networks", "every node needs a baremetal NIC (its DHCP address comes from there)")
     def default(key: str, fallback: str) -> str:
-        return str(defaults.get(key, fallback))
+        given = defaults.get(key)  # an explicit null is "not given", as the schema takes it
+        return fallback if given is None else str(given)
 
     run_commands = entry.get("run_commands", []) or []
     if not isinstance(run_commands, list) or not all(isinstance(c, str) for c in run_commands):

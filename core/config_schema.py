@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from core.errors import ConfigError
 from core.sizes import parse_bytes
@@ -251,8 +251,8 @@ class ClusterSchema(_Strict):
 
 # --- problems, each naming its field ------------------------------------------------------------
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    path = "ocplab:"
+def _field(loc: tuple[int | str, ...], prefix: str = "ocplab:") -> str:
+    path = prefix
     for index, part in enumerate(loc):
         if part == "[key]":
             continue
@@ -289,20 +289,23 @@ _PLAIN = {
     "int_type": "is not a whole number", "int_from_float": "is not a whole number", "string_type": "is not a string",
     "list_type": "is not a list", "dict_type": "is not a mapping", "model_type": "is not a mapping",
     "bool_type": "is not true or false", "float_type": "is not a number", "finite_number": "is not a finite number",
+    "dataclass_type": "is not a mapping",
 }
 
 
-def _message(model: type[BaseModel], error: Mapping[str, Any]) -> str:
+def _message(model: type[BaseModel] | None, error: Mapping[str, Any]) -> str:
     loc, kind = tuple(error["loc"]), str(error["type"])
     ctx = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in (error.get("ctx") or {}).items()}
     shown = repr(error.get("input"))[:80]
     if kind == "extra_forbidden":
-        known = list(owner.model_fields) if (owner := _model_at(model, loc)) else []
+        known = list(owner.model_fields) if model and (owner := _model_at(model, loc)) else []
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}" if known else ""
         return f"is not a known key{hint}"
-    if kind == "missing":
+    if kind in ("missing", "missing_argument"):
         return "is required"
+    if kind == "unexpected_keyword_argument":
+        return "is not a known key"
     if kind in _PLAIN:
         return "is required" if error.get("input") is None else f"{shown} {_PLAIN[kind]}"
     if kind == "less_than_equal":
@@ -376,6 +379,20 @@ def schema_problems(model: type[BaseModel], values: Mapping[str, Any]) -> list[s
         # A union (a size: a number or '42G') fails once per member: say the most telling one.
         return [f"{where}: {next((m for m in messages if 'whole number' not in m), messages[0])}"
                 for where, messages in found.items()]
+    return []
+
+
+def value_problems(adapter: TypeAdapter[Any], values: Any, prefix: str) -> list[str]:
+    """Every problem of `values` read from outside ocplab's config (another stack's outputs) against
+    `adapter`, each named `<prefix><field>`, with the same wording as the config's."""
+    try:
+        adapter.validate_python(values)
+    except ValidationError as exc:
+        found: dict[str, list[str]] = {}
+        for error in exc.errors(include_url=False):
+            loc = tuple(p for p in error["loc"] if not _branch(p))
+            found.setdefault(_field(loc, prefix), []).append(_message(None, {**error, "loc": loc}))
+        return [f"{where}: {messages[0]}" for where, messages in found.items()]
     return []
 
 

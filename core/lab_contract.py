@@ -6,13 +6,19 @@ stack gives a clear error, not a KeyError deep in a plan.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from netaddr import IPAddress, IPNetwork
+from pydantic import BeforeValidator, ConfigDict, Field, Strict, TypeAdapter
+from pydantic.dataclasses import dataclass
+
+from core import config_schema as schema
+from core.addresses import AddressRange
 from core.errors import ConfigError
-from core.labconfig import LabConfig
-from core.ssh_access import hypervisor_uris, lab_files
+from core.labconfig import LabConfig, SshTarget
+from core.ssh_access import hypervisor_uris, lab_files, libvirt_uri
 from core.vrrp import vrrp_ids
 
 # Bump when a field changes meaning or goes away; cluster stacks refuse other versions by name.
@@ -21,64 +27,94 @@ CONTRACT_VERSION = 1
 PLANNED = "planned"
 
 
-@dataclass(frozen=True)
+def _whole(value: Any) -> Any:
+    """Numbers cross the engine as floats (a port comes back as 22.0): a whole float is that int."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# In a team lab the lab stack is another person's: every field is typed and matched in full, with the
+# config schema's patterns, so no value can become a new dnsmasq line, URI part, script word or template.
+Whole = Annotated[int, Strict(), BeforeValidator(_whole)]
+Name = Annotated[schema.Label, Strict()]
+Address = Annotated[schema.IPv4, Strict()]
+User = Annotated[schema.UserName, Strict()]
+Iface = Annotated[schema.Interface, Strict()]
+Port = Annotated[Whole, Field(ge=1, le=65535)]
+# Absolute paths on the machine that runs pulumi (the lab's key and known_hosts) or on a hypervisor.
+LocalPath = Annotated[str, Strict(), schema._pattern(r"/[A-Za-z0-9_./@%+=:, -]{0,1023}",
+                                                     "an absolute path (letters, digits, blanks and _./@%+=:,-)")]
+# A libvirt volume's key: its path on the hypervisor.
+VolumeId = Annotated[str, Strict(), schema._pattern(r"[A-Za-z0-9/][A-Za-z0-9_./:-]{0,1023}",
+                                                    "a libvirt volume key (a path without blanks)")]
+# Names and ids libvirt and the engine make: network and pool names, UUIDs, command ids.
+ObjectId = Annotated[str, Strict(), schema._pattern(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}",
+                                                    "a libvirt or engine id (letters, digits, _.:-)")]
+Uri = Annotated[str, Strict(), Field(max_length=4096)]  # never used: rebuilt from checked parts (parse_lab_outputs)
+BmcKind = Annotated[str, Strict(), schema._pattern("ipmi|redfish", "ipmi or redfish")]
+VrrpName = Annotated[str, Strict(), schema._pattern("api|ingress", "api or ingress")]
+Resource = Annotated[str, Strict(), schema._pattern("cpu|memory", "cpu or memory")]
+_OUTPUTS = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(config=_OUTPUTS)
 class Capacity:
-    vcpus: int
-    memory_mib: int
+    vcpus: Annotated[Whole, Field(ge=1, le=65536)]
+    memory_mib: Annotated[Whole, Field(ge=1, le=2**40)]
 
 
-@dataclass(frozen=True)
+@dataclass(config=_OUTPUTS)
 class HypervisorOutputs:
-    name: str
-    address: str
-    user: str
-    port: int
-    libvirt_uri: str
-    bridge: str
-    network: str
-    network_id: str
-    pool: str
-    base_volumes: Mapping[str, str]
+    name: Name
+    address: Address
+    user: User
+    port: Port
+    libvirt_uri: Uri
+    bridge: Iface
+    network: ObjectId
+    network_id: ObjectId
+    pool: ObjectId
+    base_volumes: Annotated[Mapping[Name, VolumeId], Field(max_length=64)]
     capacity: Capacity | None  # libvirt's figures; None only in a planned view without a declared capacity
-    provisioning_bridge: str | None = None  # where bridged provisioning NICs attach (a second NIC's bridge)
+    provisioning_bridge: Iface | None = None  # where bridged provisioning NICs attach (a second NIC's bridge)
 
 
-@dataclass(frozen=True)
+@dataclass(config=_OUTPUTS)
 class JumphostOutputs:
-    address: str
-    user: str
-    port: int
-    interface: str
-    ssh_key_path: str | None
-    known_hosts: str | None
-    dnsmasq: str
+    address: Address
+    user: User
+    port: Port
+    interface: Iface
+    ssh_key_path: LocalPath | None
+    known_hosts: LocalPath  # host keys are always pinned: a lab without one is refused
+    dnsmasq: ObjectId
 
 
-@dataclass(frozen=True)
+@dataclass(config=_OUTPUTS)
 class NetworkOutputs:
-    cidr: str
-    gateway: str
-    prefix: int
-    dns: str
+    cidr: Annotated[schema.Cidr, Strict()]
+    gateway: Address
+    prefix: Annotated[Whole, Field(ge=16, le=30)]
+    dns: Address
 
 
-@dataclass(frozen=True)
+@dataclass(config=_OUTPUTS)
 class SliceOutputs:
-    hypervisor: str
-    range: str
-    bmc_ports: str | None = None
-    bmc: str | None = None  # the BMC kind (ipmi or redfish) where the slice has bmc_ports
-    vrrp: Mapping[str, int] | None = None  # the keepalived ids OpenShift will derive from the name (core/vrrp.py)
+    hypervisor: Name
+    range: Annotated[schema.AddressRangeText, Strict()]
+    bmc_ports: Annotated[schema.PortRangeText, Strict()] | None = None
+    bmc: BmcKind | None = None  # the BMC kind where the slice has bmc_ports
+    # the keepalived ids OpenShift will derive from the name (core/vrrp.py)
+    vrrp: Mapping[VrrpName, Annotated[Whole, Field(ge=0, le=255)]] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(config=_OUTPUTS)
 class LabOutputs:
-    domain: str
+    domain: Annotated[schema.Domain, Strict()]
     network: NetworkOutputs
     jumphost: JumphostOutputs
-    hypervisors: Mapping[str, HypervisorOutputs]
-    slices: Mapping[str, SliceOutputs]
-    overcommit: Mapping[str, float]
+    hypervisors: Annotated[Mapping[Name, HypervisorOutputs], Field(max_length=64)]
+    slices: Annotated[Mapping[Name, SliceOutputs], Field(max_length=512)]
+    overcommit: Mapping[Resource, Annotated[schema.Ratio, Strict()]]
     version: int = CONTRACT_VERSION
 
     def as_outputs(self) -> dict[str, Any]:
@@ -87,6 +123,9 @@ class LabOutputs:
         data["slices"] = {name: {k: v for k, v in piece.items() if v is not None}
                           for name, piece in data["slices"].items()}
         return {"kind": "lab", **data}
+
+
+_READER: TypeAdapter[LabOutputs] = TypeAdapter(LabOutputs)
 
 
 def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: str, pool: str,
@@ -102,7 +141,7 @@ def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: 
 
 
 def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], key_path: str | None,
-                known_hosts: str | None, dnsmasq: str) -> LabOutputs:
+                known_hosts: str, dnsmasq: str) -> LabOutputs:
     """Everything but secrets: key material stays in config; only where the key file lives."""
     return LabOutputs(
         domain=lab.domain,
@@ -137,7 +176,8 @@ def planned_lab_outputs(lab: LabConfig, base: Path) -> LabOutputs:
 
 
 def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
-    """The outputs of lab stack `stack` as the contract says, or ConfigError naming what is off."""
+    """The outputs of lab stack `stack` as the contract says, or ConfigError naming each output and field
+    that is off. Libvirt URIs are rebuilt from the checked parts, never taken as given."""
     raw = raw or {}
     if not raw:
         raise ConfigError([f"ocplab:lab: stack {stack!r} has no outputs: name a deployed lab stack "
@@ -148,27 +188,40 @@ def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
     if version != CONTRACT_VERSION:
         raise ConfigError([f"ocplab:lab: lab stack {stack!r} exports contract version {version!r}, this ocplab "
                            f"reads version {CONTRACT_VERSION}: run pulumi up -s {stack} with this ocplab first"])
-    where = "outputs"
-    try:
-        where = "network"
-        network = NetworkOutputs(**raw["network"])
-        where = "jumphost"
-        jumphost = JumphostOutputs(**raw["jumphost"])
-        hypervisors = {}
-        for name, hv in raw["hypervisors"].items():
-            where = f"hypervisors.{name}"
-            hypervisors[name] = HypervisorOutputs(**{**hv, "capacity": Capacity(**hv["capacity"])})
-        slices = {}
-        for name, piece in raw["slices"].items():
-            where = f"slices.{name}"
-            slices[name] = SliceOutputs(**piece)
-        where = "domain"
-        return LabOutputs(domain=str(raw["domain"]), network=network, jumphost=jumphost, hypervisors=hypervisors,
-                          slices=slices, overcommit=dict(raw.get("overcommit") or {}), version=version)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ConfigError([f"ocplab:lab: lab stack {stack!r} has outputs that do not follow contract version "
-                           f"{CONTRACT_VERSION} at {where} ({exc}): run pulumi up -s {stack} with this ocplab"]) \
-            from None
+    body = {key: value for key, value in raw.items() if key != "kind"}
+    where = f"ocplab:lab: lab stack {stack!r} output "
+    problems = schema.value_problems(_READER, body, where)
+    if problems:
+        raise ConfigError([*problems, f"ocplab:lab: fix lab stack {stack!r} (its config, then pulumi up -s {stack} "
+                                      "with this ocplab), or name another lab"])
+    lab = _READER.validate_python(body)
+    problems = [where + problem for problem in _consistency_problems(lab)]
+    if problems:
+        raise ConfigError(problems)
+    return replace(lab, hypervisors={name: _rebuilt_uri(hv, lab.jumphost) for name, hv in lab.hypervisors.items()})
+
+
+def _rebuilt_uri(hv: HypervisorOutputs, jumphost: JumphostOutputs) -> HypervisorOutputs:
+    target = SshTarget(address=hv.address, user=hv.user, port=hv.port)
+    return replace(hv, libvirt_uri=libvirt_uri(target, jumphost.ssh_key_path or "", jumphost.known_hosts))
+
+
+def _consistency_problems(lab: LabOutputs) -> list[str]:
+    """What spans fields: names match their keys, addresses sit on the lab network, slices on known hosts."""
+    network = IPNetwork(lab.network.cidr)
+    found = [f"network.{name}: {value} is outside {network}" for name, value in
+             (("gateway", lab.network.gateway), ("dns", lab.network.dns)) if IPAddress(value) not in network]
+    if lab.network.prefix != network.prefixlen:
+        found.append(f"network.prefix: {lab.network.prefix} is not the prefix of {network}")
+    for key, hv in lab.hypervisors.items():
+        if hv.name != key:
+            found.append(f"hypervisors.{key}.name: {hv.name!r} is not its key {key!r}")
+    for name, piece in lab.slices.items():
+        if piece.hypervisor not in lab.hypervisors:
+            found.append(f"slices.{name}.hypervisor: {piece.hypervisor!r} is not a hypervisor of this lab")
+        if not AddressRange.parse(piece.range).within(network):
+            found.append(f"slices.{name}.range: {piece.range} is outside {network}")
+    return found
 
 
 def slice_bmc_kind(cluster: str, raw: Mapping[str, Any] | None) -> str | None:

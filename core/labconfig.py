@@ -37,7 +37,7 @@ class Jumphost:
     ssh: SshTarget
     interface: str
     key_path: str | None
-    known_hosts: str | None
+    known_hosts: str  # host keys are always pinned: without one given, the user's own known_hosts
 
 
 @dataclass(frozen=True)
@@ -182,7 +182,7 @@ def _jumphost(raw: Mapping[str, Any], has_key_secret: bool, problems: Problems) 
     return Jumphost(ssh=_ssh(raw, "ocplab:jumphost", problems),
                     interface=_text(raw, "interface", "ocplab:jumphost", problems),
                     key_path=str(key_path) if key_path else None,
-                    known_hosts=str(raw["known_hosts"]) if raw.get("known_hosts") else None)
+                    known_hosts=str(raw.get("known_hosts") or USER_KNOWN_HOSTS))
 
 
 def _capacity(raw: Any, where: str, problems: Problems) -> HostCapacity | None:
@@ -363,6 +363,10 @@ def _parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool
     _check_plan(config, problems)
     problems.raise_if_any()
     return config
+
+
+# Where host keys are looked up when the lab names no known_hosts (found by address, hashed or not).
+USER_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
 
 def resolve_path(path: str, base: Path) -> Path:

@@ -16,7 +16,8 @@ HOSTS_DIR = f"{ROOT}/hosts"
 CONTROL = f"{ROOT}/bin/ocplab-dnsmasq"
 LEASE_FILE = "/var/lib/ocplab/dnsmasq.leases"
 PID_FILE = "/run/ocplab-dnsmasq.pid"
-LOCK_FILE = "/run/lock/ocplab-dnsmasq.lock"
+# In a directory only root can write (0700): /run/lock is 1777, where any local user could hold the lock.
+LOCK_FILE = "/run/ocplab/lock/dnsmasq.lock"
 LOG_FILE = "/var/log/ocplab-dnsmasq.log"
 UNIT = "ocplab-dnsmasq.service"
 

@@ -30,7 +30,7 @@ class LabAccess:
         if not lab.jumphost.key_path:
             raise RemoteError("the baseline needs ocplab:jumphost.ssh_key_path (a key file)")
         self.key = str(resolve_path(lab.jumphost.key_path, base))
-        self.known_hosts = str(resolve_path(lab.jumphost.known_hosts, base)) if lab.jumphost.known_hosts else None
+        self.known_hosts = str(resolve_path(lab.jumphost.known_hosts, base))
 
     def ssh(self, target: SshTarget) -> Ssh:
         return Ssh(target.address, target.user, self.key, self.known_hosts, target.port)

@@ -15,5 +15,6 @@ if [ $had = yes ]; then
     [ ! -f "$lease_file" ] || sed -i "/^[0-9]* $mac /d" "$lease_file"
   done
   "$control" start
-else "$control" reload || true; fi
+elif "$control" status; then "$control" reload  # a failed reload is a failure
+fi  # not running: the lock part's exit trap starts it
 echo "ocplab: cluster $cluster entries removed from dnsmasq"

@@ -20,15 +20,19 @@ pid() { [ -f "$run/$1.pid" ] && p=$(cat "$run/$1.pid") && [ -n "$p" ] && kill -0
 # follow CLUSTER NODE TARGET PORT REMOTE_LOG: forever, append the remote log's new bytes to ours.
 follow() {
   out="$logs/$1/$2.log"
+  # The key and known_hosts paths may hold blanks: each stays one argument (ssh splits an -o value on
+  # blanks unless it is quoted inside, so the known_hosts path is).
+  cluster=$1 target=$3 port=$4 remote_log=$5
+  set -- -o "UserKnownHostsFile=\"$known_hosts\""
+  [ -z "$key" ] || set -- "$@" -i "$key"
   while :; do
     have=$(stat -c %s "$out" 2>/dev/null || echo 0)
     # On the hypervisor: start at our size, or from 0 when its file is new (shorter than ours).
     # shellcheck disable=SC2016
     remote='f=$1; n=$2; s=$(stat -c %s "$f" 2>/dev/null || echo 0); [ "$s" -ge "$n" ] || n=0; exec tail -c +$((n + 1)) -F "$f" 2>/dev/null'
-    # shellcheck disable=SC2086
-    ssh -n -o BatchMode=yes -o StrictHostKeyChecking=yes $ssh_opts -o ServerAliveInterval=10 \
-      -o ServerAliveCountMax=3 -o ConnectTimeout=10 -p "$4" "$3" sh -c "'$remote'" follow "$5" "$have" >> "$out" \
-      2>> "$run/$1.err" || true
+    ssh -n -o BatchMode=yes -o StrictHostKeyChecking=yes "$@" -o ServerAliveInterval=10 \
+      -o ServerAliveCountMax=3 -o ConnectTimeout=10 -p "$port" -- "$target" sh -c "'$remote'" follow "$remote_log" \
+      "$have" >> "$out" 2>> "$run/$cluster.err" || true
     sleep 2
   done
 }
@@ -40,9 +44,6 @@ collect() {
   case $key in \~/*) key="$HOME/${key#??}" ;; esac
   known_hosts=$(sed -n 's/^known_hosts //p' "$conf")
   case $known_hosts in \~/*) known_hosts="$HOME/${known_hosts#??}" ;; esac
-  ssh_opts=""
-  [ -z "$key" ] || ssh_opts="-i $key"
-  [ -z "$known_hosts" ] || ssh_opts="$ssh_opts -o UserKnownHostsFile=$known_hosts"
   mkdir -p "$logs/$1" "$run"
   while read -r kind node target port log; do
     [ "$kind" = node ] || continue

@@ -256,6 +256,22 @@ def test_dnsmasq_killed_while_a_neighbour_is_destroyed(lab: LabSession) -> None:
     assert "sno1" not in dns_files(lab)
 
 
+def test_a_cluster_remove_retried_after_a_cut_never_leaves_dnsmasq_stopped(lab: LabSession) -> None:
+    """A destroy whose remove script was cut between its `stop` and its `start` left the cluster's files gone
+    and dnsmasq stopped; the retried destroy used to find no wildcard, swallow the failed reload and report
+    success with the lab's DNS down. Now every cluster script starts dnsmasq on its way out if it is down."""
+    lab.edit_stack("sno1", {"ocplab:start": False})
+    lab.up("sno1")
+    lab.ssh(JUMPHOST, "rm -f /etc/ocplab/dhcp-hosts/sno1 /etc/ocplab/hosts/sno1 /etc/ocplab/dnsmasq.d/sno1.conf && "
+                      "/etc/ocplab/bin/ocplab-dnsmasq stop")
+    lab.pulumi.destroy("sno1")
+    assert ssh_run(JUMPHOST, "/etc/ocplab/bin/ocplab-dnsmasq status", timeout=30).returncode == 0
+    assert dig(lab, "hv1.simlab.test") == [HV["hv1"]]
+    assert lab.ssh(JUMPHOST, "stat -c '%a %U' /run/ocplab/lock").split() == ["700", "root"], \
+        "the cluster scripts' lock lives where only root can write"
+    lab.up("sno1")
+
+
 def test_pulumi_killed_with_sigkill_in_the_middle_recovers_as_documented(lab: LabSession) -> None:
     """SIGKILL while `up` adds a worker: the stack stays locked by a dead process (the next `up` is refused
     with Pulumi's lock message naming that pid and `pulumi cancel`, and changes nothing) and may hold a

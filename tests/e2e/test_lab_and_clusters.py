@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -325,6 +326,77 @@ def test_a_hostile_value_is_refused_and_touches_nothing_deployed(lab: LabSession
     assert deployed_state(lab, stack) == before, "a refused config changed the state"
     assert {ip: lab.virsh(ip, "list", "--all", "--uuid") for ip in HV.values()} == domains
     lab.pulumi.preview(stack, "--expect-no-changes")
+
+
+def lab_stack_with_outputs(lab: LabSession, name: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """A lab stack `name` whose outputs are simlab's with `change` made: what another person's lab stack
+    could export in a team backend (made with `pulumi stack import`: nothing is deployed for it)."""
+    deployment = lab.pulumi.export("simlab")
+    root = next(r for r in deployment["deployment"]["resources"] if r["type"] == "pulumi:pulumi:Stack")
+    change(root["outputs"])
+    root["urn"] = root["urn"].replace("::simlab::", f"::{name}::")
+    deployment["deployment"]["resources"] = [root]
+    deployment["deployment"].pop("pending_operations", None)
+    path = lab.project / f"{name}.json"
+    path.write_text(json.dumps(deployment))
+    (lab.project / "stacks" / f"Pulumi.{name}.yaml").write_text("config:\n  ocplab:kind: lab\n")
+    lab.pulumi.ensure_stack(name)
+    lab.pulumi.run("stack", "import", "--force", "-s", name, "--file", str(path))
+
+
+@pytest.mark.parametrize(("change", "refusal"), [
+    (lambda o: o.update(domain="simlab.test\naddress=/quay.io/192.168.16.66"),
+     "ocplab:lab: lab stack 'evillab' output domain: 'simlab.test\\naddress=/quay.io/192.168.16.66' is not a DNS "
+     "domain"),
+    (lambda o: o["network"].update(gateway="#jinja2:variable_start_string:'[['\n[[ lookup('pipe','id') ]]"),
+     "ocplab:lab: lab stack 'evillab' output network.gateway: "),
+    (lambda o: o["jumphost"].update(known_hosts=None), "ocplab:lab: lab stack 'evillab' output jumphost.known_hosts: "
+                                                       "is required"),
+    (lambda o: o["jumphost"].update(known_hosts="/dev/null"),
+     "ocplab:lab: lab stack 'evillab' output jumphost.known_hosts: /dev/null has no host key for 192.168.16.1"),
+])
+def test_hostile_lab_outputs_are_refused_before_anything_is_created(
+        lab: LabSession, change: Callable[[dict[str, Any]], None], refusal: str) -> None:
+    """In a team lab the lab stack is another person's: its outputs are input, checked where they are read."""
+    lab_stack_with_outputs(lab, "evillab", change)
+    (lab.project / "stacks" / "Pulumi.sno9.yaml").write_text(
+        (lab.project / "stacks" / "Pulumi.sno1.yaml").read_text().replace("ocplab:lab: simlab", "ocplab:lab: evillab"))
+    lab.pulumi.ensure_stack("sno9")
+    try:
+        result = lab.pulumi.run("up", "--yes", "--skip-preview", "-s", "sno9", check=False)
+    finally:
+        lab.pulumi.run("stack", "rm", "--yes", "--force", "-s", "evillab")
+        lab.pulumi.known_stacks.discard("evillab")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and refusal in output, output
+    assert "Traceback" not in output, output
+    assert real_resources(lab, "sno9") == []
+
+
+def test_a_changed_host_key_stops_up_before_any_script_runs(lab: LabSession) -> None:
+    """The jumphost's key in the lab's known_hosts replaced by another: the SSH handshake refuses it, so
+    the cluster's DNS script never runs, and nothing on the jumphost changes."""
+    known = PROJECT / ".simlab" / "ssh" / "known_hosts"
+    original = known.read_text()
+    other = lab.project / "other_key"
+    subprocess.run([require_tool("ssh-keygen", "openssh-client"), "-q", "-t", "ed25519", "-N", "", "-f", str(other)],
+                   check=True)
+    wrong = " ".join(other.with_suffix(".pub").read_text().split()[:2])
+    swapped = [f"{line.split()[0]} {wrong}" if JUMPHOST in line.split()[0].split(",") else line
+               for line in original.splitlines()]
+    dns = next(r["urn"] for r in lab.pulumi.export("sno1")["deployment"]["resources"]
+               if r["type"] == "command:remote:Command" and r["urn"].endswith("-dns"))
+    files = lab.ssh(JUMPHOST, "stat -c '%n %Y' /etc/ocplab/*/sno1*")
+    known.write_text("\n".join(swapped) + "\n")
+    try:
+        result = lab.pulumi.run("up", "--yes", "--skip-preview", "-s", "sno1", "--replace", dns, check=False)
+    finally:
+        known.write_text(original)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "host key mismatch" in output, output
+    assert lab.ssh(JUMPHOST, "stat -c '%n %Y' /etc/ocplab/*/sno1*") == files
+    lab.up("sno1")
+    lab.pulumi.preview("sno1", "--expect-no-changes")
 
 
 def test_refresh_finds_no_drift_and_preview_stays_clean_after_it(lab: LabSession) -> None:

@@ -57,7 +57,7 @@ def test_bad_port_ranges_say_why(text: Any, why: str) -> None:
 def test_simlab_slices_have_bmc_ports_in_config_and_outputs() -> None:
     config = parse_lab_config("simlab", simlab())
     assert {s.cluster: str(s.bmc_ports) for s in config.slices} == {"ipi1": "6230-6239", "sno1": "6240-6249"}
-    slices = lab_outputs(config, {}, None, None, "x").as_outputs()["slices"]
+    slices = lab_outputs(config, {}, None, "/lab/known_hosts", "x").as_outputs()["slices"]
     assert slices["ipi1"] == {"hypervisor": "hv1", "range": "192.168.16.32-192.168.16.47", "bmc_ports": "6230-6239",
                               "bmc": "ipmi", "vrrp": {"api": 235, "ingress": 122}}
 
@@ -67,7 +67,7 @@ def test_bmc_ports_are_optional() -> None:
     del values["slices"]["sno1"]["bmc_ports"]
     config = parse_lab_config("simlab", values)
     assert config.slice_of("sno1").bmc_ports is None  # type: ignore[union-attr]
-    assert "bmc_ports" not in lab_outputs(config, {}, None, None, "x").as_outputs()["slices"]["sno1"]
+    assert "bmc_ports" not in lab_outputs(config, {}, None, "/lab/known_hosts", "x").as_outputs()["slices"]["sno1"]
 
 
 def test_bad_bmc_ports_syntax_names_the_field() -> None:

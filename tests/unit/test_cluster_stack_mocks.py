@@ -29,8 +29,8 @@ def lab_outputs(tmp_path: Path) -> dict[str, Any]:
     (tmp_path / "key").write_text(LAB_KEY)
     (tmp_path / "known").write_text("192.168.16.1 ssh-ed25519 AAAAjump\n192.168.16.11 ssh-ed25519 AAAAhv1\n"
                                      "192.168.16.12 ssh-ed25519 AAAAhv2\n")
-    return dict(json.loads(text.replace('"KEY"', json.dumps(str(tmp_path / "key")))
-                           .replace('"KNOWN"', json.dumps(str(tmp_path / "known")))))
+    return dict(json.loads(text.replace('"/lab/key"', json.dumps(str(tmp_path / "key")))
+                           .replace('"/lab/known_hosts"', json.dumps(str(tmp_path / "known")))))
 
 
 def mock_cluster(stack: str, lab: dict[str, Any], previous: dict[str, Any] | None = None) -> RecordingMocks:

@@ -86,3 +86,12 @@ def test_missing_lab_and_bad_topology_and_hypervisor() -> None:
     assert any(p.startswith("ocplab:lab: is required") for p in found)
     assert "ocplab:topology: 'upi' is not one of ipi, sno" in found
     assert any(p.startswith("ocplab:hypervisor:") for p in found)
+
+
+@pytest.mark.parametrize("key", ["disk_cache", "disk_bus", "cpu_mode"])
+def test_an_explicit_null_default_is_taken_as_not_given(key: str) -> None:
+    """The schema takes `defaults: {disk_cache: null}` as unset; no node may then be refused for it."""
+    others = {k: v for k, v in (values("ipi1").get("defaults") or {}).items() if k != key}
+    given = parse_cluster_config("ipi1", {**values("ipi1"), "defaults": {**others, key: None}})
+    plain = parse_cluster_config("ipi1", {**values("ipi1"), "defaults": others})
+    assert [getattr(n, key) for n in given.nodes] == [getattr(n, key) for n in plain.nodes]

@@ -33,3 +33,39 @@ def test_the_scripts_are_valid_sh_and_name_the_cluster() -> None:
     for text in (consoles_apply_script(design("sno1")), consoles_remove_script("sno1")):
         assert subprocess.run(["dash", "-n"], input=text, text=True, check=False).returncode == 0
         assert "cluster='sno1'" in text
+
+
+def run_collector(tmp_path: Path, key: str, known_hosts: str) -> list[list[str]]:
+    """The collector's own script, its folders moved under tmp_path, with an `ssh` that records its argv."""
+    text = (Path(__file__).parents[2] / "renderers/files/ocplab-consoles.sh").read_text()
+    for folder in ("/etc/ocplab/consoles", "/var/log/ocplab/consoles", "/run/ocplab/consoles"):
+        text = text.replace(f"={folder}\n", f"={tmp_path}{folder}\n")
+    (tmp_path / "ocplab-consoles").write_text(text)
+    (tmp_path / "etc/ocplab/consoles").mkdir(parents=True)
+    (tmp_path / "etc/ocplab/consoles/c1.conf").write_text(
+        f"key {key}\nknown_hosts {known_hosts}\nnode n1 root@192.168.16.11 22 /var/log/n1.log\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(f'#!/bin/sh\nprintf "%s\\0" "$@" >> {tmp_path}/argv; echo >> {tmp_path}/argv\n')
+    (bin_dir / "ssh").chmod(0o755)
+    proc = subprocess.Popen(["dash", str(tmp_path / "ocplab-consoles"), "collect", "c1"], start_new_session=True,
+                            env={"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)})
+    try:
+        for _ in range(50):
+            if (tmp_path / "argv").exists():
+                break
+            subprocess.run(["sleep", "0.1"], check=True)
+    finally:
+        subprocess.run(["kill", "--", f"-{proc.pid}"], check=False)
+        proc.wait()
+    return [line.strip("\0").split("\0") for line in (tmp_path / "argv").read_text().splitlines() if line]
+
+
+def test_key_and_known_hosts_paths_with_blanks_stay_single_arguments(tmp_path: Path) -> None:
+    """A key path `/root/lab key -oProxyCommand=...` once ran a command as root: it is a path, nothing more."""
+    key = "/root/lab key -oProxyCommand=touch /tmp/owned"
+    [argv, *_] = run_collector(tmp_path, key, "/root/known hosts")
+    assert argv[argv.index("-i") + 1] == key
+    assert 'UserKnownHostsFile="/root/known hosts"' in argv
+    assert not any(a.startswith("-oProxyCommand") for a in argv)
+    assert argv[argv.index("--") + 1] == "root@192.168.16.11", "the target can never be read as an option"

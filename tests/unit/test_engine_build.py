@@ -91,7 +91,8 @@ def test_a_module_the_registry_serves_is_not_needed_in_the_overlay(tmp_path: Pat
 def test_an_overlay_only_module_missing_is_named_as_one_the_registry_refuses(tmp_path: Path) -> None:
     result = run_build(tmp_path, "--check", OCPLAB_GOPROXY_DIR=str(overlay_without(tmp_path, LANGUAGE_HOST)))
     assert result.returncode == 1
-    assert f"{LANGUAGE_HOST}@v3.0.0-20260819165155-0ac56e876614 is missing from the module proxy folder" in result.stderr
+    missing = f"{LANGUAGE_HOST}@v3.0.0-20260819165155-0ac56e876614 is missing from the module proxy folder"
+    assert missing in result.stderr
     assert "the registry's Go proxy refuses this module" in result.stderr
     assert "remove SUM_PULUMI_LANGUAGE_PYTHON from OVERLAY_ONLY" in result.stderr
 

@@ -29,7 +29,7 @@ from renderers.lab_audit_scripts import PATHS
 
 DATA = Path(__file__).parent.parent / "data"
 NOW = 1_800_000_000
-SSH = "ssh -o StrictHostKeyChecking=yes -o UserKnownHostsFile=KNOWN -i KEY"
+SSH = "ssh -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/lab/known_hosts -i /lab/key"
 RELOAD = "/etc/ocplab/bin/ocplab-dnsmasq reload"
 VBMC = "VIRTUALBMC_CONFIG=/etc/ocplab/vbmc/virtualbmc.conf /opt/ocplab/vbmc/bin/vbmc"
 
@@ -109,7 +109,7 @@ def test_the_debris_gives_exactly_its_findings_with_their_fixes() -> None:
     reapply = ("pulumi stack export -s ipi1 | python3 -c " + shlex.quote(
         "import json,sys; print(next(r['inputs']['create'] for r in json.load(sys.stdin)['deployment']['resources'] "
         "if r['type'] == 'command:remote:Command' and r['urn'].endswith('::ipi1-dns')))")
-        + " | ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=KNOWN -i KEY "
+        + " | ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/lab/known_hosts -i /lab/key "
         "root@192.168.16.1 sh")
     assert {(f.kind, f.host, f.what, f.owner, f.fix) for f in findings} == {
         ("orphan", "hv1", "domain ipi1-worker-9", None,

@@ -12,6 +12,7 @@ import pytest
 from core.errors import ConfigError
 from core.lab_contract import CONTRACT_VERSION, Capacity, LabOutputs, hypervisor_outputs, lab_outputs, parse_lab_outputs
 from core.labconfig import parse_lab_config
+from core.ssh_access import libvirt_uri
 from core.stack_files import read_stack_values, stack_path
 
 DATA = Path(__file__).parent.parent / "data" / "lab-outputs-simlab.json"
@@ -23,7 +24,7 @@ def sample() -> dict[str, Any]:
 
 def test_what_the_lab_exports_parses_back_to_the_same_contract() -> None:
     lab = parse_lab_config("simlab", read_stack_values(stack_path("simlab")))
-    hvs = {hv.name: hypervisor_outputs(lab, hv.name, f"qemu+ssh://root@{hv.ssh.address}/system", "net", "ocplab",
+    hvs = {hv.name: hypervisor_outputs(lab, hv.name, libvirt_uri(hv.ssh, "/key", "/known"), "net", "ocplab",
                                        {"guest": "/var/lib/libvirt/ocplab/base-guest.qcow2"}, 2, 4096)
            for hv in lab.hypervisors}
     made = lab_outputs(lab, hvs, "/key", "/known", "dnsmasq-id")
@@ -46,9 +47,9 @@ def test_the_test_data_follows_the_contract() -> None:
     (lambda o: o.pop("version"), r"exports contract version None, this ocplab reads version 1: run pulumi up -s "
                                  r"simlab with this ocplab first"),
     (lambda o: o.update(version=2), r"exports contract version 2"),
-    (lambda o: o["hypervisors"]["hv2"].pop("bridge"), r"do not follow contract version 1 at hypervisors\.hv2"),
-    (lambda o: o["slices"].update(ipi1="hv1"), r"do not follow contract version 1 at slices\.ipi1"),
-    (lambda o: o["jumphost"].update(extra=1), r"at jumphost"),
+    (lambda o: o["hypervisors"]["hv2"].pop("bridge"), r"'simlab' output hypervisors\.hv2\.bridge: is required"),
+    (lambda o: o["slices"].update(ipi1="hv1"), r"output slices\.ipi1: 'hv1' is not a mapping"),
+    (lambda o: o["jumphost"].update(extra=1), r"output jumphost\.extra: is not a known key"),
 ])
 def test_older_foreign_or_broken_outputs_are_one_clear_error(change: Any, message: str) -> None:
     outputs = sample()

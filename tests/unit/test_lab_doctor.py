@@ -153,7 +153,7 @@ def test_one_ssh_session_per_host_with_the_labs_pinned_access() -> None:
                                                           "root@192.168.16.12"]
     for argv, stdin in hosts.calls:
         assert argv[:9] == ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=yes",
-                            "-o", "UserKnownHostsFile=KNOWN"] and argv[9:11] == ["-i", "KEY"]
+                            "-o", "UserKnownHostsFile=/lab/known_hosts"] and argv[9:11] == ["-i", "/lab/key"]
         assert stdin.startswith("set -eu") and "listing" in stdin
     assert found.unreachable == {"hv2": "ssh: connect to host 192.168.16.12 port 22: No route to host"}
     assert found.hypervisors["hv1"].domains == ["sno1-sno", "sno1-worker-9"] and found.jumphost is not None

@@ -49,7 +49,7 @@ def test_a_slice_says_ipmi_or_redfish_and_the_lab_exports_it() -> None:
     config = parse_lab_config("simlab", simlab(bmc="redfish", bmc_ports="8100-8100"))
     assert config.slice_of("ipi1").bmc == "redfish"  # type: ignore[union-attr]
     assert config.slice_of("sno1").bmc == "ipmi"  # type: ignore[union-attr]
-    slices = lab_outputs(config, {}, None, None, "x").as_outputs()["slices"]
+    slices = lab_outputs(config, {}, None, "/lab/known_hosts", "x").as_outputs()["slices"]
     assert (slices["ipi1"]["bmc"], slices["sno1"]["bmc"]) == ("redfish", "ipmi")
     assert slice_bmc_kind("ipi1", redfish_lab()) == "redfish"
     assert slice_bmc_kind("sno1", redfish_lab()) == "ipmi"  # outputs from before the field: ipmi
