@@ -5,6 +5,7 @@ libvirt binding), a TLS certificate for the hypervisor's address and the helper,
 installed sushy-tools passes its health check. Cluster stacks own one emulator each, on the first port
 of their slice's bmc_ports: `sync` makes it serve exactly the cluster's domains and `remove` stops and
 deletes it, both through renderers/files/ocplab_sushy.py. The password reaches the helper on stdin.
+Each emulator runs as a user of its own cluster (the helper makes it), in the group GROUP made here.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ VERSION = "2.2.0"  # scripts/install-deps.sh pins the same for the simulated lab
 REQUIREMENT = f"sushy-tools=={VERSION}"
 MEDIA_POOL = "ocplab-vmedia"  # files/ocplab_sushy.py names the same: where inserted virtual media land
 MEDIA_DIR = "/var/lib/libvirt/ocplab-vmedia"
+GROUP = "ocplab-bmc"  # files/ocplab_sushy.py names the same: every emulator's user is in it (the TLS key's group)
 
 
 def _sushy_script(*parts: str, **values: ShellValue) -> str:
     return script("sushy-common", *parts, venv=VENV, root=ROOT, helper=HELPER, media_pool=MEDIA_POOL,
-                  media_dir=MEDIA_DIR, **values)
+                  media_dir=MEDIA_DIR, group=GROUP, **values)
 
 
 def helper_source() -> str:

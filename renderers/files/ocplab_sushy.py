@@ -13,22 +13,34 @@ One emulator per cluster, each with its own port, htpasswd (bcrypt) and SUSHY_EM
 (the cluster's domain UUIDs): a cluster's credentials reach its own domains and no other; a neighbour's
 system is neither listed nor found. TLS with the hypervisor's certificate, as redhatci.ocp reads
 `redfish://` as HTTPS. Nothing here prints the password or puts it on a command line.
+
+An emulator is a network service anyone with the cluster's BMC credentials drives, so it runs as a user of
+its own cluster (`ocplab-bmc-CLUSTER`, made here), never root: sandboxed by systemd where systemd runs, started
+through setpriv (no new privileges, no capabilities) where it does not. It reaches libvirt as a member of the
+`libvirt` group, which libvirt's own polkit rule admits to qemu:///system read-write: that is every domain of the
+host, so confining it to the cluster's domains is this launcher's work (_confine_driver, _confine_routes). Its
+config, htpasswd, state and media are readable by it and root only; a neighbour's are not readable by it.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import grp
+import hashlib
 import importlib
 import importlib.metadata
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +54,10 @@ UNIT = "ocplab-sushy@"
 LIBVIRT_URI = "qemu:///system"
 MEDIA_POOL = "ocplab-vmedia"  # the lab script makes it; inserted media land in it as <iso>-<domain uuid>.img
 BCRYPT_ROUNDS = 8  # checked on every request: 12 (bcrypt's default) costs ~0.25 s of a 2-core host per call
+SHARED_GROUP = "ocplab-bmc"  # the lab script makes it: every emulator reads the hypervisor's TLS key through it
+LIBVIRT_GROUP = "libvirt"  # libvirt's polkit rule (Debian 60-, RHEL 50-libvirt.rules) lets it use qemu:///system
+USER_PREFIX = "ocplab-bmc-"
+SANE_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 _CLUSTER = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\Z")
 _UUID_TEXT = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _UUID = re.compile(_UUID_TEXT + r"\Z")
@@ -61,6 +77,32 @@ def cluster_dir(cluster: str) -> Path:
     return ROOT / "clusters" / cluster
 
 
+def service_user(cluster: str) -> str:
+    """The emulator's own user: one per cluster, so no emulator reads, signals or traces a neighbour's. Linux user
+    names stop at 32 characters (cluster names reach 63): a long name keeps its start and a hash of the whole."""
+    name = USER_PREFIX + cluster_dir(cluster).name
+    if len(name) <= 32:
+        return name
+    return f"{USER_PREFIX}{cluster[:12]}-{hashlib.sha256(cluster.encode()).hexdigest()[:8]}"
+
+
+def writable_dirs(cluster: str) -> list[Path]:
+    """What the emulator may write: sushy's state, and its media downloads (TMPDIR: see serve)."""
+    return [cluster_dir(cluster) / "state", cluster_dir(cluster) / "media"]
+
+
+_MEDIA_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,127}\Z")
+
+
+def media_name(offered: str) -> str:
+    """The file name a media download gets: a plain name in the media dir, never a path. sushy-tools 2.2.0 takes
+    the remote server's Content-Disposition filename as it comes (`../`, `/etc/...` included), renames the download
+    to it and deletes it on eject (reported: README, upstream issues). The last path part when it is a plain
+    name, else ours."""
+    last = offered.replace("\\", "/").rsplit("/", 1)[-1]
+    return last if _MEDIA_NAME.match(last) else "image.iso"
+
+
 def emulator_config(address: str, port: int, uuids: list[str], where: Path) -> str:
     """sushy-emulator's config file (Python): libvirt here, TLS, basic auth, only these domains."""
     cert, key = cert_paths()
@@ -74,15 +116,56 @@ def emulator_config(address: str, port: int, uuids: list[str], where: Path) -> s
     return "".join(f"{name} = {value!r}\n" for name, value in values.items())
 
 
-def _write(path: Path, text: str) -> bool:
-    """Write `text` (mode 0600) unless the file already holds it; True when it changed."""
+def _write(path: Path, text: str, mode: int = 0o600) -> bool:
+    """Write `text` (root's, `mode`) unless the file already holds it; True when it changed."""
     if path.exists() and path.read_text() == text:
         return False
     staged = path.with_name(f".{path.name}.new")
     staged.write_text(text)
-    staged.chmod(0o600)
+    staged.chmod(mode)
     staged.replace(path)
     return True
+
+
+def _group_id(name: str) -> int:
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise SushyError(f"no group {name} here: run pulumi up on the lab stack (it sets up sushy-tools)") from None
+
+
+def ensure_user(cluster: str) -> pwd.struct_passwd:
+    """The cluster's emulator user (a system user with no login and no home), made when absent."""
+    name = service_user(cluster)
+    for group in (LIBVIRT_GROUP, SHARED_GROUP):
+        _group_id(group)
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    done = subprocess.run(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+                           "--shell", "/usr/sbin/nologin", "--comment", f"ocplab Redfish BMC of cluster {cluster}",
+                           "--groups", f"{LIBVIRT_GROUP},{SHARED_GROUP}", name],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SushyError(f"useradd could not make the user {name}: {done.stderr.strip()}")
+    return pwd.getpwnam(name)
+
+
+def confine_files(cluster: str, user: pwd.struct_passwd) -> None:
+    """Its config and htpasswd readable by root and its emulator only (root:its group 0640, in a 0750 dir); its
+    state and media its own (0700). The neighbours' are their users' alone, so not readable by this one."""
+    where = cluster_dir(cluster)
+    os.chown(where, 0, user.pw_gid)
+    where.chmod(0o750)
+    for name in ("emulator.conf", "htpasswd"):
+        os.chown(where / name, 0, user.pw_gid)
+        (where / name).chmod(0o640)
+    for path in writable_dirs(cluster):
+        path.mkdir(exist_ok=True)
+        path.chmod(0o700)
+        for mine in (path, *path.rglob("*")):  # an older ocplab's emulator left root's files there
+            os.lchown(mine, user.pw_uid, user.pw_gid)
 
 
 def _htpasswd(path: Path, user: str, password: str) -> bool:
@@ -114,12 +197,64 @@ def _pid(cluster: str) -> int | None:
     return pid if mine and state not in ("Z", "X") else None
 
 
+# What an emulator may do under systemd: read the system, write its own two dirs, no privilege, device,
+# kernel knob, namespace or address family beyond what it serves; its user comes from the drop-in (_unit_user).
+SANDBOX = [
+    "NoNewPrivileges=yes", "CapabilityBoundingSet=", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
+    "PrivateDevices=yes", "ProtectKernelTunables=yes", "ProtectKernelModules=yes", "ProtectKernelLogs=yes",
+    "ProtectControlGroups=yes", "ProtectClock=yes", "ProtectHostname=yes", "RestrictNamespaces=yes",
+    "RestrictRealtime=yes", "RestrictSUIDSGID=yes", "LockPersonality=yes", "SystemCallArchitectures=native",
+    "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "UMask=0077", "RemoveIPC=yes", "PrivateMounts=yes",
+    "ProtectProc=invisible", "ProcSubset=pid", "SystemCallFilter=@system-service", "SystemCallFilter=~@privileged",
+    "SystemCallErrorNumber=EPERM",
+    f"ReadWritePaths={ROOT}/clusters/%i/state {ROOT}/clusters/%i/media", f"Environment=HOME={ROOT}/clusters/%i/state",
+]
+
+
 def _unit_file() -> str:
     return "\n".join([
         "[Unit]", "Description=sushy-tools Redfish emulator of ocplab cluster %i",
         "After=libvirtd.service network-online.target", "[Service]",
         f"ExecStart={sys.executable} {Path(__file__).resolve()} serve {ROOT}/clusters/%i/emulator.conf",
-        "Restart=on-failure", "[Install]", "WantedBy=multi-user.target", ""])
+        "Restart=on-failure", *SANDBOX, "[Install]", "WantedBy=multi-user.target", ""])
+
+
+def _unit_user(user: pwd.struct_passwd) -> str:
+    """The cluster's drop-in: its user (names may be hashed, so %i cannot make them)."""
+    return "\n".join(["[Service]", f"User={user.pw_name}", f"Group={grp.getgrgid(user.pw_gid).gr_name}",
+                      f"SupplementaryGroups={LIBVIRT_GROUP} {SHARED_GROUP}", ""])
+
+
+def _dropin(cluster: str) -> Path:
+    return Path(f"/etc/systemd/system/{UNIT}{cluster}.service.d/ocplab-user.conf")
+
+
+def serve_argv(cluster: str, user: pwd.struct_passwd) -> list[str]:
+    """Without systemd: the emulator as its user with its groups, no new privileges and no capabilities."""
+    setpriv = shutil.which("setpriv", path=SANE_PATH)
+    if setpriv is None:
+        raise SushyError("no setpriv here (it runs the emulator as its own user): install util-linux")
+    return [setpriv, f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all", "--", sys.executable, str(Path(__file__).resolve()), "serve",
+            str(cluster_dir(cluster) / "emulator.conf")]
+
+
+def main_pid(cluster: str) -> int | None:
+    """The emulator's process, however it was started."""
+    if not has_systemd():
+        return _pid(cluster)
+    shown = subprocess.run(["systemctl", "show", "--property=MainPID", "--value", f"{UNIT}{cluster}.service"],
+                           capture_output=True, text=True, check=False).stdout.strip()
+    return int(shown) if shown.isdigit() and shown != "0" else None
+
+
+def process_uid(pid: int | None) -> int | None:
+    """The real uid of a process (its status' Uid line), None when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text() if pid else ""
+    except OSError:
+        return None
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("Uid:")), None)
 
 
 def stop(cluster: str) -> None:
@@ -138,21 +273,25 @@ def stop(cluster: str) -> None:
     (RUN / f"{cluster}.pid").unlink(missing_ok=True)
 
 
-def start(cluster: str) -> None:
-    conf = cluster_dir(cluster) / "emulator.conf"
+def start(cluster: str, user: pwd.struct_passwd) -> None:
     if has_systemd():
-        unit = Path(f"/etc/systemd/system/{UNIT}.service")
-        if _write(unit, _unit_file()):
-            unit.chmod(0o644)
+        _dropin(cluster).parent.mkdir(exist_ok=True)
+        changed = _write(Path(f"/etc/systemd/system/{UNIT}.service"), _unit_file(), 0o644)
+        if _write(_dropin(cluster), _unit_user(user), 0o644) or changed:
             subprocess.run(["systemctl", "daemon-reload"], check=True)
         subprocess.run(["systemctl", "enable", f"{UNIT}{cluster}.service"], capture_output=True, check=False)
         subprocess.run(["systemctl", "restart", f"{UNIT}{cluster}.service"], check=True)
         return
     RUN.mkdir(parents=True, exist_ok=True)
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with open(LOG_DIR / f"{cluster}.log", "ab") as log:  # setsid: it must outlive the SSH session
-        process = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", str(conf)],
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    LOG_DIR.mkdir(mode=0o750, parents=True, exist_ok=True)
+    # The log is root's (0600) and the emulator only writes it through the descriptor it is given.
+    log = os.open(LOG_DIR / f"{cluster}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    env = {"PATH": SANE_PATH, "HOME": str(writable_dirs(cluster)[0]), "LANG": "C.UTF-8"}
+    try:  # setsid: it must outlive the SSH session
+        process = subprocess.Popen(serve_argv(cluster, user), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   env=env, start_new_session=True)
+    finally:
+        os.close(log)
     (RUN / f"{cluster}.pid").write_text(str(process.pid))
 
 
@@ -227,12 +366,14 @@ def sync(cluster: str, address: str, port: int, user: str, uuids: list[str], pas
         raise SushyError(f"no {cert_paths()[0]}: run pulumi up on the lab stack (it sets up sushy-tools here)")
     where = cluster_dir(cluster)
     (where / "state").mkdir(parents=True, exist_ok=True)
-    where.chmod(0o700)
+    owner = ensure_user(cluster)
     changed = _write(where / "emulator.conf", emulator_config(address, port, uuids, where))
     changed = _htpasswd(where / "htpasswd", user, password) or changed
-    if changed or not running(cluster):
+    confine_files(cluster, owner)
+    # An emulator an older ocplab started as root is restarted as its user.
+    if changed or not running(cluster) or process_uid(main_pid(cluster)) != owner.pw_uid:
         stop(cluster)
-        start(cluster)
+        start(cluster, owner)
         wait_serving(cluster, address, port, user, password, uuids)
         return f"ocplab sushy: cluster {cluster}: Redfish on https://{address}:{port} serves {len(uuids)} systems"
     return f"ocplab sushy: cluster {cluster}: Redfish on https://{address}:{port} unchanged"
@@ -260,7 +401,25 @@ def remove(cluster: str) -> str:
     stop(cluster)
     media = remove_media(_allowed(cluster))
     shutil.rmtree(cluster_dir(cluster), ignore_errors=True)
+    if has_systemd():
+        shutil.rmtree(_dropin(cluster).parent, ignore_errors=True)
+    remove_user(cluster)
     return f"ocplab sushy: cluster {cluster}: Redfish emulator stopped and removed, with {media} media volumes"
+
+
+def remove_user(cluster: str) -> None:
+    """The cluster's emulator user and its group go with it (its files went first)."""
+    name = service_user(cluster)
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return
+    done = subprocess.run(["userdel", name], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SushyError(f"userdel could not remove the user {name}: {done.stderr.strip()}")
+    with contextlib.suppress(KeyError):  # userdel removes it where USERGROUPS_ENAB is on
+        grp.getgrnam(name)
+        subprocess.run(["groupdel", name], capture_output=True, check=False)
 
 
 def listed_clusters() -> list[str]:
@@ -352,8 +511,29 @@ def _confine_routes(app: Any) -> None:
     app.before_request(only_allowed)
 
 
+def _plain_media_names() -> None:
+    """Every media download is named by media_name (sushy-tools' _get_image calls this module function)."""
+    vmedia = importlib.import_module("sushy_tools.emulator.resources.vmedia")
+    named = vmedia._write_from_response
+
+    def write_from_response(image_url: str, rsp: Any, tmp_file: Any) -> str:
+        return media_name(str(named(image_url, rsp, tmp_file)))
+
+    setattr(vmedia, "_write_from_response", write_from_response)  # noqa: B010 (a module attribute mypy cannot see)
+
+
+def confine_media(media: Path) -> None:
+    """Media downloads land in `media` (sushy-tools makes them with tempfile, in TMPDIR) under a plain name."""
+    tempfile.tempdir = str(media)
+    _plain_media_names()
+
+
 def serve(config: str) -> int:
-    """sushy-emulator, with the fixes above: each cluster's emulator reaches its own domains only."""
+    """sushy-emulator, with the fixes above: each cluster's emulator reaches its own domains only, and its media
+    downloads stay in its media dir. Never as root: a BMC user must not reach the host through it."""
+    if os.geteuid() == 0:
+        raise SystemExit("ocplab sushy: refusing to serve Redfish as root: start it with `sync` (its own user)")
+    confine_media(Path(config).parent / "media")
     _fix_denial()
     _confine_driver()
     emulator = importlib.import_module("sushy_tools.emulator.main")

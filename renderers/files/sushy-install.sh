@@ -11,8 +11,15 @@ if ! installed; then
   echo "ocplab sushy: installing $requirement into $venv" >&2
   libvirt_venv "$venv" "$requirement"
 fi
+# Each cluster's emulator runs as a user of its own (the helper's sync makes it) in two groups: libvirt, whose
+# polkit rule (libvirt's own, Debian and RHEL) admits it to qemu:///system, and ocplab-bmc, which lets it reach
+# the helper and read the hypervisor's TLS key. clusters/ can be crossed, not listed; each cluster's dir is its own.
+getent group libvirt >/dev/null || groupadd --system libvirt || fail "groupadd could not make the group libvirt"
+getent group "$group" >/dev/null || groupadd --system "$group" || fail "groupadd could not make the group $group"
 mkdir -p "$root/clusters" "$root/bin" "$root/tls"
-chmod 0700 "$root"
+chown "root:$group" "$root" "$root/clusters" "$root/tls"
+chmod 0750 "$root" "$root/tls"
+chmod 0710 "$root/clusters"
 put "$root/bin/ocplab_sushy.py" "$helper_b64" 0644
 # One self-signed certificate per hypervisor, for its address (redhatci.ocp skips verification; our own
 # clients check it). Made again only when missing or for another address.
@@ -24,6 +31,7 @@ if ! openssl x509 -in "$cert" -noout -checkip "$address" 2>/dev/null | grep -q '
   chmod 0600 "$key.new"; mv -f "$key.new" "$key"; mv -f "$cert.new" "$cert"
   echo "ocplab sushy: TLS certificate made for $address"
 fi
+chown "root:$group" "$key" && chmod 0640 "$key"
 # Inserted virtual media become volumes of a pool of their own (sushy-tools uploads them), outside the lab's pool.
 if ! virsh -q pool-info "$media_pool" >/dev/null 2>&1; then
   virsh -q pool-define-as "$media_pool" dir --target "$media_dir" >/dev/null || fail "virsh could not define the pool $media_pool"

@@ -20,4 +20,5 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
   rm -f /etc/systemd/system/ocplab-sushy@.service; systemctl daemon-reload
 fi
 rm -rf "${root:?}" "${media_dir:?}"
+if getent group "$group" >/dev/null; then groupdel "$group" || fail "groupdel could not remove the group $group"; fi
 echo "ocplab sushy: files removed (sushy-tools stays installed in $venv)"

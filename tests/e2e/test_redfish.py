@@ -6,7 +6,9 @@ jumphost namespace, curl (TLS checked against the hypervisor's certificate, cred
 lists systems, powers the right domain off, on and reset, sets one-time boot to CD, inserts an ISO the
 jumphost serves over HTTP and watches the guest boot it on its console, ejects it; a neighbour's
 systems are neither listed nor powered with another cluster's credentials; wrong credentials are
-refused. Destroy stops the emulator and closes its port. Steps build on each other.
+refused. A hostile media server's `../` file name stays a plain name in the emulator's media dir,
+and the emulator runs as its cluster's own user, unable to read its neighbour's files. Destroy stops
+the emulator and closes its port. Steps build on each other.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from simlab.clients import jumphost_argv, run_in_jumphost
+from simlab.clients import jumphost_argv, run_in_jumphost, ssh_run
 from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, inventory_listing, wait_for
 from tests.tools import require_tool
 
@@ -32,7 +34,23 @@ pytestmark = pytest.mark.simlab
 HV2 = "192.168.16.12"
 PORTS = {"rf1": 8101, "rf2": 8102}
 ISO_PORT = 8088
+HOSTILE_PORT = 8089
 BOOT_MARK = "OCPLAB-VMEDIA-BOOTED"
+OUTSIDE = "/tmp/ocplab-outside"
+# sushy-tools 2.2.0 renames a download to the Content-Disposition filename as sent, under a temp dir of TMPDIR:
+# enough `../` to reach / from any depth, then a dir the emulator could write.
+HOSTILE_NAME = "../" * 8 + OUTSIDE.lstrip("/") + "/OUTSIDE"
+HOSTILE_SERVER = """
+import http.server, sys
+class Hostile(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Disposition", 'attachment; filename="%s"' % sys.argv[3])
+        self.send_header("Content-Length", "4096")
+        self.end_headers()
+        self.wfile.write(b"\\0" * 4096)
+http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), Hostile).serve_forever()
+"""
 
 
 class Redfish:
@@ -117,11 +135,14 @@ def redfish(lab: LabSession, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     server = subprocess.Popen(jumphost_argv(["python3", "-m", "http.server", str(ISO_PORT), "--bind", JUMPHOST,
                                              "--directory", str(iso.parent)]),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    hostile = subprocess.Popen(jumphost_argv(["python3", "-c", HOSTILE_SERVER, JUMPHOST, str(HOSTILE_PORT),
+                                              HOSTILE_NAME]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield Redfish(lab, cafile)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for process in (server, hostile):
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def doctor(lab: LabSession) -> tuple[int, list[dict[str, Any]]]:
@@ -274,6 +295,61 @@ def test_virtual_media_from_the_jumphost_boots_once_and_ejects(redfish: Redfish)
     lab.pulumi.preview("rf1", "--refresh", "--expect-no-changes")
 
 
+def emulator_status(lab: LabSession, stack: str) -> dict[str, list[str]]:
+    """The emulator process' /proc status lines (the simulated lab has no systemd: its pid file says which)."""
+    text = lab.ssh(HV2, f"cat /proc/$(cat /run/ocplab-sushy/{stack}.pid)/status")
+    return {key: value.split() for key, _, value in (line.partition(":") for line in text.splitlines())}
+
+
+def as_emulator_user(lab: LabSession, user: str, command: str) -> subprocess.CompletedProcess[str]:
+    return ssh_run(HV2, f"setpriv --reuid={user} --regid={user} --init-groups -- {command}", timeout=60)
+
+
+def test_a_hostile_media_server_cannot_name_a_file_outside_the_media_dir(redfish: Redfish) -> None:
+    lab = redfish.lab
+    password, uuid = bmc(lab, "rf1")["password"], uuid_of(lab, "rf1")
+    media = f"/redfish/v1/Systems/{uuid}/VirtualMedia/Cd"
+    lab.ssh(HV2, f"mkdir -p {OUTSIDE} && chmod 1777 {OUTSIDE}")  # a dir the traversal could have written to
+    code, body = redfish.call(PORTS["rf1"], f"{media}/Actions/VirtualMedia.InsertMedia", password, "POST",
+                              {"Image": f"http://{JUMPHOST}:{HOSTILE_PORT}/boot.iso", "Inserted": True})
+    assert code == 204, body
+    assert lab.ssh(HV2, f"ls -A {OUTSIDE}").split() == []
+    # The download is in the emulator's media dir under the plain name, and in the pool under sushy's name.
+    kept = lab.ssh(HV2, "find /etc/ocplab/sushy/clusters/rf1/media -type f").split()
+    assert [Path(k).name for k in kept] == ["OUTSIDE"], kept
+    assert Path(kept[0]).parent.parent == Path("/etc/ocplab/sushy/clusters/rf1/media")
+    assert f"OUTSIDE-{uuid}.img" in lab.virsh(HV2, "vol-list", "--pool", "ocplab-vmedia")
+    code, body = redfish.call(PORTS["rf1"], f"{media}/Actions/VirtualMedia.EjectMedia", password, "POST", {})
+    assert code == 204, body
+    assert lab.ssh(HV2, "find /etc/ocplab/sushy/clusters/rf1/media -type f").split() == []
+    assert lab.ssh(HV2, f"ls -A {OUTSIDE}; rmdir {OUTSIDE}").split() == []
+
+
+def test_each_emulator_runs_as_its_clusters_user_without_privileges(redfish: Redfish) -> None:
+    lab = redfish.lab
+    for stack in PORTS:
+        uid = lab.ssh(HV2, f"id -u ocplab-bmc-{stack}").strip()
+        status = emulator_status(lab, stack)
+        assert status["Uid"] == [uid] * 4 and uid != "0", status["Uid"]  # real, effective, saved, filesystem
+        assert status["CapEff"] == ["0000000000000000"] and status["NoNewPrivs"] == ["1"]
+        assert set(status["Groups"]) == set(lab.ssh(HV2, f"id -G ocplab-bmc-{stack}").split())
+    assert emulator_status(lab, "rf1")["Uid"] != emulator_status(lab, "rf2")["Uid"]
+
+
+def test_a_neighbours_files_are_unreadable_to_an_emulator(redfish: Redfish) -> None:
+    lab = redfish.lab
+    mine, theirs = "/etc/ocplab/sushy/clusters/rf1", "/etc/ocplab/sushy/clusters/rf2"
+    for path in (f"{mine}/htpasswd", f"{mine}/emulator.conf", "/etc/ocplab/sushy/tls/key.pem"):
+        readable = as_emulator_user(lab, "ocplab-bmc-rf1", f"cat {path}")
+        assert readable.returncode == 0, readable.stderr  # what it needs, so the refusals below are of access
+    for command in (f"cat {theirs}/htpasswd", f"cat {theirs}/emulator.conf", f"ls -A {theirs}/state",
+                    f"ls -A {theirs}/media", "ls -A /etc/ocplab/sushy/clusters", "cat /var/log/ocplab-sushy/rf2.log"):
+        refused = as_emulator_user(lab, "ocplab-bmc-rf1", command)
+        assert refused.returncode != 0 and "Permission denied" in refused.stderr, (command, refused)
+    written = as_emulator_user(lab, "ocplab-bmc-rf1", f"touch {mine}/htpasswd")
+    assert written.returncode != 0 and "Permission denied" in written.stderr
+
+
 def test_the_dci_handoff_gives_redfish_fields_that_work(redfish: Redfish, tmp_path: Path) -> None:
     lab = redfish.lab
     result = lab.jumphost([sys.executable, "-m", "tools.dci_handoff", "rf1", "--pool", "simlab",
@@ -309,3 +385,4 @@ def test_the_last_destroy_and_the_lab_leave_nothing_behind(redfish: Redfish) -> 
     lab.edit_stack("simlab", {"ocplab:slices": {k: v for k, v in slices.items() if k not in PORTS}})
     lab.up("simlab")
     assert lab.ssh(HV2, "ls /etc/ocplab/sushy 2>/dev/null; virsh -q pool-list --all --name") .split() == ["ocplab"]
+    assert lab.ssh(HV2, "getent passwd; getent group").count("ocplab-bmc") == 0  # the users and their group

@@ -5,6 +5,8 @@ confines an emulator to the allowed domains on every route (libvirt's test drive
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -110,3 +112,121 @@ def test_the_htpasswd_is_bcrypt_and_kept_only_while_it_admits_the_password(tmp_p
     text = path.read_text()
     assert text.startswith("admin:$2b$08$") and "s3cret" not in text
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+NAMED = textwrap.dedent("""
+    import json, sys
+    sys.path.insert(0, {helper_dir!r})
+    import ocplab_sushy
+    from sushy_tools.emulator.resources import vmedia
+    ocplab_sushy._plain_media_names()
+
+    class Answer:  # what requests gives sushy-tools: headers, then the body in chunks
+        headers = {{"content-disposition": {disposition!r}}}
+        def iter_content(self, chunk_size):
+            return [b"ISO"]
+
+    class Download:
+        name = {download!r}
+
+    print(json.dumps(vmedia._write_from_response({url!r}, Answer(), Download())))
+""")
+
+
+@pytest.mark.parametrize(("filename", "url", "name"), [
+    ("../x", "http://192.0.2.1/boot.iso", "x"),
+    ("/etc/cron.d/x", "http://192.0.2.1/boot.iso", "x"),
+    ("..", "http://192.0.2.1/boot.iso", "image.iso"),
+    ("", "http://192.0.2.1/..", "image.iso"),  # no filename: sushy-tools takes the URL's last part
+    ("x\0y", "http://192.0.2.1/boot.iso", "image.iso"),
+    ("rhcos-live.x86_64.iso", "http://192.0.2.1/boot.iso", "rhcos-live.x86_64.iso"),
+], ids=["parent", "absolute", "dot-dot", "empty", "nul", "plain"])
+def test_a_media_download_is_named_by_a_plain_name_whatever_the_server_sends(
+        tmp_path: Path, filename: str, url: str, name: str) -> None:
+    code = NAMED.format(helper_dir=str(HELPER.parent), disposition=f'attachment; filename="{filename}"', url=url,
+                        download=str(tmp_path / "download"))
+    result = run(code=code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == name
+
+
+DOWNLOADED = textwrap.dedent("""
+    import json, logging, pathlib, sys
+    sys.path.insert(0, {helper_dir!r})
+    import ocplab_sushy
+    from sushy_tools.emulator.resources import vmedia
+    ocplab_sushy.confine_media(pathlib.Path({media!r}))
+
+    class Answer:
+        status_code = 200
+        headers = {{"content-disposition": 'attachment; filename="../../outside/OUTSIDE"'}}
+        def __enter__(self):
+            return self
+        def __exit__(self, *args):
+            return False
+        def iter_content(self, chunk_size):
+            return [b"ISO"]
+
+    vmedia.requests.get = lambda *args, **kwargs: Answer()
+    driver = vmedia.StaticDriver({{}}, logging.getLogger("test"))
+    print(json.dumps(driver._get_image("http://192.0.2.1/boot.iso", None, False, None)))
+""")
+
+
+def test_a_hostile_media_download_lands_in_the_media_dir_and_nowhere_else(tmp_path: Path) -> None:
+    media, outside = tmp_path / "media", tmp_path / "outside"
+    media.mkdir()
+    outside.mkdir()  # where sushy-tools 2.2.0 alone renames the download: media/tmpXXXX/../../outside/OUTSIDE
+    result = run(code=DOWNLOADED.format(helper_dir=str(HELPER.parent), media=str(media)))
+    assert result.returncode == 0, result.stderr
+    name, path = json.loads(result.stdout)
+    assert name == "OUTSIDE" and Path(path).parent.parent == media and Path(path).read_bytes() == b"ISO"
+    assert list(outside.iterdir()) == []
+
+
+def test_the_emulator_refuses_to_serve_as_root(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the refusal is of root")
+    result = run("serve", str(tmp_path / "emulator.conf"))
+    assert result.returncode == 1 and "refusing to serve Redfish as root" in result.stderr
+
+
+def test_each_cluster_has_a_user_of_its_own_whose_name_linux_accepts() -> None:
+    clusters = ["rf1", "a" * 21, "b" * 63, "b" * 62 + "c"]
+    code = (f"import sys; sys.path.insert(0, {str(HELPER.parent)!r}); import ocplab_sushy as o; "
+            f"print(*(o.service_user(c) for c in {clusters!r}))")
+    names = run(code=code).stdout.split()
+    assert names[:2] == ["ocplab-bmc-rf1", "ocplab-bmc-" + "a" * 21]  # readable while they fit
+    assert len(set(names)) == 4 and all(len(n) <= 32 for n in names)  # useradd refuses more than 32
+
+
+def unit_with_dropin(where: Path) -> Path:
+    """The emulator's unit as systemd would load it for cluster rf1: the template, then the cluster's drop-in."""
+    code = textwrap.dedent(f"""
+        import grp, pwd, sys; sys.path.insert(0, {str(HELPER.parent)!r})
+        import ocplab_sushy as o
+        user = pwd.struct_passwd(("ocplab-bmc-rf1", "x", 990, 0, "", "/nonexistent", "/usr/sbin/nologin"))
+        print(o._unit_file().split("[Install]")[0] + o._unit_user(user).split("[Service]")[1])
+    """)
+    result = run(code=code)
+    assert result.returncode == 0, result.stderr
+    unit = where / "ocplab-sushy-rf1.service"
+    unit.write_text(result.stdout.replace("%i", "rf1"))
+    return unit
+
+
+def test_the_systemd_unit_runs_the_emulator_as_its_user_in_a_sandbox(tmp_path: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("no systemd-analyze here")
+    unit = unit_with_dropin(tmp_path)
+    text = unit.read_text()
+    assert "User=ocplab-bmc-rf1\n" in text and "SupplementaryGroups=libvirt ocplab-bmc\n" in text
+    assert "ReadWritePaths=/etc/ocplab/sushy/clusters/rf1/state /etc/ocplab/sushy/clusters/rf1/media\n" in text
+    verified = subprocess.run([analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, check=False)
+    assert verified.returncode == 0 and "Unknown" not in verified.stderr, verified.stderr
+    # systemd's own score of what the service may do, 0 (nothing) to 100 (root, unsandboxed): the unit
+    # without its sandbox and user scores 96.
+    security = subprocess.run([analyze, "security", "--offline=true", "--threshold=30", str(unit)],
+                              capture_output=True, text=True, check=False)
+    assert security.returncode == 0, security.stdout[-800:]
