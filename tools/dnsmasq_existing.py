@@ -18,6 +18,7 @@ import netaddr
 from core.macs import mac_problem
 
 _OPTION = re.compile(r"^([a-z][a-z0-9-]*)=(.*)$")
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a lab's dnsmasq files are KBs; more is not one (and would be read whole)
 _LEASE = re.compile(r"^(\d+[smhdw]?|infinite)$")
 
 
@@ -57,6 +58,8 @@ def read_existing_dns(paths: list[Path]) -> ExistingDns:
     found = ExistingDns()
     for path in paths:
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ExistingDnsError(f"{path}: larger than {MAX_FILE_BYTES // 1024 // 1024} MiB; not a dnsmasq file")
             lines = path.read_text().splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise ExistingDnsError(f"{path}: cannot read it ({exc.__class__.__name__})") from None

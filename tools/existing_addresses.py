@@ -69,9 +69,21 @@ def _reservation_of(existing: ExistingDns, name: str, fqdn: str, mac: str | None
     return by_mac or by_name
 
 
+def _lab_slices(lab: Mapping[str, Any]) -> dict[str, AddressRange]:
+    """The lab stack file's slice ranges; one it cannot parse is named (the schema checks it at `pulumi up`)."""
+    slices: dict[str, AddressRange] = {}
+    raw = lab.get("slices")
+    for name, piece in (raw if isinstance(raw, Mapping) else {}).items():
+        if isinstance(piece, Mapping) and piece.get("range"):
+            try:
+                slices[str(name)] = AddressRange.parse(str(piece["range"])[:200])
+            except ValueError as exc:
+                raise ExistingDnsError(f"ocplab:slices.{str(name)[:63]}.range of the lab stack: {exc}") from None
+    return slices
+
+
 def _slice_problems(cluster: str, pinned: Mapping[str, str], lab: Mapping[str, Any]) -> list[str]:
-    slices = {name: AddressRange.parse(str(s["range"])) for name, s in (lab.get("slices") or {}).items()
-              if isinstance(s, Mapping) and s.get("range")}
+    slices = _lab_slices(lab)
     own = slices.get(cluster)
     if own is None:
         return [f"lab {lab.get('domain')} has no slice for cluster {cluster}; add ocplab:slices.{cluster} to the "

@@ -39,12 +39,24 @@ DEFAULT_IMAGE = "rhcos"
 _JINJA = re.compile(r"\{\{(.*?)\}\}")
 _VAR = re.compile(r"^\s*([A-Za-z_]\w*)\s*$")
 
+# An inventory is a few KB; these bounds are far above any real one and keep a hostile one (a 1 KB YAML alias
+# bomb expands to billions of values, a `{{ }}` chain that quadruples at each step to terabytes) to a refusal.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_VALUES = 100_000  # values in the document with YAML aliases expanded, and values the Resolver produces
+MAX_DEPTH = 32  # nesting of mappings and lists, the Resolver's expansions included
+MAX_CHAIN = 16  # {{ a }} -> {{ b }} -> ... references followed for one value
+MAX_TEXT = 1024 * 1024  # characters the Resolver may produce by substitution, in all
+
 
 class InventoryError(Exception):
     """One problem of the inventory or the command line, named by its field: shown as one line, exit 2."""
 
     def __init__(self, where: str, message: str) -> None:
         super().__init__(f"{where}: {message}")
+
+
+class _Unbounded(Exception):
+    """A Resolver bound passed; reported against the field being imported, not where deep inside it."""
 
 
 class Resolver:
@@ -55,32 +67,59 @@ class Resolver:
 
     def __init__(self, variables: Mapping[str, Any]) -> None:
         self.variables = variables
+        self.produced = 0  # values made, against MAX_VALUES: each reference may be followed many times
+        self.text = 0  # characters made by substitution, against MAX_TEXT
 
-    def value(self, raw: Any, where: str, chain: tuple[str, ...] = ()) -> Any:
+    def value(self, raw: Any, where: str) -> Any:
+        """`raw` with its references expanded; a bound passed is refused naming `where`, the field imported."""
+        try:
+            return self._value(raw, where, (), 0)
+        except _Unbounded as exc:
+            raise InventoryError(where, str(exc)) from None
+
+    def _value(self, raw: Any, where: str, chain: tuple[str, ...], depth: int) -> Any:
+        self._spend(depth)
         if isinstance(raw, list):
-            return [self.value(item, f"{where}[{i}]", chain) for i, item in enumerate(raw)]
+            return [self._value(item, f"{where}[{i}]", chain, depth + 1) for i, item in enumerate(raw)]
         if isinstance(raw, Mapping):
-            return {key: self.value(item, f"{where}.{key}", chain) for key, item in raw.items()}
+            return {key: self._value(item, f"{where}.{key}", chain, depth + 1) for key, item in raw.items()}
         if not isinstance(raw, str):
             return raw
         if "{%" in raw or "{#" in raw:
-            raise InventoryError(where, f"{raw!r} uses Jinja statements; only {{{{ var }}}} references are imported")
+            raise InventoryError(where, f"{raw[:80]!r} uses Jinja statements; only {{{{ var }}}} references are "
+                                 "imported")
         whole = _JINJA.fullmatch(raw.strip())
         if whole and "{{" not in whole.group(1):
-            return self._var(whole.group(1), where, chain)  # a lone reference keeps the variable's type
-        return _JINJA.sub(lambda m: str(self._var(m.group(1), where, chain)), raw)
+            return self._var(whole.group(1), where, chain, depth)  # a lone reference keeps the variable's type
+        text = _JINJA.sub(lambda m: str(self._var(m.group(1), where, chain, depth)), raw)
+        self.text += len(text)
+        if self.text > MAX_TEXT:
+            raise _Unbounded(f"its {{{{ }}}} references expand to more than {MAX_TEXT} characters; "
+                             "replace them with their values")
+        return text
 
-    def _var(self, expression: str, where: str, chain: tuple[str, ...]) -> Any:
+    def _spend(self, depth: int) -> None:
+        self.produced += 1
+        if self.produced > MAX_VALUES:
+            raise _Unbounded(f"its {{{{ }}}} references expand to more than {MAX_VALUES} values; "
+                             "replace them with their values")
+        if depth > MAX_DEPTH:
+            raise _Unbounded(f"nested deeper than {MAX_DEPTH} levels once its {{{{ }}}} references expand")
+
+    def _var(self, expression: str, where: str, chain: tuple[str, ...], depth: int) -> Any:
         match = _VAR.match(expression)
         if not match:
-            raise InventoryError(where, f"'{{{{{expression}}}}}' is not a plain variable reference; "
+            raise InventoryError(where, f"'{{{{{expression[:80]}}}}}' is not a plain variable reference; "
                                  "replace it with its value")
         name = match.group(1)
         if name in chain:
             raise InventoryError(where, f"{{{{ {name} }}}} refers to itself ({' -> '.join([*chain, name])})")
+        if len(chain) >= MAX_CHAIN:
+            raise _Unbounded(f"its {{{{ }}}} references go deeper than {MAX_CHAIN} ({' -> '.join(chain[:3])} -> ...); "
+                             "replace some with their values")
         if name not in self.variables:
             raise InventoryError(where, f"{{{{ {name} }}}} is not defined in all.vars")
-        return self.value(self.variables[name], f"all.vars.{name}", (*chain, name))
+        return self._value(self.variables[name], f"all.vars.{name}", (*chain, name), depth + 1)
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,9 @@ class Imported:
 def load_inventory(path: Path) -> Mapping[str, Any]:
     """The inventory's all.vars, or InventoryError naming what is missing."""
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InventoryError(f"inventory {path}", f"larger than {MAX_FILE_BYTES // 1024 // 1024} MiB; "
+                                 "not a dci-openshift-agent inventory")
         text = path.read_text()
     except FileNotFoundError:
         raise InventoryError(f"inventory {path}", "no such file") from None
@@ -115,12 +157,46 @@ def load_inventory(path: Path) -> Mapping[str, Any]:
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or exc.__class__.__name__
         raise InventoryError(f"inventory {path}", f"not YAML{at}: {problem}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise InventoryError(f"inventory {path}", f"nested deeper than {MAX_DEPTH} levels") from None
+    check_bounded(document, f"inventory {path}")
     variables = document.get("all", {}).get("vars") if isinstance(document, Mapping) else None
     variables = variables if isinstance(variables, Mapping) else {}
     if not variables.get("hosts"):
         raise InventoryError("all.vars.hosts", "missing or empty; expected a dci-openshift-agent libvirt inventory "
                              "(all: vars: hosts: [...])")
     return variables
+
+
+def check_bounded(document: Any, where: str) -> None:
+    """Refuse a document too deep or too large once its YAML aliases are expanded, as everything after walks
+    it expanded. The walk is iterative and stops at the first bound, so a bomb costs MAX_VALUES steps at most."""
+    pending: list[tuple[Any, int]] = [(document, 0)]
+    seen = 0
+    while pending:
+        value, depth = pending.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            raise InventoryError(where, f"holds more than {MAX_VALUES} values once its YAML aliases are expanded "
+                                 "(an alias bomb?)")
+        if depth > MAX_DEPTH:
+            raise InventoryError(where, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, Mapping):
+            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+
+
+def read_lab(path: Path) -> dict[str, Any]:
+    """The lab stack's values, bounded as the inventory is: notes and checks print and walk them."""
+    try:
+        values = read_stack_values(path)
+    except RecursionError:
+        raise InventoryError(f"lab stack {path}", f"nested deeper than {MAX_DEPTH} levels") from None
+    except (yaml.YAMLError, OSError, UnicodeDecodeError, AttributeError) as exc:
+        raise InventoryError(f"lab stack {path}", f"cannot read it ({exc.__class__.__name__})") from None
+    check_bounded(values, f"lab stack {path}")
+    return values
 
 
 def _is_provisionhost(host: Mapping[str, Any]) -> bool:
@@ -205,7 +281,7 @@ def check_against_lab(imported: Imported, variables: Mapping[str, Any]) -> None:
     if not path.is_file():
         imported.notes.append(f"{path} not found; --hypervisor and image names are not checked against lab {lab}")
         return
-    lab_values = read_stack_values(path)
+    lab_values = read_lab(path)
     hypervisors = [h.get("name") for h in lab_values.get("hypervisors") or [] if isinstance(h, Mapping)]
     if imported.values["hypervisor"] not in hypervisors:
         raise InventoryError("--hypervisor", f"{imported.values['hypervisor']!r} is not a hypervisor of lab {lab}; "
@@ -278,7 +354,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m tools.seed_im
                 raise InventoryError("--lab", f"{lab_path} not found; keeping existing addresses needs the lab's "
                                      "slices and domain")
             imported.notes += keep_existing_addresses(imported.values, read_existing_dns(args.dnsmasq),
-                                                      read_stack_values(lab_path))
+                                                      read_lab(lab_path))
         parse_cluster_config(imported.stack, imported.values)
         check_against_lab(imported, variables)
         text = render(imported, str(args.inventory))

@@ -5,6 +5,7 @@ own dhcp-host lines, every node stays where it is and the plan `pulumi up` makes
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,25 @@ def test_a_line_dnsmasq_would_refuse_names_its_file_and_line(tmp_path: Path, lin
     with pytest.raises(ExistingDnsError) as raised:
         read_existing_dns([conf])
     assert str(raised.value).startswith(f"{conf}:2: ") and message in str(raised.value)
+
+
+def test_a_lab_slice_the_importer_cannot_read_is_one_line_naming_it(tmp_path: Path) -> None:
+    """It was a ValueError traceback; the schema names it at `pulumi up`, the importer reads the file before that."""
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    text = stack_path("telco-lab").read_text()
+    assert "range: 192.168.16.20-192.168.16.31" in text
+    (stacks / "Pulumi.telco-lab.yaml").write_text(text.replace("range: 192.168.16.20-192.168.16.31", "range: nowhere"))
+    argv = [sys.executable, "-m", "tools", "import", str(SEED), *ARGS, "--out", "-", "--dnsmasq", str(SEED_DNSMASQ)]
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+                            env={**os.environ, "OCPLAB_STACKS_DIR": str(stacks)})
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("error: ocplab:slices.server.range of the lab stack: 'nowhere' is not an IPv4")
+
+
+def test_a_dnsmasq_file_larger_than_any_lab_has_is_refused_unread(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.conf"
+    with huge.open("wb") as handle:
+        handle.truncate(17 * 1024 * 1024)  # sparse: nothing is written, nothing should be read
+    with pytest.raises(ExistingDnsError, match=rf"^{huge}: larger than 16 MiB; not a dnsmasq file"):
+        read_existing_dns([huge])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,79 @@ def test_unquoted_mac_is_refused() -> None:
     variables["hosts"][0]["networks"][1]["mac"] = 123456
     with pytest.raises(InventoryError, match=r"hosts\[0\].networks\[1\].mac: YAML read 123456, not a MAC"):
         convert(variables, Options(lab="telco-lab", hypervisor="hv01"))
+
+
+
+# --- hostile inventories: bombs are one-line refusals, fast ----------------------------------------------------------
+
+
+def alias_levels(indent: str) -> str:
+    """Nine levels of nine aliases each: `*a8` expands to 9**9 (387 million) strings."""
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [
+        f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    return "".join(f"{indent}{line}\n" for line in levels)
+
+
+def alias_bomb() -> str:
+    """About 600 bytes of YAML whose hosts[0].run_commands is `*a8`."""
+    return "all:\n  vars:\n    cluster: bomb\n" + alias_levels("    ") + (
+        "    hosts:\n      - name: sno\n        role: master\n        run_commands: *a8\n")
+
+
+def reference_bomb(levels: int, copies: int, as_list: bool) -> str:
+    """`r<i>` holds `copies` references to `r<i-1>`, in one string or as a list: the importer's expansion of
+    `r<levels>` grows as copies**levels, from under 1 KB of YAML."""
+    def body(i: int) -> str:
+        refs = [f"{{{{ r{i - 1} }}}}"] * copies
+        return "[" + ", ".join(f"'{r}'" for r in refs) + "]" if as_list else "'" + "".join(refs) + "'"
+    lines = "".join(f"    r{i}: {body(i)}\n" for i in range(1, levels + 1))
+    return (f"all:\n  vars:\n    cluster: bomb\n    r0: xxxxxxxx\n{lines}"
+            f"    hosts:\n      - name: sno\n        role: master\n        run_commands: ['{{{{ r{levels} }}}}']\n")
+
+
+FIELD = "error: all.vars.hosts[0].run_commands: its {{{{ }}}} references"
+BOMBS = {
+    "alias": (alias_bomb(), "error: inventory {path}: holds more than 100000 values once its YAML aliases are "
+                            "expanded (an alias bomb?)"),
+    "chain": (reference_bomb(19, 1, False), f"{FIELD} go deeper than 16 (r19 -> r18 -> r17 -> ...)"),
+    "text": (reference_bomb(13, 4, False), f"{FIELD} expand to more than 1048576 characters"),
+    "values": (reference_bomb(14, 3, True), f"{FIELD} expand to more than 100000 values"),
+    "wide": (reference_bomb(5, 40, False), f"{FIELD} expand to more than"),
+    "deep": ("all:\n  vars:\n    hosts: " + "[" * 5000 + "]" * 5000 + "\n",
+             "error: inventory {path}: nested deeper than 32 levels"),
+    "nested": ("all:\n  vars:\n    hosts: " + "[" * 40 + "]" * 40 + "\n",
+               "error: inventory {path}: nested deeper than 32 levels"),
+}
+
+
+@pytest.mark.parametrize("bomb", BOMBS)
+def test_bombs_are_one_line_refusals_in_seconds(tmp_path: Path, bomb: str) -> None:
+    """Each hung `ocplab import` (alias and reference bombs) or ended in a RecursionError traceback (nesting)."""
+    text, message = BOMBS[bomb]
+    assert len(text.encode()) < 12_000
+    path = tmp_path / "inventory.yml"
+    path.write_text(text)
+    result = subprocess.run([sys.executable, "-m", "tools.seed_import", str(path), *SEED_ARGS, "--out", "-"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=20, check=False)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message.format(path=path)), result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_the_bounds_leave_room_for_real_inventories() -> None:
+    """The seed's inventory is far inside every bound; a reference chain of 16 and a wide fan-out still resolve."""
+    variables = {f"v{i}": f"{{{{ v{i - 1} }}}}" for i in range(1, 16)} | {"v0": "end"}
+    assert Resolver(variables).value("{{ v15 }}", "f") == "end"
+    assert Resolver({"a": "x" * 1000}).value(["{{ a }}"] * 500, "f") == ["x" * 1000] * 500
+
+
+def test_a_hostile_lab_stack_file_is_refused_naming_it(tmp_path: Path) -> None:
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    lab = stacks / "Pulumi.telco-lab.yaml"
+    lab.write_text(stack_path("telco-lab").read_text() + "  ocplab:bomb:\n" + alias_levels("    ") + "    top: *a8\n")
+    result = subprocess.run([sys.executable, "-m", "tools.seed_import", str(SEED), *SEED_ARGS, "--out", "-"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=20, check=False,
+                            env={**os.environ, "OCPLAB_STACKS_DIR": str(stacks)})
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: lab stack {lab}: holds more than 100000 values"), result.stderr
