@@ -312,10 +312,11 @@ def _check_nodes(cluster: Cluster) -> None:
     names = [n.name for n in cluster.nodes]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise OutputsError(f"stack {cluster.stack}: node names repeat: {', '.join(duplicates)}")
-    for node in cluster.nodes:
+        raise OutputsError(f"stack {cluster.stack}: output nodes names a node twice: {', '.join(duplicates)}")
+    for index, node in enumerate(cluster.nodes):
         if "baremetal" not in node.macs:
-            raise OutputsError(f"stack {cluster.stack}: node {node.name} has no baremetal MAC")
+            raise OutputsError(f"stack {cluster.stack}: output nodes[{index}].macs has no baremetal MAC "
+                               f"(node {node.name})")
 
 
 def require_topology(cluster: Cluster, topology: str) -> None:
