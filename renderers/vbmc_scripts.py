@@ -2,7 +2,9 @@
 
 The lab stack owns the shared part: virtualbmc installed in its own virtualenv, and one vbmcd
 with a private config dir, run by systemd where there is one and by setsid otherwise (it must
-outlive the SSH session). Cluster stacks own their entries: `sync` makes them exactly the planned
+outlive the SSH session). vbmcd answers IPMI on the lab network, so it runs as a user of its own
+(USER, made here) in the libvirt group, sandboxed by systemd or started through setpriv without
+new privileges or capabilities. Cluster stacks own their entries: `sync` makes them exactly the planned
 ones and `remove` deletes them, both through renderers/files/ocplab_vbmc.py, which the lab
 script installs (the shell is in files/vbmc-*.sh). The BMC password reaches that helper on stdin,
 so no script or command line holds it. Every script is idempotent POSIX sh.
@@ -19,7 +21,8 @@ VENV = "/opt/ocplab/vbmc"
 ROOT = "/etc/ocplab/vbmc"
 CONF = f"{ROOT}/virtualbmc.conf"
 HELPER = f"{ROOT}/bin/ocplab_vbmc.py"
-PID_FILE = "/run/ocplab-vbmcd.pid"
+PID_FILE = "/run/ocplab-vbmcd/vbmcd.pid"  # vbmcd writes it (through a temp file), so in a dir of its user's
+USER = "ocplab-vbmc"
 LOG_FILE = "/var/log/ocplab-vbmcd.log"
 UNIT = "ocplab-vbmcd.service"
 # Not vbmcd's default 50891, so a vbmcd the admin already runs keeps its control port.
@@ -29,7 +32,7 @@ REQUIREMENT = "virtualbmc>=3.0,<=3.3.0"
 
 def _vbmc_script(*parts: str, **values: ShellValue) -> str:
     return script("vbmc-common", *parts, venv=VENV, root=ROOT, conf=CONF, helper=HELPER, pidfile=PID_FILE, log=LOG_FILE,
-                  unit=UNIT, **values)
+                  unit=UNIT, user=USER, **values)
 
 
 def helper_source() -> str:

@@ -13,5 +13,7 @@ if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; t
     firewall-cmd -q --remove-port="$range/udp" || true; firewall-cmd -q --permanent --remove-port="$range/udp" || true
   done
 fi
-rm -rf "${root:?}"
+rm -rf "${root:?}" "$(dirname "$pidfile")"
+if id -u "$user" >/dev/null 2>&1; then userdel "$user" || fail "userdel could not remove the user $user"; fi
+if getent group "$user" >/dev/null; then groupdel "$user" || true; fi
 echo "ocplab vbmc: vbmcd stopped and its files removed (virtualbmc stays installed in $venv)"

@@ -93,7 +93,20 @@ def test_secrets_are_nowhere_in_state_exports_logs_or_process_listings(lab: LabS
         shown = [t for t in lab.pulumi.transcript if "--show-secrets" not in t.split("\n", 1)[0]]
         assert secret not in "".join(shown), "a secret in the output of a pulumi command"
     assert password not in lab.ssh(HV1, "cat /var/log/ocplab-vbmcd.log; ps -eo args")
-    assert lab.ssh(HV1, "stat -c %a /etc/ocplab/vbmc").strip() == "700"
+    # The entries (with their passwords) are vbmcd's user's alone; the helper's records root's.
+    assert lab.ssh(HV1, "cd /etc/ocplab/vbmc && stat -c '%n %a %U %G' . domains clusters").splitlines() == [
+        ". 750 root ocplab-vbmc", "domains 700 ocplab-vbmc ocplab-vbmc", "clusters 700 root root"]
+
+
+def test_vbmcd_and_its_bmcs_run_as_its_user_without_privileges(lab: LabSession) -> None:
+    uid = lab.ssh(HV1, "id -u ocplab-vbmc").strip()
+    assert uid != "0"
+    pids = lab.ssh(HV1, "pgrep -f '[b]in/vbmcd'").split()
+    assert len(pids) >= 6, pids  # vbmcd and one process per BMC
+    for pid in pids:
+        status = dict(line.split(":", 1) for line in lab.ssh(HV1, f"cat /proc/{pid}/status").splitlines())
+        assert status["Uid"].split() == [uid] * 4, (pid, status["Uid"])  # real, effective, saved, filesystem
+        assert status["CapEff"].strip() == "0000000000000000" and status["NoNewPrivs"].strip() == "1"
 
 
 def test_each_bmc_reports_power_on(lab: LabSession) -> None:
@@ -204,3 +217,4 @@ def test_lab_destroy_stops_vbmcd_and_removes_its_files(lab: LabSession) -> None:
     lab.pulumi.destroy("simlab")
     left = lab.ssh(HV1, "ls -A /etc/ocplab/vbmc 2>/dev/null | wc -l; pgrep -f '[b]in/vbmcd' || echo none")
     assert left.split() == ["0", "none"]
+    assert "ocplab-vbmc" not in lab.ssh(HV1, "getent passwd; getent group")
