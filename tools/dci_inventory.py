@@ -22,12 +22,13 @@ Each format follows a file of Red Hat's DCI repositories (read, not copied):
 
 Nothing in an inventory is a template Ansible runs, except the one ocplab means (`dir`, whose default is
 `{{ ansible_user_dir }}/clusterconfigs`). ansible-core templates any string value that holds `{{`, `{%`, `{#`, or
-starts with `#jinja2:` (2.19 reads its own delimiters from that header), and an INI inventory has no way to mark a
-value unsafe. So values are refused where they are read, not escaped where they are written: every output by
-core.cluster_outputs' allow-list patterns, every InventoryOptions field by its own (naming the option), and no
-allowed value holds `{`, `}`, `#`, a quote, a blank or a line break (ssh_common_args may hold blanks; `dir` may be
-our template). The YAML inventory is refused the same and also marks every string `!unsafe`, so a value that
-slipped past would be read verbatim.
+starts with `#jinja2:` (it reads other delimiters from that header: a pipe lookup ran that way on 2.16 and 2.19),
+and an INI inventory has no way to mark a value unsafe. So values are refused where they are read, not escaped
+where they are written: every output by core.cluster_outputs' allow-list patterns, every InventoryOptions field by
+its own (naming the option), and no allowed value holds `{`, `}`, `#`, a quote, a blank or a line break
+(ssh_common_args may hold blanks; `dir` may be our template). The YAML inventory is refused the same and also
+marks every string `!unsafe`, so a value that slipped past would be read verbatim (except strings YAML reads as
+numbers or booleans, left untagged: 2.19 re-reads an `!unsafe` scalar as if unquoted, and none can hold a template).
 
 The outputs are read and checked by core.cluster_outputs. Secrets: the BMC password is written into the returned
 text only (the agent reads it there); this module logs nothing and no error message carries a value from the

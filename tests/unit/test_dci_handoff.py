@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from core.bmc_plan import bmc_password
-from tests.unit.test_dci_inventory import ansible_inventory, hostvars, outputs, parse
+from tests.unit.test_dci_inventory import JINJA2_HEADER, ansible_inventory, hostvars, outputs, parse, put
 from tools import dci_handoff, stack_outputs
 from tools.dci_inventory import inventory_for
 
@@ -148,3 +148,19 @@ def test_the_password_is_on_no_host_line_so_ansible_warnings_never_show_it(topol
     assert "Sec-ret" not in done.stderr
     master = "master-0" if topology == "ipi" else "sno.sno1.simlab.test"
     assert json.loads(done.stdout)["_meta"]["hostvars"][master]["ipmi_password"] == "Sec-ret_0123456789ab"
+
+
+@pytest.mark.parametrize("where", ["bmc.password", "cluster", "network.gateway"])
+def test_hostile_outputs_are_one_line_and_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str], where: str) -> None:
+    """The `#jinja2:` payload that ran a pipe lookup on the DCI controller, in outputs `pulumi stack output` gives."""
+    data = put(outputs("ipi"), where, JINJA2_HEADER)
+    fake_pulumi(tmp_path, {"ipi1": data})
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    root = tmp_path / "inventories"
+    assert dci_handoff.main(["ipi1", "--pool", "simlab", "--root", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"dci_handoff: stack ipi1: output {where} ") and err.count("\n") == 1, err
+    if where.startswith("bmc."):
+        assert "jinja2" not in err and "lookup" not in err, "a value under bmc is never shown"
+    assert not root.exists()
