@@ -151,6 +151,7 @@ def load_inventory(path: Path) -> Mapping[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InventoryError(f"inventory {path}", f"cannot read it ({exc.__class__.__name__})") from None
     try:
+        _check_nesting(text, f"inventory {path}")
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -166,6 +167,19 @@ def load_inventory(path: Path) -> Mapping[str, Any]:
         raise InventoryError("all.vars.hosts", "missing or empty; expected a dci-openshift-agent libvirt inventory "
                              "(all: vars: hosts: [...])")
     return variables
+
+
+def _check_nesting(text: str, where: str) -> None:
+    """Refuse deep nesting from the parser's events, before PyYAML's recursive composer meets it (a RecursionError
+    after seconds of parsing); the event parser itself keeps no Python stack per level."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise InventoryError(where, f"nested deeper than {MAX_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
 
 
 def check_bounded(document: Any, where: str) -> None:
