@@ -5,6 +5,7 @@ and the stacks run it with the Python of /opt/ocplab/sushy:
 
     check VERSION                                    the installed sushy-tools is VERSION and serves libvirt here
     sync CLUSTER ADDRESS PORT USER UUID [UUID ...]   the BMC password comes on stdin
+    restart-root                                     emulators an older ocplab ran as root, restarted as their users
     remove CLUSTER
     list                                             the clusters with an emulator here, one per line
     serve CONFIG                                     run sushy-emulator (what the emulator processes are)
@@ -422,6 +423,20 @@ def remove_user(cluster: str) -> None:
         subprocess.run(["groupdel", name], capture_output=True, check=False)
 
 
+def restart_root_emulators() -> list[str]:
+    """After an upgrade (the lab script runs this): an emulator still running as root runs an older ocplab's code,
+    the media traversal included; it is restarted as its cluster's user from its files (no password needed)."""
+    restarted = []
+    for cluster in listed_clusters():
+        if running(cluster) and process_uid(main_pid(cluster)) == 0:
+            owner = ensure_user(cluster)
+            confine_files(cluster, owner)
+            stop(cluster)
+            start(cluster, owner)
+            restarted.append(cluster)
+    return restarted
+
+
 def listed_clusters() -> list[str]:
     base = ROOT / "clusters"
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
@@ -554,6 +569,7 @@ def main(argv: list[str]) -> int:
     one.add_argument("uuids", nargs="+")
     commands.add_parser("remove").add_argument("cluster")
     commands.add_parser("list")
+    commands.add_parser("restart-root")
     commands.add_parser("serve").add_argument("config")
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -565,6 +581,9 @@ def main(argv: list[str]) -> int:
             print(sync(args.cluster, args.address, args.port, args.user, args.uuids, sys.stdin.readline().rstrip("\n")))
         elif args.command == "remove":
             print(remove(args.cluster))
+        elif args.command == "restart-root":
+            for cluster in restart_root_emulators():
+                print(f"ocplab sushy: cluster {cluster}: Redfish emulator restarted as {service_user(cluster)}")
         else:
             print("\n".join(listed_clusters()))
     except SushyError as exc:

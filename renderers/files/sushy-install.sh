@@ -47,3 +47,4 @@ if command -v firewall-cmd >/dev/null && firewall-cmd --state >/dev/null 2>&1; t
   done
 fi
 helper check "$version" || fail "refusing the sushy-tools in $venv (above why); install $requirement there"
+helper restart-root

@@ -350,6 +350,29 @@ def test_a_neighbours_files_are_unreadable_to_an_emulator(redfish: Redfish) -> N
     assert written.returncode != 0 and "Permission denied" in written.stderr
 
 
+def serving(rf: Redfish, stack: str, password: str) -> bool:
+    try:
+        return rf.call(PORTS[stack], "/redfish/v1/Systems", password)[0] == 200
+    except AssertionError:  # curl could not connect (yet)
+        return False
+
+
+def test_an_emulator_an_older_ocplab_ran_as_root_is_restarted_as_its_user(redfish: Redfish) -> None:
+    lab, password = redfish.lab, bmc(redfish.lab, "rf2")["password"]
+    conf, pidfile = "/etc/ocplab/sushy/clusters/rf2/emulator.conf", "/run/ocplab-sushy/rf2.pid"
+    # What an older ocplab left running: sushy-emulator as root (its code unpatched), in the launcher's pid file.
+    lab.ssh(HV2, f"p=$(cat {pidfile}); kill $p; while kill -0 $p 2>/dev/null; do sleep 0.1; done; "
+                 f"setsid /opt/ocplab/sushy/bin/sushy-emulator --config {conf} </dev/null "
+                 f">>/var/log/ocplab-sushy/rf2.log 2>&1 & echo $! > {pidfile}")
+    wait_for("rf2's emulator as root", lambda: serving(redfish, "rf2", password), timeout=60, every=0.5)
+    assert emulator_status(lab, "rf2")["Uid"][0] == "0"
+    shown = lab.ssh(HV2, "/opt/ocplab/sushy/bin/python /etc/ocplab/sushy/bin/ocplab_sushy.py restart-root")
+    assert shown.strip() == "ocplab sushy: cluster rf2: Redfish emulator restarted as ocplab-bmc-rf2"
+    wait_for("rf2's emulator as its user", lambda: serving(redfish, "rf2", password), timeout=60, every=0.5)
+    assert emulator_status(lab, "rf2")["Uid"] == [lab.ssh(HV2, "id -u ocplab-bmc-rf2").strip()] * 4
+    assert lab.ssh(HV2, "/opt/ocplab/sushy/bin/python /etc/ocplab/sushy/bin/ocplab_sushy.py restart-root") == ""
+
+
 def test_the_dci_handoff_gives_redfish_fields_that_work(redfish: Redfish, tmp_path: Path) -> None:
     lab = redfish.lab
     result = lab.jumphost([sys.executable, "-m", "tools.dci_handoff", "rf1", "--pool", "simlab",

@@ -230,3 +230,21 @@ def test_the_systemd_unit_runs_the_emulator_as_its_user_in_a_sandbox(tmp_path: P
     security = subprocess.run([analyze, "security", "--offline=true", "--threshold=30", str(unit)],
                               capture_output=True, text=True, check=False)
     assert security.returncode == 0, security.stdout[-800:]
+
+
+def test_after_an_upgrade_an_emulator_running_as_root_is_restarted_as_its_user(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from renderers.files import ocplab_sushy as helper
+
+    pids, uids = {"old": 101, "new": 102, "stopped": None}, {101: 0, 102: 990}
+    done: list[tuple[str, str]] = []
+    monkeypatch.setattr(helper, "listed_clusters", lambda: list(pids))
+    monkeypatch.setattr(helper, "running", lambda c: pids[c] is not None)
+    monkeypatch.setattr(helper, "main_pid", lambda c: pids[c])
+    monkeypatch.setattr(helper, "process_uid", lambda pid: uids.get(pid))
+    monkeypatch.setattr(helper, "ensure_user", lambda c: f"user of {c}")
+    monkeypatch.setattr(helper, "confine_files", lambda c, user: done.append(("confine", user)))
+    monkeypatch.setattr(helper, "stop", lambda c: done.append(("stop", c)))
+    monkeypatch.setattr(helper, "start", lambda c, user: done.append(("start", user)))
+    assert helper.restart_root_emulators() == ["old"]
+    assert done == [("confine", "user of old"), ("stop", "old"), ("start", "user of old")]
