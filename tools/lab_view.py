@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.cluster_design import cluster_outputs, design_cluster
+from core.cluster_outputs import OutputsError, read_cluster
 from core.clusterconfig import parse_cluster_config
 from core.errors import ConfigError
 from core.lab_contract import PLANNED, LabOutputs, parse_lab_outputs, planned_lab_outputs
@@ -68,12 +69,22 @@ def load_lab(lab: str) -> LabView:
             continue
         out = stack_outputs(name, show_secrets=True)  # BMC ports live in the secret `bmc`; only ports are shown
         if out.get("kind") == "cluster":
-            clusters[name] = out
+            clusters[name] = checked_cluster(out, name)
         if entry.get("updateInProgress"):
             busy[name] = "an update of this stack runs now"
         elif out.get("kind") != "cluster" and int(entry.get("resourceCount") or 0) > 0:
             partial.append(name)
     return LabView(config=config, outputs=outputs, clusters=clusters, busy=busy, partial=partial)
+
+
+def checked_cluster(outputs: dict[str, Any], stack: str) -> dict[str, Any]:
+    """A deployed cluster stack's outputs, checked by the one contract every tool reads them with (another
+    person's stack in a team lab: what map and doctor show or run must be typed first)."""
+    try:
+        read_cluster(outputs, stack)
+    except OutputsError as exc:
+        raise LabViewError(f"{exc} (fix or redeploy that stack: pulumi up -s {stack})") from None
+    return outputs
 
 
 def planned_lab(lab: str) -> LabView:

@@ -29,7 +29,7 @@ from core.stack_files import DEFAULT_STACKS_DIR, read_stack_values, stack_path
 from tests.unit.big_lab import HYPERVISORS, IPI, SNO, write_big_lab
 from tests.unit.pulumi_mocks import use_mocks
 from tools.cli import app
-from tools.lab_view import planned_lab
+from tools.lab_view import LabViewError, checked_cluster, planned_lab
 
 runner = CliRunner()
 
@@ -244,3 +244,18 @@ def test_ten_hypervisors_and_twenty_clusters_render(big_lab: Path, tmp_path: Pat
     assert match is not None
     width, height = int(match[1]), int(match[2])
     assert width < 1800 and height < 3000, (width, height)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda o: o.update(cluster="ipi1\n[evil]"), "output cluster"),
+    (lambda o: o["nodes"][0].update(ip="192.168.16.34; reboot"), "output nodes[0].ip"),
+    (lambda o: o["network"].update(gateway="#jinja2:x"), "output network.gateway"),
+])
+def test_map_and_doctor_read_a_deployed_clusters_outputs_through_the_contract(change: Any, field: str) -> None:
+    """In a team lab a cluster stack is another person's: what `ocplab map` shows and `ocplab doctor` runs
+    is typed first, and a hostile value stops the tool naming the stack and the field."""
+    outputs = json.loads((Path(__file__).parent.parent / "data" / "cluster-outputs-ipi.json").read_text())
+    assert checked_cluster(outputs, "ipi1") is outputs
+    change(outputs)
+    with pytest.raises(LabViewError, match=rf"stack ipi1: {re.escape(field)}"):
+        checked_cluster(outputs, "ipi1")
