@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-from functools import partial
 from typing import Any, NotRequired, TypedDict
 
 import pulumi
@@ -25,7 +24,7 @@ from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 class ClusterArgs(TypedDict):
     config: ClusterConfig
-    design: pulumi.Output[ClusterDesign]
+    design: ClusterDesign  # plain: decided before any resource is declared
     jumphost: command.remote.ConnectionArgs
     hypervisor: command.remote.ConnectionArgs
     bmc_password: pulumi.Output[str]
@@ -39,7 +38,7 @@ class ClusterArgs(TypedDict):
 
 
 class Cluster(pulumi.ComponentResource):
-    """Every resource waits for the design, so a refused design creates nothing."""
+    """Declared from a plain design the cluster program has already checked: a refused design declares nothing."""
 
     nodes: dict[str, Node]
     outputs: pulumi.Output[dict[str, Any]]
@@ -49,13 +48,13 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("ocplab:cluster:Cluster", name, {}, opts)
         config, design = args["config"], args["design"]
         child = pulumi.ResourceOptions(parent=self)
-        uri = design.apply(lambda d: d.hypervisor.libvirt_uri)
+        uri = design.hypervisor.libvirt_uri
         self.provider = libvirt.Provider(f"{name}-libvirt", uri=uri, opts=child)
         on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.dns = command.remote.Command(
             f"{name}-dns", connection=args["jumphost"],
-            create=design.apply(lambda d: apply_script(config.name, render_cluster_dns(d))),
-            update=design.apply(lambda d: apply_script(config.name, render_cluster_dns(d))),
+            create=apply_script(config.name, render_cluster_dns(design)),
+            update=apply_script(config.name, render_cluster_dns(design)),
             delete=remove_script(config.name), opts=child,
         )
         provisioning = None
@@ -68,20 +67,18 @@ class Cluster(pulumi.ComponentResource):
         with_bmc = bmc_nodes(config)
         for spec in sorted(config.nodes, key=lambda n: not n.needs_cloud_init):
             node = Node(f"{name}-{spec.name}", NodeArgs(
-                spec=spec, facts=node_facts(config, spec), cluster=config.name, zone=design.apply(lambda d: d.zone),
-                domain_type=config.domain_type,
-                pool=design.apply(lambda d: d.hypervisor.pool),
-                base_volume_id=design.apply(partial(base_volume_of, image=spec.image)),
-                lab_bridge=design.apply(lambda d: d.hypervisor.bridge),
+                spec=spec, facts=node_facts(config, spec), cluster=config.name, zone=design.zone,
+                domain_type=config.domain_type, pool=design.hypervisor.pool,
+                base_volume_id=design.hypervisor.base_volumes[spec.image], lab_bridge=design.hypervisor.bridge,
                 provisioning_network_id=provisioning.id if provisioning else None,
-                provisioning_bridge=design.apply(lambda d: str(d.hypervisor.provisioning_bridge))
+                provisioning_bridge=str(design.hypervisor.provisioning_bridge)
                 if config.provisioning_network == "bridged" else None,
-                macs=design.apply(partial(macs_of, node=spec.name)), running=config.start, after=list(isos),
+                macs=dict(design.plan.nodes[spec.name].macs), running=config.start, after=list(isos),
                 boot_after=[self.dns],
                 authorized_keys=_dci_keys(config, spec, args.get("controller_key")),
                 virtual_media=args.get("bmc_kind") == "redfish" and spec.name in with_bmc,
                 libvirt_uri=uri, hypervisor=args["hypervisor"],
-                pool_dir=design.apply(partial(pool_dir_of, image=spec.image)),
+                pool_dir=pool_dir_of(design, spec.image),
                 seed_media=args.get("seed_media", "file"),
             ), opts=on_host)
             if node.cidata is not None:
@@ -92,17 +89,16 @@ class Cluster(pulumi.ComponentResource):
         # The password only travels on stdin; stdout is not logged.
         self.bmcs = command.remote.Command(
             f"{name}-bmc", connection=args["hypervisor"],
-            create=design.apply(lambda d: vbmc_sync_script(config.name, d.bmc)),
-            update=design.apply(lambda d: vbmc_sync_script(config.name, d.bmc)),
+            create=vbmc_sync_script(config.name, design.bmc), update=vbmc_sync_script(config.name, design.bmc),
             delete=vbmc_remove_script(config.name), stdin=args["bmc_password"], logging=command.remote.Logging.STDERR,
             opts=child.merge(pulumi.ResourceOptions(depends_on=list(self.nodes.values()))),
         )
         # A Redfish slice: the cluster's own sushy-tools emulator, allowed exactly its BMC nodes' domains.
         self.redfish: command.remote.Command | None = None
-        if args.get("bmc_kind") == "redfish":
+        if args.get("bmc_kind") == "redfish" and (bmc := design.bmc) is not None:
             bmc_uuids = [self.nodes[n].domain.id for n in with_bmc]
-            sync = pulumi.Output.all(design, *bmc_uuids).apply(
-                lambda v: sushy_sync_script(config.name, v[0].bmc, [str(u) for u in v[1:]]))
+            sync = pulumi.Output.all(*bmc_uuids).apply(
+                lambda ids: sushy_sync_script(config.name, bmc, [str(u) for u in ids]))
             self.redfish = command.remote.Command(
                 f"{name}-redfish", connection=args["hypervisor"], create=sync, update=sync,
                 delete=sushy_remove_script(config.name), stdin=args["bmc_password"],
@@ -112,13 +108,13 @@ class Cluster(pulumi.ComponentResource):
         # The jumphost gathers the nodes' console logs (one folder per cluster) once the domains exist.
         self.consoles = command.remote.Command(
             f"{name}-consoles", connection=args["jumphost"],
-            create=design.apply(consoles_apply_script), update=design.apply(consoles_apply_script),
+            create=consoles_apply_script(design), update=consoles_apply_script(design),
             delete=consoles_remove_script(config.name),
             opts=child.merge(pulumi.ResourceOptions(depends_on=list(self.nodes.values()))),
         )
         uuids = {node: n.domain.id for node, n in self.nodes.items()}
-        self.outputs = pulumi.Output.all(design=design, uuids=uuids, bmcs=self.bmcs.id).apply(
-            lambda v: cluster_outputs(v["design"], v["uuids"], render_cluster_dns(v["design"]).as_dict()))
+        self.outputs = pulumi.Output.all(uuids=uuids, bmcs=self.bmcs.id).apply(
+            lambda v: cluster_outputs(design, v["uuids"], render_cluster_dns(design).as_dict()))
         self.bmc = pulumi.Output.secret(pulumi.Output.all(self.outputs, args["bmc_password"]).apply(
             lambda v: with_password(v[0]["bmc"], v[1])))
         self.register_outputs({"outputs": self.outputs, "bmc": self.bmc})
@@ -133,14 +129,7 @@ def _dci_keys(config: ClusterConfig, spec: NodeSpec, key: pulumi.Input[str] | No
     return pulumi.Output.from_input(key).apply(lambda k: {user: [k]})
 
 
-def base_volume_of(design: ClusterDesign, image: str) -> str:
-    return design.hypervisor.base_volumes[image]
-
-
 def pool_dir_of(design: ClusterDesign, image: str) -> str:
     """The pool's directory: where its base volume (a directory pool's volume key is its path) lies."""
     return posixpath.dirname(design.hypervisor.base_volumes[image])
 
-
-def macs_of(design: ClusterDesign, node: str) -> dict[str, str]:
-    return dict(design.plan.nodes[node].macs)

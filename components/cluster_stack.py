@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_command as command
@@ -18,11 +18,11 @@ from core.cluster_design import ClusterDesign, design_cluster
 from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, made_without_first_boot, public_key_of
 from core.errors import ConfigError
-from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, parse_lab_outputs, slice_bmc_kind
+from core.lab_contract import HypervisorOutputs, JumphostOutputs, parse_lab_outputs, slice_bmc_kind
 from core.labconfig import SshTarget
 from core.seed_media import OUTPUT as SEED_MEDIA_OUTPUT
 from core.seed_media import seed_media_of
-from core.ssh_access import host_key, pinned_keys
+from core.ssh_access import pinned_keys
 
 
 def read_cluster_config(stack: str, dci_default: bool = True) -> ClusterConfig:
@@ -66,106 +66,82 @@ def stack_name(stack: str) -> str:
     return qualified_name(pulumi.get_organization(), pulumi.get_project(), stack)
 
 
-def private_key(design: pulumi.Output[ClusterDesign], secret_key: pulumi.Output[str] | None) -> pulumi.Output[str]:
+def private_key(design: ClusterDesign, secret_key: pulumi.Output[str] | None) -> pulumi.Output[str]:
     """The lab's SSH key (or this stack's secret one), always as a secret."""
-    def key_of(d: ClusterDesign) -> str:
-        if not d.jumphost.ssh_key_path:
-            raise pulumi.RunError(f"ocplab:lab: lab stack {d.cluster.lab!r} exports no ssh_key_path (its key is a "
-                                  "secret): set ocplab:sshPrivateKey on this stack too (pulumi config set --secret)")
-        return Path(d.jumphost.ssh_key_path).read_text()
+    if secret_key is not None:
+        return secret_key
+    if not design.jumphost.ssh_key_path:
+        raise ConfigError([f"ocplab:lab: lab stack {design.cluster.lab!r} exports no ssh_key_path (its key is a "
+                           "secret): set ocplab:sshPrivateKey on this stack too (pulumi config set --secret)"])
+    return pulumi.Output.secret(Path(design.jumphost.ssh_key_path).read_text())
 
-    return secret_key if secret_key is not None else pulumi.Output.secret(design.apply(key_of))
 
-
-def _connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str],
-                host: Callable[[ClusterDesign], HypervisorOutputs | JumphostOutputs]) -> command.remote.ConnectionArgs:
+def connection(host: HypervisorOutputs | JumphostOutputs, key: pulumi.Output[str],
+               pins: Mapping[SshTarget, str]) -> command.remote.ConnectionArgs:
     """SSH with the lab's key to a host of the lab outputs, pinned to its key in the lab's known_hosts."""
-    def target(d: ClusterDesign) -> SshTarget:
-        h = host(d)
-        return SshTarget(address=h.address, user=h.user, port=h.port)
-
-    def pinned(d: ClusterDesign) -> str:
-        return host_key(Path(d.jumphost.known_hosts), target(d))
-
-    return command.remote.ConnectionArgs(
-        host=design.apply(lambda d: target(d).address), user=design.apply(lambda d: target(d).user),
-        port=design.apply(lambda d: float(target(d).port)), private_key=key,
-        host_key=cast("pulumi.Output[str]", design.apply(pinned)),
-    )
+    target = SshTarget(address=host.address, user=host.user, port=host.port)
+    return command.remote.ConnectionArgs(host=target.address, user=target.user, port=float(target.port),
+                                         private_key=key, host_key=pins[target])
 
 
-def jumphost_connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str]) -> command.remote.ConnectionArgs:
-    return _connection(design, key, lambda d: d.jumphost)
-
-
-def hypervisor_connection(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str],
-                          ) -> command.remote.ConnectionArgs:
-    """The cluster's hypervisor, where its virtual BMCs run."""
-    return _connection(design, key, lambda d: d.hypervisor)
-
-
-def bmc_password_of(design: pulumi.Output[ClusterDesign], key: pulumi.Output[str]) -> pulumi.Output[str]:
-    """Derived from the lab key, so it is the same on every update and rebuild; secret everywhere."""
-    return pulumi.Output.secret(pulumi.Output.all(key, design).apply(lambda v: bmc_password(v[0], v[1].cluster.name)))
-
-
-def check_lab_access(cluster: ClusterConfig, lab: LabOutputs) -> None:
-    """The jumphost's and the cluster's hypervisor's keys are pinned in the lab's known_hosts (else one
+def lab_access(design: ClusterDesign) -> dict[SshTarget, str]:
+    """The jumphost's and the cluster's hypervisor's keys pinned in the lab's known_hosts (else one
     ConfigError naming them), so no remote command is ever declared without a host key."""
-    hosts: list[JumphostOutputs | HypervisorOutputs] = [lab.jumphost]
-    hosts += [lab.hypervisors[cluster.hypervisor]] if cluster.hypervisor in lab.hypervisors else []
-    pinned_keys(Path(lab.jumphost.known_hosts), [SshTarget(address=h.address, user=h.user, port=h.port) for h in hosts],
-                f"ocplab:lab: lab stack {cluster.lab!r} output jumphost.known_hosts")
+    hosts: list[JumphostOutputs | HypervisorOutputs] = [design.jumphost, design.hypervisor]
+    return pinned_keys(Path(design.jumphost.known_hosts),
+                       [SshTarget(address=h.address, user=h.user, port=h.port) for h in hosts],
+                       f"ocplab:lab: lab stack {design.cluster.lab!r} output jumphost.known_hosts")
 
 
-def under_engine() -> bool:
-    """False under Pulumi's mocks (unit tests), where no backend can be asked."""
-    return type(pulumi.runtime.settings.SETTINGS).__name__ != "MockSettings"
+def bmc_password_of(design: ClusterDesign, key: pulumi.Output[str]) -> pulumi.Output[str]:
+    """Derived from the lab key, so it is the same on every update and rebuild; secret everywhere."""
+    return pulumi.Output.secret(key.apply(lambda k: bmc_password(k, design.cluster.name)))
 
 
-def cluster_program() -> None:
-    """Declare one cluster; nothing is created unless its design passes every check."""
+Reader = Callable[[str], "dict[str, Any] | None"]
+
+
+def read_stack(read: Reader, stack: str, what: str) -> dict[str, Any]:
+    """A stack's outputs as plain values, read before anything is declared; a read that cannot be made stops
+    the program with the reason (no fallback: the design is made from plain values only)."""
+    try:
+        outputs = read(stack_name(stack))
+    except StackMissingError:
+        if what == "lab":
+            raise ConfigError([missing_lab_problem(stack)]) from None
+        return {}
+    if outputs is None:
+        raise ConfigError([f"ocplab:{what}: the outputs of stack {stack!r} could not be read (`pulumi stack output "
+                           f"--json -s {stack}` failed or no pulumi CLI is on PATH): run it to see why"])
+    return outputs
+
+
+def cluster_program(read: Reader = read_outputs) -> None:
+    """Declare one cluster from its plain design; nothing is declared unless the design passes every check.
+    `read` gives a stack's outputs (org/project/stack): the backend's, or what a test injects."""
     config = pulumi.Config("ocplab")
     cluster = read_cluster_config(pulumi.get_stack())
-    known: dict[str, Any] | None = None
-    bmc_kind = None
-    if under_engine():
-        try:
-            lab_raw = read_outputs(stack_name(cluster.lab))
-            known = read_outputs(stack_name(pulumi.get_stack()))
-        except StackMissingError:
-            raise ConfigError([missing_lab_problem(cluster.lab)]) from None
-        if lab_raw is not None:  # else no CLI could be asked: the StackReference's design refuses it
-            check_lab_access(cluster, parse_lab_outputs(cluster.lab, lab_raw))  # refused before any resource
-        bmc_kind = slice_bmc_kind(cluster.name, lab_raw)
-        if keeps_earlier_provisionhost(known, cluster.first_boot):
-            cluster = kept_provisionhost(cluster)
-        elif cluster.first_boot is not None and made_without_first_boot(known):  # first_boot: IPI only
-            pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
-                            "reaches it only when it is rebuilt (cloud-init runs once per disk): "
-                            f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
+    lab_raw = read_stack(read, cluster.lab, "lab")
+    known = read_stack(read, pulumi.get_stack(), "cluster")
+    if keeps_earlier_provisionhost(known, cluster.first_boot):
+        cluster = kept_provisionhost(cluster)
+    elif cluster.first_boot is not None and made_without_first_boot(known):  # first_boot: IPI only
+        pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
+                        "reaches it only when it is rebuilt (cloud-init runs once per disk): "
+                        f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
+    design = design_cluster(cluster, parse_lab_outputs(cluster.lab, lab_raw), known.get("assignments"))
+    pins = lab_access(design)
     # A stack with no seed yet takes files whatever its history (nothing deployed changes).
     seeded = cluster.seed_media is not None or any(n.needs_cloud_init for n in cluster.nodes)
     media = seed_media_of(known, cluster.seed_media) if seeded else "file"
-    lab = pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
-    if known is not None:  # this stack's previous assignments, read before the update (see stack_reader)
-        previous: pulumi.Output[Any] = pulumi.Output.from_input(known.get("assignments"))
-    else:
-        previous = pulumi.StackReference("previous-state", stack_name=stack_name(pulumi.get_stack())).get_output(
-            "assignments")
-
-    def design(values: Mapping[str, Any]) -> ClusterDesign:
-        try:
-            return design_cluster(cluster, values["lab"], values["previous"])
-        except ConfigError as exc:  # a RunError is shown as its message alone, without a traceback
-            raise pulumi.RunError(str(exc)) from None
-
-    planned = pulumi.Output.all(lab=lab.outputs, previous=previous).apply(design)
-    ssh_key = private_key(planned, config.get_secret("sshPrivateKey"))
-    result = Cluster(cluster.name, {"config": cluster, "design": planned,
-                                    "jumphost": jumphost_connection(planned, ssh_key),
-                                    "hypervisor": hypervisor_connection(planned, ssh_key),
-                                    "bmc_password": bmc_password_of(planned, ssh_key), "bmc_kind": bmc_kind,
+    # The outputs above are read plainly; this reference records in the state which lab the cluster reads.
+    pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
+    ssh_key = private_key(design, config.get_secret("sshPrivateKey"))
+    result = Cluster(cluster.name, {"config": cluster, "design": design,
+                                    "jumphost": connection(design.jumphost, ssh_key, pins),
+                                    "hypervisor": connection(design.hypervisor, ssh_key, pins),
+                                    "bmc_password": bmc_password_of(design, ssh_key),
+                                    "bmc_kind": slice_bmc_kind(cluster.name, lab_raw),
                                     "controller_key": controller_key(cluster, ssh_key), "seed_media": media})
     pulumi.export("kind", "cluster")
     for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",

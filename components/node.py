@@ -21,14 +21,14 @@ class NodeArgs(TypedDict):
     spec: NodeSpec
     facts: NodeFacts
     cluster: str
-    zone: pulumi.Input[str]
+    zone: str
     domain_type: str
-    pool: pulumi.Input[str]
-    base_volume_id: pulumi.Input[str]
-    lab_bridge: pulumi.Input[str]
-    provisioning_network_id: pulumi.Input[str] | None
-    provisioning_bridge: NotRequired[pulumi.Input[str] | None]  # bridged provisioning: the hypervisor's bridge
-    macs: pulumi.Input[dict[str, str]]
+    pool: str
+    base_volume_id: str
+    lab_bridge: str
+    provisioning_network_id: pulumi.Input[str] | None  # the cluster's isolated network, once libvirt made it
+    provisioning_bridge: NotRequired[str | None]  # bridged provisioning: the hypervisor's bridge
+    macs: dict[str, str]
     authorized_keys: NotRequired[pulumi.Input[dict[str, list[str]]]]  # user -> keys known at deploy time (DCI's)
     running: NotRequired[bool]
     virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
@@ -36,9 +36,9 @@ class NodeArgs(TypedDict):
     # What the domain also waits for: the cluster's DNS entries (a started node asks for its lease at once). Only
     # the domain: volumes and seed are made meanwhile, which takes the jumphost's round trip off the critical path.
     boot_after: NotRequired[list[pulumi.Resource]]
-    libvirt_uri: pulumi.Input[str]
+    libvirt_uri: str
     hypervisor: command.remote.ConnectionArgs  # where a seed file is made
-    pool_dir: pulumi.Input[str]  # the pool's directory, where the seed file lands
+    pool_dir: str  # the pool's directory, where the seed file lands
     seed_media: NotRequired[SeedMedia]  # "volume": a CloudInitDisk, for stacks deployed so (core.seed_media)
 
 
@@ -56,15 +56,14 @@ class Node(pulumi.ComponentResource):
         self.seed: command.remote.Command | None = None
         seed_disks: list[libvirt.DomainDiskArgs] = []
         if facts.cloud_init_iso:
-            seed = pulumi.Output.all(args["zone"], args.get("authorized_keys", {})).apply(
-                lambda v: user_data(spec, v[0], v[1]))
+            seed = pulumi.Output.from_input(args.get("authorized_keys", {})).apply(
+                lambda keys: user_data(spec, args["zone"], keys))
             if args.get("seed_media", "file") == "volume":
                 self.cidata = _seed_volume(name, args, facts.cloud_init_iso, seed, meta_data(spec, args["cluster"]),
                                            child.merge(pulumi.ResourceOptions(depends_on=wait)))
                 wait.append(self.cidata)
             else:
-                iso = pulumi.Output.from_input(args["pool_dir"]).apply(
-                    lambda d: seed_iso_path(d, str(facts.cloud_init_iso)))
+                iso = seed_iso_path(args["pool_dir"], str(facts.cloud_init_iso))
                 self.seed = _seed_file(name, args, iso, seed, meta_data(spec, args["cluster"]),
                                        child.merge(pulumi.ResourceOptions(depends_on=wait)))
                 seed_disks.append(libvirt.DomainDiskArgs(file=iso))
@@ -78,12 +77,12 @@ class Node(pulumi.ComponentResource):
             disks.append(libvirt.DomainDiskArgs(volume_id=second.id, scsi=facts.scsi))
         disks += seed_disks
         cloudinit = self.cidata.id if self.cidata else None
-        macs = pulumi.Output.from_input(args["macs"])
+        macs = args["macs"]
         # The lab NIC names the hypervisor's bridge, not the bridged libvirt network: a running domain's
         # XML shows such a NIC as <interface type='bridge'>, so terraform-provider-libvirt 0.8.1 reads it back
         # as `bridge` and a declared `network_name` diffs on every preview and refresh (the perpetual diff of
         # dmacvicar/terraform-provider-libvirt#1128 and its family). Same L2, no false diff.
-        nics = [libvirt.DomainNetworkInterfaceArgs(bridge=args["lab_bridge"], mac=macs.apply(lambda m: m["baremetal"]))
+        nics = [libvirt.DomainNetworkInterfaceArgs(bridge=args["lab_bridge"], mac=macs["baremetal"])
                 if nic.network == "baremetal" else _provisioning_nic(args, macs)
                 for nic in facts.nics]
         self.domain = libvirt.Domain(
@@ -99,14 +98,14 @@ class Node(pulumi.ComponentResource):
         self.register_outputs({"uuid": self.domain.id})
 
 
-def _seed_file(name: str, args: NodeArgs, iso: pulumi.Output[str], user: pulumi.Output[str], meta: str,
+def _seed_file(name: str, args: NodeArgs, iso: str, user: pulumi.Output[str], meta: str,
                opts: pulumi.ResourceOptions) -> command.remote.Command:
     """The seed made on the hypervisor (renderers.seed_iso_scripts): no libvirt stream, no provider of its own.
     user-data travels on stdin; an update rewrites the ISO in place, as the domain's disk stays the same file."""
-    write = pulumi.Output.all(iso, args["pool"]).apply(lambda v: seed_iso_write_script(v[0], v[1], meta))
+    write = seed_iso_write_script(iso, args["pool"], meta)
     return command.remote.Command(
         f"{name}-seed", connection=args["hypervisor"], create=write, update=write,
-        delete=pulumi.Output.all(iso, args["pool"]).apply(lambda v: seed_iso_remove_script(v[0], v[1])),
+        delete=seed_iso_remove_script(iso, args["pool"]),
         stdin=user, logging=command.remote.Logging.STDERR,
         # One path per node: a replacement that wrote the new file before deleting the old would delete the new.
         opts=opts.merge(pulumi.ResourceOptions(delete_before_replace=True)))
@@ -124,10 +123,10 @@ def _seed_volume(name: str, args: NodeArgs, iso_name: str, user: pulumi.Output[s
                                  opts=fixed_name(opts.merge(pulumi.ResourceOptions(provider=iso_provider))))
 
 
-def _provisioning_nic(args: NodeArgs, macs: pulumi.Output[dict[str, str]]) -> libvirt.DomainNetworkInterfaceArgs:
+def _provisioning_nic(args: NodeArgs, macs: dict[str, str]) -> libvirt.DomainNetworkInterfaceArgs:
     """On the cluster's isolated network, or on the hypervisor's provisioning bridge (declared as a bridge, as
     the lab NIC is, so it reads back as declared)."""
-    mac = macs.apply(lambda m: m["provisioning"])
+    mac = macs["provisioning"]
     if args.get("provisioning_bridge") is not None:
         return libvirt.DomainNetworkInterfaceArgs(bridge=args["provisioning_bridge"], mac=mac)
     return libvirt.DomainNetworkInterfaceArgs(network_id=args["provisioning_network_id"], mac=mac)

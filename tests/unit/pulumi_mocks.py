@@ -11,6 +11,8 @@ import pulumi
 class RecordingMocks(pulumi.runtime.Mocks):
     """Records every resource and answers libvirt's node-info invoke with a fixed host size."""
 
+    active: RecordingMocks | None = None  # the mocks use_mocks installed last: what a test's program reads
+
     def __init__(self, vcpus: int = 8, memory_mib: int = 16384,
                  stack_outputs: dict[str, dict[str, Any]] | None = None) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
@@ -29,6 +31,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"cpuCoresTotal": self.vcpus, "memoryTotalKb": self.memory_mib * 1024, "id": "node"}, []
         return {}, []
 
+    def read_outputs(self, qualified: str) -> dict[str, Any]:
+        """What the cluster program reads of a stack (org/project/stack) before it declares anything."""
+        return dict(self.stack_outputs.get(qualified.rsplit("/", 1)[-1], {}))
+
     def of_type(self, token: str) -> list[pulumi.runtime.MockResourceArgs]:
         return [r for r in self.resources if r.typ == token]
 
@@ -38,6 +44,7 @@ def use_mocks(stack: str, values: dict[str, Any],
     """Install mocks for `stack` with `ocplab:*` config values (objects passed as JSON) and the
     outputs other stacks show to StackReferences (by stack name)."""
     mocks = RecordingMocks(stack_outputs=stack_outputs)
+    RecordingMocks.active = mocks
     pulumi.runtime.set_mocks(mocks, project="ocplab", stack=stack, preview=False)
     pulumi.runtime.set_all_config({f"ocplab:{k}": v if isinstance(v, str) else json.dumps(v)
                                    for k, v in values.items()})

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from components import cluster_stack
 from core.bmc_plan import bmc_password
 from tests.unit.test_cluster_stack_mocks import SECRET_SIG, SECRET_VALUE, lab_outputs, run_cluster
 from tests.unit.test_fixed_names import declared
@@ -17,12 +16,10 @@ __all__ = ["declared"]  # the fixture, used below
 
 
 @pytest.fixture
-def redfish_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """The lab's outputs with ipi1's slice on Redfish, read before the program as under the engine."""
+def redfish_lab(tmp_path: Path) -> dict[str, Any]:
+    """The lab's outputs with ipi1's slice on Redfish."""
     lab = lab_outputs(tmp_path)
     lab["slices"]["ipi1"].update({"bmc": "redfish", "bmc_ports": "8100-8101"})
-    monkeypatch.setattr(cluster_stack, "under_engine", lambda: True)
-    monkeypatch.setattr(cluster_stack, "read_outputs", lambda name: lab if name.endswith("/simlab") else {})
     return lab
 
 
