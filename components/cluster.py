@@ -12,7 +12,8 @@ import pulumi_libvirt as libvirt
 from components.fixed_names import fixed_name
 from components.node import Node, NodeArgs
 from core.bmc_plan import bmc_nodes, with_password
-from core.cluster_design import ClusterDesign, cluster_outputs
+from core.cluster_design import ClusterDesign
+from core.cluster_outputs import cluster_outputs
 from core.clusterconfig import ClusterConfig, NodeSpec
 from core.resource_facts import node_facts, provisioning_bridge, provisioning_network_name
 from core.seed_media import SeedMedia

@@ -15,6 +15,7 @@ from components.stack_config import ocplab_values
 from components.stack_reader import StackMissingError, missing_lab_problem, qualified_name, read_outputs
 from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
+from core.cluster_outputs import EXPORTED
 from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, made_without_first_boot, public_key_of
 from core.errors import ConfigError
@@ -144,9 +145,7 @@ def cluster_program(read: Reader = read_outputs) -> None:
                                     "bmc_kind": slice_bmc_kind(cluster.name, lab_raw),
                                     "controller_key": controller_key(cluster, ssh_key), "seed_media": media})
     pulumi.export("kind", "cluster")
-    for key in ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
-                "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning",
-                "provisionhost_user"):
+    for key in EXPORTED:
         pulumi.export(key, result.outputs.apply(itemgetter(key)))
     pulumi.export("bmc", result.bmc)
     pulumi.export(SEED_MEDIA_OUTPUT, media)

@@ -15,7 +15,6 @@ from core.capacity import capacity_problems
 from core.clusterconfig import ClusterConfig
 from core.errors import ConfigError
 from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, NetworkOutputs, parse_lab_outputs
-from core.resource_facts import provisioning_network_name
 from core.vrrp import VrrpIds, vrrp_ids, vrrp_problems
 
 
@@ -94,37 +93,3 @@ def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,
     if kind == "redfish":
         return redfish_plan(cluster, hypervisor.address, PortRange.parse(bmc_ports))
     return BmcPlan(address=hypervisor.address, ports=plan_bmc_ports(cluster, PortRange.parse(bmc_ports)))
-
-
-def _provisioning(design: ClusterDesign) -> dict[str, str] | None:
-    """Where the provisioning NICs are: the cluster's own libvirt network, or the hypervisor's bridge."""
-    config = design.cluster
-    if not config.has_provisioning:
-        return None
-    if config.provisioning_network == "bridged":
-        return {"mode": "bridged", "bridge": str(design.hypervisor.provisioning_bridge)}
-    return {"mode": "isolated", "network": provisioning_network_name(config.name)}
-
-
-def cluster_outputs(design: ClusterDesign, uuids: dict[str, str], dnsmasq: Mapping[str, str]) -> dict[str, Any]:
-    """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries, and the
-    BMCs without their password (it joins them only as a secret: see core.bmc_plan)."""
-    config, plan = design.cluster, design.plan
-    return {
-        "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
-        "topology": config.topology, "lab": config.lab,
-        "network": asdict(design.network), "jumphost": asdict(design.jumphost),
-        "hypervisor": {"name": config.hypervisor, "address": design.hypervisor.address},
-        "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
-        "provisioning": _provisioning(design),
-        "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
-                   "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
-                   "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
-        "dnsmasq": dict(dnsmasq),
-        "assignments": plan.as_dict(),
-        "bootstrap": {"ip": plan.bootstrap.ip, "mac": plan.bootstrap.macs["baremetal"],
-                      "fqdn": f"bootstrap.{design.zone}"} if plan.bootstrap else None,
-        "vrrp": design.vrrp.as_dict() if design.vrrp else None,
-        "bmc": design.bmc.public() if design.bmc else None,
-        "provisionhost_user": config.first_boot.user if config.first_boot else None,
-    }

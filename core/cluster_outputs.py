@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from core.cluster_design import ClusterDesign
 from core.config_schema import Cidr, Domain, IPv4, Label, Mac, Port, UserName
+from core.errors import OcplabError
+from core.resource_facts import provisioning_network_name
 
 
-class OutputsError(ValueError):
+class OutputsError(OcplabError, ValueError):
     """The outputs can't give what was asked; the message says which stack and what to do."""
 
 
@@ -337,3 +340,45 @@ def provisioning_mac(cluster: Cluster, node: Node, what: str) -> str:
     if "provisioning" not in node.macs:
         raise OutputsError(f"stack {cluster.stack}: IPI node {node.name} has no provisioning NIC ({what})")
     return node.macs["provisioning"]
+
+
+# --- writing: what a cluster stack exports (the reader above parses the same fields) ----------------------------
+
+# Every output a cluster stack exports besides `kind`, `bmc` (a secret) and `seed_media`, in export order.
+EXPORTED = ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
+            "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning",
+            "provisionhost_user")
+
+
+def _provisioning(design: ClusterDesign) -> dict[str, str] | None:
+    """Where the provisioning NICs are: the cluster's own libvirt network, or the hypervisor's bridge."""
+    config = design.cluster
+    if not config.has_provisioning:
+        return None
+    if config.provisioning_network == "bridged":
+        return {"mode": "bridged", "bridge": str(design.hypervisor.provisioning_bridge)}
+    return {"mode": "isolated", "network": provisioning_network_name(config.name)}
+
+
+def cluster_outputs(design: ClusterDesign, uuids: Mapping[str, str], dnsmasq: Mapping[str, str]) -> dict[str, Any]:
+    """What DCI and people read: names, roles, MACs, IPs, FQDNs, domain UUIDs, dnsmasq entries, and the
+    BMCs without their password (it joins them only as a secret: see core.bmc_plan)."""
+    config, plan = design.cluster, design.plan
+    return {
+        "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
+        "topology": config.topology, "lab": config.lab,
+        "network": asdict(design.network), "jumphost": asdict(design.jumphost),
+        "hypervisor": {"name": config.hypervisor, "address": design.hypervisor.address},
+        "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
+        "provisioning": _provisioning(design),
+        "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
+                   "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
+                   "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
+        "dnsmasq": dict(dnsmasq),
+        "assignments": plan.as_dict(),
+        "bootstrap": {"ip": plan.bootstrap.ip, "mac": plan.bootstrap.macs["baremetal"],
+                      "fqdn": f"bootstrap.{design.zone}"} if plan.bootstrap else None,
+        "vrrp": design.vrrp.as_dict() if design.vrrp else None,
+        "bmc": design.bmc.public() if design.bmc else None,
+        "provisionhost_user": config.first_boot.user if config.first_boot else None,
+    }

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.cluster_design import cluster_outputs, design_cluster
-from core.cluster_outputs import OutputsError, read_cluster
+from core.cluster_design import design_cluster
+from core.cluster_outputs import OutputsError, cluster_outputs, read_cluster
 from core.clusterconfig import parse_cluster_config
-from core.errors import ConfigError
+from core.errors import ConfigError, OcplabError
 from core.lab_contract import PLANNED, LabOutputs, parse_lab_outputs, planned_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
 from core.stack_files import read_stack_values, stack_path, stacks_dir
@@ -18,7 +18,7 @@ from renderers.dnsmasq_cluster import render_cluster_dns
 from tools.stack_outputs import PROJECT, StackError, short_name, stack_list, stack_outputs
 
 
-class LabViewError(RuntimeError):
+class LabViewError(OcplabError):
     """The lab cannot be shown; one line saying why and what to do."""
 
 

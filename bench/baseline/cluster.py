@@ -13,7 +13,8 @@ from typing import Any
 from bench.baseline.libvirt_xml import domain_xml, isolated_network_xml, node_nics
 from bench.baseline.remote import RemoteError, Ssh, Virsh
 from core.bmc_plan import bmc_password
-from core.cluster_design import ClusterDesign, cluster_outputs, design_cluster
+from core.cluster_design import ClusterDesign, design_cluster
+from core.cluster_outputs import cluster_outputs
 from core.clusterconfig import ClusterConfig, NodeSpec
 from core.lab_contract import LabOutputs, parse_lab_outputs
 from core.resource_facts import (

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from core.bmc_plan import PortRange, bmc_nodes, bmc_password, plan_bmc_ports
-from core.cluster_design import cluster_outputs, design_cluster
+from core.cluster_design import design_cluster
+from core.cluster_outputs import cluster_outputs
 from core.clusterconfig import parse_cluster_config
 from core.errors import ConfigError
 from core.lab_contract import lab_outputs
