@@ -75,7 +75,8 @@ class Cluster(pulumi.ComponentResource):
                 provisioning_bridge=str(design.hypervisor.provisioning_bridge)
                 if config.provisioning_network == "bridged" else None,
                 macs=dict(design.plan.nodes[spec.name].macs), running=config.start, after=list(isos),
-                boot_after=[self.dns],
+                # A started node asks for its lease at once; a domain declared off waits for nothing of the jumphost's.
+                boot_after=[self.dns] if config.start else [],
                 authorized_keys=_dci_keys(config, spec, args.get("controller_key")),
                 virtual_media=args.get("bmc_kind") == "redfish" and spec.name in with_bmc,
                 libvirt_uri=uri, hypervisor=args["hypervisor"],

@@ -204,3 +204,8 @@ def test_only_domains_wait_for_the_clusters_dns_and_a_seeded_domain_for_its_seed
     assert waits["ipi1-master-0-domain"] == ["ipi1-dns"]
     assert waits["ipi1-provisionhost-domain"] == ["ipi1-dns", "ipi1-provisionhost-seed"]
     assert waits["ipi1-master-0-root"] == [] and waits["ipi1-provisionhost-seed"] == []
+    use_mocks("ipi1", {**read_stack_values(stack_path("ipi1")), "start": False},
+              {"simlab": lab_outputs(tmp_path), "ipi1": {}})
+    declare()
+    assert waits["ipi1-master-0-domain"] == [], "a domain declared off asks for no lease: it waits for nothing"
+    assert waits["ipi1-provisionhost-domain"] == ["ipi1-provisionhost-seed"]
