@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.clusterconfig import ClusterConfig
+from core.config_schema import DEFAULT_BMC
 from core.errors import ConfigError
 
 BMC_USER = "admin"
-BMC_KIND = "ipmi"
-BMC_KINDS = ("ipmi", "redfish")
+BMC_KIND = DEFAULT_BMC
 BMC_ROLES = ("master", "worker")
 PASSWORD_LENGTH = 20  # IPMI 2.0 passwords are at most 20 bytes
 _RANGE = re.compile(r"\s*(\d{1,5})\s*-\s*(\d{1,5})\s*")

@@ -2,29 +2,35 @@
 
 Either role counts with per-role sizes, or an explicit `hosts` list as dci-openshift-agent's
 libvirt inventories write it (name, memory, vcpus, disk_size, disk2_size, disk_cache, disk_bus,
-cpu_mode, networks with pinned MACs, users, run_commands).
+cpu_mode, networks with pinned MACs, users, run_commands). core.config_schema validates the
+values once; its model becomes the nodes here, and what spans fields (topology, unique names and
+MACs, pinned addresses, DCI's user) is checked here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import Any, get_args
 
-from core.config_schema import ClusterSchema, checked
+from core.config_schema import (
+    ClusterSchema,
+    HostSchema,
+    NetworkName,
+    NicSchema,
+    Role,
+    SizeSchema,
+    UserSchema,
+    validated,
+)
 from core.dci_first_boot import FirstBoot, first_boot_of, keypair_command, user_fields
 from core.errors import Problems
-from core.macs import mac_problem
 from core.names import label_problem
 from core.seed_media import SeedMedia
-from core.sizes import parse_bytes, parse_count
+from core.sizes import parse_bytes
 
-TOPOLOGIES = ("ipi", "sno")
-ROLES = ("provisionhost", "master", "worker")
-DISK_BUSES = ("virtio", "virtio_scsi", "scsi", "sata", "ide")
-DISK_CACHES = ("none", "writethrough", "writeback", "directsync", "unsafe", "default")
-CPU_MODES = ("host-passthrough", "host-model", "custom", "maximum")
-NETWORKS = ("baremetal", "provisioning")
+ROLES: tuple[Role, ...] = get_args(Role)
+NETWORKS: tuple[NetworkName, ...] = get_args(NetworkName)
 
 # The seed's minimums (provisionhost and masters 16 GiB @ 8 vCPU, workers twice that, SNO 16 GiB).
 DEFAULT_SIZES: dict[str, dict[str, Any]] = {
@@ -33,6 +39,9 @@ DEFAULT_SIZES: dict[str, dict[str, Any]] = {
     "worker": {"memory": 32768, "vcpus": 16, "disk_size": "42G", "disk2_size": "150G"},
     "sno": {"memory": 16384, "vcpus": 8, "disk_size": "120G"},
 }
+# What a node's disk_cache, disk_bus and cpu_mode are when neither it nor ocplab:defaults says.
+DEFAULT_DEVICES = {"disk_cache": "unsafe", "disk_bus": "virtio", "cpu_mode": "host-passthrough"}
+DISKS = ("disk_size", "disk2_size")
 
 
 @dataclass(frozen=True)
@@ -99,131 +108,92 @@ class ClusterConfig:
         return [n for n in self.nodes if n.role == role]
 
 
-def _role_of(name: str, entry: Mapping[str, Any], topology: str) -> str | None:
-    role = entry.get("role")
-    if isinstance(role, str):
-        return role
+@dataclass(frozen=True)
+class _Host:
+    """One node as the stack writes it: a `hosts` entry, or one a role count makes (`sizes`, `provisionhost`)."""
+
+    name: str
+    role: str | None
+    sizes: Mapping[str, Any]  # what the stack sets, over the role's defaults
+    users: tuple[UserSchema, ...] = ()
+    run_commands: tuple[str, ...] = ()
+    networks: tuple[NicSchema, ...] | None = None
+
+
+def _given(layer: SizeSchema | None) -> dict[str, Any]:
+    """The sizes a layer sets. A null is "not given", but a null disk is no disk (as 0 is, as it always was)."""
+    if layer is None:
+        return {}
+    return {key: getattr(layer, key) for key in SizeSchema.model_fields
+            if key in layer.model_fields_set and (getattr(layer, key) is not None or key in DISKS)}
+
+
+def _listed(host: HostSchema) -> _Host:
+    nets = None if host.networks is None else tuple(host.networks)
+    return _Host(name=host.name, role=host.role, sizes=_given(host), users=tuple(host.users),
+                 run_commands=tuple(host.run_commands), networks=nets)
+
+
+def _counted(config: ClusterSchema) -> list[_Host]:
+    """Role counts (masters, workers) expanded into hosts named like the seed's."""
+    sizes = config.sizes
+    if config.topology == "sno":
+        return [_Host(name="sno", role="master", sizes=_given(sizes.sno))]
+    own = config.provisionhost
+    hosts = [_Host(name="provisionhost", role="provisionhost", sizes={**_given(sizes.provisionhost), **_given(own)},
+                   users=tuple(own.users), run_commands=tuple(own.run_commands))]
+    hosts += [_Host(name=f"master-{i}", role="master", sizes=_given(sizes.master)) for i in range(config.masters)]
+    hosts += [_Host(name=f"worker-{i}", role="worker", sizes=_given(sizes.worker)) for i in range(config.workers)]
+    return hosts
+
+
+def _role_of(host: _Host, topology: str) -> str | None:
+    if host.role is not None:
+        return host.role
     if topology == "sno":
         return "master"
-    return next((r for r in ROLES if r in name), None)
+    return next((r for r in ROLES if r in host.name), None)
 
 
-def _choice(entry: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str, where: str,
-            problems: Problems) -> str:
-    value = entry.get(key, default)
-    if value not in allowed:
-        problems.add(f"{where}.{key}", f"{value!r} is not one of {', '.join(allowed)}")
-        return default
-    return str(value)
+def _user(user: UserSchema) -> User:
+    extra = {k: v for k, v in user.written().items() if k not in ("name", "ssh_authorized_keys")}
+    return User(name=user.name, ssh_authorized_keys=tuple(user.ssh_authorized_keys), extra=extra)
 
 
-def _users(raw: Any, where: str, problems: Problems) -> tuple[User, ...]:
-    users: list[User] = []
-    for index, item in enumerate(raw or []):
-        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
-            problems.add(f"{where}.users[{index}]", "each user needs a name")
-            continue
-        keys = item.get("ssh_authorized_keys", []) or []
-        extra = {k: v for k, v in item.items() if k not in ("name", "ssh_authorized_keys")}
-        users.append(User(name=item["name"], ssh_authorized_keys=tuple(map(str, keys)), extra=extra))
-    return tuple(users)
+def _nics(host: _Host, topology: str, problems: Problems) -> tuple[tuple[str, ...], dict[str, str], str | None]:
+    """The node's networks, its pinned MACs and its pinned lab address (the baremetal NIC's only)."""
+    where = f"ocplab:hosts.{host.name}"
+    default: tuple[NetworkName, ...] = ("baremetal", "provisioning") if topology == "ipi" else ("baremetal",)
+    nets = host.networks or tuple(NicSchema(name=name) for name in default)
+    macs: dict[str, str] = {nic.name: nic.mac.lower() for nic in nets if nic.mac is not None}
+    pinned_ip = None
+    for index, nic in enumerate(nets):
+        if nic.ip is not None and nic.name != "baremetal":
+            problems.add(f"{where}.networks[{index}].ip", "only the baremetal NIC has a lab address; "
+                         "remove ip from the provisioning NIC")
+        elif nic.ip is not None:
+            pinned_ip = nic.ip
+    if "baremetal" not in (names := tuple(nic.name for nic in nets)):
+        problems.add(f"{where}.networks", "every node needs a baremetal NIC (its DHCP address comes from there)")
+    return names, macs, pinned_ip
 
 
-def _node(entry: Mapping[str, Any], index: int, topology: str, defaults: Mapping[str, Any],
-          image: str, problems: Problems) -> NodeSpec | None:
-    where = f"ocplab:hosts[{index}]"
-    name = entry.get("name")
-    if problem := label_problem(name):
-        problems.add(f"{where}.name", problem)
-        return None
-    assert isinstance(name, str)
-    where = f"ocplab:hosts.{name}"
-    role = _role_of(name, entry, topology)
+def _node(host: _Host, config: ClusterSchema, problems: Problems) -> NodeSpec | None:
+    role = _role_of(host, config.topology)
     if role not in ROLES:
-        problems.add(f"{where}.role", f"{role!r} is not one of {', '.join(ROLES)}; "
+        problems.add(f"ocplab:hosts.{host.name}.role", f"{role!r} is not one of {', '.join(ROLES)}; "
                      "set role, or put provisionhost/master/worker in the name")
         return None
-    sizes = {**DEFAULT_SIZES["sno" if topology == "sno" else role], **entry}
-    numbers: dict[str, int | None] = {}
-    for key, parse in (("memory", parse_count), ("vcpus", parse_count)):
-        try:
-            numbers[key] = parse(sizes[key])
-            if not numbers[key]:
-                raise ValueError("must be at least 1")
-        except ValueError as exc:
-            problems.add(f"{where}.{key}", f"{exc}; write a whole number ({'MiB' if key == 'memory' else 'count'})")
-    for key in ("disk_size", "disk2_size"):
-        try:
-            numbers[key] = parse_bytes(sizes[key]) if sizes.get(key) not in (None, "", 0) else None
-        except ValueError as exc:
-            problems.add(f"{where}.{key}", str(exc))
-    networks_raw = entry.get("networks") or [{"name": "baremetal"}] + (
-        [{"name": "provisioning"}] if topology == "ipi" else [])
-    networks: list[str] = []
-    macs: dict[str, str] = {}
-    pinned_ip: str | None = None
-    for net_index, net in enumerate(networks_raw):
-        net_name = net.get("name") if isinstance(net, Mapping) else None
-        if net_name not in NETWORKS:
-            problems.add(f"{where}.networks[{net_index}].name", f"{net_name!r} is not one of {', '.join(NETWORKS)}")
-            continue
-        assert isinstance(net, Mapping)
-        networks.append(str(net_name))
-        if net.get("mac") is not None:
-            if problem := mac_problem(net["mac"]):
-                problems.add(f"{where}.networks[{net_index}].mac", problem)
-            else:
-                macs[str(net_name)] = str(net["mac"]).lower()
-        if net.get("ip") is not None:
-            if net_name != "baremetal":
-                problems.add(f"{where}.networks[{net_index}].ip", "only the baremetal NIC has a lab address; "
-                             "remove ip from the provisioning NIC")
-            else:
-                pinned_ip = str(net["ip"])
-    if "baremetal" not in networks:
-        problems.add(f"{where}.networks", "every node needs a baremetal NIC (its DHCP address comes from there)")
-    def default(key: str, fallback: str) -> str:
-        given = defaults.get(key)  # an explicit null is "not given", as the schema takes it
-        return fallback if given is None else str(given)
-
-    run_commands = entry.get("run_commands", []) or []
-    if not isinstance(run_commands, list) or not all(isinstance(c, str) for c in run_commands):
-        problems.add(f"{where}.run_commands", "must be a list of shell command strings")
-        run_commands = []
+    sizes = {**DEFAULT_SIZES["sno" if config.topology == "sno" else role], **host.sizes}
+    given = config.defaults.model_dump(exclude_none=True)  # an explicit null default is "not given"
+    devices = {key: sizes.get(key) or given.get(key) or fallback for key, fallback in DEFAULT_DEVICES.items()}
+    disk2 = sizes.get("disk2_size")
+    networks, macs, pinned_ip = _nics(host, config.topology, problems)
     return NodeSpec(
-        name=name, role=role, memory_mib=numbers.get("memory") or 1, vcpus=numbers.get("vcpus") or 1,
-        disk_bytes=numbers.get("disk_size") or 0, disk2_bytes=numbers.get("disk2_size"),
-        disk_cache=_choice(sizes, "disk_cache", DISK_CACHES, default("disk_cache", "unsafe"), where, problems),
-        disk_bus=_choice(sizes, "disk_bus", DISK_BUSES, default("disk_bus", "virtio"), where, problems),
-        cpu_mode=_choice(sizes, "cpu_mode", CPU_MODES, default("cpu_mode", "host-passthrough"), where, problems),
-        image=str(entry.get("image", image)), networks=tuple(networks), pinned_macs=macs,
-        users=_users(entry.get("users"), where, problems), run_commands=tuple(run_commands), pinned_ip=pinned_ip,
-    )
-
-
-def _hosts_from_counts(values: Mapping[str, Any], topology: str, problems: Problems) -> list[dict[str, Any]]:
-    """Expand role counts (masters, workers) into host entries named like the seed's."""
-    sizes = values.get("sizes", {}) or {}
-    if not isinstance(sizes, Mapping):
-        problems.add("ocplab:sizes", "must map roles to {memory, vcpus, disk_size, ...}")
-        sizes = {}
-    if topology == "sno":
-        return [{"name": "sno", "role": "master", **dict(sizes.get("sno") or {})}]
-    counts: dict[str, int] = {}
-    for key, default in (("masters", 3), ("workers", 2)):
-        try:
-            counts[key] = parse_count(values.get(key, default))
-        except ValueError as exc:
-            problems.add(f"ocplab:{key}", str(exc))
-            counts[key] = default
-    provisionhost = dict(values.get("provisionhost", {}) or {})
-    def size(role: str) -> dict[str, Any]:  # `master:` with nothing under it is YAML's None
-        return dict(sizes.get(role) or {})
-
-    hosts = [{"name": "provisionhost", "role": "provisionhost", **size("provisionhost"), **provisionhost}]
-    hosts += [{"name": f"master-{i}", "role": "master", **size("master")} for i in range(counts["masters"])]
-    hosts += [{"name": f"worker-{i}", "role": "worker", **size("worker")} for i in range(counts["workers"])]
-    return hosts
+        name=host.name, role=role, memory_mib=sizes["memory"], vcpus=sizes["vcpus"],
+        disk_bytes=parse_bytes(sizes.get("disk_size") or 0), disk2_bytes=parse_bytes(disk2) if disk2 else None,
+        image=sizes.get("image") or config.image, networks=networks, pinned_macs=macs, pinned_ip=pinned_ip,
+        users=tuple(map(_user, host.users)), run_commands=host.run_commands, **devices)
 
 
 def _check_topology(topology: str, nodes: list[NodeSpec], problems: Problems) -> None:
@@ -254,9 +224,9 @@ def _check_unique(nodes: list[NodeSpec], problems: Problems) -> None:
             owners[mac] = f"{node.name}/{net}"
 
 
-def _pinned_vips(values: Mapping[str, Any], topology: str, problems: Problems) -> dict[str, str]:
-    vips = {key: str(ip) for key, ip in (values.get("vips") or {}).items() if ip is not None}
-    if vips and topology != "ipi":
+def _pinned_vips(config: ClusterSchema, problems: Problems) -> dict[str, str]:
+    vips = config.vips.model_dump(exclude_none=True) if config.vips else {}
+    if vips and config.topology != "ipi":
         problems.add("ocplab:vips", "only an IPI cluster has API and ingress VIPs; an SNO cluster answers on its node")
         return {}
     return vips
@@ -273,10 +243,12 @@ def _check_pinned_addresses(nodes: list[NodeSpec], vips: Mapping[str, str], prob
             holders[ip] = what
 
 
-def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bool = True) -> ClusterConfig:
-    """Check `values` against the schema, then build the config; raise ConfigError with every problem.
-    `dci_default=False` leaves DCI's user off unless the stack sets ocplab:dci (see keeps_earlier_provisionhost)."""
-    return checked(ClusterSchema, values, lambda v: _parse_cluster_config(stack, v, dci_default))
+def _check_stack(name: str, config: ClusterSchema, problems: Problems) -> None:
+    """What the schema cannot see: the stack's own name (the cluster's unless ocplab:cluster), bridged on SNO."""
+    if problem := label_problem(name):
+        problems.add("ocplab:cluster", problem)
+    if config.provisioning_network == "bridged" and config.topology != "ipi":
+        problems.add("ocplab:provisioning_network", "bridged is for IPI clusters (an SNO node has no provisioning NIC)")
 
 
 def _with_first_boot(nodes: list[NodeSpec], first: FirstBoot, listed: bool, problems: Problems) -> list[NodeSpec]:
@@ -297,57 +269,28 @@ def _with_first_boot(nodes: list[NodeSpec], first: FirstBoot, listed: bool, prob
     return [merged(n, i) if n.role == "provisionhost" else n for i, n in enumerate(nodes)]
 
 
-def _parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bool = True) -> ClusterConfig:
-    """Build a ClusterConfig from `ocplab:*` values of a cluster stack; raise ConfigError."""
+def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bool = True) -> ClusterConfig:
+    """Check `values` (keys without the `ocplab:` prefix) against the schema, then build the config from the
+    validated model and check what spans fields; raise ConfigError with every problem. `dci_default=False`
+    leaves DCI's user off unless the stack sets ocplab:dci (see keeps_earlier_provisionhost)."""
+    config = validated(ClusterSchema, values)
     problems = Problems()
-    name = str(values.get("cluster") or stack)
-    if problem := label_problem(name):
-        problems.add("ocplab:cluster", problem)
-    lab = values.get("lab")
-    if not isinstance(lab, str) or not lab:
-        problems.add("ocplab:lab", "is required: the name of the lab stack this cluster belongs to")
-    topology = values.get("topology", "ipi")
-    if topology not in TOPOLOGIES:
-        problems.add("ocplab:topology", f"{topology!r} is not one of {', '.join(TOPOLOGIES)}")
-        topology = "ipi"
-    hypervisor = values.get("hypervisor")
-    if problem := label_problem(hypervisor):
-        problems.add("ocplab:hypervisor", f"{problem}; name a hypervisor of the lab stack")
-    domain_type = values.get("domain_type", "kvm")
-    if domain_type not in ("kvm", "qemu"):
-        problems.add("ocplab:domain_type", f"{domain_type!r} is not kvm or qemu (qemu = TCG, no hardware acceleration)")
-    start = values.get("start", True)
-    if not isinstance(start, bool):
-        problems.add("ocplab:start", f"{start!r} is not true or false (false: define the domains, do not start them)")
-        start = True
-    provisioning = values.get("provisioning_network", "isolated")
-    if provisioning not in ("isolated", "bridged"):
-        problems.add("ocplab:provisioning_network", f"{provisioning!r} is not isolated or bridged")
-    elif provisioning == "bridged" and topology != "ipi":
-        problems.add("ocplab:provisioning_network", "bridged is for IPI clusters (an SNO node has no provisioning NIC)")
-    seed_media = values.get("seed_media")  # file or volume: core.config_schema checked it
-    defaults = values.get("defaults", {}) or {}
-    raw_hosts = values.get("hosts")
-    if raw_hosts is not None and not isinstance(raw_hosts, list):
-        problems.add("ocplab:hosts", "must be a list of hosts")
-        raw_hosts = []
-    entries = raw_hosts if raw_hosts else _hosts_from_counts(values, str(topology), problems)
-    image = str(values.get("image", "rhcos"))
-    nodes = [node for index, entry in enumerate(entries)
-             if (node := _node(entry if isinstance(entry, Mapping) else {}, index, str(topology), defaults, image,
-                               problems))]
-    if len(nodes) == len(entries):
-        _check_topology(str(topology), nodes, problems)
+    name = config.cluster or stack
+    _check_stack(name, config, problems)
+    hosts = list(map(_listed, config.hosts)) if config.hosts else _counted(config)
+    nodes = [node for host in hosts if (node := _node(host, config, problems))]
+    if len(nodes) == len(hosts):
+        _check_topology(config.topology, nodes, problems)
     _check_unique(nodes, problems)
-    vips = _pinned_vips(values, str(topology), problems)
+    vips = _pinned_vips(config, problems)
     _check_pinned_addresses(nodes, vips, problems)
-    first_boot = first_boot_of(values, str(topology), problems)
+    first_boot = first_boot_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
     if first_boot is not None and not (dci_default or first_boot.explicit):
         first_boot = None
     if first_boot is not None:
-        nodes = _with_first_boot(nodes, first_boot, bool(raw_hosts), problems)
+        nodes = _with_first_boot(nodes, first_boot, bool(config.hosts), problems)
     problems.raise_if_any()
-    return ClusterConfig(name=name, lab=str(lab), topology=str(topology), hypervisor=str(hypervisor),
-                         domain_type=str(domain_type), nodes=tuple(nodes), start=start, pinned_vips=vips,
-                         provisioning_network=str(provisioning), first_boot=first_boot,
-                         seed_media=cast("SeedMedia | None", seed_media))
+    return ClusterConfig(name=name, lab=config.lab, topology=config.topology, hypervisor=config.hypervisor,
+                         domain_type=config.domain_type, nodes=tuple(nodes), start=config.start, pinned_vips=vips,
+                         provisioning_network=config.provisioning_network, first_boot=first_boot,
+                         seed_media=config.seed_media)

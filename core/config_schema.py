@@ -2,24 +2,39 @@
 
 Stack files are written by many hands and config can be set from CI jobs, so each value is checked
 here, strictly (no bool taken for an int, no string for a number), with full-match patterns, bounds
-and unknown keys refused, before labconfig/clusterconfig reason about it. Every problem names its
-exact field, all at once, before any resource is declared.
+and unknown keys refused. Every problem names its exact field, all at once, before any resource is
+declared. labconfig/clusterconfig build the core's config from the validated models and check only
+what spans fields.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, Literal, NoReturn, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
+from core.addresses import AddressRange
+from core.dci_first_boot import DEFAULT_USER
 from core.errors import ConfigError
+from core.macs import mac_problem
+from core.names import DOMAIN, LABEL
+from core.seed_media import SeedMedia
 from core.sizes import parse_bytes
 
-T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def _pattern(regex: str, what: str) -> AfterValidator:
@@ -33,15 +48,32 @@ def _pattern(regex: str, what: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _parses(parse: Callable[[str], object]) -> AfterValidator:
+    """The value as the core reads it (ValueError naming what is wrong), so reading it later cannot fail."""
+    def check(value: str) -> str:
+        parse(value)
+        return value
+
+    return AfterValidator(check)
+
+
+def _no_problem(problem: Callable[[str], str | None]) -> AfterValidator:
+    def check(value: str) -> str:
+        if found := problem(value):
+            raise ValueError(found)
+        return value
+
+    return AfterValidator(check)
+
+
 _IPV4 = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
-Label = Annotated[str, _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?",
-                                "a DNS label (1-63 lowercase letters, digits or '-', not at either end)")]
-Domain = Annotated[str, Field(max_length=253), _pattern(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}"
-                                                        r"[a-z0-9])?)*", "a DNS domain such as lab.example.com")]
+Label = Annotated[str, _pattern(LABEL, "a DNS label (1-63 lowercase letters, digits or '-', not at either end)")]
+Domain = Annotated[str, Field(max_length=253), _pattern(DOMAIN, "a DNS domain such as lab.example.com")]
 IPv4 = Annotated[str, _pattern(_IPV4, "an IPv4 address such as 192.168.16.1")]
 Cidr = Annotated[str, _pattern(_IPV4 + r"/(1[6-9]|2\d|30)", "an IPv4 network from /16 to /30 such as 192.168.16.0/24")]
 AddressRangeText = Annotated[str, _pattern(_IPV4 + r"((-" + _IPV4 + r")|/(2[0-9]|3[0-2]))?",
-                                           "an address, range or small CIDR like 192.168.16.32-192.168.16.47")]
+                                           "an address, range or small CIDR like 192.168.16.32-192.168.16.47"),
+                            _parses(AddressRange.parse)]
 PortRangeText = Annotated[str, _pattern(r"\d{1,5}-\d{1,5}", "a port range like 6230-6239 (UDP)")]
 Interface = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}",
                                     "an interface name (1-15 letters, digits, '_', '.' or '-')")]
@@ -54,6 +86,7 @@ ImageSource = Annotated[str, _pattern(r"(https?://[A-Za-z0-9._~:/?#@!$&()*+,;=%-
                                       r"[A-Za-z0-9_./@%+=:, -]{0,1023}", "a file path or an http(s) URL")]
 LeaseTime = Annotated[str, _pattern(r"\d{1,7}[smhdw]?|infinite", "a dnsmasq lease time such as 2m, 1h or infinite")]
 Mac = Annotated[str, _pattern(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", "a MAC address like 52:54:00:00:02:00")]
+NodeMac = Annotated[Mac, _no_problem(mac_problem)]  # a NIC's own: unicast and not all-zero too
 
 
 def _at_most_a_pebibyte(value: str) -> str:
@@ -95,6 +128,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+# --- words and defaults the core's dataclasses share with the schema, written once -------------------------
+
+BridgeBackend = Literal["nmcli", "iproute2"]
+BmcKind = Literal["ipmi", "redfish"]
+DEFAULT_BMC: BmcKind = "ipmi"
+PROVISIONING_BRIDGE = "br1"
+Topology = Literal["ipi", "sno"]
+Role = Literal["provisionhost", "master", "worker"]
+NetworkName = Literal["baremetal", "provisioning"]
+DiskCache = Literal["none", "writethrough", "writeback", "directsync", "unsafe", "default"]
+DiskBus = Literal["virtio", "virtio_scsi", "scsi", "sata", "ide"]
+CpuMode = Literal["host-passthrough", "host-model", "custom", "maximum"]
+
+
 # --- the lab stack ------------------------------------------------------------------------------
 
 class NetworkSchema(_Strict):
@@ -129,18 +176,18 @@ class HypervisorSchema(_Strict):
     port: Port = 22
     nic: Interface
     bridge: Interface = "br0"
-    bridge_backend: Literal["nmcli", "iproute2"] = "nmcli"
+    bridge_backend: BridgeBackend = "nmcli"
     pool_path: AbsolutePath = "/var/lib/libvirt/ocplab"
     capacity: CapacitySchema | None = None
     provisioning_nic: Interface | None = None
-    provisioning_bridge: Interface = "br1"
+    provisioning_bridge: Interface = PROVISIONING_BRIDGE
 
 
 class SliceSchema(_Strict):
     hypervisor: Label
     range: AddressRangeText
     bmc_ports: PortRangeText | None = None
-    bmc: Literal["ipmi", "redfish"] = "ipmi"
+    bmc: BmcKind = DEFAULT_BMC
 
 
 class OvercommitSchema(_Strict):
@@ -161,11 +208,6 @@ class LabSchema(_Strict):
 
 # --- the cluster stacks -------------------------------------------------------------------------
 
-DiskCache = Literal["none", "writethrough", "writeback", "directsync", "unsafe", "default"]
-DiskBus = Literal["virtio", "virtio_scsi", "scsi", "sata", "ide"]
-CpuMode = Literal["host-passthrough", "host-model", "custom", "maximum"]
-
-
 class UserSchema(_Strict):
     name: UserName
     ssh_authorized_keys: Annotated[list[SshKey], Field(max_length=64)] = []
@@ -174,11 +216,25 @@ class UserSchema(_Strict):
     sudo: Text | None = None
     shell: AbsolutePath | None = None
     lock_passwd: bool | None = None
+    _order: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_order(cls, data: Any, handler: ModelWrapValidatorHandler[UserSchema]) -> UserSchema:
+        """cloud-init gets a user's fields as written: a reordered seed would rebuild a deployed provisionhost."""
+        user = handler(data)
+        if isinstance(data, Mapping):  # else a model already made, which keeps its own
+            user._order = tuple(data)
+        return user
+
+    def written(self) -> dict[str, Any]:
+        """The fields the stack writes, in its order, an explicit null included."""
+        return {key: getattr(self, key) for key in self._order}
 
 
 class NicSchema(_Strict):
-    name: Literal["baremetal", "provisioning"]
-    mac: Mac | None = None
+    name: NetworkName
+    mac: NodeMac | None = None
     ip: IPv4 | None = None  # baremetal only: an address the lab already gives this node (ocplab import)
 
 
@@ -205,7 +261,7 @@ class ProvisionhostSchema(SizeSchema):
 
 class HostSchema(ProvisionhostSchema):
     name: Label
-    role: Literal["provisionhost", "master", "worker"] | None = None
+    role: Role | None = None
     networks: Annotated[list[NicSchema], Field(min_length=1, max_length=2)] | None = None
 
 
@@ -224,7 +280,7 @@ class SizesSchema(_Strict):
 
 class DciSchema(_Strict):
     """The provisionhost user DCI logs in as (null: none) and the controller key it accepts."""
-    user: UserName | None = "dci"
+    user: UserName | None = DEFAULT_USER
     controller_key: SshKey | None = None
 
 
@@ -232,7 +288,7 @@ class ClusterSchema(_Strict):
     kind: Literal["cluster"] = "cluster"
     lab: Label
     cluster: Label | None = None
-    topology: Literal["ipi", "sno"] = "ipi"
+    topology: Topology = "ipi"
     hypervisor: Label
     image: Label = "rhcos"
     domain_type: Literal["kvm", "qemu"] = "kvm"
@@ -246,7 +302,7 @@ class ClusterSchema(_Strict):
     provisioning_network: Literal["isolated", "bridged"] = "isolated"
     vips: VipsSchema | None = None
     dci: DciSchema | None = None
-    seed_media: Literal["file", "volume"] | None = None
+    seed_media: SeedMedia | None = None
 
 
 # --- problems, each naming its field ------------------------------------------------------------
@@ -334,37 +390,19 @@ def _named_hosts(loc: tuple[int | str, ...], values: Mapping[str, Any]) -> tuple
     if len(loc) > 1 and loc[0] == "hosts" and isinstance(loc[1], int):
         hosts = values.get("hosts")
         name = hosts[loc[1]].get("name") if isinstance(hosts, list) and isinstance(hosts[loc[1]], Mapping) else None
-        if isinstance(name, str) and re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", name):
+        if isinstance(name, str) and re.fullmatch(LABEL, name):
             return ("hosts", name, *loc[2:])
     return loc
 
 
-def refused_locations(model: type[BaseModel], values: Mapping[str, Any]) -> list[tuple[int | str, ...]]:
-    """Where in `values` the schema refused something (raw paths: list indexes, mapping keys)."""
-    try:
-        model.model_validate(dict(values))
-    except ValidationError as exc:
-        return [tuple(p for p in error["loc"] if not _branch(p)) for error in exc.errors(include_url=False)]
-    return []
-
-
-def pruned(values: Mapping[str, Any], locations: list[tuple[int | str, ...]]) -> dict[str, Any]:
-    """A deep copy of `values` without the refused values, so the other checks never see them (an
-    unbounded count, a scalar where a mapping belongs) and report only about the rest."""
-    copy: Any = json.loads(json.dumps(values, default=str))
-    for loc in sorted(locations, key=len, reverse=True):
-        target = copy
-        for part in loc[:-1]:
-            try:
-                target = target[part]
-            except (KeyError, IndexError, TypeError):
-                break
-        else:
-            if isinstance(target, dict) and loc and loc[-1] in target:
-                del target[loc[-1]]
-            elif isinstance(target, list) and loc and isinstance(loc[-1], int) and loc[-1] < len(target):
-                target[loc[-1]] = {}
-    return dict(copy) if isinstance(copy, dict) else {}
+def _problems(model: type[BaseModel], values: Mapping[str, Any], exc: ValidationError) -> list[str]:
+    found: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not _branch(p))
+        found.setdefault(_field(_named_hosts(loc, values)), []).append(_message(model, {**error, "loc": loc}))
+    # A union (a size: a number or '42G') fails once per member: say the most telling one.
+    return [f"{where}: {next((m for m in messages if 'whole number' not in m), messages[0])}"
+            for where, messages in found.items()]
 
 
 def schema_problems(model: type[BaseModel], values: Mapping[str, Any]) -> list[str]:
@@ -372,14 +410,16 @@ def schema_problems(model: type[BaseModel], values: Mapping[str, Any]) -> list[s
     try:
         model.model_validate(dict(values))
     except ValidationError as exc:
-        found: dict[str, list[str]] = {}
-        for error in exc.errors(include_url=False):
-            loc = tuple(p for p in error["loc"] if not _branch(p))
-            found.setdefault(_field(_named_hosts(loc, values)), []).append(_message(model, {**error, "loc": loc}))
-        # A union (a size: a number or '42G') fails once per member: say the most telling one.
-        return [f"{where}: {next((m for m in messages if 'whole number' not in m), messages[0])}"
-                for where, messages in found.items()]
+        return _problems(model, values, exc)
     return []
+
+
+def validated(model: type[M], values: Mapping[str, Any]) -> M:
+    """`values` (keys without the `ocplab:` prefix) as `model`; else ConfigError naming every field it refuses."""
+    try:
+        return model.model_validate(dict(values))
+    except ValidationError as exc:
+        raise ConfigError(_problems(model, values, exc)) from None
 
 
 def value_problems(adapter: TypeAdapter[Any], values: Any, prefix: str) -> list[str]:
@@ -394,26 +434,3 @@ def value_problems(adapter: TypeAdapter[Any], values: Any, prefix: str) -> list[
             found.setdefault(_field(loc, prefix), []).append(_message(None, {**error, "loc": loc}))
         return [f"{where}: {messages[0]}" for where, messages in found.items()]
     return []
-
-
-def refuse(model: type[BaseModel], values: Mapping[str, Any], found: list[str],
-           parse: Callable[[Mapping[str, Any]], object]) -> NoReturn:
-    """ConfigError with the schema's problems and what the other checks find about the fields the
-    schema passed (a user fixes everything in one pass): they run on the values without the refused
-    ones. Should they still trip, anything but their ConfigError is left unsaid: the schema said it."""
-    extra: list[str] = []
-    try:
-        parse(pruned(values, refused_locations(model, values)))
-    except ConfigError as exc:
-        named = [problem.split(": ", 1)[0] for problem in found]
-        extra = [p for p in exc.problems if not any(p.split(": ", 1)[0].startswith(n) for n in named)]
-    except Exception:
-        pass
-    raise ConfigError(found + extra)
-
-
-def checked(model: type[BaseModel], values: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T]) -> T:
-    """`parse(values)` once the schema passes; else ConfigError with every problem (see refuse)."""
-    if found := schema_problems(model, values):
-        refuse(model, values, found, parse)
-    return parse(values)

@@ -16,11 +16,14 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 
 from core.errors import Problems
+
+if TYPE_CHECKING:  # the schema takes its default user from here
+    from core.config_schema import DciSchema
 
 DEFAULT_USER = "dci"
 NOPASSWD = "ALL=(ALL) NOPASSWD:ALL"
@@ -35,18 +38,16 @@ class FirstBoot:
     explicit: bool = False  # set in the stack, not the default (see keeps_earlier_provisionhost)
 
 
-def first_boot_of(values: Mapping[str, Any], topology: str, problems: Problems) -> FirstBoot | None:
-    """`ocplab:dci` of a cluster stack (already checked by the schema); SNO has no provisionhost."""
-    raw = values.get("dci")
+def first_boot_of(dci: DciSchema | None, written: bool, topology: str, problems: Problems) -> FirstBoot | None:
+    """`ocplab:dci` of a cluster stack (`written`: the stack has the key, even as null); SNO has no provisionhost."""
     if topology != "ipi":
-        if raw is not None:
+        if dci is not None:
             problems.add("ocplab:dci", "is for IPI clusters: an SNO cluster's provisioner is the lab's jumphost")
         return None
-    raw = raw if isinstance(raw, Mapping) else {}
-    user = raw.get("user", DEFAULT_USER)
+    user = DEFAULT_USER if dci is None else dci.user
     if user is None:
         return None
-    return FirstBoot(user=str(user), controller_key=raw.get("controller_key"), explicit="dci" in values)
+    return FirstBoot(user=user, controller_key=dci.controller_key if dci else None, explicit=written)
 
 
 def home_of(user: str) -> str:

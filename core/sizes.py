@@ -20,15 +20,3 @@ def parse_bytes(value: object, default_unit: str = "G") -> int:
     number, unit = match.groups()
     return int(float(number) * _UNITS[(unit or default_unit).upper()])
 
-
-def parse_count(value: object) -> int:
-    """A positive integer (vCPUs, MiB of memory, node counts); ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"{value!r} is not a whole number")
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a whole number") from exc
-    if number < 0:
-        raise ValueError(f"{value!r} is negative")
-    return number

@@ -95,3 +95,23 @@ def test_an_explicit_null_default_is_taken_as_not_given(key: str) -> None:
     given = parse_cluster_config("ipi1", {**values("ipi1"), "defaults": {**others, key: None}})
     plain = parse_cluster_config("ipi1", {**values("ipi1"), "defaults": others})
     assert [getattr(n, key) for n in given.nodes] == [getattr(n, key) for n in plain.nodes]
+
+
+def test_an_explicit_null_size_is_taken_as_not_given_but_a_null_disk_is_no_disk() -> None:
+    """As for defaults; a null disk2_size has always dropped a worker's second disk, and still does."""
+    nulls = {"memory": None, "vcpus": None, "disk_cache": None, "image": None, "disk2_size": None}
+    cluster = parse_cluster_config("ipi1", {**values("ipi1"), "sizes": {**values("ipi1")["sizes"], "worker": nulls}})
+    plain = parse_cluster_config("ipi1", {**values("ipi1"), "sizes": {**values("ipi1")["sizes"], "worker": {}}})
+    worker, default = cluster.by_role("worker")[0], plain.by_role("worker")[0]
+    assert (worker.memory_mib, worker.vcpus, worker.disk_cache, worker.image) == (
+        default.memory_mib, default.vcpus, default.disk_cache, default.image)
+    assert default.disk2_bytes and worker.disk2_bytes is None
+
+
+def test_a_users_fields_reach_cloud_init_in_the_order_written() -> None:
+    """A reordered seed is a new ISO: the deployed provisionhost would be rebuilt."""
+    user = {"name": "ops", "sudo": "ALL=(ALL) ALL", "lock_passwd": False, "gecos": None, "groups": "wheel"}
+    stack = {**values("ipi1"), "provisionhost": {"users": [user]}, "dci": {"user": None}}
+    cluster = parse_cluster_config("ipi1", stack)
+    assert list(cluster.by_role("provisionhost")[0].users[0].extra.items()) == [
+        ("sudo", "ALL=(ALL) ALL"), ("lock_passwd", False), ("gecos", None), ("groups", "wheel")]

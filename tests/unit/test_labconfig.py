@@ -96,14 +96,21 @@ def test_missing_key_says_how_to_provide_one() -> None:
     assert parse_lab_config("test", values, has_key_secret=True).jumphost.key_path is None
 
 
+def fields_of(values: dict[str, Any]) -> set[str]:
+    return {p.split(":", 2)[1].split(" ")[0] for p in problems_of(values)}
+
+
 def test_every_problem_is_reported_at_once() -> None:
+    """The schema's problems all at once; once it passes, those of the checks that span fields all at once."""
     values = simlab()
     values["domain"] = "Not A Domain"
-    values["network"]["gateway"] = "10.0.0.1"
+    values["jumphost"]["port"] = 0
     values["hypervisors"][1]["bridge_backend"] = "ovs"
-    found = problems_of(values)
-    fields = {p.split(":", 2)[1].split(" ")[0] for p in found}
-    assert fields >= {"domain", "network.gateway", "hypervisors[1].bridge_backend"}
+    assert fields_of(values) >= {"domain", "jumphost.port", "hypervisors[1].bridge_backend"}
+    values = simlab()
+    values["network"]["gateway"] = "10.0.0.1"
+    values["slices"]["sno1"]["hypervisor"] = "hv9"
+    assert fields_of(values) >= {"network.gateway", "slices.sno1.hypervisor"}
 
 
 def test_missing_sections_are_named() -> None:
