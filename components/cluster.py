@@ -20,6 +20,7 @@ from core.seed_media import SeedMedia
 from renderers.console_scripts import consoles_apply_script, consoles_remove_script
 from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
 from renderers.sushy_scripts import sushy_remove_script, sushy_sync_script
+from renderers.urns import CLUSTER
 from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 
@@ -46,7 +47,7 @@ class Cluster(pulumi.ComponentResource):
     bmc: pulumi.Output[dict[str, Any] | None]
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ocplab:cluster:Cluster", name, {}, opts)
+        super().__init__(CLUSTER, name, {}, opts)
         config, design = args["config"], args["design"]
         child = pulumi.ResourceOptions(parent=self)
         uri = design.hypervisor.libvirt_uri

@@ -24,6 +24,7 @@ from core.labconfig import SshTarget
 from core.seed_media import OUTPUT as SEED_MEDIA_OUTPUT
 from core.seed_media import seed_media_of
 from core.ssh_access import pinned_keys
+from renderers.urns import CLUSTER, LIBVIRT_VOLUME, NODE, urn
 
 
 def read_cluster_config(stack: str, dci_default: bool = True) -> ClusterConfig:
@@ -49,8 +50,8 @@ def controller_key(cluster: ClusterConfig, key: pulumi.Output[str]) -> pulumi.In
 
 def provisionhost_root_urn(cluster: ClusterConfig) -> str:
     node = next(n for n in cluster.nodes if n.role == "provisionhost")
-    return (f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::ocplab:cluster:Cluster$ocplab:cluster:Node"
-            f"$libvirt:index/volume:Volume::{cluster.name}-{node.name}-root")
+    return urn(pulumi.get_stack(), pulumi.get_project(), CLUSTER, NODE, LIBVIRT_VOLUME,
+               name=f"{cluster.name}-{node.name}-root")
 
 
 def kept_provisionhost(cluster: ClusterConfig) -> ClusterConfig:

@@ -20,6 +20,7 @@ from renderers.bridge_scripts import (
     plain_bridge_delete_script,
 )
 from renderers.sushy_scripts import sushy_install_script, sushy_uninstall_script
+from renderers.urns import HYPERVISOR
 from renderers.vbmc_scripts import vbmcd_install_script, vbmcd_uninstall_script
 
 
@@ -41,7 +42,7 @@ class Hypervisor(pulumi.ComponentResource):
     outputs: pulumi.Output[HypervisorOutputs]
 
     def __init__(self, name: str, args: HypervisorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ocplab:lab:Hypervisor", name, {}, opts)
+        super().__init__(HYPERVISOR, name, {}, opts)
         config = args["config"]
         child = pulumi.ResourceOptions(parent=self)
         self.provider = libvirt.Provider(f"{name}-libvirt", uri=args["libvirt_uri"], opts=child)

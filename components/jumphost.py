@@ -8,6 +8,7 @@ import pulumi
 import pulumi_command as command
 
 from renderers.jumphost_scripts import install_script, uninstall_script
+from renderers.urns import JUMPHOST
 
 
 class JumphostArgs(TypedDict):
@@ -21,7 +22,7 @@ class Jumphost(pulumi.ComponentResource):
     dnsmasq: command.remote.Command
 
     def __init__(self, name: str, args: JumphostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ocplab:lab:Jumphost", name, {}, opts)
+        super().__init__(JUMPHOST, name, {}, opts)
         script = install_script(args["base_config"])
         self.dnsmasq = command.remote.Command(
             f"{name}-dnsmasq", connection=args["connection"], create=script, update=script,

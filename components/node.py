@@ -15,6 +15,7 @@ from core.seed_media import SeedMedia
 from renderers.cloud_init import meta_data, user_data
 from renderers.domain_xslt import domain_xslt
 from renderers.seed_iso_scripts import seed_iso_path, seed_iso_remove_script, seed_iso_write_script
+from renderers.urns import NODE
 
 
 class NodeArgs(TypedDict):
@@ -48,7 +49,7 @@ class Node(pulumi.ComponentResource):
     domain: libvirt.Domain
 
     def __init__(self, name: str, args: NodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("ocplab:cluster:Node", name, {}, opts)
+        super().__init__(NODE, name, {}, opts)
         spec, facts = args["spec"], args["facts"]
         child = pulumi.ResourceOptions(parent=self)
         wait = list(args.get("after", []))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 
-from core.errors import Problems
+from core.errors import OcplabError, Problems
 
 if TYPE_CHECKING:  # the schema takes its default user from here
     from core.config_schema import DciSchema
@@ -76,7 +76,7 @@ def user_fields(own: Mapping[str, Any] | None, user: str) -> tuple[dict[str, Any
     return {**SEED_FIELDS, **own, "sudo": NOPASSWD}, problem
 
 
-class ControllerKeyError(ValueError):
+class ControllerKeyError(OcplabError, ValueError):
     """The lab's key gives no public half: the message names the field that fixes it."""
 
 

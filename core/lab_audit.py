@@ -25,7 +25,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import netaddr
 
@@ -83,6 +83,19 @@ class LabPaths:
     consoles_control: str = "/etc/ocplab/bin/ocplab-consoles"  # gathers each cluster's console logs
     sushy_remove: str = "ocplab_sushy.py remove"  # + CLUSTER: stops and deletes that cluster's Redfish emulator
     sushy_records: str = "/etc/ocplab/sushy/clusters"  # one directory per cluster with an emulator
+
+
+class Urns(Protocol):
+    """The engine's names (URNs) of the resources a fix names, made by the caller (renderers.urns): the core
+    spells neither Pulumi's type tokens nor the project."""
+
+    def cluster_command(self, stack: str, name: str) -> str:
+        """A remote Command of the stack's Cluster component (its `<cluster>-bmc`, `<cluster>-redfish`)."""
+        ...
+
+    def node_command(self, stack: str, name: str) -> str:
+        """A remote Command of one of the Cluster's Nodes (a node's `<domain>-seed`)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -187,18 +200,13 @@ def up_refreshed(stack: str) -> str:
     return f"pulumi up -s {stack} --refresh"
 
 
-def command_urn(stack: str, resource: str) -> str:
-    """A cluster's remote Command (its `-dns` or `-bmc`), child of the stack's Cluster component."""
-    return f"urn:pulumi:{stack}::ocplab::ocplab:cluster:Cluster$command:remote:Command::{resource}"
-
-
 class Audit:
     """One comparison; `findings()` gives them in the order --remove-orphans runs their fixes (BMC entries
     before their domains, domains before their volumes and networks)."""
 
     def __init__(self, lab_stack: str, lab: LabOutputs, clusters: Mapping[str, ExpectedCluster], paths: LabPaths,
-                 busy: Mapping[str, str] | None = None, held: Mapping[str, set[str]] | None = None) -> None:
-        self.lab_stack, self.lab, self.paths = lab_stack, lab, paths
+                 urns: Urns, busy: Mapping[str, str] | None = None, held: Mapping[str, set[str]] | None = None) -> None:
+        self.lab_stack, self.lab, self.paths, self.urns = lab_stack, lab, paths, urns
         self.clusters = dict(clusters)
         self.busy = dict(busy or {})
         self.held = dict(held or {})
@@ -283,9 +291,9 @@ class Audit:
                     # Its remote Command only runs again when its inputs change, and --replace would run the
                     # old one's delete (all the cluster's BMCs) after the new one's create; forgotten by the
                     # state (nothing depends on it), the next up creates it, and its sync adds what lacks.
+                    urn = self.urns.cluster_command(c.stack, f"{c.name}-bmc")
                     self.add("missing", host, f"BMC {entry}", c.stack,
-                             f"pulumi state delete -s {c.stack} '{command_urn(c.stack, f'{c.name}-bmc')}' --yes && "
-                             f"pulumi up -s {c.stack}")
+                             f"pulumi state delete -s {c.stack} '{urn}' --yes && pulumi up -s {c.stack}")
         if seen.bmc_records is not None:
             deployed = {c.name for c in here if c.bmc_nodes}
             helper = (f"VIRTUALBMC_CONFIG={shlex.quote(p.vbmc_conf)} {shlex.quote(p.vbmc_python)} "
@@ -306,9 +314,9 @@ class Audit:
                             f"{self.paths.sushy_remove} {shlex.quote(record)}")
         for name, c in wanted.items():
             if name not in seen.redfish:  # as for a vbmc entry: forgotten by the state, the next up makes it
+                urn = self.urns.cluster_command(c.stack, f"{name}-redfish")
                 self.add("missing", host, f"Redfish emulator {name}", c.stack,
-                         f"pulumi state delete -s {c.stack} '{command_urn(c.stack, f'{name}-redfish')}' --yes && "
-                         f"pulumi up -s {c.stack}")
+                         f"pulumi state delete -s {c.stack} '{urn}' --yes && pulumi up -s {c.stack}")
 
     def domains(self, host: str, here: list[ExpectedCluster], seen: FoundHypervisor) -> None:
         if seen.domains is None:
@@ -344,7 +352,13 @@ class Audit:
         for c in here:
             for volume in c.volumes:
                 if volume not in seen.volumes:
-                    self.add("missing", host, f"volume {volume}", c.stack, _remake(c, volume))
+                    self.add("missing", host, f"volume {volume}", c.stack, self.remake(c, volume))
+
+    def remake(self, c: ExpectedCluster, volume: str) -> str:
+        """A seed file is its command's: no refresh reads a command back, so the command is run anew (--replace)."""
+        if c.seed_media == "file" and (domain := domain_of_seed_iso(volume)):
+            return f"pulumi up -s {c.stack} --replace '{self.urns.node_command(c.stack, domain + SEED_SUFFIX)}'"
+        return up_refreshed(c.stack)
 
     def networks(self, host: str, hv: HypervisorOutputs, here: list[ExpectedCluster], seen: FoundHypervisor) -> None:
         if seen.networks is None:
@@ -472,19 +486,6 @@ def seed_iso_name(command: str) -> str:
     return seed_iso_of(command.removesuffix(SEED_SUFFIX))
 
 
-def seed_command_urn(stack: str, command: str) -> str:
-    """A node's seed command, child of its Node component, itself a child of the stack's Cluster."""
-    return (f"urn:pulumi:{stack}::ocplab::ocplab:cluster:Cluster$ocplab:cluster:Node$command:remote:Command"
-            f"::{command}")
-
-
-def _remake(c: ExpectedCluster, volume: str) -> str:
-    """A seed file is its command's: no refresh reads a command back, so the command is run anew (--replace)."""
-    if c.seed_media == "file" and (domain := domain_of_seed_iso(volume)):
-        return f"pulumi up -s {c.stack} --replace '{seed_command_urn(c.stack, domain + SEED_SUFFIX)}'"
-    return up_refreshed(c.stack)
-
-
 def _holds(held: set[str], what: str) -> bool:
     return what in held or any(h.endswith("-*") and what.startswith(h[:-1]) for h in held)
 
@@ -497,9 +498,9 @@ def _within(piece: AddressRange, ip: str) -> bool:
 
 
 def audit(lab_stack: str, lab: LabOutputs, clusters: Mapping[str, Mapping[str, Any]], found: FoundLab,
-          paths: LabPaths, configs: Mapping[str, ClusterConfig] | None = None,
+          paths: LabPaths, urns: Urns, configs: Mapping[str, ClusterConfig] | None = None,
           busy: Mapping[str, str] | None = None, held: Mapping[str, set[str]] | None = None) -> list[Finding]:
     """Every orphan, missing piece, differing file and unreadable host of the lab."""
     expected = {stack: expected_cluster(stack, outputs, (configs or {}).get(stack))
                 for stack, outputs in clusters.items()}
-    return Audit(lab_stack, lab, expected, paths, busy, held).findings(found)
+    return Audit(lab_stack, lab, expected, paths, urns, busy, held).findings(found)

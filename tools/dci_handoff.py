@@ -1,4 +1,4 @@
-"""python -m tools.dci_handoff STACK --pool POOL: put a cluster stack's DCI inventory where a job reads it.
+"""`ocplab handoff CLUSTER --pool POOL`: put a cluster stack's DCI inventory where a job reads it.
 
 dci-pipeline jobs name `ansible_inventory: /var/lib/dci/inventories/@QUEUE/@RESOURCE`, and dci-queue
 gives a job the pool (queue) and a resource of it: one cluster per resource. So the inventory of
@@ -9,21 +9,21 @@ file) with mode 0600 (it holds the BMC password). The outputs come from `pulumi 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from core.errors import OcplabError
 from core.names import label_problem
 from tools.dci_inventory import InventoryError, inventory_for
 from tools.private_files import write_private
 from tools.stack_outputs import StackError, stack_outputs
 
-DEFAULT_ROOT = Path("/var/lib/dci/inventories")
+DEFAULT_ROOT: Path = Path("/var/lib/dci/inventories")
 
 
-class HandoffError(RuntimeError):
+class HandoffError(OcplabError):
     """The inventory can't be written; one line saying why and what to do."""
 
 
@@ -47,25 +47,14 @@ def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any]) -> Pa
     except InventoryError as exc:
         raise HandoffError(str(exc)) from exc
     path = root / pool / stack
-    write_private(path, text)
+    try:
+        write_private(path, text)
+    except OSError as exc:  # a root the user cannot write: a refusal to fix, not a traceback
+        raise HandoffError(f"--root {root}: cannot write {path} ({exc.strerror})") from None
     return path
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.dci_handoff", description=__doc__.split("\n")[0])
-    parser.add_argument("stack", help="a deployed cluster stack")
-    parser.add_argument("--pool", required=True, help="the dci-queue pool (@QUEUE) the cluster serves")
-    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help=f"default {DEFAULT_ROOT}")
-    args = parser.parse_args(argv)
-    try:
-        outputs = pulumi_outputs(args.stack)
-        path = handoff(args.stack, args.pool, args.root, outputs)
-    except (HandoffError, OSError) as exc:
-        print(f"dci_handoff: {exc}", file=sys.stderr)
-        return 2
-    print(f"dci_handoff: {path} written (pool {args.pool}, resource {args.stack})")
-    return 0
+if __name__ == "__main__":  # `python -m tools.dci_handoff`, the name dci-pipeline hosts and the e2e tests call
+    from tools.cli import app
 
-
-if __name__ == "__main__":
-    sys.exit(main())
+    app(args=["handoff", *sys.argv[1:]], prog_name="dci_handoff")

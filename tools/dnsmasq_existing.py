@@ -15,6 +15,7 @@ from pathlib import Path
 
 import netaddr
 
+from core.errors import OcplabError
 from core.macs import mac_problem
 
 _OPTION = re.compile(r"^([a-z][a-z0-9-]*)=(.*)$")
@@ -22,7 +23,7 @@ MAX_FILE_BYTES = 16 * 1024 * 1024  # a lab's dnsmasq files are KBs; more is not 
 _LEASE = re.compile(r"^(\d+[smhdw]?|infinite)$")
 
 
-class ExistingDnsError(Exception):
+class ExistingDnsError(OcplabError):
     """A line that cannot be read as dnsmasq would read it: FILE:LINE and why."""
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from core.errors import OcplabError
 from core.lab_audit import JUMPHOST, FoundHypervisor, FoundJumphost, FoundLab, Lease, host_target
 from core.lab_contract import LabOutputs
 from core.ssh_access import ssh_argv
@@ -24,7 +25,7 @@ SESSION_TIMEOUT = 120  # seconds for one host's script or one fix
 NO_VBMC = 3  # the script's status for bmcs when vbmc is not installed: no entries, not an error
 
 
-class CollectError(RuntimeError):
+class CollectError(OcplabError):
     """The lab's hosts cannot be asked at all (no key file in the lab outputs); one line."""
 
 

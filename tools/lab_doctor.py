@@ -14,9 +14,10 @@ from core.errors import ConfigError
 from core.lab_audit import Finding, audit, held_pieces
 from core.stack_files import read_stack_values, stack_path
 from renderers.lab_audit_scripts import PATHS
+from renderers.urns import ClusterUrns
 from tools.lab_collect import Runner, collect, first_line, run_on, run_process
 from tools.lab_view import LabView
-from tools.stack_outputs import StackError, stack_resources
+from tools.stack_outputs import StackError, project_name, stack_resources
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,10 @@ def audit_lab(lab: str, view: LabView, run: Runner = run_process) -> list[Findin
     `pulumi stack export` each) and what it holds is that stack's, never an orphan."""
     found = collect(view.outputs, run)
     configs = cluster_configs(view)
+    urns = ClusterUrns(project_name())
     # A stack with no outputs is judged by its state alone: one that cannot be read stops the audit.
     held = {stack: held_pieces(stack, stack_resources(stack), PATHS) for stack in view.partial}
-    findings = audit(lab, view.outputs, view.clusters, found, PATHS, configs, view.busy, held)
+    findings = audit(lab, view.outputs, view.clusters, found, PATHS, urns, configs, view.busy, held)
     if not any(f.kind == "orphan" and f.owner is None for f in findings):
         return findings
     for stack in view.clusters:
@@ -66,7 +68,7 @@ def audit_lab(lab: str, view: LabView, run: Runner = run_process) -> list[Findin
             held[stack] = held_pieces(stack, stack_resources(stack), PATHS)
         except StackError:
             continue  # unreadable now: judged by its outputs, as before
-    return audit(lab, view.outputs, view.clusters, found, PATHS, configs, view.busy, held)
+    return audit(lab, view.outputs, view.clusters, found, PATHS, urns, configs, view.busy, held)
 
 
 def remove_orphans(view: LabView, findings: list[Finding], run: Runner = run_process) -> list[Removal]:

@@ -1,20 +1,15 @@
-"""Turn a dci-openshift-agent libvirt inventory (the seed's format) into an ocplab cluster stack file.
+"""Turn a dci-openshift-agent libvirt inventory (the seed's format) into an ocplab cluster stack file
+(`ocplab import`, tools/cli.py).
 
 Teams already describe their clusters in these inventories; importing keeps VM names, sizes and
 pinned MACs, so the jumphost's dhcp-host lines and DNS names stay valid when ocplab takes over.
-
-    python -m tools.seed_import INVENTORY --lab LAB --hypervisor HV [--stack NAME] [--image NAME]
-        [--images-map URL=NAME ...] [--dnsmasq FILE ...] [--out PATH|-] [--force]
-
-With --dnsmasq (what `ocplab import` passes), the lab's existing dnsmasq files say where each node
-and VIP already is, and the stack pins those addresses (tools.existing_addresses).
+With --dnsmasq, the lab's existing dnsmasq files say where each node and VIP already is, and the
+stack pins those addresses (tools.existing_addresses).
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,10 +19,9 @@ from typing import Any
 import yaml
 
 from core.clusterconfig import NETWORKS, parse_cluster_config
-from core.errors import ConfigError
-from core.names import label_problem
+from core.errors import ConfigError, OcplabError
 from core.stack_files import read_stack_values, stack_path
-from tools.dnsmasq_existing import ExistingDnsError, read_existing_dns
+from tools.dnsmasq_existing import read_existing_dns
 from tools.existing_addresses import keep_existing_addresses
 
 # Host keys copied as they are (after Jinja); the rest of a host is either rebuilt or dropped.
@@ -48,7 +42,7 @@ MAX_CHAIN = 16  # {{ a }} -> {{ b }} -> ... references followed for one value
 MAX_TEXT = 1024 * 1024  # characters the Resolver may produce by substitution, in all
 
 
-class InventoryError(Exception):
+class InventoryError(OcplabError):
     """One problem of the inventory or the command line, named by its field: shown as one line, exit 2."""
 
     def __init__(self, where: str, message: str) -> None:
@@ -313,7 +307,7 @@ def check_against_lab(imported: Imported, variables: Mapping[str, Any]) -> None:
 
 def render(imported: Imported, source: str) -> str:
     """The stack file text: a header saying where it came from and what was left out, then the config."""
-    header = [f"# Cluster {imported.values['cluster']}: imported by `python -m tools.seed_import` from the",
+    header = [f"# Cluster {imported.values['cluster']}: imported by `ocplab import` from the",
               f"# dci-openshift-agent libvirt inventory {source}",
               "# (names, sizes and pinned MACs are the inventory's)."]
     if imported.values.get("vips") or any("ip" in n for h in imported.values["hosts"] for n in h["networks"]):
@@ -325,75 +319,32 @@ def render(imported: Imported, source: str) -> str:
     return "\n".join(header) + "\n" + body
 
 
-def _image_pair(text: str) -> tuple[str, str]:
-    url, sep, name = text.rpartition("=")
-    if not sep or not url or label_problem(name):
-        raise argparse.ArgumentTypeError(f"{text!r} is not URL=NAME with NAME a lab image name")
-    return url, name
-
-
-def _label(text: str) -> str:
-    if problem := label_problem(text):
-        raise argparse.ArgumentTypeError(problem)
-    return text
-
-
-def parse_args(argv: Sequence[str] | None, prog: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=prog,
-                                     description="Import a dci-openshift-agent libvirt inventory as a cluster stack.")
-    parser.add_argument("inventory", type=Path, help="dci-openshift-agent libvirt inventory (all: vars: hosts: ...)")
-    parser.add_argument("--lab", required=True, type=_label, help="lab stack the cluster belongs to")
-    parser.add_argument("--hypervisor", required=True, type=_label, help="hypervisor of the lab that runs the VMs")
-    parser.add_argument("--stack", type=_label, help="stack name (default: all.vars.cluster)")
-    parser.add_argument("--image", type=_label, help="lab image for masters/workers (default: mapped image_src, rhcos)")
-    parser.add_argument("--images-map", type=_image_pair, nargs="+", action="extend", default=[], metavar="URL=NAME",
-                        help="lab image name for an image_src URL")
-    parser.add_argument("--dnsmasq", type=Path, nargs="+", action="extend", default=[], metavar="FILE",
-                        help="the lab's existing dnsmasq files (conf, dhcp-hosts, hosts): keep the addresses they give")
-    parser.add_argument("--out", help="output file, or - for stdout (default: stacks/Pulumi.<stack>.yaml)")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None, prog: str = "python -m tools.seed_import") -> int:
-    args = parse_args(argv, prog)
-    opts = Options(lab=args.lab, hypervisor=args.hypervisor, stack=args.stack, image=args.image,
-                   images_map=dict(args.images_map))
+def import_inventory(inventory: Path, opts: Options, dnsmasq: Sequence[Path] = ()) -> tuple[Imported, str]:
+    """The cluster stack an inventory gives and its file's text, checked as `pulumi up` would check it and
+    against the lab stack file; with `dnsmasq` files, at the addresses the lab's dnsmasq gives out now."""
+    variables = load_inventory(inventory)
+    imported = convert(variables, opts)
+    if dnsmasq:
+        lab_path = stack_path(imported.values["lab"])
+        if not lab_path.is_file():
+            raise InventoryError("--lab", f"{lab_path} not found; keeping existing addresses needs the lab's "
+                                 "slices and domain")
+        imported.notes += keep_existing_addresses(imported.values, read_existing_dns(list(dnsmasq)),
+                                                  read_lab(lab_path))
     try:
-        variables = load_inventory(args.inventory)
-        imported = convert(variables, opts)
-        if args.dnsmasq:
-            lab_path = stack_path(imported.values["lab"])
-            if not lab_path.is_file():
-                raise InventoryError("--lab", f"{lab_path} not found; keeping existing addresses needs the lab's "
-                                     "slices and domain")
-            imported.notes += keep_existing_addresses(imported.values, read_existing_dns(args.dnsmasq),
-                                                      read_lab(lab_path))
         parse_cluster_config(imported.stack, imported.values)
-        check_against_lab(imported, variables)
-        text = render(imported, str(args.inventory))
-        if args.out == "-":
-            sys.stdout.write(text)
-        else:
-            out = Path(args.out) if args.out else stack_path(imported.stack)
-            try:
-                with out.open("w" if args.force else "x") as handle:
-                    handle.write(text)
-            except FileExistsError:
-                raise InventoryError("--out", f"{out} exists; pass --force to overwrite it") from None
-            except OSError as exc:
-                raise InventoryError("--out", f"cannot write {out}: {exc.strerror}") from None
-            print(f"wrote {out} ({len(imported.values['hosts'])} hosts)", file=sys.stderr)
-    except (InventoryError, ExistingDnsError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
-        print("error: the imported cluster is not valid for ocplab:", *exc.problems, sep="\n  ", file=sys.stderr)
-        return 2
-    for note in imported.notes:
-        print(f"note: {note}", file=sys.stderr)
-    return 0
+    except ConfigError as exc:  # its fields are the imported values', not a stack file's the user wrote
+        raise InventoryError("the imported cluster", "not valid for ocplab: " + "; ".join(exc.problems)) from None
+    check_against_lab(imported, variables)
+    return imported, render(imported, str(inventory))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def write_stack_file(path: Path, text: str, force: bool) -> None:
+    """The stack file, never over an existing one unless `force`."""
+    try:
+        with path.open("w" if force else "x") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise InventoryError("--out", f"{path} exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise InventoryError("--out", f"cannot write {path}: {exc.strerror}") from None

@@ -9,11 +9,20 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from core.errors import OcplabError
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-class StackError(RuntimeError):
+class StackError(OcplabError):
     """A stack can't be read; one line saying why and what to do."""
+
+
+def project_name() -> str:
+    """The project's name (Pulumi.yaml), the second part of every URN its stacks hold."""
+    return str(yaml.safe_load((PROJECT / "Pulumi.yaml").read_text())["name"])
 
 
 def pulumi_cli() -> str:

@@ -1,5 +1,6 @@
 """The `ocplab` command: subcommands with --help, tables and JSON from the stacks, and one-line
-errors with exit 2 for an unknown lab, cluster or node (a stand-in `pulumi` answers for the stacks)."""
+errors with exit 2 for an unknown lab, cluster or node (a stand-in `pulumi` answers for the stacks).
+Every user error has one root (core.errors.OcplabError), shown in one place (tools.cli.Commands)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from core.cluster_outputs import OutputsError
+from core.dci_first_boot import ControllerKeyError
+from core.errors import ConfigError, OcplabError
 from tests.unit.test_dci_handoff import fake_pulumi
-from tools.cli import app
+from tools.cli import app, spread
+from tools.dci_handoff import HandoffError
+from tools.dnsmasq_existing import ExistingDnsError
+from tools.lab_collect import CollectError
+from tools.lab_view import LabViewError
+from tools.seed_import import InventoryError
+from tools.stack_outputs import StackError
 
 DATA = Path(__file__).parent.parent / "data"
 runner = CliRunner()
@@ -37,10 +48,57 @@ def fake_stacks(directory: Path, outputs: dict[str, Any]) -> None:
                                                  f'{sorted(outputs)!r}])))'))
 
 
-@pytest.mark.parametrize("command", ["plan", "map", "console", "doctor", "handoff", "install-config", "import"])
+COMMANDS = {"plan": "--shape", "map": "--output", "console": "master-0", "doctor": "--remove-orphans",
+            "handoff": "--pool", "install-config": "--pull-secret", "import": "--dnsmasq"}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_subcommand_has_help(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0 and "usage" in result.output.lower()
+    assert COMMANDS[command] in result.output, "its own options, not a pass-through"
+
+
+def test_the_command_list_gives_each_a_line_and_hides_none() -> None:
+    listed = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).output
+    lines = [line for line in listed.splitlines() if any(f"│ {name} " in line for name in COMMANDS)]
+    assert len(lines) == len(COMMANDS) and "seed-import" not in listed
+
+
+@pytest.mark.parametrize("error", [ConfigError, OutputsError, ControllerKeyError, InventoryError, ExistingDnsError,
+                                   CollectError, HandoffError, LabViewError, StackError])
+def test_every_user_error_has_the_one_root(error: type[Exception]) -> None:
+    assert issubclass(error, OcplabError)
+
+
+def test_a_config_error_is_one_line_naming_every_field() -> None:
+    error = ConfigError(["ocplab:hosts: empty", "ocplab:lab: missing"])
+    assert error.one_line() == "invalid ocplab configuration: ocplab:hosts: empty; ocplab:lab: missing"
+    assert error.exit_code == 2 and isinstance(error, ValueError)
+
+
+@pytest.mark.parametrize(("args", "spread_args"), [
+    (["inv", "--dnsmasq", "a", "b", "c", "--out", "-"], ["inv", "--dnsmasq", "a", "--dnsmasq", "b", "--dnsmasq", "c",
+                                                          "--out", "-"]),
+    (["--images-map", "u=x", "v=y", "--dnsmasq", "a"],
+     ["--images-map", "u=x", "--images-map", "v=y", "--dnsmasq", "a"]),
+    (["inv", "--out", "a", "b"], ["inv", "--out", "a", "b"]),  # other options take one value, as before
+    (["--dnsmasq", "a", "--", "b"], ["--dnsmasq", "a", "--", "b"]),
+])
+def test_an_option_of_many_takes_every_value_up_to_the_next_option(args: list[str], spread_args: list[str]) -> None:
+    assert spread(args, ("--dnsmasq", "--images-map")) == spread_args
+
+
+def test_import_takes_several_image_maps_after_one_option(tmp_path: Path) -> None:
+    inventory = {"all": {"vars": {"cluster": "sno7", "hosts": [
+        {"name": "sno", "role": "master", "memory": 16384, "vcpus": 8, "disk_size": 120, "image_src": "http://a/1",
+         "networks": [{"name": "baremetal"}]}]}}}
+    source = tmp_path / "inventory.yml"
+    source.write_text(yaml.safe_dump(inventory))
+    result = runner.invoke(app, ["import", str(source), "--lab", "telco-lab", "--hypervisor", "hv01",
+                                 "--images-map", "http://a/0=centos8", "http://a/1=rhcos", "--out", "-"])
+    assert result.exit_code == 0, result.output
+    assert yaml.safe_load(result.stdout)["config"]["ocplab:image"] == "rhcos"
 
 
 def test_plan_json_answers_how_many_more_fit(stacks: dict[str, Any]) -> None:
@@ -89,6 +147,8 @@ def test_map_draws_where_provisioning_networks_are(stacks: dict[str, Any], tmp_p
     (["console", "sno1", "sno"], "ocplab: stack sno1 is not a deployed cluster stack"),
     (["console", "ipi1", "master-9"], "ocplab: cluster ipi1 has no node 'master-9'; its nodes: provisionhost"),
     (["map", "--output", "lab.txt"], "ocplab: --output lab.txt: name a .svg or .png file"),
+    (["handoff", "sno1", "--pool", "simlab"], "ocplab: stack sno1 is not deployed (it has no outputs)"),
+    (["import", "none.yml", "--lab", "telco-lab", "--hypervisor", "hv01"], "ocplab: inventory none.yml: no such file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(stacks: dict[str, Any], args: list[str], message: str) -> None:
     result = runner.invoke(app, args)

@@ -1,5 +1,5 @@
-"""The hand-off: a cluster stack's inventory written where a dci-pipeline job reads it, private and
-whole; undeployed and lab stacks refused in one line; the outputs read from `pulumi stack output`."""
+"""The hand-off (`ocplab handoff`): a cluster stack's inventory written where a dci-pipeline job reads it,
+private and whole; undeployed and lab stacks refused in one line; the outputs read from `pulumi stack output`."""
 
 from __future__ import annotations
 
@@ -8,15 +8,20 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner, Result
 
 from core.bmc_plan import bmc_password
 from tests.unit.test_dci_inventory import JINJA2_HEADER, ansible_inventory, hostvars, outputs, parse, put
 from tools import dci_handoff, stack_outputs
+from tools.cli import app
 from tools.dci_inventory import inventory_for
+
+ROOT = Path(__file__).resolve().parents[2]
 
 BMC_PUBLIC: dict[str, Any] = {
     "kind": "ipmi", "address": "192.168.16.11", "user": "admin",
@@ -25,6 +30,10 @@ BMC_PUBLIC: dict[str, Any] = {
 
 
 PASSWORD = bmc_password("-----BEGIN OPENSSH PRIVATE KEY-----\nkey\n", "ipi1")
+
+
+def ocplab_handoff(*args: str | Path) -> Result:
+    return CliRunner().invoke(app, ["handoff", *map(str, args)])
 
 
 def fake_pulumi(directory: Path, outputs_by_stack: dict[str, dict[str, Any]]) -> None:
@@ -54,12 +63,13 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return data
 
 
-def test_ipi_handoff_writes_a_private_inventory_with_the_bmc_password(
-        deployed: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_ipi_handoff_writes_a_private_inventory_with_the_bmc_password(deployed: dict[str, Any],
+                                                                       tmp_path: Path) -> None:
     root = tmp_path / "inventories"
-    assert dci_handoff.main(["ipi1", "--pool", "simlab", "--root", str(root)]) == 0
+    result = ocplab_handoff("ipi1", "--pool", "simlab", "--root", root)
+    assert result.exit_code == 0, result.output
     path = root / "simlab" / "ipi1"
-    assert f"{path} written" in capsys.readouterr().out
+    assert result.stdout == f"ocplab: {path} written (pool simlab, resource ipi1)\n"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert [p.name for p in path.parent.iterdir()] == ["ipi1"], "no temp file left behind"
     (tmp_path / "parsed").mkdir()
@@ -81,18 +91,38 @@ def test_handoff_replaces_an_existing_inventory_atomically(deployed: dict[str, A
 
 
 @pytest.mark.parametrize(("stack", "message"), [
-    ("sno1", "dci_handoff: stack sno1 is not deployed (it has no outputs): run pulumi up -s sno1 first"),
-    ("sno9", "dci_handoff: stack sno9: pulumi stack output failed: error: no stack named 'sno9' found"),
-    ("simlab", "dci_handoff: stack simlab is a lab stack; name a cluster stack"),
+    ("sno1", "ocplab: stack sno1 is not deployed (it has no outputs): run pulumi up -s sno1 first"),
+    ("sno9", "ocplab: stack sno9: pulumi stack output failed: error: no stack named 'sno9' found"),
+    ("simlab", "ocplab: stack simlab is a lab stack; name a cluster stack"),
 ])
-def test_undeployed_unknown_and_lab_stacks_are_one_line_errors(deployed: dict[str, Any], tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str], stack: str,
+def test_undeployed_unknown_and_lab_stacks_are_one_line_errors(deployed: dict[str, Any], tmp_path: Path, stack: str,
                                                                 message: str) -> None:
     root = tmp_path / "inventories"
-    assert dci_handoff.main([stack, "--pool", "simlab", "--root", str(root)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(message) and err.count("\n") == 1, err
+    result = ocplab_handoff(stack, "--pool", "simlab", "--root", root)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
     assert not root.exists()
+
+
+def test_python_m_tools_dci_handoff_is_the_same_command_under_its_own_name(deployed: dict[str, Any],
+                                                                          tmp_path: Path) -> None:
+    """The name dci-pipeline hosts call (examples/dci-pipeline) and the simulated lab's tests check."""
+    argv = [sys.executable, "-m", "tools.dci_handoff", "simlab", "--pool", "simlab", "--root", str(tmp_path / "inv")]
+    refused = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    said = "dci_handoff: stack simlab is a lab stack; name a cluster stack\n"
+    assert (refused.returncode, refused.stderr) == (2, said)
+    written = subprocess.run([*argv[:3], "ipi1", *argv[4:]], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                             check=False)
+    path = tmp_path / "inv" / "simlab" / "ipi1"
+    assert written.stdout == f"dci_handoff: {path} written (pool simlab, resource ipi1)\n", written.stderr
+
+
+def test_a_root_that_cannot_be_written_is_a_one_line_error(deployed: dict[str, Any], tmp_path: Path) -> None:
+    root = tmp_path / "inventories"
+    root.write_text("a file, not a directory\n")
+    result = ocplab_handoff("ipi1", "--pool", "simlab", "--root", root)
+    assert result.exit_code == 2
+    assert result.stderr == f"ocplab: --root {root}: cannot write {root / 'simlab' / 'ipi1'} (Not a directory)\n"
 
 
 def test_empty_outputs_say_deploy_first(tmp_path: Path) -> None:
@@ -105,12 +135,12 @@ def test_pool_and_stack_must_be_path_safe(deployed: dict[str, Any], tmp_path: Pa
         dci_handoff.handoff("ipi1", "../x", tmp_path, deployed)
 
 
-def test_pulumi_source_without_pulumi_names_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_pulumi_source_without_pulumi_names_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(stack_outputs, "PROJECT", tmp_path)
-    assert dci_handoff.main(["ipi1", "--pool", "p", "--root", str(tmp_path)]) == 2
-    assert "pulumi not found: put the Pulumi CLI on PATH (make engine)" in capsys.readouterr().err
+    result = ocplab_handoff("ipi1", "--pool", "p", "--root", tmp_path)
+    assert (result.exit_code, result.stderr) == (
+        2, "ocplab: stack ipi1: pulumi not found: put the Pulumi CLI on PATH (make engine)\n")
 
 
 def test_pulumi_source_reads_show_secrets_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -152,15 +182,14 @@ def test_the_password_is_on_no_host_line_so_ansible_warnings_never_show_it(topol
 
 @pytest.mark.parametrize("where", ["bmc.password", "cluster", "network.gateway"])
 def test_hostile_outputs_are_one_line_and_nothing_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str], where: str) -> None:
+                                                             where: str) -> None:
     """The `#jinja2:` payload that ran a pipe lookup on the DCI controller, in outputs `pulumi stack output` gives."""
     data = put(outputs("ipi"), where, JINJA2_HEADER)
     fake_pulumi(tmp_path, {"ipi1": data})
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     root = tmp_path / "inventories"
-    assert dci_handoff.main(["ipi1", "--pool", "simlab", "--root", str(root)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"dci_handoff: stack ipi1: output {where} ") and err.count("\n") == 1, err
+    err = ocplab_handoff("ipi1", "--pool", "simlab", "--root", root).stderr
+    assert err.startswith(f"ocplab: stack ipi1: output {where} ") and err.count("\n") == 1, err
     if where.startswith("bmc."):
         assert "jinja2" not in err and "lookup" not in err, "a value under bmc is never shown"
     assert not root.exists()

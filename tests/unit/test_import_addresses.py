@@ -80,7 +80,7 @@ def test_an_address_in_a_neighbours_slice_is_refused_naming_both(tmp_path: Path)
     result, out = ocplab_import(tmp_path, conf)
     assert result.returncode == 2 and not out.exists()
     assert result.stderr.strip() == (
-        "error: --dnsmasq: dciokd-worker-0 is at 192.168.16.40, inside cluster cluster02's slice "
+        "ocplab: --dnsmasq: dciokd-worker-0 is at 192.168.16.40, inside cluster cluster02's slice "
         "(192.168.16.32-192.168.16.47), not in cluster server's slice (192.168.16.20-192.168.16.31); widen or move "
         "ocplab:slices.server in the lab stack, or drop --dnsmasq to renumber the cluster")
 
@@ -132,7 +132,7 @@ def test_a_lab_slice_the_importer_cannot_read_is_one_line_naming_it(tmp_path: Pa
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
                             env={**os.environ, "OCPLAB_STACKS_DIR": str(stacks)})
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("error: ocplab:slices.server.range of the lab stack: 'nowhere' is not an IPv4")
+    assert result.stderr.startswith("ocplab: ocplab:slices.server.range of the lab stack: 'nowhere' is not an IPv4")
 
 
 def test_a_dnsmasq_file_larger_than_any_lab_has_is_refused_unread(tmp_path: Path) -> None:

@@ -20,14 +20,15 @@ from core.lab_audit import (
     FoundLab,
     Lease,
     audit,
-    command_urn,
     held_pieces,
 )
 from core.lab_contract import LabOutputs, parse_lab_outputs
 from core.stack_files import read_stack_values, stack_path
 from renderers.lab_audit_scripts import PATHS
+from renderers.urns import ClusterUrns
 
 DATA = Path(__file__).parent.parent / "data"
+URNS = ClusterUrns("ocplab")
 NOW = 1_800_000_000
 SSH = "ssh -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/lab/known_hosts -i /lab/key"
 RELOAD = "/etc/ocplab/bin/ocplab-dnsmasq reload"
@@ -78,7 +79,7 @@ def clean_lab() -> FoundLab:
 def run_audit(found: FoundLab, lab: LabOutputs | None = None, clusters: dict[str, Any] | None = None,
               busy: dict[str, str] | None = None) -> list[Finding]:
     return audit("simlab", lab or lab_outputs(), cluster_outputs() if clusters is None else clusters, found, PATHS,
-                 configs(), busy)
+                 URNS, configs(), busy)
 
 
 def rows(findings: list[Finding]) -> set[tuple[str, str, str, str | None]]:
@@ -215,7 +216,7 @@ def test_a_missing_bmc_and_dnsmasq_file_are_made_again_by_the_stacks_own_command
     fixes = {f.what: (f.kind, f.owner, f.fix) for f in run_audit(found)}
     assert set(fixes) == {"BMC sno1-sno", "file /etc/ocplab/dnsmasq.d/sno1.conf"}
     urn = "urn:pulumi:sno1::ocplab::ocplab:cluster:Cluster$command:remote:Command::sno1-bmc"
-    assert command_urn("sno1", "sno1-bmc") == urn
+    assert URNS.cluster_command("sno1", "sno1-bmc") == urn
     assert fixes["BMC sno1-sno"] == ("missing", "sno1",
                                      f"pulumi state delete -s sno1 '{urn}' --yes && pulumi up -s sno1")
     kind, owner, fix = fixes["file /etc/ocplab/dnsmasq.d/sno1.conf"]
@@ -230,7 +231,7 @@ def test_a_redfish_emulator_of_no_cluster_is_an_orphan_and_a_missing_one_is_made
     hv1.redfish.remove("ipi1")
     hv2.redfish.append("rf9")  # a destroyed cluster's emulator left behind
     fixes = {f.what: (f.kind, f.host, f.owner, f.fix) for f in run_audit(found)}
-    urn = command_urn("ipi1", "ipi1-redfish")
+    urn = URNS.cluster_command("ipi1", "ipi1-redfish")
     assert fixes == {
         "Redfish emulator ipi1": ("missing", "hv1", "ipi1", f"pulumi state delete -s ipi1 '{urn}' --yes && "
                                                             "pulumi up -s ipi1"),
@@ -311,7 +312,7 @@ def test_after_a_failed_first_up_what_the_state_holds_is_the_stacks_and_the_rest
                                    {"type": "libvirt:index/volume:Volume", "outputs": {"name": "sno1-sno-root.qcow2"}},
                                    {"type": "libvirt:index/domain:Domain", "inputs": {"name": "sno1-sno"}}]
     held = {"sno1": held_pieces("sno1", state, PATHS)}
-    findings = audit("simlab", lab_outputs(), {"ipi1": cluster_outputs()["ipi1"]}, clean_lab(), PATHS, configs(),
+    findings = audit("simlab", lab_outputs(), {"ipi1": cluster_outputs()["ipi1"]}, clean_lab(), PATHS, URNS, configs(),
                      None, held)
     assert rows(findings) == {("orphan", "hv2", "BMC sno1-sno", None),
                               ("orphan", "hv2", "BMC record /etc/ocplab/vbmc/clusters/sno1", None),
@@ -321,7 +322,7 @@ def test_after_a_failed_first_up_what_the_state_holds_is_the_stacks_and_the_rest
 
 
 def test_a_redfish_command_in_the_state_holds_its_emulator() -> None:
-    urn = command_urn("rf1", "rf1-redfish")
+    urn = URNS.cluster_command("rf1", "rf1-redfish")
     assert held_pieces("rf1", [{"type": "command:remote:Command", "urn": urn}], PATHS) == {"Redfish emulator rf1"}
 
 
@@ -333,10 +334,10 @@ def test_a_missing_seed_file_is_made_again_by_replacing_its_command_a_seed_volum
     found.hypervisors["hv1"].volumes.remove("ipi1-provisionhost-cidata.iso")
     outputs = cluster_outputs()
     as_files = {**outputs, "ipi1": {**outputs["ipi1"], "seed_media": "file"}}
-    [seed_file] = audit("simlab", lab_outputs(), as_files, found, PATHS, configs())
+    [seed_file] = audit("simlab", lab_outputs(), as_files, found, PATHS, URNS, configs())
     assert seed_file.fix == ("pulumi up -s ipi1 --replace 'urn:pulumi:ipi1::ocplab::ocplab:cluster:Cluster"
                              "$ocplab:cluster:Node$command:remote:Command::ipi1-provisionhost-seed'")
-    [seed_volume] = audit("simlab", lab_outputs(), outputs, found, PATHS, configs())  # deployed before seed files
+    [seed_volume] = audit("simlab", lab_outputs(), outputs, found, PATHS, URNS, configs())  # deployed before seed files
     assert seed_volume.fix == "pulumi up -s ipi1 --refresh"
 
 

@@ -22,7 +22,7 @@ SEED_ARGS = ("--lab", "telco-lab", "--hypervisor", "hv01", "--images-map", f"{CE
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tools.seed_import", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "tools", "import", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -42,7 +42,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("import") / "Pulumi.server.yaml"
     result = run(SEED, *SEED_ARGS, "--out", out)
     assert result.returncode == 0, result.stderr
-    assert out.read_text().startswith("# Cluster server: imported by `python -m tools.seed_import`")
+    assert out.read_text().startswith("# Cluster server: imported by `ocplab import`")
     return read_stack_values(out)
 
 
@@ -71,7 +71,7 @@ def test_stdout_and_no_overwrite_without_force(tmp_path: Path) -> None:
     out.write_text("keep me\n")
     result = run(SEED, *SEED_ARGS, "--out", out)
     assert (result.returncode, out.read_text()) == (2, "keep me\n")
-    assert f"error: --out: {out} exists; pass --force to overwrite it" in result.stderr
+    assert f"ocplab: --out: {out} exists; pass --force to overwrite it" in result.stderr
     assert run(SEED, *SEED_ARGS, "--out", out, "--force").returncode == 0
     assert read_stack_values(out)["cluster"] == "server"
 
@@ -89,12 +89,12 @@ def inventory_without(key: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (None, "error: inventory {path}: no such file"),
-    ("all:\n  vars: [unclosed\n", "error: inventory {path}: not YAML at line 3"),
-    (inventory_without("hosts"), "error: all.vars.hosts: missing or empty"),
+    (None, "ocplab: inventory {path}: no such file"),
+    ("all:\n  vars: [unclosed\n", "ocplab: inventory {path}: not YAML at line 3"),
+    (inventory_without("hosts"), "ocplab: all.vars.hosts: missing or empty"),
     (inventory_without("provisionhost_user"),
-     "error: all.vars.hosts[0].users[0].name: {{{{ provisionhost_user }}}} is not defined in all.vars"),
-    (inventory_without("image_url"), "error: all.vars.hosts[0].image_src: {{{{ image_url }}}} is not defined"),
+     "ocplab: all.vars.hosts[0].users[0].name: {{{{ provisionhost_user }}}} is not defined in all.vars"),
+    (inventory_without("image_url"), "ocplab: all.vars.hosts[0].image_src: {{{{ image_url }}}} is not defined"),
 ], ids=["missing", "not-yaml", "no-hosts", "undefined-user", "undefined-image"])
 def test_errors_name_the_field_and_exit_2(tmp_path: Path, content: str | dict[str, Any] | None, message: str) -> None:
     path = tmp_path / "inventory.yml"
@@ -111,7 +111,7 @@ def test_errors_name_the_field_and_exit_2(tmp_path: Path, content: str | dict[st
 
 def test_unknown_hypervisor_of_the_lab(tmp_path: Path) -> None:
     result = run(SEED, "--lab", "telco-lab", "--hypervisor", "hv99", "--out", "-")
-    assert result.returncode == 2 and result.stderr.startswith("error: --hypervisor: 'hv99' is not a hypervisor")
+    assert result.returncode == 2 and result.stderr.startswith("ocplab: --hypervisor: 'hv99' is not a hypervisor")
 
 
 def test_resolver_keeps_types_and_catches_cycles_and_filters() -> None:
@@ -170,18 +170,18 @@ def reference_bomb(levels: int, copies: int, as_list: bool) -> str:
             f"    hosts:\n      - name: sno\n        role: master\n        run_commands: ['{{{{ r{levels} }}}}']\n")
 
 
-FIELD = "error: all.vars.hosts[0].run_commands: its {{{{ }}}} references"
+FIELD = "ocplab: all.vars.hosts[0].run_commands: its {{{{ }}}} references"
 BOMBS = {
-    "alias": (alias_bomb(), "error: inventory {path}: holds more than 100000 values once its YAML aliases are "
+    "alias": (alias_bomb(), "ocplab: inventory {path}: holds more than 100000 values once its YAML aliases are "
                             "expanded (an alias bomb?)"),
     "chain": (reference_bomb(19, 1, False), f"{FIELD} go deeper than 16 (r19 -> r18 -> r17 -> ...)"),
     "text": (reference_bomb(13, 4, False), f"{FIELD} expand to more than 1048576 characters"),
     "values": (reference_bomb(14, 3, True), f"{FIELD} expand to more than 100000 values"),
     "wide": (reference_bomb(5, 40, False), f"{FIELD} expand to more than"),
     "deep": ("all:\n  vars:\n    hosts: " + "[" * 5000 + "]" * 5000 + "\n",
-             "error: inventory {path}: nested deeper than 32 levels"),
+             "ocplab: inventory {path}: nested deeper than 32 levels"),
     "nested": ("all:\n  vars:\n    hosts: " + "[" * 40 + "]" * 40 + "\n",
-               "error: inventory {path}: nested deeper than 32 levels"),
+               "ocplab: inventory {path}: nested deeper than 32 levels"),
 }
 
 
@@ -192,7 +192,7 @@ def test_bombs_are_one_line_refusals_in_seconds(tmp_path: Path, bomb: str) -> No
     assert len(text.encode()) < 12_000
     path = tmp_path / "inventory.yml"
     path.write_text(text)
-    result = subprocess.run([sys.executable, "-m", "tools.seed_import", str(path), *SEED_ARGS, "--out", "-"],
+    result = subprocess.run([sys.executable, "-m", "tools", "import", str(path), *SEED_ARGS, "--out", "-"],
                             cwd=ROOT, capture_output=True, text=True, timeout=20, check=False)
     assert result.returncode == 2
     assert result.stderr.startswith(message.format(path=path)), result.stderr
@@ -211,8 +211,8 @@ def test_a_hostile_lab_stack_file_is_refused_naming_it(tmp_path: Path) -> None:
     stacks.mkdir()
     lab = stacks / "Pulumi.telco-lab.yaml"
     lab.write_text(stack_path("telco-lab").read_text() + "  ocplab:bomb:\n" + alias_levels("    ") + "    top: *a8\n")
-    result = subprocess.run([sys.executable, "-m", "tools.seed_import", str(SEED), *SEED_ARGS, "--out", "-"],
+    result = subprocess.run([sys.executable, "-m", "tools", "import", str(SEED), *SEED_ARGS, "--out", "-"],
                             cwd=ROOT, capture_output=True, text=True, timeout=20, check=False,
                             env={**os.environ, "OCPLAB_STACKS_DIR": str(stacks)})
     assert result.returncode == 2
-    assert result.stderr.startswith(f"error: lab stack {lab}: holds more than 100000 values"), result.stderr
+    assert result.stderr.startswith(f"ocplab: lab stack {lab}: holds more than 100000 values"), result.stderr
