@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus),
+# Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus, chrony
+# for the outside namespace's NTP server),
 # the guest image (kernel, busybox, syslinux) and the tests (dig, ipmitool, postgresql for the team
 # backend, which the tests start in the jumphost namespace; isolinux for the virtual-media test ISO),
 # then virtualbmc in /opt/ocplab/vbmc and sushy-tools in /opt/ocplab/sushy, where the lab's scripts
@@ -11,6 +12,7 @@ packages=(
   network-manager openssh-server openssh-client dbus systemd udev iproute2 iputils-ping procps psmisc
   util-linux kmod cpio genisoimage xorriso xsltproc busybox-static linux-image-amd64 dnsutils ipmitool curl
   syslinux syslinux-common isolinux mtools dosfstools libxml2-utils shellcheck graphviz tmux
+  chrony
   python3-venv
   python3-libvirt
   postgresql

@@ -5,6 +5,9 @@ hypervisors hv1..hvN (ocplab-hvI, 192.168.16.(10+I)) on 192.168.16.0/24. Each ho
 own mount and UTS namespace: /etc and /var are overlays, /run, /tmp, /root private, so its
 daemons (sshd; on hypervisors also udevd, D-Bus, NetworkManager, libvirtd) never write the
 machine's files. The root namespace gets no lab address or route.
+The outside (ocplab-out, 198.51.100.2/24) stands for the internet: cabled only to the jumphost's
+uplink0 (198.51.100.1/24), with no route beyond, it runs as nobody a DNS server for
+www.outside.test (every query logged), an HTTP server and an NTP server on its own clock.
 
 Python API (all need root):
     simlab.lab.Simlab(hypervisors=2).up() -> simlab.state.LabState   (also .simlab/lab.json)

@@ -8,6 +8,7 @@ Each wait fails fast, naming the daemon's log, if the daemon dies.
 from __future__ import annotations
 
 from collections.abc import Callable
+from ipaddress import IPv4Address
 from pathlib import Path
 
 from simlab.errors import SimlabError
@@ -28,13 +29,17 @@ def alive(pid: int) -> bool:
 
 
 def _wait(hx: HostExec, daemon: str, pid: int, what: str, ready: Callable[[], bool]) -> None:
+    wait_daemon(hx.host.name, daemon, pid, hx.log(daemon), what, ready)
+
+
+def wait_daemon(where: str, daemon: str, pid: int, log: Path, what: str, ready: Callable[[], bool]) -> None:
+    """Poll `ready` until it holds; fail at once, with the log's last line, if the daemon dies."""
     def check() -> bool:
         if not alive(pid):
-            raise SimlabError(f"{hx.host.name}: {daemon} exited while starting; "
-                              f"see {hx.log(daemon)}: {_last_line(hx.log(daemon))}")
+            raise SimlabError(f"{where}: {daemon} exited while starting; see {log}: {_last_line(log)}")
         return ready()
 
-    wait_for(f"{hx.host.name}: {what}", check, START_TIMEOUT, hint=f"see {hx.log(daemon)}")
+    wait_for(f"{where}: {what}", check, START_TIMEOUT, hint=f"see {log}")
 
 
 def _last_line(log: Path) -> str:
@@ -47,14 +52,20 @@ def _last_line(log: Path) -> str:
 
 def tcp_listening(pid: int, host: HostPlan, port: int) -> bool:
     """Whether a socket listens on host.ip:port in the netns of `pid` (read from /proc)."""
-    want = f"{int.from_bytes(host.ip.packed, 'little'):08X}:{port:04X}"
+    return socket_bound(pid, host.ip, port, "tcp")
+
+
+def socket_bound(pid: int, ip: IPv4Address, port: int, proto: str) -> bool:
+    """Whether the netns of `pid` has a socket on ip:port (or the wildcard): listening for TCP,
+    bound for UDP (which has no listening state)."""
+    want = f"{int.from_bytes(ip.packed, 'little'):08X}:{port:04X}"
     try:
-        table = Path(f"/proc/{pid}/net/tcp").read_text()
+        table = Path(f"/proc/{pid}/net/{proto}").read_text()
     except OSError:
         return False
     for line in table.splitlines()[1:]:
         fields = line.split()
-        if fields[1] in (want, f"00000000:{port:04X}") and fields[3] == "0A":
+        if fields[1] in (want, f"00000000:{port:04X}") and (proto == "udp" or fields[3] == "0A"):
             return True
     return False
 

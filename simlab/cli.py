@@ -21,9 +21,9 @@ from simlab.mountns import enter_argv
 from simlab.paths import StatePaths
 from simlab.session import exclusive_lab
 from simlab.state import LabState
-from simlab.topology import JUMPHOST, MAX_HYPERVISORS, SWITCH_NETNS
+from simlab.topology import JUMPHOST, MAX_HYPERVISORS, OUTSIDE_NETNS, SWITCH_NETNS
 
-ALIASES = {"jh": JUMPHOST, "sw": "switch"}
+ALIASES = {"jh": JUMPHOST, "sw": "switch", "out": "outside"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="show the lab's hosts and whether their daemons run")
     sub.add_parser("shell", help="interactive bash in the jumphost netns with the client env")
     ex = sub.add_parser("exec", help="run a command inside a host's namespaces")
-    ex.add_argument("host", help="jumphost (jh), hv1..hvN, or switch (sw)")
+    ex.add_argument("host", help="jumphost (jh), hv1..hvN, switch (sw) or outside (out)")
     ex.add_argument("cmd", nargs=argparse.REMAINDER, help="-- command [args...]")
     return parser
 
@@ -83,6 +83,11 @@ def _print_state(state: LabState) -> None:
     for h in state.hosts:
         pids = " ".join(f"{d}={p}" for d, p in h.pids.items())
         print(f"{h.name:<9} {h.ip:<15} netns={h.netns:<12} {pids}")
+    if state.outside is not None:
+        out = state.outside
+        pids = " ".join(f"{d}={p}" for d, p in out.pids.items())
+        print(f"{'outside':<9} {out.ip:<15} netns={out.netns:<12} {pids} (via the jumphost's {out.uplink}, "
+              f"{out.uplink_ip})")
     print(f"ssh: ssh -F {state.ssh.config} root@<ip>  (from `python -m simlab shell`)")
 
 
@@ -104,13 +109,14 @@ def cmd_exec(host: str, cmd: Sequence[str]) -> int:
         raise PreflightError("exec needs a command: python -m simlab exec hv1 -- ip addr")
     state = load()
     name = ALIASES.get(host, host)
-    if name == "switch":
-        argv = [tools["nsenter"], f"--net=/run/netns/{SWITCH_NETNS}", "--", *cmd]
+    if name in ("switch", "outside"):  # network namespaces only: no host filesystem of their own
+        netns = SWITCH_NETNS if name == "switch" else OUTSIDE_NETNS
+        argv = [tools["nsenter"], f"--net=/run/netns/{netns}", "--", *cmd]
     else:
         match = [h for h in state.hosts if h.name == name]
         if not match:
             names = ", ".join(h.name for h in state.hosts)
-            raise PreflightError(f"no host {host!r} in the lab; hosts are {names}, switch")
+            raise PreflightError(f"no host {host!r} in the lab; hosts are {names}, switch, outside")
         argv = [*enter_argv(tools, StatePaths(), name, match[0].netns), *cmd]
     os.execv(argv[0], argv)
 

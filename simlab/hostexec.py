@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from simlab.errors import SimlabError
@@ -50,28 +50,35 @@ class HostExec:
         The daemon's stdout/stderr go to .simlab/logs/<host>/<daemon>.log; its pid is written
         by the shell that then execs it, so the pid is the daemon's own.
         """
-        pidfile = self.pidfile(daemon)
-        pidfile.unlink(missing_ok=True)
-        with open(self.log(daemon), "ab") as log:
-            try:
-                started = subprocess.run(
-                    self.argv([self.tools["setsid"], "-f", "/bin/sh", "-c", _PIDFILE_SH,
-                               str(pidfile), *cmd]),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                    env={**DAEMON_ENV, **(env or {})}, check=False, timeout=30,
-                )
-            except subprocess.TimeoutExpired:
-                raise SimlabError(f"{self.host.name}: starting {daemon} hung") from None
-        if started.returncode != 0:
-            raise SimlabError(f"{self.host.name}: could not start {daemon}; "
-                              f"see {self.log(daemon)}")
-        wait_for(f"{self.host.name}: {daemon} pid file", lambda: _has_pid(pidfile), 10)
-        return int(pidfile.read_text())
+        return spawn_daemon(self.argv, self.tools["setsid"], self.pidfile(daemon), self.log(daemon), cmd,
+                            {**DAEMON_ENV, **(env or {})}, f"{self.host.name}: {daemon}")
 
     def private_path(self, inside: str) -> Path:
         """Where a path under the host's private /run, /tmp or /root shows in the root ns."""
         top, _, rest = inside.strip("/").partition("/")
         return self.paths.host_dir(self.host.name) / top / rest
+
+
+def spawn_daemon(enter: Callable[[Sequence[str]], list[str]], setsid: str, pidfile: Path, log_path: Path,
+                 cmd: Sequence[str], env: Mapping[str, str], label: str) -> int:
+    """Start `cmd` in its own session through `enter` (which wraps it in namespaces); return its pid.
+
+    The shell writes its own pid, then execs the daemon, so the pid file names the daemon itself.
+    """
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.unlink(missing_ok=True)
+    with open(log_path, "ab") as log:
+        try:
+            started = subprocess.run(
+                enter([setsid, "-f", "/bin/sh", "-c", _PIDFILE_SH, str(pidfile), *cmd]),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=dict(env), check=False, timeout=30,
+            )
+        except subprocess.TimeoutExpired:
+            raise SimlabError(f"{label}: starting it hung") from None
+    if started.returncode != 0:
+        raise SimlabError(f"{label}: could not start; see {log_path}")
+    wait_for(f"{label} pid file", lambda: _has_pid(pidfile), 10)
+    return int(pidfile.read_text())
 
 
 def _has_pid(pidfile: Path) -> bool:

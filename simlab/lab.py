@@ -19,9 +19,10 @@ from simlab import boot, capscache, hostfs, mountns, netns, preflight, sshkeys, 
 from simlab.clients import libvirt_uri, ssh_argv
 from simlab.errors import PreflightError, SimlabError
 from simlab.hostexec import HostExec
+from simlab.outside import Outside
 from simlab.paths import StatePaths
 from simlab.run import run
-from simlab.state import SCHEMA_VERSION, HostState, LabState, SshState, SwitchState
+from simlab.state import SCHEMA_VERSION, HostState, LabState, OutsideState, SshState, SwitchState
 from simlab.topology import (
     JUMPHOST,
     JUMPHOST_NETNS,
@@ -30,6 +31,7 @@ from simlab.topology import (
     SWITCH_BRIDGE,
     SWITCH_NETNS,
     HostPlan,
+    outside,
     plan,
 )
 
@@ -129,7 +131,10 @@ class Simlab:
             if h.role == "hypervisor":
                 netns.cable_provisioning(tools, h)
         netns.address_host(tools, hosts[0])
+        netns.cable_outside(tools, outside(), hosts[0])
         log("network ready")
+        out = Outside(tools, p, outside()).start()
+        log(f"outside up at {out.ip} (DNS, HTTP, NTP) behind the jumphost's {out.uplink}")
 
         def start(h: HostPlan) -> dict[str, int]:
             mountns.create(tools, p, h)
@@ -140,7 +145,7 @@ class Simlab:
 
         pids = _parallel(start, hosts)
         _parallel(lambda h: self._check_ssh(tools, h), hosts)
-        state = self._state(hosts, pids)
+        state = self._state(hosts, pids, out)
         state.save(p.lab_json)
         return state
 
@@ -152,7 +157,7 @@ class Simlab:
         if out != h.name:
             raise SimlabError(f"ssh to {h.ip} reached {out!r}, expected {h.name}")
 
-    def _state(self, hosts: list[HostPlan], pids: list[dict[str, int]]) -> LabState:
+    def _state(self, hosts: list[HostPlan], pids: list[dict[str, int]], out: OutsideState) -> LabState:
         p = self.paths
         return LabState(
             version=SCHEMA_VERSION,
@@ -173,6 +178,7 @@ class Simlab:
                 )
                 for h, hp in zip(hosts, pids, strict=True)
             ],
+            outside=out,
         )
 
 
@@ -204,9 +210,13 @@ def load(paths: StatePaths | None = None) -> LabState:
 
 
 def health(state: LabState) -> list[HostHealth]:
-    """Which recorded daemons of each host are still alive."""
-    return [
-        HostHealth(h.name, h.ip, sorted(d for d, pid in h.pids.items() if not boot.alive(pid)),
-                   sum(boot.rss_kib(pid) for pid in h.pids.values()))
-        for h in state.hosts
-    ]
+    """Which recorded daemons of each host (and of the outside) are still alive."""
+    found = [_health(h.name, h.ip, h.pids) for h in state.hosts]
+    if state.outside is not None:
+        found.append(_health("outside", state.outside.ip, state.outside.pids))
+    return found
+
+
+def _health(name: str, ip: str, pids: dict[str, int]) -> HostHealth:
+    return HostHealth(name, ip, sorted(d for d, pid in pids.items() if not boot.alive(pid)),
+                      sum(boot.rss_kib(pid) for pid in pids.values()))

@@ -12,11 +12,19 @@ from pathlib import Path
 
 from simlab.preflight import Tools
 from simlab.run import run
-from simlab.topology import PREFIX, PROVISIONING_NIC, PROVISIONING_SWITCH, SWITCH_BRIDGE, SWITCH_NETNS, HostPlan
+from simlab.topology import (
+    PREFIX,
+    PROVISIONING_NIC,
+    PROVISIONING_SWITCH,
+    SWITCH_BRIDGE,
+    SWITCH_NETNS,
+    HostPlan,
+    OutsidePlan,
+)
 
 NETNS_DIR = Path("/run/netns")
 # Exactly the names `up` makes: other tools (e.g. the guest tests) use other ocplab-* names.
-LAB_NETNS = re.compile(rf"{re.escape(PREFIX)}(sw|jh|hv[1-9][0-9]*)")
+LAB_NETNS = re.compile(rf"{re.escape(PREFIX)}(sw|jh|out|hv[1-9][0-9]*)")
 
 
 def netns_path(name: str) -> Path:
@@ -74,6 +82,21 @@ def address_host(tools: Tools, host: HostPlan) -> None:
     """Give a host without NetworkManager (the jumphost) its lab address directly."""
     _ip(tools, "-n", host.netns, "addr", "add", host.cidr, "dev", host.nic)
     _ip(tools, "-n", host.netns, "link", "set", host.nic, "up")
+
+
+def cable_outside(tools: Tools, out: OutsidePlan, jumphost: HostPlan) -> None:
+    """The outside's netns, joined by one veth to the jumphost (its end is the jumphost's uplink).
+
+    Each end gets only its address on the outside network: no default route on either side, so
+    nothing in the outside reaches beyond the jumphost, and the root namespace gets nothing.
+    """
+    add_netns(tools, out.netns)
+    _ip(tools, "-n", jumphost.netns, "link", "add", out.uplink, "type", "veth",
+        "peer", "name", out.nic, "netns", out.netns)
+    _ip(tools, "-n", jumphost.netns, "addr", "add", str(out.uplink_address), "dev", out.uplink)
+    _ip(tools, "-n", out.netns, "addr", "add", str(out.address), "dev", out.nic)
+    _ip(tools, "-n", jumphost.netns, "link", "set", out.uplink, "up")
+    _ip(tools, "-n", out.netns, "link", "set", out.nic, "up")
 
 
 def delete_netns(tools: Tools, name: str) -> None:

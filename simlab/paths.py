@@ -73,6 +73,11 @@ class StatePaths:
     def logs_dir(self) -> Path:
         return self.state / "logs"
 
+    @property
+    def outside_dir(self) -> Path:
+        """The outside namespace's files: what its servers serve, their configs, pids and query log."""
+        return self.state / "outside"
+
     def host_dir(self, host: str) -> Path:
         """The host's private filesystem pieces (overlay uppers, /run, /tmp, /root)."""
         return self.hosts_dir / host

@@ -35,6 +35,10 @@ BINARIES: dict[str, str] = {
     "dbus-daemon": "dbus",
     "udevadm": "udev",
     "dnsmasq": "dnsmasq",
+    # The outside namespace's servers (HTTP, DNS, NTP) and how they drop root.
+    "busybox": "busybox-static",
+    "chronyd": "chrony",
+    "setpriv": "util-linux",
 }
 
 UDEVD_CANDIDATES = ("/lib/systemd/systemd-udevd", "/usr/lib/systemd/systemd-udevd")

@@ -12,6 +12,10 @@ Schema (version 1):
              "logs": abs path, "pids": {"sshd": 1234}, "libvirt_uri": null}, ...]
 }
 Hypervisors carry pids for udevd, dbus, NetworkManager, libvirtd, sshd and a libvirt_uri.
+"outside" (absent in files of older labs): {"netns": "ocplab-out", "ip": "198.51.100.2", "prefixlen": 24,
+  "uplink": "uplink0", "uplink_ip": "198.51.100.1", "name": "www.outside.test",
+  "url": "http://198.51.100.2/hello.txt", "query_log": abs path, "http_log": abs path,
+  "pids": {"dnsmasq": 1, "httpd": 2, "chronyd": 3}}
 """
 
 from __future__ import annotations
@@ -61,6 +65,22 @@ class SwitchState:
 
 
 @dataclass(frozen=True)
+class OutsideState:
+    """The outside namespace: where it is, the name and file it serves, the logs tests read."""
+
+    netns: str
+    ip: str
+    prefixlen: int
+    uplink: str
+    uplink_ip: str
+    name: str
+    url: str
+    query_log: str
+    http_log: str
+    pids: dict[str, int]
+
+
+@dataclass(frozen=True)
 class LabState:
     """The whole lab.json document."""
 
@@ -71,6 +91,7 @@ class LabState:
     switch: SwitchState
     ssh: SshState
     hosts: list[HostState]
+    outside: OutsideState | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -89,6 +110,7 @@ class LabState:
             switch=SwitchState(**raw["switch"]),
             ssh=SshState(**raw["ssh"]),
             hosts=[HostState(**h) for h in raw["hosts"]],
+            outside=OutsideState(**raw["outside"]) if raw.get("outside") else None,
         )
 
     def save(self, path: Path) -> None:

@@ -6,7 +6,7 @@ No side effects here, so the plan is the single source the other modules and lab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 NETWORK = IPv4Network("192.168.16.0/24")
 PREFIX = "ocplab-"
@@ -73,3 +73,45 @@ def plan(hypervisors: int) -> list[HostPlan]:
     for i in range(1, hypervisors + 1):
         hosts.append(_host(f"hv{i}", "hypervisor", f"{PREFIX}hv{i}", 10 + i))
     return hosts
+
+
+# The outside: a namespace standing for the internet, cabled only to the jumphost's uplink. Its
+# network is a documentation range (RFC 5737), so nothing it answers can be mistaken for a real host.
+OUTSIDE_NETNS = f"{PREFIX}out"
+OUTSIDE_NETWORK = IPv4Network("198.51.100.0/24")
+UPLINK = "uplink0"
+OUTSIDE_NIC = "eth0"
+OUTSIDE_NAME = "www.outside.test"
+OUTSIDE_FILE = "hello.txt"
+
+
+@dataclass(frozen=True)
+class OutsidePlan:
+    """The outside's cable (jumphost end `uplink`, outside end `nic`) and the servers it runs."""
+
+    netns: str
+    nic: str
+    address: IPv4Interface
+    uplink: str
+    uplink_address: IPv4Interface
+    name: str  # the one name its DNS server answers, with its own address
+    http_file: str  # served at http://<address>/<http_file>
+
+    @property
+    def ip(self) -> IPv4Address:
+        return self.address.ip
+
+    @property
+    def uplink_ip(self) -> IPv4Address:
+        return self.uplink_address.ip
+
+
+def outside() -> OutsidePlan:
+    """The jumphost's uplink is .1 of the outside network, the outside's servers are .2."""
+    prefix = OUTSIDE_NETWORK.prefixlen
+    return OutsidePlan(
+        netns=OUTSIDE_NETNS, nic=OUTSIDE_NIC,
+        address=IPv4Interface(f"{OUTSIDE_NETWORK.network_address + 2}/{prefix}"),
+        uplink=UPLINK, uplink_address=IPv4Interface(f"{OUTSIDE_NETWORK.network_address + 1}/{prefix}"),
+        name=OUTSIDE_NAME, http_file=OUTSIDE_FILE,
+    )

@@ -14,9 +14,10 @@ from simlab.clients import jumphost_argv, libvirt_uri, run_in_jumphost, ssh_run,
 from simlab.env import client_env
 from simlab.lab import health, load
 from simlab.netns import lab_netns
+from simlab.outside import HTTP_BODY
 from simlab.paths import StatePaths
-from simlab.state import HostState, LabState
-from simlab.topology import NETWORK
+from simlab.state import HostState, LabState, OutsideState
+from simlab.topology import NETWORK, OUTSIDE_NETWORK
 from tests.simlab.conftest import REPO, simlab_cli
 
 pytestmark = pytest.mark.simlab
@@ -43,7 +44,8 @@ def test_layout_and_lab_json(lab: LabState) -> None:
     ]
     assert load() == lab
     assert all(h.ok for h in health(lab)), health(lab)
-    assert set(lab_netns()) == {"ocplab-sw", "ocplab-jh", "ocplab-hv1", "ocplab-hv2"}
+    assert set(lab_netns()) == {"ocplab-sw", "ocplab-jh", "ocplab-hv1", "ocplab-hv2", "ocplab-out"}
+    assert [h.name for h in health(lab)][-1] == "outside"
     assert set(hypervisors(lab)[0].pids) == {"udevd", "dbus", "NetworkManager", "libvirtd", "sshd"}
     assert Path(lab.ssh.key).stat().st_mode & 0o077 == 0
 
@@ -80,11 +82,11 @@ def test_root_namespace_has_no_lab_address_or_route() -> None:
                            check=True).stdout
     for line in addrs.splitlines():
         ip = ipaddress.ip_interface(line.split()[3]).ip
-        assert ip not in NETWORK, line
+        assert ip not in NETWORK and ip not in OUTSIDE_NETWORK, line
     for table in ("main", "local", "all"):
         routes = subprocess.run(["ip", "-4", "route", "show", "table", table],
                                 capture_output=True, text=True, check=True).stdout
-        assert "192.168.16." not in routes, routes
+        assert "192.168.16." not in routes and "198.51.100." not in routes, routes
 
 
 @pytest.mark.parametrize("index", [0, 1])
@@ -233,6 +235,9 @@ def test_cli_exec_and_status(lab: LabState) -> None:
     status = simlab_cli("status")
     assert status.returncode == 0, status.stdout
     assert "hv2" in status.stdout
+    done = simlab_cli("exec", "outside", "--", "ip", "-4", "-o", "addr", "show", "eth0")
+    assert "inet 198.51.100.2/24" in done.stdout, done.stderr
+    assert "outside" in status.stdout and "chronyd=" in status.stdout
     bad = simlab_cli("exec", "hv7", "--", "true")
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "no host 'hv7'" in bad.stderr
@@ -254,3 +259,50 @@ def test_missing_tool_fails_before_touching_the_running_lab(lab: LabState,
     assert "apt-get install libvirt-daemon-system" in done.stderr
     assert load() == lab and all(h.ok for h in health(lab))
     assert ssh_run(lab.hosts[1].ip, "true").returncode == 0
+
+
+# --- the outside: the internet behind the jumphost's uplink -------------------------------------
+
+def outside_of(lab: LabState) -> OutsideState:
+    assert lab.outside is not None, "lab.json has no outside"
+    return lab.outside
+
+
+def in_outside(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", "netns", "exec", "ocplab-out", *cmd], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_the_outside_answers_its_name_serves_a_file_and_the_time_to_the_jumphost(lab: LabState) -> None:
+    out = outside_of(lab)
+    assert (out.netns, out.ip, out.uplink, out.uplink_ip) == ("ocplab-out", "198.51.100.2", "uplink0", "198.51.100.1")
+    uplink = run_in_jumphost(["ip", "-4", "-o", "addr", "show", "uplink0"]).stdout
+    assert "inet 198.51.100.1/24" in uplink, uplink
+    answer = run_in_jumphost(["dig", "+short", "+time=1", "+tries=3", f"@{out.ip}", out.name])
+    assert answer.stdout.split() == [out.ip], answer.stderr
+    refused = run_in_jumphost(["dig", "+time=1", "+tries=3", f"@{out.ip}", "example.com"]).stdout
+    assert "status: REFUSED" in refused, "it knows one name and asks nobody about the rest"
+    assert f"query[A] {out.name} from {out.uplink_ip}" in Path(out.query_log).read_text()
+    fetched = run_in_jumphost(["busybox", "wget", "-q", "-O-", out.url])
+    assert fetched.stdout == HTTP_BODY, fetched.stderr
+    assert f"{out.uplink_ip}:" in Path(out.http_log).read_text(), "the HTTP log names each client"
+    # chronyd -Q asks once and prints the offset; it never sets a clock.
+    ntp = run_in_jumphost(["chronyd", "-Q", "-t", "20", f"server {out.ip} iburst maxsamples 1"])
+    assert "System clock wrong by" in ntp.stdout + ntp.stderr, ntp.stdout + ntp.stderr
+
+
+def test_the_outside_runs_unprivileged_and_reaches_nothing_but_the_jumphost(lab: LabState) -> None:
+    out = outside_of(lab)
+    for daemon, pid in out.pids.items():
+        status = Path(f"/proc/{pid}/status").read_text()
+        uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
+        assert set(uids) == {"65534"}, f"{daemon} runs as {uids}"
+        effective = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("CapEff:"))
+        assert effective & ~(1 << 10) == 0, f"{daemon} keeps capabilities beyond binding a low port"
+    routes = in_outside("ip", "-4", "route", "show", "table", "all").stdout
+    assert "default" not in routes and "192.168.16." not in routes, routes
+    links = [line.split(": ")[1].split("@")[0] for line in in_outside("ip", "-o", "link").stdout.splitlines()]
+    assert links == ["lo", "eth0"], "lo and its one cable only"
+    unreachable = in_outside("ping", "-c", "1", "-W", "1", "192.168.16.11")
+    assert unreachable.returncode != 0
+    assert "default" not in run_in_jumphost(["ip", "-4", "route"]).stdout, "the jumphost routes nowhere else"

@@ -45,7 +45,9 @@ def test_crashed_up_and_dead_daemon_recover_then_down_leaves_nothing() -> None:
             time.sleep(0.01)
         up.send_signal(signal.SIGKILL)
         up.wait()
-        assert "ocplab-hv1" in lab_netns()
+        assert {"ocplab-hv1", "ocplab-out"} <= set(lab_netns())
+        outside_pids = [int(p.read_text()) for p in (paths.outside_dir / "pids").glob("*.pid")]
+        assert len(outside_pids) == 3 and all(alive(p) for p in outside_pids)
 
         # 2. `up` again tears that down and builds a working lab.
         first = Simlab(2).up()
@@ -60,10 +62,13 @@ def test_crashed_up_and_dead_daemon_recover_then_down_leaves_nothing() -> None:
 
         # 4. `up` recovers: old daemons gone, new ones serve.
         old_pids = [p for h in first.hosts for p in h.pids.values()]
+        assert first.outside is not None
+        old_pids += [*first.outside.pids.values(), *outside_pids]
         second = Simlab(2).up()
         assert not any(alive(p) for p in old_pids)
         assert ssh_run(hv1.ip, "hostname").stdout.strip() == "hv1"
-        net_ids = {ns_id(f"/run/netns/{h.netns}") for h in second.hosts}
+        assert second.outside is not None
+        net_ids = {ns_id(f"/run/netns/{n}") for n in [*(h.netns for h in second.hosts), second.outside.netns]}
         mnt_ids = {ns_id(h.mount_ns) for h in second.hosts}
         assert lab_processes(net_ids, mnt_ids)
 
@@ -75,6 +80,7 @@ def test_crashed_up_and_dead_daemon_recover_then_down_leaves_nothing() -> None:
         assert down.returncode == 0, down.stderr
         assert lab_processes(net_ids, mnt_ids) == []
         assert not any(alive(p) for h in second.hosts for p in h.pids.values())
+        assert not any(alive(p) for p in second.outside.pids.values())
         assert lab_netns() == []
         assert [m for m in mount_points() if m.startswith(str(paths.state))] == []
         assert not Path("/etc/netns/ocplab-jh").exists()
