@@ -1,10 +1,13 @@
 """The lab's base dnsmasq configuration, rendered from the lab config.
 
 Static-only DHCP (a lease only for a known MAC), authoritative for the lab network, bound to
-the jumphost's lab interface so it never answers elsewhere.
+the jumphost's lab interface so it never answers elsewhere. Names that are not the lab's go to the
+configured upstream servers; the lab's zone and reverse zones never do.
 """
 
 from __future__ import annotations
+
+import netaddr
 
 from core.labconfig import LabConfig
 from renderers import dnsmasq_layout as layout
@@ -19,6 +22,8 @@ def render_base_config(lab: LabConfig) -> str:
         "bind-interfaces",
         f"domain={lab.domain}",
         f"local=/{lab.domain}/",
+        # The lab's addresses are ours to answer: an unknown one is NXDOMAIN here, never asked upstream.
+        *(f"local=/{zone}/" for zone in reverse_zones(net.cidr)),
         "domain-needed",
         "bogus-priv",
         "no-resolv",
@@ -41,3 +46,17 @@ def render_base_config(lab: LabConfig) -> str:
         *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" for hv in lab.hypervisors),
     ]
     return "\n".join(lines) + "\n"
+
+
+def reverse_zones(cidr: netaddr.IPNetwork) -> list[str]:
+    """The in-addr.arpa zones that together cover exactly `cidr`.
+
+    Reverse zones split on octets: a /24 is one zone, a /20 sixteen /24 zones, and a network
+    smaller than a /24 one name per address (its /24 zone would also hold addresses not in the lab).
+    """
+    octets = max(1, -(-cidr.prefixlen // 8))
+    zones = []
+    for subnet in cidr.subnet(octets * 8):
+        labels = str(subnet.network).split(".")[:octets]
+        zones.append(".".join(reversed(labels)) + ".in-addr.arpa")
+    return zones

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -11,9 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from simlab.clients import run_in_jumphost, ssh_run
 from simlab.guest.console import GuestReport, parse_console
+from simlab.lab import load
 from simlab.pulumi_engine import Workspace, copy_project, require_engine, set_stack_config
+from simlab.state import OutsideState
 from simlab.topology import PREFIX, SWITCH_BRIDGE, SWITCH_NETNS
 from tests.tools import require_tool
 
@@ -76,6 +81,27 @@ def dig(session: LabSession, name: str, reverse: bool = False) -> list[str]:
     argv += ["-x", name] if reverse else [name, "A"]
     result = session.jumphost(argv, timeout=30)
     return [line for line in result.stdout.split() if line and not line.startswith(";")]
+
+
+def dig_status(session: LabSession, name: str, reverse: bool = False) -> str:
+    """The response code (NOERROR, NXDOMAIN, REFUSED...) the jumphost's dnsmasq gives for `name`."""
+    argv = ["dig", f"@{JUMPHOST}", "+tries=3", "+time=1"]
+    argv += ["-x", name] if reverse else [name, "A"]
+    found = re.search(r"status: ([A-Z]+)", session.jumphost(argv, timeout=30).stdout)
+    return found.group(1) if found else "no answer"
+
+
+def stack_value(session: LabSession, stack: str, key: str) -> Any:
+    """One config value of the session's copy of a stack file, as `edit_stack` would replace it."""
+    document = yaml.safe_load((session.project / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    return document["config"][key]
+
+
+def outside() -> OutsideState:
+    """The simulated lab's outside (its DNS server's address and query log), from lab.json."""
+    state = load().outside
+    assert state is not None, "this simulated lab has no outside: bring it up again with this checkout"
+    return state
 
 
 def require_root_and_engine() -> None:

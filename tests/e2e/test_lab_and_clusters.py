@@ -29,6 +29,9 @@ from tests.e2e.lab_helpers import (
     PROJECT,
     LabSession,
     dig,
+    dig_status,
+    outside,
+    stack_value,
 )
 from tests.tools import require_tool
 
@@ -465,6 +468,40 @@ def test_destroy_then_up_restores_the_same_addresses(lab: LabSession) -> None:
         [(n["name"], n["ip"], n["macs"]) for n in before["nodes"]]
     assert (after["api_vip"], after["ingress_vip"]) == (before["api_vip"], before["ingress_vip"])
     assert lease_of(lab, "hv1", "ipi1-master-1").leases["eth0"].ip == after["nodes"][2]["ip"]
+
+
+def test_names_from_upstream_come_from_the_outside_and_the_lab_zones_never_go_there(lab: LabSession) -> None:
+    """The lab's dnsmasq asks `dns_upstream` (the simulated outside's DNS server, behind the jumphost's
+    uplink) for names that are not the lab's; the lab's zone and reverse zone stay local (NXDOMAIN)."""
+    out = outside()
+    network = stack_value(lab, "simlab", "ocplab:network")
+    log = Path(out.query_log)
+    seen = len(log.read_bytes())
+    lab.edit_stack("simlab", {"ocplab:network": {**network, "dns_upstream": [out.ip]}})
+    try:
+        started = time.monotonic()
+        lab.up("simlab")
+        lab.note("pulumi up -s simlab with an upstream DNS server (s)", time.monotonic() - started)
+        assert f"server={out.ip}" in lab.ssh(JUMPHOST, "cat /etc/ocplab/dnsmasq.conf").splitlines()
+        assert dig(lab, out.name) == [out.ip]
+        node = lab.outputs("ipi1")["nodes"][0]
+        assert dig(lab, node["fqdn"]) == [node["ip"]], "the lab's own names are still answered here"
+        unassigned = "192.168.16.199"  # neither a host, a slice nor a reservation of the simlab stack
+        assert {name: dig_status(lab, name) for name in ("nosuch.simlab.test", "nosuch.ipi1.simlab.test")} == \
+            {"nosuch.simlab.test": "NXDOMAIN", "nosuch.ipi1.simlab.test": "NXDOMAIN"}
+        assert dig_status(lab, unassigned, reverse=True) == "NXDOMAIN"
+        asked = log.read_bytes()[seen:].decode()
+        print(f"\nthe outside DNS server's query log during this test:\n{asked}")
+        assert f"query[A] {out.name} from {out.uplink_ip}" in asked, asked
+        assert "simlab.test" not in asked and "in-addr.arpa" not in asked, asked
+        lab.pulumi.preview("simlab", "--expect-no-changes")
+    finally:
+        lab.edit_stack("simlab", {"ocplab:network": network})
+        lab.up("simlab")
+    assert not [line for line in lab.ssh(JUMPHOST, "cat /etc/ocplab/dnsmasq.conf").splitlines()
+                if line.startswith("server=")]
+    assert dig_status(lab, out.name) == "REFUSED", "with no upstream, nothing but the lab's names"
+    assert dig(lab, "hv1.simlab.test") == [HV["hv1"]]
 
 
 def test_lab_destroy_refuses_while_a_cluster_has_entries(lab: LabSession) -> None:
