@@ -1,11 +1,10 @@
 """A stack's last completed outputs read from the file backend's checkpoint, without starting a `pulumi` CLI.
 
-`pulumi stack output` costs each cluster program 1.35-1.7 s of wall time and a ~100 MB process for every stack
-it reads (bench/RESULTS.md); with ten stacks at once that is a third of the peak memory. The file backend keeps
-each stack's checkpoint at `<backend>/.pulumi/stacks/<project>/<stack>.json` (optionally `.json.gz`; pulumi v3.259.0
-pkg/backend/diy store.go StackBasePath, state.go stackPath), written whole by gocloud's fileblob (a temporary file
-renamed into place), and its root `pulumi:pulumi:Stack` resource carries the outputs `pulumi stack output` prints,
-secrets as `[secret]` here too (they stay encrypted: nothing here decrypts).
+Each `pulumi stack output` child costs a program time and memory for every stack it reads (docs/benchmarks.md,
+"Figures behind choices in the code"). The file backend writes each stack's checkpoint whole (a temporary file
+renamed into place) at `<backend>/.pulumi/stacks/<project>/<stack>.json[.gz]`; its root `pulumi:pulumi:Stack`
+resource carries the outputs `pulumi stack output` prints, secrets as `[secret]` here too (they stay encrypted:
+nothing here decrypts). Where that layout comes from: docs/engine-findings.md, "A StackReference to itself".
 
 Only a `file://` PULUMI_BACKEND_URL is read this way. Anything else (PostgreSQL, a bucket, `pulumi login` without the
 variable, a zstd checkpoint, a file that does not parse) returns None and the caller asks the CLI, as before;

@@ -79,10 +79,8 @@ class Node(pulumi.ComponentResource):
         disks += seed_disks
         cloudinit = self.cidata.id if self.cidata else None
         macs = args["macs"]
-        # The lab NIC names the hypervisor's bridge, not the bridged libvirt network: a running domain's
-        # XML shows such a NIC as <interface type='bridge'>, so terraform-provider-libvirt 0.8.1 reads it back
-        # as `bridge` and a declared `network_name` diffs on every preview and refresh (the perpetual diff of
-        # dmacvicar/terraform-provider-libvirt#1128 and its family). Same L2, no false diff.
+        # The lab NIC names the hypervisor's bridge, not the bridged libvirt network, which the provider reads
+        # back as a bridge: same L2, no false diff (docs/engine-findings.md, "A bridged NIC reads back as `bridge`").
         nics = [libvirt.DomainNetworkInterfaceArgs(bridge=args["lab_bridge"], mac=macs["baremetal"])
                 if nic.network == "baremetal" else _provisioning_nic(args, macs)
                 for nic in facts.nics]
@@ -115,9 +113,10 @@ def _seed_file(name: str, args: NodeArgs, iso: str, user: pulumi.Output[str], me
 def _seed_volume(name: str, args: NodeArgs, iso_name: str, user: pulumi.Output[str], meta: str,
                  opts: pulumi.ResourceOptions) -> libvirt.CloudInitDisk:
     """A stack deployed before seeds were files keeps its CloudInitDisk (core.seed_media), as it was: uploaded
-    before the node's volumes and after the cluster's other ISOs (an upload beside other volume operations on one
-    connection can hang: dmacvicar/terraform-provider-libvirt#594, #1021), on a libvirt provider of its own, so
-    its stream (the upload, and the download with which every refresh reads it back) is alone on its connection."""
+    before the node's volumes and after the cluster's other ISOs, on a libvirt provider of its own, so its stream
+    (the upload, and the download with which every refresh reads it back) is alone on its connection: such a
+    stream can hang beside other volume operations (docs/engine-findings.md, "Cloud-init ISOs over a libvirt
+    stream can hang for good")."""
     iso_provider = libvirt.Provider(f"{name}-libvirt-iso", uri=args["libvirt_uri"], opts=pulumi.ResourceOptions(
         parent=opts.parent))
     return libvirt.CloudInitDisk(f"{name}-cidata", name=iso_name, pool=args["pool"], user_data=user, meta_data=meta,
@@ -134,10 +133,8 @@ def _provisioning_nic(args: NodeArgs, macs: dict[str, str]) -> libvirt.DomainNet
 
 
 def _bmc_owned(args: NodeArgs) -> list[str]:
-    """What a Redfish BMC changes in the domain is not drift. Inserting virtual media adds a CD drive after
-    the declared disks; a refresh reads it back (from the live XML, until the domain is powered off after the
-    eject) and terraform-provider-libvirt 0.8.1's disk list is ForceNew: the next `up` would replace the node
-    the installer is booting (seen here). Ignoring "disks[N]" past the declared ones does not help: the
-    bridge still diffs the list's length ("disk.#"). So the whole list is ignored, for Redfish nodes only;
-    their disks are fixed by the role, and a node whose disks should change is replaced (`up --replace`)."""
+    """What a Redfish BMC changes in the domain is not drift: inserted virtual media add a CD drive a refresh
+    reads back, and a changed disk list replaces the domain, so Redfish nodes ignore the whole list (ignoring
+    the extra entries alone does not help: docs/engine-findings.md, "Virtual media made a refresh replace the
+    node"). Their disks are fixed by the role; a node whose disks should change is replaced (`up --replace`)."""
     return ["disks"] if args.get("virtual_media") else []

@@ -1,16 +1,12 @@
 """Stack outputs read through the `pulumi` CLI from inside a program, before any resource exists.
 
-Two engine behaviours make this the way (both seen with the file backend of v3.259.0):
-- a StackReference to a stack that does not exist fails inside the engine, which then cancels
-  the program: the user gets the engine's line buried under two Python tracebacks;
-- a StackReference of a stack to itself (how a cluster stack reads its previous address
-  assignments) intermittently fails with "failed to load checkpoint: EOF" on the first update
-  after a destroy, as the engine rewrites that checkpoint while the reference reads it.
-`pulumi stack output` reads the last completed outputs, and is retried on that error. Each read
-costs 1.35-1.7 s of wall time (bench/RESULTS.md), so `prefetch` starts the reads a program needs
-before it imports the providers' SDKs, all at once, and `read_outputs` takes their results. On a
-file backend the same outputs are read from the checkpoint file instead (components.checkpoint_reader),
-with no CLI at all.
+A StackReference does not serve here: to a stack that does not exist it makes the engine cancel the program
+under two Python tracebacks, and to the stack itself (a cluster's previous assignments) it now and then fails
+with "failed to load checkpoint: EOF" right after a destroy (docs/engine-findings.md, "A cluster on a missing or
+destroyed lab" and "A StackReference to itself"). `pulumi stack output` reads the last completed outputs and
+is retried on that error. Each read is a CLI child, so `prefetch` starts the reads a program needs before it
+imports the providers' SDKs, all at once, and `read_outputs` takes their results. On a file backend the same
+outputs are read from the checkpoint file instead (components.checkpoint_reader), with no CLI at all.
 """
 
 from __future__ import annotations
@@ -55,8 +51,8 @@ class OutputsRead:
             return None
 
     def result(self) -> dict[str, Any] | None:
-        """The outputs; None when the CLI cannot be asked (then a StackReference does it); StackMissingError
-        when the backend has no such stack."""
+        """The outputs; None when the CLI cannot be asked (the program then stops naming the command to run);
+        StackMissingError when the backend has no such stack."""
         if self.read is not None:
             return self.read
         for attempt in range(RETRIES):

@@ -1,9 +1,10 @@
 """Where a cluster's cloud-init seeds live: a file its hypervisor makes, or (stacks deployed before that)
 a libvirt volume uploaded by the provider.
 
-Moving a deployed node from one to the other changes its domain's disk list, which
-terraform-provider-libvirt 0.8.1 replaces the domain for (ForceNew): a running provisionhost would be
-recreated under a CI job. So a stack keeps the media it was deployed with; a destroy and up moves it.
+Moving a deployed node from one to the other changes its domain's disk list, which the libvirt provider
+replaces the domain for: a running provisionhost would be recreated under a CI job. So a stack keeps the
+media it was deployed with; a destroy and up moves it (docs/engine-findings.md, "Cloud-init ISOs over a
+libvirt stream can hang for good").
 """
 
 from __future__ import annotations

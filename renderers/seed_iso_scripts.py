@@ -2,8 +2,8 @@
 
 The ISO is made where it is used (files/seed-iso-write.sh), from user-data sent on the command's
 stdin, instead of being uploaded through a libvirt stream, which can hang for good
-(dmacvicar/terraform-provider-libvirt #594, #1021: seen here on an upload alone on its own
-connection). It lands in the pool's directory under the name the CloudInitDisk volume had, so
+(docs/engine-findings.md, "Cloud-init ISOs over a libvirt stream can hang for good"). It lands in
+the pool's directory under the name the CloudInitDisk volume had, so
 `virsh vol-list` and `ocplab doctor` see the same volume either way.
 """
 

@@ -27,7 +27,8 @@ LOG_FILE = "/var/log/ocplab-vbmcd.log"
 UNIT = "ocplab-vbmcd.service"
 # Not vbmcd's default 50891, so a vbmcd the admin already runs keeps its control port.
 SERVER_PORT = 50991
-# pip picks the newest release the host's Python supports (3.3.0 needs 3.10; RHEL 9's 3.9 gets 3.2.0).
+# A range, so pip picks the newest release the host's Python supports (docs/engine-findings.md, "virtualbmc
+# releases and the host's Python").
 REQUIREMENT = "virtualbmc>=3.0,<=3.3.0"
 
 def _vbmc_script(*parts: str, **values: ShellValue) -> str:

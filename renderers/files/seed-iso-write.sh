@@ -2,8 +2,8 @@
 # shellcheck shell=sh
 # Write one node's NoCloud seed ISO (volume label cidata) into the hypervisor's storage pool
 # directory, as terraform-provider-libvirt's CloudInitDisk would, but made here, so no libvirt
-# stream carries it (the upload and refresh's download hang: dmacvicar/terraform-provider-libvirt
-# #594, #1021). user-data comes on stdin; meta-data (instance-id, hostname) is an input.
+# stream carries it (the upload and refresh's download can hang: docs/engine-findings.md).
+# user-data comes on stdin; meta-data (instance-id, hostname) is an input.
 # The new ISO replaces the old in one rename; the pool is refreshed so libvirt lists it.
 # Inputs (set before this part by renderers/shell.py): seed-iso-common.sh's, iso, meta_b64
 # shellcheck disable=SC2154
