@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
 
+import netaddr
 import pytest
 
+from renderers.dnsmasq_base import reverse_zones
 from simlab.clients import jumphost_argv, libvirt_uri, run_in_jumphost, ssh_run, virsh
 from simlab.env import client_env
 from simlab.lab import health, load
@@ -306,3 +309,30 @@ def test_the_outside_runs_unprivileged_and_reaches_nothing_but_the_jumphost(lab:
     unreachable = in_outside("ping", "-c", "1", "-W", "1", "192.168.16.11")
     assert unreachable.returncode != 0
     assert "default" not in run_in_jumphost(["ip", "-4", "route"]).stdout, "the jumphost routes nowhere else"
+
+
+def ptr_asked_upstream(lab: LabState, local_zones: list[str]) -> tuple[str, bool]:
+    """(status, reached the outside) of a PTR query for 11.22.33.99 to a dnsmasq on the jumphost that
+    forwards to the outside, is set like the lab's (no-resolv, bogus-priv) and keeps `local_zones` home."""
+    out = outside_of(lab)
+    log = Path(out.query_log)
+    seen = len(log.read_bytes())
+    args = " ".join(f"--local=/{zone}/" for zone in local_zones)
+    started = ssh_run(lab.hosts[0].ip, "dnsmasq --conf-file=/dev/null --no-hosts --no-resolv --bogus-priv "
+                      "--domain-needed --listen-address=192.168.16.1 --bind-interfaces --port=5300 "
+                      f"--pid-file=/run/ptr-probe.pid --server={out.ip} {args}")
+    assert started.returncode == 0, started.stderr
+    try:
+        answer = run_in_jumphost(["dig", "+time=1", "+tries=3", "-p", "5300", "@192.168.16.1", "-x", "11.22.33.99"])
+    finally:
+        ssh_run(lab.hosts[0].ip, "kill $(cat /run/ptr-probe.pid)")
+    found = re.search(r"status: ([A-Z]+)", answer.stdout)
+    return (found.group(1) if found else "no answer"), "99.33.22.11.in-addr.arpa" in log.read_bytes()[seen:].decode()
+
+
+def test_the_lab_reverse_zones_keep_a_public_lab_networks_ptr_queries_home(lab: LabState) -> None:
+    """The simlab's own network is private, which bogus-priv already keeps home; a lab on public
+    addresses (11.22.33.0/24 here) relies on the local= lines of reverse_zones alone."""
+    assert ptr_asked_upstream(lab, []) == ("REFUSED", True), "without them the upstream is asked"
+    zones = reverse_zones(netaddr.IPNetwork("11.22.33.0/24"))
+    assert ptr_asked_upstream(lab, zones) == ("NXDOMAIN", False)
