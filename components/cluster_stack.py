@@ -19,7 +19,7 @@ from core.cluster_outputs import EXPORTED
 from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, made_without_first_boot, public_key_of
 from core.errors import ConfigError
-from core.lab_contract import HypervisorOutputs, JumphostOutputs, parse_lab_outputs, slice_bmc_kind
+from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, parse_lab_outputs, slice_bmc_kind
 from core.labconfig import SshTarget
 from core.seed_media import OUTPUT as SEED_MEDIA_OUTPUT
 from core.seed_media import seed_media_of
@@ -86,13 +86,15 @@ def connection(host: HypervisorOutputs | JumphostOutputs, key: pulumi.Output[str
                                          private_key=key, host_key=pins[target])
 
 
-def lab_access(design: ClusterDesign) -> dict[SshTarget, str]:
+def lab_access(cluster: ClusterConfig, lab: LabOutputs) -> dict[SshTarget, str]:
     """The jumphost's and the cluster's hypervisor's keys pinned in the lab's known_hosts (else one
-    ConfigError naming them), so no remote command is ever declared without a host key."""
-    hosts: list[JumphostOutputs | HypervisorOutputs] = [design.jumphost, design.hypervisor]
-    return pinned_keys(Path(design.jumphost.known_hosts),
+    ConfigError naming them), so no remote command is ever declared without a host key. Checked before
+    the design: a lab whose access is not pinned is refused for that first, whatever else is off."""
+    hosts: list[JumphostOutputs | HypervisorOutputs] = [lab.jumphost]
+    hosts += [lab.hypervisors[cluster.hypervisor]] if cluster.hypervisor in lab.hypervisors else []
+    return pinned_keys(Path(lab.jumphost.known_hosts),
                        [SshTarget(address=h.address, user=h.user, port=h.port) for h in hosts],
-                       f"ocplab:lab: lab stack {design.cluster.lab!r} output jumphost.known_hosts")
+                       f"ocplab:lab: lab stack {cluster.lab!r} output jumphost.known_hosts")
 
 
 def bmc_password_of(design: ClusterDesign, key: pulumi.Output[str]) -> pulumi.Output[str]:
@@ -131,8 +133,9 @@ def cluster_program(read: Reader = read_outputs) -> None:
         pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
                         "reaches it only when it is rebuilt (cloud-init runs once per disk): "
                         f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
-    design = design_cluster(cluster, parse_lab_outputs(cluster.lab, lab_raw), known.get("assignments"))
-    pins = lab_access(design)
+    lab = parse_lab_outputs(cluster.lab, lab_raw)
+    pins = lab_access(cluster, lab)
+    design = design_cluster(cluster, lab, known.get("assignments"))
     # A stack with no seed yet takes files whatever its history (nothing deployed changes).
     seeded = cluster.seed_media is not None or any(n.needs_cloud_init for n in cluster.nodes)
     media = seed_media_of(known, cluster.seed_media) if seeded else "file"

@@ -101,6 +101,9 @@ def test_previous_assignments_are_kept(tmp_path: Path) -> None:
     (lambda lab: lab["slices"].pop("ipi1"), "has no address slice for cluster 'ipi1'"),
     (lambda lab: lab["hypervisors"]["hv1"]["capacity"].update(memory_mib=512), "needs 992 MiB of memory"),
     (lambda lab: lab.update(kind="cluster"), "is not a lab stack"),
+    # Unpinned access is named first, whatever else the lab gets wrong.
+    (lambda lab: (lab["jumphost"].update(known_hosts="/dev/null"), lab["slices"].pop("ipi1")),
+     "output jumphost.known_hosts: /dev/null has no host key for 192.168.16.1"),
 ])
 def test_refused_design_creates_nothing(tmp_path: Path, change: Any, message: str) -> None:
     lab = lab_outputs(tmp_path)
