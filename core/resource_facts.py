@@ -12,6 +12,11 @@ from typing import Literal
 from core.clusterconfig import ClusterConfig, NodeSpec
 
 CONSOLE_LOG_DIR = "/var/log/libvirt/qemu"
+# The firmware every node's domain boots: components.node declares no loader, firmware or NVRAM, so libvirt
+# gives it SeaBIOS. What tells the installer and DCI how a node boots (renderers.install_config's bootMode,
+# tools.dci_inventory's bootmode) is derived from this, and tests/unit/test_boot_firmware.py checks the declared
+# domains against it. UEFI (OVMF) is the SNO boot-path work of issue 24 (D).
+FIRMWARE: Literal["bios", "uefi"] = "bios"
 SCSI_BUSES = ("virtio_scsi", "scsi")
 
 

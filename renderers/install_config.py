@@ -11,7 +11,13 @@ Fields, names and defaults as the installer's own documentation and types give t
   `externalMACAddress`, `bootstrapExternalStaticIP`/`Gateway`/`DNS`, `bmc.disableCertificateVerification`).
 - openshift/installer pkg/types/baremetal/defaults/platform.go: externalBridge `baremetal`, provisioningBridge
   `provisioning`, provisioningNetworkCIDR 172.22.0.0/24, provisioningNetwork Managed, and a random
-  externalMACAddress when none is given (which the lab's static-only DHCP would not answer).
+  externalMACAddress when none is given (which the lab's static-only DHCP would not answer). ocplab writes
+  172.22.0.0/21 instead: the provisioning bridge redhatci.ocp's node_prep builds when the inventory leaves
+  `prov_network` out (roles/node_prep/tasks/40_bridge.yml: 172.22.0.1/21; `prov_network` itself breaks
+  ansible-core 2.19, issue 24 B), so both paths give the provisionhost the same network and the lab network
+  is checked against all of it.
+- Host `bootMode` (pkg/types/baremetal/platform.go: UEFI, UEFISecureBoot, legacy; the installer's default is
+  UEFI): ocplab writes the mode of the firmware its domains boot (core.resource_facts.FIRMWARE), on every host.
 - openshift/installer pkg/asset/installconfig/baremetal/validation.go: the three bootstrapExternalStatic*
   fields are set together or not at all.
 - openshift/installer pkg/types/defaults/installconfig.go: clusterNetwork 10.128.0.0/14 hostPrefix 23,
@@ -37,6 +43,13 @@ default CIDR: the bootstrap VM serves DHCP and PXE on it.
 Targets OpenShift 4.14 or later (bootstrapExternalStaticDNS). SNO is refused: it installs with the agent-based
 or assisted installer, not with an IPI install-config. Secrets: the BMC password and the pull secret are only in
 the returned document; no error message carries them.
+
+The installer accepts more than it can use (issue 24: `create manifests` took a host with no BMC password, a
+BMC address without `://` and a miscased key): so `render_install_config` reads its own text back and checks it
+against a strict model of the keys ocplab writes (`check_install_config`): any other key, a key cased otherwise,
+a missing or empty BMC credential or an address that is not `<scheme>://...` is refused, naming where.
+And a BMC user or password YAML would read as anything but that text (`1234`, `true`, `null`, `2026-12-06`) is
+refused (`require_yaml_text_bmc`): redhatci.ocp's install-config template writes them unquoted.
 """
 
 from __future__ import annotations
@@ -46,13 +59,28 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.cluster_outputs import Bmc, Cluster, Node, OutputsError, provisioning_mac, read_cluster, require_topology
+from core.cluster_outputs import (
+    Bmc,
+    Cluster,
+    Node,
+    OutputsError,
+    full_match,
+    provisioning_mac,
+    read_cluster,
+    require_topology,
+)
+from core.config_schema import Domain, IPv4, Label, Mac
+from core.resource_facts import FIRMWARE
 
 IPI_ROLES = ("master", "worker")
+# The installer's name for the firmware our domains boot (pkg/types/baremetal/platform.go BootMode).
+BOOT_MODES: dict[str, Literal["legacy", "UEFI"]] = {"bios": "legacy", "uefi": "UEFI"}
+BOOT_MODE = BOOT_MODES[FIRMWARE]
 
 
 @dataclass(frozen=True)
@@ -61,7 +89,7 @@ class InstallConfigOptions:
 
     external_bridge: str = "baremetal"
     provisioning_bridge: str = "provisioning"
-    provisioning_network_cidr: str = "172.22.0.0/24"
+    provisioning_network_cidr: str = "172.22.0.0/21"  # node_prep's, without prov_network (see above)
     cluster_network_cidr: str = "10.128.0.0/14"
     cluster_network_host_prefix: int = 23
     service_network_cidr: str = "172.30.0.0/16"
@@ -95,6 +123,34 @@ def ssh_key_problem(text: str) -> str | None:
     return None
 
 
+# --- the BMC's user and password, as YAML reads them ---------------------------------------------------------------
+
+# What YAML 1.2's core schema (go-yaml, which the installer reads with) takes for a number, beyond PyYAML's 1.1.
+_YAML12_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+                            r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+
+
+def yaml_reads_as_text(value: str) -> bool:
+    """Whether `key: value`, unquoted, reads back as the same string in YAML 1.1 (PyYAML, Ansible) and 1.2."""
+    try:
+        read = yaml.safe_load(f"k: {value}")
+    except yaml.YAMLError:
+        return False
+    return read == {"k": value} and not _YAML12_NUMBER.fullmatch(value)
+
+
+def require_yaml_text_bmc(cluster: Cluster) -> None:
+    """Refuse a BMC user or password that a template writing it unquoted (redhatci.ocp's install-config.j2:
+    `password: {{ ipmi_password }}`) would turn into a number, a boolean, null or a date. Names the field only."""
+    if cluster.bmc is None:
+        return
+    for field, value in (("user", cluster.bmc.user), ("password", cluster.bmc.password)):
+        if not yaml_reads_as_text(value):
+            raise OutputsError(f"stack {cluster.stack}: output bmc.{field} does not read back as text in YAML (a "
+                               "number, boolean, null, date or list), and DCI's install-config template writes it "
+                               "unquoted: choose another")
+
+
 # --- hosts --------------------------------------------------------------------------------------------------------
 
 
@@ -118,7 +174,7 @@ def _host(cluster: Cluster, bmc: Bmc, node: Node) -> dict[str, Any]:
     if bmc.kind == "redfish":  # sushy-tools' certificate is self-signed
         credentials["disableCertificateVerification"] = True
     return {"name": node.name, "role": node.role, "bmc": credentials,
-            "bootMACAddress": provisioning_mac(cluster, node, "bootMACAddress")}
+            "bootMACAddress": provisioning_mac(cluster, node, "bootMACAddress"), "bootMode": BOOT_MODE}
 
 
 # --- the document -------------------------------------------------------------------------------------------------
@@ -133,6 +189,7 @@ def _ipi_cluster(outputs: Mapping[str, Any], stack: str | None) -> tuple[Cluster
     if cluster.bmc is None:
         raise OutputsError(f"stack {cluster.stack} has no BMCs, which the installer powers the hosts with: give "
                            f"slice {cluster.name} bmc_ports in the lab stack and pulumi up the lab and the cluster")
+    require_yaml_text_bmc(cluster)
     return cluster, cluster.bmc
 
 
@@ -196,10 +253,154 @@ def install_config(outputs: Mapping[str, Any], pull_secret: str, ssh_key: str,
 
 def render_install_config(outputs: Mapping[str, Any], pull_secret: str, ssh_key: str,
                           options: InstallConfigOptions | None = None, stack: str | None = None) -> str:
-    """install-config.yaml as text: a comment saying where it came from, then the document."""
+    """install-config.yaml as text: a comment saying where it came from, then the document, read back and
+    checked (`check_install_config`) before it is returned."""
     document = install_config(outputs, pull_secret, ssh_key, options, stack)
     name = document["metadata"]["name"]
     header = (f"# install-config.yaml for cluster {name}, generated by ocplab from its stack outputs.\n"
               "# Holds the BMC passwords and the pull secret: keep it private. openshift-install consumes it\n"
               "# (removes it from its --dir): keep a copy.\n")
-    return header + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    text = header + yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    check_install_config(yaml.safe_load(text))
+    return text
+
+
+# --- our own check of the document: what the installer lets through ----------------------------------------------
+
+
+class InstallConfigError(OutputsError):
+    """The document ocplab made is not one it means to hand the installer; names where, never a value."""
+
+
+class _Strict(BaseModel):
+    """Only the keys ocplab writes, cased as the installer's types spell them; nothing coerced."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=4096)]
+Network = Annotated[str, full_match(r"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+                                    r"/([0-9]|[12][0-9]|3[0-2])", "an IPv4 network a.b.c.d/n")]
+BmcUrl = Annotated[str, full_match(r"(ipmi|redfish|redfish-virtualmedia|redfish\+https?|idrac-virtualmedia)"
+                                   r"://[^\s/]+(/\S*)?", "a BMC address <scheme>://<host>[:port][/path]")]
+
+
+class _HostBmc(_Strict):
+    address: BmcUrl
+    username: NonEmpty
+    password: NonEmpty
+    disableCertificateVerification: bool = False
+
+
+class _Host(_Strict):
+    name: Label
+    role: Literal["master", "worker"]
+    bmc: _HostBmc
+    bootMACAddress: Mac
+    bootMode: Literal["UEFI", "UEFISecureBoot", "legacy"]
+
+
+class _Baremetal(_Strict):
+    apiVIPs: Annotated[list[IPv4], Field(min_length=1, max_length=2)]
+    ingressVIPs: Annotated[list[IPv4], Field(min_length=1, max_length=2)]
+    provisioningNetwork: Literal["Managed", "Unmanaged", "Disabled"]
+    provisioningNetworkCIDR: Network
+    externalBridge: Label
+    provisioningBridge: Label
+    externalMACAddress: Mac | None = None
+    bootstrapExternalStaticIP: IPv4 | None = None
+    bootstrapExternalStaticGateway: IPv4 | None = None
+    bootstrapExternalStaticDNS: IPv4 | None = None
+    hosts: Annotated[list[_Host], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _static_bootstrap_together(self) -> _Baremetal:
+        given = [self.bootstrapExternalStaticIP, self.bootstrapExternalStaticGateway, self.bootstrapExternalStaticDNS]
+        if any(given) and not all(given):
+            raise ValueError("sets some of bootstrapExternalStaticIP, -Gateway and -DNS: set all three or none")
+        return self
+
+
+class _Platform(_Strict):
+    baremetal: _Baremetal
+
+
+class _NoPlatformFields(_Strict):
+    """`platform: {baremetal: {}}` of controlPlane and compute: ocplab sets nothing there."""
+
+
+class _MachinePlatform(_Strict):
+    baremetal: _NoPlatformFields
+
+
+class _Pool(_Strict):
+    name: Literal["master", "worker"]
+    replicas: Annotated[int, Field(ge=0, le=512)]
+    platform: _MachinePlatform
+
+
+class _MachineNetwork(_Strict):
+    cidr: Network
+
+
+class _ClusterNetwork(_Strict):
+    cidr: Network
+    hostPrefix: Annotated[int, Field(ge=1, le=32)]
+
+
+class _Networking(_Strict):
+    networkType: Literal["OVNKubernetes"]
+    machineNetwork: Annotated[list[_MachineNetwork], Field(min_length=1)]
+    clusterNetwork: Annotated[list[_ClusterNetwork], Field(min_length=1)]
+    serviceNetwork: Annotated[list[Network], Field(min_length=1)]
+
+
+class _Metadata(_Strict):
+    name: Label
+
+
+class _InstallConfig(_Strict):
+    apiVersion: Literal["v1"]
+    baseDomain: Domain
+    metadata: _Metadata
+    networking: _Networking
+    controlPlane: _Pool
+    compute: Annotated[list[_Pool], Field(min_length=1, max_length=1)]
+    platform: _Platform
+    pullSecret: NonEmpty
+    sshKey: NonEmpty
+
+
+_ISSUES = {"extra_forbidden": "is not a key ocplab writes (keys are case-sensitive)", "missing": "is missing",
+           "string_too_short": "is empty", "too_short": "is empty", "string_type": "is not a string",
+           "bool_type": "is not a boolean", "int_type": "is not a whole number", "literal_error": "is not one of",
+           "model_type": "is not a mapping", "dict_type": "is not a mapping", "list_type": "is not a list"}
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)[:64]
+    return path or "the document"
+
+
+def check_install_config(document: Any) -> None:
+    """Refuse, in one line naming the first key, what ocplab does not mean to give the installer (it would take it)."""
+    try:
+        _InstallConfig.model_validate(document)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = errors[0]
+        kind = str(first["type"])
+        if kind == "literal_error":
+            problem = f"is not one of {first.get('ctx', {}).get('expected')}"
+        elif kind in _ISSUES:
+            problem = _ISSUES[kind]
+        elif kind == "value_error":  # core.config_schema's patterns start with the value: not shown
+            problem = str(first["msg"]).removeprefix("Value error, ")
+            if isinstance(value := first.get("input"), str):
+                problem = problem.removeprefix(f"{value[:80]!r} ")
+        else:
+            problem = f"is not valid ({kind})"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InstallConfigError(f"install-config: {_location(tuple(first['loc']))} {problem}{more}") from None

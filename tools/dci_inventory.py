@@ -30,6 +30,17 @@ its own (naming the option), and no allowed value holds `{`, `}`, `#`, a quote, 
 marks every string `!unsafe`, so a value that slipped past would be read verbatim (except strings YAML reads as
 numbers or booleans, left untagged: 2.19 re-reads an `!unsafe` scalar as if unquoted, and none can hold a template).
 
+What DCI's code does with each variable was run, not only read (issue 24: redhatci.ocp 96f540f and
+dci-openshift-agent 04815f8 on ansible-core 2.16 and 2.19, docs/redhatci-ocp-gaps.md). So, before any text is
+written (`_check_for_dci`): a variable the collection tests as a boolean is a Python bool, written as a literal
+the INI reader turns into one (`False`, not the string "false", which `not enable_virtualmedia` takes as true
+on 2.16 and refuses on 2.19); no string reads as a boolean; `prov_network`, which no value makes work on 2.19,
+is never written (node_prep then builds 172.22.0.0/21, what the install-config renderer uses); and every variable
+a role templates before its `when` (SNO's `tftp_server`, `delegate_to` of sno_installer's PXE tasks) is defined.
+`bootmode` says what core.resource_facts.FIRMWARE says our domains boot. A BMC user or password YAML would not
+read back as the same text is refused (renderers.install_config.require_yaml_text_bmc): the collection's
+install-config template writes them unquoted.
+
 The outputs are read and checked by core.cluster_outputs. Secrets: the BMC password is written into the returned
 text only (the agent reads it there); this module logs nothing and no error message carries a value from the
 outputs' `bmc`.
@@ -60,9 +71,13 @@ from core.cluster_outputs import (
     read_cluster,
     require_topology,
 )
-from core.config_schema import AbsolutePath, Cidr, Interface, Port, UserName
+from core.config_schema import AbsolutePath, Interface, Port, UserName
+from core.resource_facts import FIRMWARE
+from renderers.install_config import require_yaml_text_bmc
 
-Scalar = str | int
+# An inventory value: text, a number, a boolean (written as the literal True/False the INI reader turns into
+# one) or a list of text (written as a Python list literal).
+Scalar = str | int | bool | tuple[str, ...]
 
 # The outputs are read by core.cluster_outputs (shared with the install-config); its errors are this module's.
 InventoryError = OutputsError
@@ -72,6 +87,12 @@ DEFAULT_CLUSTER_DIR = "{{ ansible_user_dir }}/clusterconfigs"  # ours: the one t
 # ssh options as `-o Key=value -i path` words: no quote, `#`, `$`, brace or line break.
 SshArgs = Annotated[str, Field(max_length=1024), full_match(r"[A-Za-z0-9_./@%+=:,~ -]*",
                                                              "ssh options of letters, digits, blanks and _./@%+=:,~-")]
+# A public key file on the DCI controller (and on the provisionhost, where node_prep stats it): `~/...` or absolute.
+KeyPath = Annotated[str, Field(max_length=1024), full_match(r"(~|/[A-Za-z0-9_.-]+)(/[A-Za-z0-9_.-]+)+",
+                                                             "a path like ~/.ssh/id_rsa.pub")]
+# How redhatci.ocp names the firmware (`bootmode`: legacy, or anything else for UEFI).
+BOOTMODES: dict[str, str] = {"bios": "legacy", "uefi": "uefi"}
+BOOTMODE = BOOTMODES[FIRMWARE]
 
 
 def _strict(kind: Any) -> TypeAdapter[Any]:
@@ -83,7 +104,7 @@ _OPTION_TYPES: dict[str, TypeAdapter[Any]] = {
     "provisionhost_user": _strict(UserName | None), "hypervisor_user": _strict(UserName),
     "cluster_dir": _strict(AbsolutePath | Literal["{{ ansible_user_dir }}/clusterconfigs"]),
     "ssh_common_args": _strict(SshArgs), "installation_disk": _strict(AbsolutePath),
-    "include_jumphost": _strict(bool), "abi_http_port": _strict(Port), "provisioning_network": _strict(Cidr),
+    "include_jumphost": _strict(bool), "abi_http_port": _strict(Port), "controller_public_key": _strict(KeyPath),
 }
 
 
@@ -108,7 +129,10 @@ class InventoryOptions:
     installation_disk: str = "/dev/vda"
     hypervisor_user: str = "root"
     abi_http_port: int = 8040
-    provisioning_network: str = "172.22.0.0/24"  # renderers.install_config's default provisioningNetworkCIDR
+    # The DCI controller's public key, added to the cluster's sshKey (`ssh_extra_keys_paths`): the agent fetches
+    # the provisioner's private key only from a RHEL 8 provisionhost, so masters and workers are reached with the
+    # controller's own key. node_prep also stats the path on the provisionhost (our first boot makes one there).
+    controller_public_key: str = "~/.ssh/id_rsa.pub"
 
     def __post_init__(self) -> None:
         """Options are input as much as the outputs are (a caller's flags): each is refused, by name, unless
@@ -119,6 +143,13 @@ class InventoryOptions:
             except ValidationError as exc:
                 problem = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
                 raise InventoryError(f"inventory option {name}: {problem}") from None
+
+
+def _read(outputs: Mapping[str, Any], stack: str | None = None) -> Cluster:
+    """The checked outputs, with a BMC user and password that read back as text wherever DCI templates them."""
+    cluster = read_cluster(outputs, stack)
+    require_yaml_text_bmc(cluster)
+    return cluster
 
 
 # --- INI encoding -------------------------------------------------------------------------------------------------
@@ -140,9 +171,12 @@ def _kept_as_text(text: str) -> bool:
 
 
 def _var_value(value: Scalar) -> str:
-    """A value for a `key=value` line of a :vars section (no shell-style splitting there)."""
+    """A value for a `key=value` line of a :vars section (no shell-style splitting there). A bool is an int:
+    `True`/`False`, which Ansible's literal_eval reads as booleans; a tuple is a list literal of strings."""
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, tuple):
+        return json.dumps(list(value))
     return value if _PLAIN.fullmatch(value) and _kept_as_text(value) else json.dumps(value)
 
 
@@ -151,6 +185,8 @@ def _host_value(value: Scalar) -> str:
     encoded = _var_value(value)
     if isinstance(value, int) or encoded == value:
         return encoded
+    if isinstance(value, tuple):
+        return shlex.quote(encoded)
     one_line = "\n" not in value and "\r" not in value
     return shlex.quote(value if one_line and _kept_as_text(value) else encoded)
 
@@ -172,6 +208,45 @@ def _header(cluster: Cluster, what: str, sample: str) -> list[str]:
             f"# Format: {sample}. Holds the BMC password: keep this file private.", ""]
 
 
+# --- what DCI's code reads: checked before anything is written -------------------------------------------------
+
+# Tested as booleans by redhatci.ocp, some without `| bool` (node_prep 40_bridge.yml, 45_networking_facts.yml
+# `not enable_virtualmedia`): the INI text "false" is true there on 2.16 and "Conditionals must have a boolean
+# result" on 2.19.
+DCI_BOOLEANS = frozenset({"enable_virtualmedia", "enable_redfish", "redfish_inspection", "dnsmasq_enabled",
+                          "static_bootstrap_extnet"})
+# No value works on every ansible-core line.
+DCI_REFUSED = {"prov_network": "node_prep tests it as `prov_network is defined and prov_network`, which ansible-core "
+                               "2.19 refuses for any value; leave it out (node_prep then builds 172.22.0.0/21)"}
+# Templated by a role before its `when` decides (delegate_to: ansible/ansible#85849), or read to decide how the
+# node boots: undefined, a task fails on 2.19 or the node gets UEFI's next-boot flag (0xa0).
+DCI_REQUIRED: dict[str, tuple[str, ...]] = {"ipi": ("bootmode",), "sno": ("tftp_server", "bootmode")}
+_TEXT_BOOLEAN = re.compile(r"(?i)true|false|yes|no|on|off")
+
+
+def _check_for_dci(topology: str, stack: str, sections: Mapping[str, Mapping[str, Scalar]],
+                   provisioners: Iterable[str]) -> None:
+    """Refuse, naming the variable and where (never its value), what DCI's tasks would misread."""
+    everywhere = {key for variables in sections.values() for key in variables}
+    for where, variables in sections.items():
+        for key, value in variables.items():
+            problem = ""
+            if key in DCI_REFUSED:
+                problem = DCI_REFUSED[key]
+            elif key in DCI_BOOLEANS and not isinstance(value, bool):
+                problem = "is a boolean redhatci.ocp tests (some tasks without | bool): write a real boolean"
+            elif isinstance(value, str) and _TEXT_BOOLEAN.fullmatch(value):
+                problem = "is a boolean written as text, which ansible-core reads as a string"
+            elif key == "tftp_server" and value not in set(provisioners):
+                problem = "does not name the [provisioner] host"
+            if problem:
+                raise InventoryError(f"stack {stack}: {topology} inventory variable {key} ({where}) {problem}")
+    for key in DCI_REQUIRED[topology]:
+        if key not in everywhere:
+            raise InventoryError(f"stack {stack}: {topology} inventory variable {key} is undefined, and a role of "
+                                 "redhatci.ocp reads it before any `when`: define it")
+
+
 # --- IPI ----------------------------------------------------------------------------------------------------------
 
 
@@ -191,12 +266,11 @@ def _bmc_fields(bmc: Bmc | None, node: Node) -> dict[str, Scalar]:
     return fields
 
 
-def _ipi_node_line(cluster: Cluster, node: Node) -> str:
+def _ipi_node_vars(cluster: Cluster, node: Node) -> dict[str, Scalar]:
     mac = provisioning_mac(cluster, node, "provision_mac")
     profile = "default" if node.role == "master" else "unknown"
-    return _host_line(node.name, {"ansible_host": node.ip, "name": node.name, "role": node.role,
-                                  **_bmc_fields(cluster.bmc, node), "provision_mac": mac,
-                                  "hardware_profile": profile})
+    return {"ansible_host": node.ip, "name": node.name, "role": node.role, **_bmc_fields(cluster.bmc, node),
+            "provision_mac": mac, "hardware_profile": profile}
 
 
 def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:
@@ -213,16 +287,18 @@ def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scal
 
 
 def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:
-    """What redhatci.ocp would otherwise assume wrongly for these VMs (docs/redhatci-ocp-gaps.md section 5):
-    BIOS firmware (`bootMode: legacy`, roles/installer/templates/install-config.j2), no Redfish inspection of
-    the BMC address without its port (node_prep/tasks/10_validation.yml), the provisioning subnet the
-    install-config renderer checks (node_prep's own default is 172.22.0.1/21). Redfish slices say so with
-    `enable_redfish`; virtual media stays off in the collection's path, whose virtual-media template turns the
-    provisioning network off while our nodes have one: it renders `redfish://` and boots over it."""
-    choices: dict[str, Scalar] = {"bootmode": "legacy", "redfish_inspection": "false",
-                                  "prov_network": options.provisioning_network}
+    """What redhatci.ocp would otherwise assume wrongly for these VMs (docs/redhatci-ocp-gaps.md): the domains'
+    firmware (`bootmode=legacy` for BIOS: `bootMode: legacy` in roles/installer/templates/install-config.j2), no
+    Redfish inspection of the BMC address without its port (node_prep/tasks/10_validation.yml), and the
+    controller's public key in the cluster's sshKey (`ssh_extra_keys_paths`, issue 24 F).
+    Left out on purpose: `prov_network` (breaks 2.19; node_prep's 172.22.0.1/21 is what the install-config
+    renderer uses) and `enable_virtualmedia` (the role default, a real false: the collection renders `redfish://`
+    over the provisioning network, which its virtual-media template would turn off while our nodes boot from it).
+    Redfish slices say so with `enable_redfish`."""
+    choices: dict[str, Scalar] = {"bootmode": BOOTMODE, "redfish_inspection": False,
+                                  "ssh_extra_keys_paths": (options.controller_public_key,)}
     if cluster.bmc is not None and cluster.bmc.kind == "redfish":
-        choices |= {"enable_redfish": "true", "enable_virtualmedia": "false"}
+        choices |= {"enable_redfish": True}
     return choices
 
 
@@ -232,11 +308,12 @@ def _provisioner_user(cluster: Cluster, options: InventoryOptions) -> str:
     return options.provisionhost_user or cluster.provisionhost_user or "dci"
 
 
-def _node_ssh_args(cluster: Cluster, options: InventoryOptions) -> str:
-    """How the agent reaches a master or worker: with the key its pre-run fetches from the provisionhost
-    (`~/.ssh/<cluster>-provisioner_rsa`), as the collection's roles/ocp_on_libvirt/templates/hosts.j2 writes
-    it; without `-i` the controller's own keys are tried, which the cluster's sshKey does not hold."""
-    return f"{options.ssh_common_args} -i ~/.ssh/{cluster.name}-provisioner_rsa"
+def _node_ssh_args(options: InventoryOptions) -> str:
+    """How the agent reaches a master or worker: with the controller's own keys, which the cluster's sshKey
+    holds through `ssh_extra_keys_paths`. Not `-i ~/.ssh/<cluster>-provisioner_rsa` (what the collection's
+    roles/ocp_on_libvirt/templates/hosts.j2 writes): the current agent fetches that file only from a RHEL 8
+    provisionhost (plays/configure-provisioner.yml), so on RHEL 9 it names a file that never exists."""
+    return options.ssh_common_args
 
 
 def _jumphost_section(cluster: Cluster, options: InventoryOptions) -> list[str]:
@@ -249,23 +326,27 @@ def _jumphost_section(cluster: Cluster, options: InventoryOptions) -> list[str]:
 def render_ipi_hosts(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
     """The INI hosts file dci-openshift-agent takes as is for an IPI install on the cluster's libvirt VMs."""
     options = options or InventoryOptions()
-    cluster = read_cluster(outputs)
+    cluster = _read(outputs)
     require_topology(cluster, "ipi")
     provisionhost = provisioning_host(cluster)
-    node_vars: dict[str, Scalar] = {"ansible_user": "core", "ansible_ssh_extra_args": _node_ssh_args(cluster, options),
+    node_vars: dict[str, Scalar] = {"ansible_user": "core", "ansible_ssh_extra_args": _node_ssh_args(options),
                                     **_bmc_credentials(cluster.bmc)}
+    all_vars = _ipi_all_vars(cluster, options)
+    provisioner_vars: dict[str, Scalar] = {
+        "ansible_host": provisionhost.ip, "name": provisionhost.name,
+        "ansible_user": _provisioner_user(cluster, options), "prov_nic": options.prov_nic,
+        "pub_nic": options.pub_nic, "ansible_ssh_common_args": options.ssh_common_args}
+    hosts = {n.name: _ipi_node_vars(cluster, n) for role in ("master", "worker") for n in cluster.by_role(role)}
+    _check_for_dci("ipi", cluster.stack, {"all:vars": all_vars, "masters:vars": node_vars, "workers:vars": node_vars,
+                                          provisionhost.name: provisioner_vars, **hosts}, [provisionhost.name])
     lines = [
         *_header(cluster, "dci-openshift-agent IPI inventory",
                  "redhatci/ansible-collection-redhatci-ocp roles/ocp_on_libvirt/templates/hosts.j2"),
-        *_vars_section("all", _ipi_all_vars(cluster, options)),
-        *_section("provisioner", [_host_line(provisionhost.name, {
-            "ansible_host": provisionhost.ip, "name": provisionhost.name,
-            "ansible_user": _provisioner_user(cluster, options),
-            "prov_nic": options.prov_nic, "pub_nic": options.pub_nic,
-            "ansible_ssh_common_args": options.ssh_common_args})], "Provision host"),
-        *_section("masters", (_ipi_node_line(cluster, n) for n in cluster.by_role("master")), "Master nodes"),
+        *_vars_section("all", all_vars),
+        *_section("provisioner", [_host_line(provisionhost.name, provisioner_vars)], "Provision host"),
+        *_section("masters", (_host_line(n.name, hosts[n.name]) for n in cluster.by_role("master")), "Master nodes"),
         *_vars_section("masters", node_vars),
-        *_section("workers", (_ipi_node_line(cluster, n) for n in cluster.by_role("worker")), "Worker nodes"),
+        *_section("workers", (_host_line(n.name, hosts[n.name]) for n in cluster.by_role("worker")), "Worker nodes"),
         *_vars_section("workers", node_vars),
         *_jumphost_section(cluster, options),
     ]
@@ -285,12 +366,20 @@ def _sno_node(cluster: Cluster) -> Node:
     return masters[0]
 
 
+def sno_provisioner_name(cluster: Cluster) -> str:
+    """The lab jumphost as the SNO [provisioner], by its FQDN (the lab's DNS has `jumphost.<domain>`): the node
+    fetches its rootfs and ignition from `http://<this name>:8080` (si_cache_server), and `jumphost` alone is
+    the agent's own host and group (plays/configure-jumphost.yml, with become), not the lab's jumphost."""
+    return f"jumphost.{cluster.domain}"
+
+
 def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
     """The agent's SNO INI inventory, in its baremetal mode: the VM exists and boots through its BMC."""
     options = options or InventoryOptions()
-    cluster = read_cluster(outputs)
+    cluster = _read(outputs)
     require_topology(cluster, "sno")
     node = _sno_node(cluster)
+    provisioner = sno_provisioner_name(cluster)
     all_vars: dict[str, Scalar] = {
         "cluster": cluster.name, "domain": cluster.domain, "dir": options.cluster_dir, "extcidrnet": cluster.cidr,
         "extcidrrouter": cluster.gateway, "extcidrdns": cluster.dns, "sno_extnet_ip": node.ip,
@@ -298,20 +387,29 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
         # The provisioner is our jumphost, whose dnsmasq already serves the node: with the default (true) the
         # collection writes /etc/dnsmasq.d/<cluster>.conf there and restarts the distribution's dnsmasq
         # beside ours (roles/sno_node_prep/tasks/main.yml, 65_dnsmasq_tftp.yml), a second DHCP server.
-        "dnsmasq_enabled": "false"}
-    master = _host_line(node.fqdn, {"ansible_host": node.ip, "name": node.name, "role": "master",
-                                    "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
-                                    "baremetal_mac": node.macs["baremetal"],
-                                    "installation_disk": options.installation_disk})
-    provisioner = _host_line("jumphost", {"ansible_host": cluster.jumphost_address,
-                                          "ansible_user": cluster.jumphost_user})
+        "dnsmasq_enabled": False,
+        # sno_node_prep sets it only with dnsmasq on; sno_installer's PXE tasks template it (delegate_to) before
+        # their `when: dnsmasq_enabled | bool` on 2.19. The host the collection would pick: the provisioner.
+        "tftp_server": provisioner,
+        # What the collection tells the BMC to boot next (60_deploy_sno_bm.yml): 0x80 legacy, 0xa0 UEFI.
+        "bootmode": BOOTMODE}
+    master_vars: dict[str, Scalar] = {"ansible_host": node.ip, "name": node.name, "role": "master",
+                                      "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
+                                      "baremetal_mac": node.macs["baremetal"],
+                                      "installation_disk": options.installation_disk}
+    provisioner_vars: dict[str, Scalar] = {"ansible_host": cluster.jumphost_address,
+                                           "ansible_user": cluster.jumphost_user}
+    masters_vars = _bmc_credentials(cluster.bmc)
+    _check_for_dci("sno", cluster.stack, {"all:vars": all_vars, node.fqdn: master_vars, "masters:vars": masters_vars,
+                                          provisioner: provisioner_vars}, [provisioner])
     return "\n".join([
         *_header(cluster, "dci-openshift-agent SNO inventory",
                  "redhat-cip/dci-openshift-agent samples/sno_on_libvirt/templates/hosts.j2 + examples/hosts-baremetal"),
         *_vars_section("all", all_vars),
-        *_section("provisioner", [provisioner], "Runs the installer and serves the boot files: the lab's jumphost"),
-        *_section("masters", [master]),
-        *(_vars_section("masters", _bmc_credentials(cluster.bmc)) if cluster.bmc else []),
+        *_section("provisioner", [_host_line(provisioner, provisioner_vars)],
+                  "Runs the installer and serves the boot files: the lab's jumphost, by its FQDN"),
+        *_section("masters", [_host_line(node.fqdn, master_vars)]),
+        *(_vars_section("masters", masters_vars) if cluster.bmc else []),
         *_section("workers", [], "Empty, but the agent expects the group"),
     ])
 
@@ -402,7 +500,7 @@ def _unsafe(value: Any) -> Any:
 def render_abi_yaml(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
     """The agent-based installer's YAML inventory for the cluster's existing VMs (IPI or SNO stacks)."""
     options = options or InventoryOptions()
-    cluster = read_cluster(outputs)
+    cluster = _read(outputs)
     children: dict[str, Any] = {"masters": _abi_role_group(cluster, "master")}
     if cluster.by_role("worker"):
         children["workers"] = _abi_role_group(cluster, "worker")
@@ -431,7 +529,7 @@ def inventory_for(outputs: Mapping[str, Any], options: InventoryOptions | None =
     The file is named after the cluster so it can sit where dci-pipeline's
     `ansible_inventory: .../@QUEUE/@RESOURCE` expects a resource's inventory.
     """
-    cluster = read_cluster(outputs, stack)
+    cluster = _read(outputs, stack)
     renderers = {"ipi": render_ipi_hosts, "sno": render_sno_hosts}
     if cluster.topology not in renderers:
         raise InventoryError(f"stack {cluster.stack}: no DCI inventory for topology {cluster.topology!r}")

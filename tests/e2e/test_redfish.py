@@ -381,7 +381,7 @@ def test_the_dci_handoff_gives_redfish_fields_that_work(redfish: Redfish, tmp_pa
     listed = inventory_listing(lab, tmp_path / "simlab" / "rf1")
     node = listed["_meta"]["hostvars"][listed["masters"]["hosts"][0]]
     assert (node["ipmi_address"], node["redfish_port"], node["kvm_uuid"]) == (HV2, PORTS["rf1"], uuid_of(lab, "rf1"))
-    assert node["dnsmasq_enabled"] == "false"
+    assert node["dnsmasq_enabled"] is False and node["bootmode"] == "legacy"
     code, body = redfish.call(node["redfish_port"], f"/redfish/v1/Systems/{node['kvm_uuid']}", node["ipmi_password"],
                               user=node["ipmi_user"])
     assert code == 200 and body["Id"] == node["kvm_uuid"]

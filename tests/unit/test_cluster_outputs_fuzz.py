@@ -106,6 +106,10 @@ def assert_inert(key: str, value: Any) -> None:
     if isinstance(value, str):
         assert not re.search(r"[{}]", value) and not LINE_BREAKS.search(value) and not value.startswith("#"), (
             key, value)
+    elif isinstance(value, list):  # ssh_extra_keys_paths: a list of inert strings
+        for item in value:
+            assert isinstance(item, str), (key, value)
+            assert_inert(key, item)
     else:
         assert isinstance(value, int | float | bool), (key, value)  # literal_eval gave a number or a boolean
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -15,8 +16,10 @@ from typing import Any
 import pytest
 
 from tools.dci_inventory import (
+    DCI_BOOLEANS,
     InventoryError,
     InventoryOptions,
+    _check_for_dci,
     _var_value,
     inventory_for,
     render_abi_yaml,
@@ -131,26 +134,46 @@ def test_ipi_nodes_carry_ip_provision_mac_and_redfish_bmc(tmp_path: Path) -> Non
 
 
 def test_ipi_tells_the_collection_what_these_vms_are(tmp_path: Path) -> None:
-    """BIOS boot, no Redfish inspection, the provisioning subnet the install-config uses, Redfish over the
-    provisioning network (docs/redhatci-ocp-gaps.md section 5)."""
+    """BIOS boot, no Redfish inspection, Redfish over the provisioning network; booleans as booleans
+    (docs/redhatci-ocp-gaps.md)."""
     data = outputs("ipi")
     got = hostvars(parse(render_ipi_hosts(data), tmp_path), "master-0")
-    assert (got["bootmode"], got["redfish_inspection"], got["prov_network"]) == ("legacy", "false", "172.22.0.0/24")
-    assert (got["enable_redfish"], got["enable_virtualmedia"]) == ("true", "false")
+    assert got["bootmode"] == "legacy"
+    assert got["redfish_inspection"] is False and got["enable_redfish"] is True
     ipmi = copy.deepcopy(data)
     ipmi["bmc"] = {**ipmi["bmc"], "kind": "ipmi"}
     assert "enable_redfish" not in hostvars(parse(render_ipi_hosts(ipmi), tmp_path), "master-0")
 
 
-def test_masters_and_workers_are_reached_with_the_provisioner_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["redfish", "ipmi"])
+def test_issue24_a_b_no_enable_virtualmedia_and_no_prov_network(tmp_path: Path, kind: str) -> None:
+    """A: `enable_virtualmedia=false` reached node_prep as the string "false" (`not enable_virtualmedia`: no
+    provisioning bridge on 2.16, an error on 2.19): left out, the role default is a real false. B: any
+    `prov_network` fails 2.19's node_prep: left out, node_prep builds 172.22.0.1/21."""
+    data = outputs("ipi")
+    data["bmc"] = {**data["bmc"], "kind": kind}
+    listed = parse(render_ipi_hosts(data), tmp_path)
+    for host, variables in listed["_meta"]["hostvars"].items():
+        assert "enable_virtualmedia" not in variables and "prov_network" not in variables, host
+        for name in DCI_BOOLEANS & set(variables):
+            assert isinstance(variables[name], bool), f"{host}: {name} is {type(variables[name]).__name__}"
+
+
+def test_issue24_f_masters_and_workers_are_reached_with_the_controllers_key(tmp_path: Path) -> None:
+    """F: the agent fetches ~/.ssh/<cluster>-provisioner_rsa only from a RHEL 8 provisionhost; the controller's
+    public key goes into the cluster's sshKey (`ssh_extra_keys_paths`, a list) and no host names that file."""
     data = outputs("ipi")
     listed = parse(render_ipi_hosts(data), tmp_path)
     for node in nodes_by_role(data, "master") + nodes_by_role(data, "worker"):
-        args = shlex.split(hostvars(listed, node["name"])["ansible_ssh_extra_args"])
-        assert args[-2:] == ["-i", f"~/.ssh/{data['cluster']}-provisioner_rsa"]
-        assert "StrictHostKeyChecking=no" in args
-    provisioner = group_hosts(listed, "provisioner")[0]
-    assert "-provisioner_rsa" not in hostvars(listed, provisioner).get("ansible_ssh_extra_args", "")
+        got = hostvars(listed, node["name"])
+        args = shlex.split(got["ansible_ssh_extra_args"])
+        assert "-i" not in args and "StrictHostKeyChecking=no" in args
+        assert got["ssh_extra_keys_paths"] == ["~/.ssh/id_rsa.pub"]
+    for host, variables in listed["_meta"]["hostvars"].items():
+        assert "provisioner_rsa" not in json.dumps(variables), host
+    chosen = InventoryOptions(controller_public_key="/home/dci/.ssh/id_ed25519.pub")
+    got = hostvars(parse(render_ipi_hosts(data, chosen), tmp_path, "chosen"), "master-0")
+    assert got["ssh_extra_keys_paths"] == ["/home/dci/.ssh/id_ed25519.pub"]
 
 
 def test_ipi_provisioner_and_jumphost(tmp_path: Path) -> None:
@@ -179,14 +202,14 @@ def test_the_provisioner_user_is_the_one_the_stack_made(tmp_path: Path) -> None:
 def test_ipi_with_ipmi_has_per_node_ports_and_no_redfish_fields(tmp_path: Path) -> None:
     data = outputs("ipi")
     names = [n["name"] for n in data["nodes"] if n["role"] != "provisionhost"]
-    data["bmc"] = {"kind": "ipmi", "address": "192.168.16.11", "port": 623, "user": "admin", "password": "1234",
+    data["bmc"] = {"kind": "ipmi", "address": "192.168.16.11", "port": 623, "user": "admin", "password": "1234a",
                    "nodes": {name: {"port": 6230 + i} for i, name in enumerate(names)}}
     listed = parse(render_ipi_hosts(data), tmp_path)
     assert "kvm_hosts_redfish" not in listed
     for i, name in enumerate(names):
         got = hostvars(listed, name)
         assert got["ipmi_port"] == 6230 + i
-        assert got["ipmi_password"] == "1234", "a numeric password must stay text"
+        assert got["ipmi_password"] == "1234a"
         assert "kvm_uuid" not in got and "redfish_port" not in got
 
 
@@ -199,13 +222,41 @@ def test_ipi_without_bmc_writes_no_bmc_fields(tmp_path: Path) -> None:
     assert got["provision_mac"] == "52:54:01:a8:10:23"
 
 
-@pytest.mark.parametrize("password", ["True", "0x1F", "1_000", "1234", "-1", "None", "1e5", "-", "_"])
+@pytest.mark.parametrize("password", ["None", "1j", "-1j", "_", "Ellipsis"])
 def test_awkward_passwords_reach_ansible_unchanged(tmp_path: Path, password: str) -> None:
-    """Passwords the contract allows that Python's literal_eval (Ansible's INI reader) would turn into values."""
+    """Passwords YAML keeps as text that Python's literal_eval (Ansible's INI reader) would turn into values."""
     data = outputs("ipi")
     data["bmc"]["password"] = password
     listed = parse(render_ipi_hosts(data), tmp_path)
     assert hostvars(listed, "worker-1")["ipmi_password"] == password
+
+
+# Each one the outputs contract allows (a user name starts with a letter or '_').
+YAML_NON_TEXT = [*(("password", v) for v in ("1234", "true", "True", "no", "null", "0x1F", "1_000", "-1", "1e5",
+                                             "0o17", "2026-12-06", "-")),
+                 *(("user", v) for v in ("true", "no", "off", "null"))]
+
+
+@pytest.mark.parametrize(("field", "value"), YAML_NON_TEXT)
+@pytest.mark.parametrize("render", [render_ipi_hosts, render_abi_yaml, inventory_for])
+def test_issue24_a_bmc_credential_yaml_would_not_read_as_text_is_refused(render: Any, field: str,
+                                                                         value: str) -> None:
+    """redhatci.ocp's install-config.j2 writes `password: {{ ipmi_password }}` unquoted: 1234 would be a number.
+    One line naming the field, never the value."""
+    data = outputs("ipi")
+    data["bmc"][field] = value
+    with pytest.raises(InventoryError) as raised:
+        render(data)
+    assert str(raised.value) == (f"stack ipi1: output bmc.{field} does not read back as text in YAML (a number, "
+                                 "boolean, null, date or list), and DCI's install-config template writes it unquoted: "
+                                 "choose another")
+
+
+def test_issue24_a_bmc_credential_is_refused_for_the_sno_inventory_too() -> None:
+    data = outputs("sno")
+    data["bmc"]["password"] = "1234"
+    with pytest.raises(InventoryError, match=r"^stack sno1: output bmc\.password does not read back as text"):
+        render_sno_hosts(data)
 
 
 def test_jinja_in_the_password_is_refused_without_showing_it() -> None:
@@ -244,7 +295,7 @@ def test_sno_inventory_matches_the_fixture(tmp_path: Path) -> None:
     listed = parse(render_sno_hosts(data), tmp_path)
     assert group_hosts(listed, "masters") == [node["fqdn"]]
     assert group_hosts(listed, "workers") == []
-    assert group_hosts(listed, "provisioner") == ["jumphost"]
+    assert group_hosts(listed, "provisioner") == ["jumphost.simlab.test"]
     got = hostvars(listed, node["fqdn"])
     assert {k: got[k] for k in ("install_type", "sno_install_type", "cluster", "domain", "extcidrnet")} == {
         "install_type": "sno", "sno_install_type": "baremetal", "cluster": "sno1", "domain": "simlab.test",
@@ -256,15 +307,32 @@ def test_sno_inventory_matches_the_fixture(tmp_path: Path) -> None:
     assert (got["ipmi_user"], got["ipmi_password"], got["ipmi_address"], got["ipmi_port"]) == (
         bmc["user"], bmc["password"], bmc["address"], bmc["nodes"]["sno"]["port"])
     assert got["installation_disk"] == "/dev/vda"
-    provisioner = hostvars(listed, "jumphost")
+    provisioner = hostvars(listed, "jumphost.simlab.test")
     assert (provisioner["ansible_host"], provisioner["ansible_user"]) == ("192.168.16.1", "root")
 
 
 def test_sno_keeps_the_collection_off_the_jumphosts_dhcp_and_dns(tmp_path: Path) -> None:
     listed = parse(render_sno_hosts(outputs("sno")), tmp_path)
     master = group_hosts(listed, "masters")[0]
-    assert hostvars(listed, master)["dnsmasq_enabled"] == "false"
+    assert hostvars(listed, master)["dnsmasq_enabled"] is False
     assert "tftp_host" not in listed  # an empty [tftp_host] would make the collection index an empty group
+
+
+def test_issue24_c_sno_defines_tftp_server_as_the_provisioner(tmp_path: Path) -> None:
+    """C: sno_installer's PXE tasks template `delegate_to: {{ tftp_server }}` before their `when` (2.19 fails on
+    it undefined); the collection would pick the [provisioner] host, so it is that host's inventory name."""
+    listed = parse(render_sno_hosts(outputs("sno")), tmp_path)
+    provisioners = group_hosts(listed, "provisioner")
+    for host, variables in listed["_meta"]["hostvars"].items():
+        assert variables["tftp_server"] == provisioners[0], host
+
+
+def test_issue24_the_sno_provisioner_is_the_jumphost_by_its_fqdn_not_the_agents_jumphost(tmp_path: Path) -> None:
+    """`jumphost` is the agent's own host and group (plays/configure-jumphost.yml, with become); the node
+    fetches `http://<provisioner>:8080/...`, which the lab's DNS answers for jumphost.<domain>."""
+    listed = parse(render_sno_hosts(outputs("sno")), tmp_path)
+    assert group_hosts(listed, "provisioner") == ["jumphost.simlab.test"]
+    assert "jumphost" not in listed["_meta"]["hostvars"] and "jumphost" not in listed
 
 
 def test_sno_refuses_more_than_one_node() -> None:
@@ -423,7 +491,9 @@ def test_a_hostile_stack_name_is_refused_before_it_reaches_the_header() -> None:
     ("ssh_common_args", "-o ProxyCommand=#jinja2:x"), ("ssh_common_args", "-o 'ProxyCommand=id'"),
     ("ssh_common_args", "-o A=b\nx=y"), ("prov_nic", "eth1\n[x]"), ("pub_nic", "[[ x ]]"),
     ("masters_prov_nic", "ens4 x=y"), ("provisionhost_user", "dci\n"), ("hypervisor_user", "#root"),
-    ("installation_disk", "/dev/vda x=y"), ("provisioning_network", "172.22.0.0/24\n"), ("abi_http_port", "8040"),
+    ("installation_disk", "/dev/vda x=y"), ("abi_http_port", "8040"), ("controller_public_key", "{{ x }}"),
+    ("controller_public_key", "~/.ssh/id_rsa.pub\nx=y"), ("controller_public_key", "id_rsa.pub"),
+    ("controller_public_key", '~/a", "b'), ("include_jumphost", "false"),
 ])
 def test_hostile_inventory_options_are_refused_naming_the_option(option: str, value: Any) -> None:
     with pytest.raises(InventoryError, match=rf"^inventory option {option}: "):
@@ -435,7 +505,7 @@ def test_options_a_caller_may_choose_are_written(tmp_path: Path) -> None:
                                installation_disk="/dev/sda")
     got = hostvars(parse(render_ipi_hosts(outputs("ipi"), options), tmp_path), "master-0")
     assert got["dir"] == "/home/dci/clusterconfigs"
-    assert got["ansible_ssh_extra_args"] == "-o ConnectTimeout=10 -i ~/.ssh/ipi1-provisioner_rsa"
+    assert got["ansible_ssh_extra_args"] == "-o ConnectTimeout=10"
 
 
 def test_every_string_of_the_yaml_inventory_is_marked_unsafe(tmp_path: Path) -> None:
@@ -450,3 +520,46 @@ def test_every_string_of_the_yaml_inventory_is_marked_unsafe(tmp_path: Path) -> 
     assert (master["cluster_network_host_prefix"], master["setup_vms"]) == (23, False)
     strings = [v for v in master.values() if isinstance(v, str)]
     assert strings == [], f"strings not marked unsafe: {strings}"
+
+
+# --- what DCI's code would misread: refused where the inventory is written (issue 24, "Bad input") ---------------
+
+
+@pytest.mark.parametrize(("sections", "message"), [
+    ({"all:vars": {"bootmode": "legacy", "enable_virtualmedia": "false"}},
+     "ipi inventory variable enable_virtualmedia (all:vars) is a boolean redhatci.ocp tests"),
+    ({"all:vars": {"bootmode": "legacy", "redfish_inspection": 0}},
+     "ipi inventory variable redfish_inspection (all:vars) is a boolean redhatci.ocp tests"),
+    ({"all:vars": {"bootmode": "legacy"}, "master-0": {"some_flag": "True"}},
+     "ipi inventory variable some_flag (master-0) is a boolean written as text"),
+    ({"all:vars": {"bootmode": "legacy", "prov_network": "172.22.0.0/24"}},
+     "ipi inventory variable prov_network (all:vars) node_prep tests it as `prov_network is defined and"),
+    ({"all:vars": {"install_type": "ipi"}}, "ipi inventory variable bootmode is undefined"),
+])
+def test_an_ipi_inventory_dci_would_misread_is_refused(sections: dict[str, Any], message: str) -> None:
+    with pytest.raises(InventoryError, match=f"^stack ipi1: {re.escape(message)}"):
+        _check_for_dci("ipi", "ipi1", sections, ["provisionhost"])
+
+
+@pytest.mark.parametrize(("sections", "message"), [
+    ({"all:vars": {"bootmode": "legacy", "dnsmasq_enabled": False}}, "sno inventory variable tftp_server is undefined"),
+    ({"all:vars": {"bootmode": "legacy", "tftp_server": "jumphost"}},
+     "sno inventory variable tftp_server (all:vars) does not name the [provisioner] host"),
+    ({"all:vars": {"tftp_server": "jumphost.simlab.test", "dnsmasq_enabled": "false", "bootmode": "legacy"}},
+     "sno inventory variable dnsmasq_enabled (all:vars) is a boolean"),
+    ({"all:vars": {"tftp_server": "jumphost.simlab.test"}}, "sno inventory variable bootmode is undefined"),
+])
+def test_an_sno_inventory_dci_would_misread_is_refused(sections: dict[str, Any], message: str) -> None:
+    with pytest.raises(InventoryError, match=f"^stack sno1: {re.escape(message)}"):
+        _check_for_dci("sno", "sno1", sections, ["jumphost.simlab.test"])
+
+
+def test_the_rendered_inventories_pass_the_check_and_every_boolean_is_one(tmp_path: Path) -> None:
+    """What the renderers write is what the check accepts, and ansible-inventory reads every DCI boolean as a bool."""
+    for name, text in (("ipi", render_ipi_hosts(outputs("ipi"))), ("sno", render_sno_hosts(outputs("sno")))):
+        listed = parse(text, tmp_path, name)
+        for host, variables in listed["_meta"]["hostvars"].items():
+            for key in DCI_BOOLEANS & set(variables):
+                assert isinstance(variables[key], bool), f"{name} {host}: {key}"
+            assert not [k for k, v in variables.items()
+                        if isinstance(v, str) and v.lower() in ("true", "false", "yes", "no")], (name, host)

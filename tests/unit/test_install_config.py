@@ -19,7 +19,14 @@ import yaml
 from typer.testing import CliRunner
 
 from core.cluster_outputs import OutputsError
-from renderers.install_config import install_config, pull_secret_problem, render_install_config, ssh_key_problem
+from renderers.install_config import (
+    InstallConfigError,
+    check_install_config,
+    install_config,
+    pull_secret_problem,
+    render_install_config,
+    ssh_key_problem,
+)
 from tests.unit.test_dci_handoff import BMC_PUBLIC, PASSWORD, fake_pulumi
 from tests.unit.test_dci_inventory import outputs, put
 from tools.cli import app
@@ -112,8 +119,10 @@ def test_cluster_names_vips_networks_and_replicas_come_from_the_outputs() -> Non
 
 
 def test_the_provisioning_network_is_managed_on_the_provisionhost_bridges() -> None:
+    """172.22.0.0/21: the bridge redhatci.ocp's node_prep builds without `prov_network` (issue 24 B), so
+    ocplab's install-config and DCI's agree on the provisionhost's network."""
     platform = parsed(outputs("ipi"))["platform"]["baremetal"]
-    assert (platform["provisioningNetwork"], platform["provisioningNetworkCIDR"]) == ("Managed", "172.22.0.0/24")
+    assert (platform["provisioningNetwork"], platform["provisioningNetworkCIDR"]) == ("Managed", "172.22.0.0/21")
     assert (platform["externalBridge"], platform["provisioningBridge"]) == ("baremetal", "provisioning")
 
 
@@ -141,9 +150,9 @@ def test_only_the_installers_field_names_are_written() -> None:
         assert set(host) <= HOST_FIELDS and set(host["bmc"]) <= BMC_FIELDS
 
 
-@pytest.mark.parametrize("password", ["0x1F", "1_000", "no", "-1", "1e5", "null"])
+@pytest.mark.parametrize("password", ["None", "_", "a1234", "1j", "nope"])
 def test_the_users_pull_secret_and_ssh_key_and_odd_passwords_survive_yaml(password: str) -> None:
-    """Passwords the outputs contract allows that YAML 1.1 would read as numbers, booleans or null."""
+    """Passwords YAML reads as text, some only just."""
     data = outputs("ipi")
     data["bmc"]["password"] = password
     two_keys = SSH_KEY + "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTY= other\n"
@@ -164,6 +173,121 @@ def test_outputs_that_would_change_the_document_are_refused_naming_the_field(whe
         install_config(data, PULL_SECRET, SSH_KEY)
 
 
+@pytest.mark.parametrize(("field", "value"), [("password", "1234"), ("password", "true"), ("password", "null"),
+                                            ("password", "2026-12-06"), ("password", "1e5"), ("user", "yes")])
+def test_issue24_a_bmc_credential_yaml_would_not_read_as_text_is_refused(field: str, value: str) -> None:
+    """redhatci.ocp's install-config.j2 writes the credentials unquoted; ocplab's own is refused alike, in one
+    line naming the field, never the value."""
+    data = outputs("ipi")
+    data["bmc"][field] = value
+    with pytest.raises(OutputsError) as raised:
+        install_config(data, PULL_SECRET, SSH_KEY)
+    assert str(raised.value).startswith(f"stack ipi1: output bmc.{field} does not read back as text in YAML (")
+    assert str(raised.value).count("\n") == 0
+
+
+# --- our own check of the document: what the installer lets through (issue 24) -------------------------------------
+
+
+def document() -> dict[str, Any]:
+    return copy.deepcopy(install_config(outputs("ipi"), PULL_SECRET, SSH_KEY))
+
+
+def test_what_the_renderer_writes_passes_the_check() -> None:
+    check_install_config(yaml.safe_load(render_install_config(outputs("ipi"), PULL_SECRET, SSH_KEY)))
+    check_install_config(yaml.safe_load(render_install_config(with_ipmi(outputs("ipi")), PULL_SECRET, SSH_KEY)))
+
+
+def drop(path: str) -> Any:
+    def change(doc: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = doc
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        del target[last]
+    return change
+
+
+def rename(path: str, new: str) -> Any:
+    def change(doc: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = doc
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[new] = target.pop(last)
+    return change
+
+
+def setting(path: str, value: Any) -> Any:
+    def change(doc: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = doc
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[last] = value
+    return change
+
+
+HOST = "platform.baremetal.hosts.1"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (drop(f"{HOST}.bmc.password"), "platform.baremetal.hosts[1].bmc.password is missing"),
+    (setting(f"{HOST}.bmc.password", ""), "platform.baremetal.hosts[1].bmc.password is empty"),
+    (setting(f"{HOST}.bmc.password", 1234), "platform.baremetal.hosts[1].bmc.password is not a string"),
+    (drop(f"{HOST}.bmc.username"), "platform.baremetal.hosts[1].bmc.username is missing"),
+    (setting(f"{HOST}.bmc.address", "192.168.16.11:6231"),
+     "platform.baremetal.hosts[1].bmc.address is not a BMC address <scheme>://<host>[:port][/path]"),
+    (setting(f"{HOST}.bmc.address", "ipmi:/192.168.16.11:6231"), "platform.baremetal.hosts[1].bmc.address is not a"),
+    (setting(f"{HOST}.bmc.address", "ftp://192.168.16.11"), "platform.baremetal.hosts[1].bmc.address is not a"),
+    (rename(f"{HOST}.bootMode", "bootmode"), "platform.baremetal.hosts[1].bootMode is missing"),
+    (rename(f"{HOST}.bootMACAddress", "bootMacAddress"), "platform.baremetal.hosts[1].bootMACAddress is missing"),
+    (rename(f"{HOST}.bmc.disableCertificateVerification", "disableCertificateverification"),
+     "platform.baremetal.hosts[1].bmc.disableCertificateverification is not a key ocplab writes (keys are "
+     "case-sensitive)"),
+    (setting(f"{HOST}.bootMode", "Legacy"), "platform.baremetal.hosts[1].bootMode is not one of"),
+    (setting(f"{HOST}.rootDeviceHints", {"deviceName": "/dev/vda"}),
+     "platform.baremetal.hosts[1].rootDeviceHints is not a key ocplab writes"),
+    (rename("platform.baremetal.provisioningNetworkCIDR", "provisioningNetworkCidr"),
+     "platform.baremetal.provisioningNetworkCIDR is missing"),
+    (rename("platform.baremetal.apiVIPs", "apiVips"), "platform.baremetal.apiVIPs is missing"),
+    (rename("sshKey", "sshkey"), "sshKey is missing"),
+    (setting("platform.baremetal.provisioningNetwork", "managed"), "platform.baremetal.provisioningNetwork is not one"),
+    (drop("platform.baremetal.bootstrapExternalStaticDNS"),
+     "platform.baremetal sets some of bootstrapExternalStaticIP, -Gateway and -DNS: set all three or none"),
+    (setting("controlPlane.platform.baremetal", {"x": 1}), "controlPlane.platform.baremetal.x is not a key ocplab"),
+    (setting("extra", True), "extra is not a key ocplab writes"),
+])
+def test_the_check_refuses_what_the_installer_lets_through(change: Any, message: str) -> None:
+    """The installer's `create manifests` accepted a host with no BMC password, an address without `://` and a
+    miscased key (issue 24); ocplab's check names where, in one line, never the value."""
+    doc = document()
+    password = doc["platform"]["baremetal"]["hosts"][1]["bmc"]["password"]
+    change(doc)
+    with pytest.raises(InstallConfigError) as raised:
+        check_install_config(doc)
+    text = str(raised.value)
+    assert text.startswith(f"install-config: {message}"), text
+    assert "\n" not in text and password not in text
+
+
+def test_the_renderer_runs_the_check_on_what_it_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key ocplab would write by mistake (here `bootmode` for `bootMode`) never leaves render_install_config."""
+    import renderers.install_config as renderer
+
+    original = renderer._host
+
+    def miscased(*args: Any) -> dict[str, Any]:
+        host = original(*args)
+        host["bootmode"] = host.pop("bootMode")
+        return host
+
+    monkeypatch.setattr(renderer, "_host", miscased)
+    where = re.escape("platform.baremetal.hosts[0].bootMode")
+    with pytest.raises(InstallConfigError, match=rf"^install-config: {where} is missing"):
+        render_install_config(outputs("ipi"), PULL_SECRET, SSH_KEY)
+
+
 # --- refusals -----------------------------------------------------------------------------------------------------
 
 
@@ -180,6 +304,8 @@ def broken(change: str) -> dict[str, Any]:
         del data["nodes"][1]["macs"]["provisioning"]
     elif change == "overlapping network":
         data["network"]["cidr"] = "172.22.0.0/16"
+    elif change == "inside the provisioning /21":
+        data["network"]["cidr"] = "172.22.4.0/24"
     elif change == "cluster_domain":
         data["cluster_domain"] = "other.simlab.test"
     return data
@@ -189,6 +315,8 @@ def broken(change: str) -> dict[str, Any]:
     ("no bmc", "stack ipi1 has no BMCs, which the installer powers the hosts with: give slice ipi1 bmc_ports"),
     ("no provisioning nic", "stack ipi1: IPI node master-0 has no provisioning NIC (bootMACAddress)"),
     ("overlapping network", "the lab network 172.22.0.0/16 overlaps the installer's provisioning network"),
+    ("inside the provisioning /21", "the lab network 172.22.4.0/24 overlaps the installer's provisioning network "
+                                    "172.22.0.0/21"),
     ("cluster_domain", "output cluster_domain is not <cluster>.<domain> (ipi1.simlab.test)"),
 ])
 def test_outputs_an_install_cannot_use_are_refused(change: str, message: str) -> None:

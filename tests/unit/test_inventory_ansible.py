@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from core.resource_facts import FIRMWARE
 from tests.unit.test_dci_inventory import outputs, put
 from tools import dci_handoff
 from tools.dci_inventory import render_abi_yaml, render_ipi_hosts, render_sno_hosts
@@ -143,3 +144,100 @@ def test_a_yaml_value_marked_unsafe_is_never_run(tmp_path: Path) -> None:
     templated = templated_vars(inventory, tmp_path)
     assert templated["master-0"]["bmc_password"] == payload(marker)
     assert not marker.exists()
+
+
+# --- what DCI's roles do with what we write (issue 24): their conditionals, in our own probe role ----------------
+
+# A role of ours that tests the variables the way redhatci.ocp 96f540f's tasks do, each form copied from the task
+# named (no code of theirs is run or needed): its defaults are the collection's role defaults, so an inventory
+# value wins over them as it does in the collection.
+PROBE_DEFAULTS = """\
+enable_virtualmedia: false  # roles/node_prep/defaults/main.yml
+dnsmasq_enabled: true  # roles/sno_installer/defaults/main.yml
+"""
+PROBE_TASKS = """\
+- name: A, node_prep 40_bridge.yml and 45_networking_facts.yml (no | bool) - the provisioning bridge and subnet
+  ansible.builtin.set_fact: {probe_provisioning_bridge: true}
+  when: (not enable_virtualmedia) and
+        (true)
+- name: B, node_prep 40_bridge.yml - Set provisioning network fact
+  ansible.builtin.set_fact: {probe_prov_network: true}
+  when:
+    - prov_network is defined and prov_network
+- name: C, only for SNO (the agent runs sno_installer only there)
+  ansible.builtin.include_tasks: sno.yml
+  when: install_type == "sno"
+- name: E, sno_installer 60_deploy_sno_bm.yml - Set PXE - UEFI Temporally on next boot
+  ansible.builtin.set_fact: {probe_next_boot: "0xa0"}
+  when:
+    - (bootmode is not defined or bootmode != "legacy")
+- name: E, sno_installer 60_deploy_sno_bm.yml - Set PXE - BIOS Temporally on next boot
+  ansible.builtin.set_fact: {probe_next_boot: "0x80"}
+  when:
+    - bootmode is defined
+    - bootmode == "legacy"
+- name: F, node_prep 10_validation.yml - Check if SSH keys exist
+  ansible.builtin.set_fact: {probe_keys: "{{ probe_keys | default([]) + [item] }}"}
+  loop: "{{ ssh_extra_keys_paths }}"
+  when:
+    - ssh_extra_keys_paths is defined
+    - ssh_extra_keys_paths | length > 0
+- name: what the probe saw
+  ansible.builtin.copy:
+    dest: "{{ probe_out }}/{{ inventory_hostname }}.json"
+    content: "{{ {'bridge': probe_provisioning_bridge | default(false), 'prov_network': probe_prov_network
+                  | default(false), 'next_boot': probe_next_boot | default(none), 'keys': probe_keys
+                  | default(none)} | to_json }}"
+    mode: "0600"
+"""
+PROBE_SNO_TASKS = """\
+- name: C, sno_installer 23_rhcos_image_pxetftp.yml - Setting kernel and ramdisk images on tftp server
+  delegate_to: "{{ tftp_server }}"
+  block:
+    - name: Check if kernel image exists
+      ansible.builtin.debug: {msg: "only with the collection's dnsmasq"}
+      when:
+        - dnsmasq_enabled|bool
+"""
+
+
+def probe(inventory: Path, tmp_path: Path) -> dict[str, Any]:
+    """Run the probe role on the inventory's [provisioner] host (a local connection); what it saw, per host."""
+    role = tmp_path / "roles" / "probe"
+    for folder, name, text in (("defaults", "main.yml", PROBE_DEFAULTS), ("tasks", "main.yml", PROBE_TASKS),
+                               ("tasks", "sno.yml", PROBE_SNO_TASKS)):
+        (role / folder).mkdir(parents=True, exist_ok=True)
+        (role / folder / name).write_text(text)
+    play = write(tmp_path, "probe.yml", "- hosts: provisioner\n  gather_facts: false\n  roles: [probe]\n")
+    out = tmp_path / "probe-out"
+    out.mkdir()
+    variables = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "probe_out": str(out)}
+    done = subprocess.run([ansible("ansible-playbook"), "-i", str(inventory), str(play), "-e", json.dumps(variables)],
+                          capture_output=True, text=True, env=env(tmp_path), cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    return {path.stem: json.loads(path.read_text()) for path in out.iterdir()}
+
+
+def ipi_outputs(kind: str) -> dict[str, Any]:
+    data = outputs("ipi")
+    data["bmc"] = {**data["bmc"], "kind": kind}
+    return data
+
+
+@pytest.mark.parametrize("kind", ["redfish", "ipmi"])
+def test_issue24_a_b_f_node_prep_builds_the_provisioning_bridge_from_our_ipi_inventory(kind: str,
+                                                                                      tmp_path: Path) -> None:
+    """A: `not enable_virtualmedia` is true (the string "false" made it false on 2.16, an error on 2.19); B: the
+    prov_network task is skipped, not an error on 2.19 (node_prep's 172.22.0.1/21 stands); F: the extra key paths
+    are a list of one."""
+    seen = probe(write(tmp_path, "hosts", render_ipi_hosts(ipi_outputs(kind))), tmp_path)
+    assert seen == {"provisionhost": {"bridge": True, "prov_network": False, "next_boot": "0x80",
+                                      "keys": ["~/.ssh/id_rsa.pub"]}}
+
+
+def test_issue24_c_e_sno_installer_runs_past_tftp_server_and_boots_the_domains_firmware(tmp_path: Path) -> None:
+    """C: the block delegated to `tftp_server` no longer fails on 2.19 for want of it; E: the next-boot flag the
+    collection sends is the one for the firmware our domains boot (core.resource_facts.FIRMWARE)."""
+    flag = {"bios": "0x80", "uefi": "0xa0"}[FIRMWARE]
+    seen = probe(write(tmp_path, "hosts", render_sno_hosts(outputs("sno"))), tmp_path)
+    assert seen == {"jumphost.simlab.test": {"bridge": True, "prov_network": False, "next_boot": flag, "keys": None}}
