@@ -221,13 +221,15 @@ DCI_REFUSED = {"prov_network": "node_prep tests it as `prov_network is defined a
 # Templated by a role before its `when` decides (delegate_to: ansible/ansible#85849), or read to decide how the
 # node boots: undefined, a task fails on 2.19 or the node gets UEFI's next-boot flag (0xa0).
 DCI_REQUIRED: dict[str, tuple[str, ...]] = {"ipi": ("bootmode",), "sno": ("tftp_server", "bootmode")}
-_TEXT_BOOLEAN = re.compile(r"(?i)true|false|yes|no|on|off")
+# A value written as the text of a boolean: surely meant as one (yes/no/on/off stay: a node may be named so).
+_TEXT_BOOLEAN = re.compile(r"(?i)true|false")
 
 
 def _check_for_dci(topology: str, stack: str, sections: Mapping[str, Mapping[str, Scalar]],
                    provisioners: Iterable[str]) -> None:
     """Refuse, naming the variable and where (never its value), what DCI's tasks would misread."""
     everywhere = {key for variables in sections.values() for key in variables}
+    hosts = set(provisioners)
     for where, variables in sections.items():
         for key, value in variables.items():
             problem = ""
@@ -237,7 +239,7 @@ def _check_for_dci(topology: str, stack: str, sections: Mapping[str, Mapping[str
                 problem = "is a boolean redhatci.ocp tests (some tasks without | bool): write a real boolean"
             elif isinstance(value, str) and _TEXT_BOOLEAN.fullmatch(value):
                 problem = "is a boolean written as text, which ansible-core reads as a string"
-            elif key == "tftp_server" and value not in set(provisioners):
+            elif key == "tftp_server" and value not in hosts:
                 problem = "does not name the [provisioner] host"
             if problem:
                 raise InventoryError(f"stack {stack}: {topology} inventory variable {key} ({where}) {problem}")
