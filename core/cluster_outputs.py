@@ -226,7 +226,8 @@ def _problem(error: Mapping[str, Any], secret: bool) -> str:
     if kind in _WORDS:
         return _WORDS[kind] + (" (a key)" if error["loc"][-1:] == ("[key]",) else "")
     text = str(error["msg"]).removeprefix("Value error, ")
-    if secret and isinstance(value := error.get("input"), str):
+    # A key that failed is not shown in the field's name (_where): nor is it here.
+    if (secret or error["loc"][-1:] == ("[key]",)) and isinstance(value := error.get("input"), str):
         text = text.removeprefix(f"{value[:80]!r} ")  # core.config_schema's patterns start with the value
     return text if kind == "value_error" else f"is not valid ({kind})"
 

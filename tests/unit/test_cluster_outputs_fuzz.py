@@ -214,6 +214,10 @@ def test_the_bases_render_and_pass_the_checks() -> None:
           JINJA2_HEADER, ("bmc", "password")), None)
 @example(({**BASES["ipi-redfish"], "bmc": {**BASES["ipi-redfish"]["bmc"], "nodes": {JINJA2_HEADER: {"port": 1}}}},
           JINJA2_HEADER, ("bmc", "nodes")), None)
+@example(({**BASES["sno-ipmi"], "bmc": {**BASES["sno-ipmi"]["bmc"], "password": "#jinja2:x"},
+            "nodes": [{**BASES["sno-ipmi"]["nodes"][0], "macs": {
+                **BASES["sno-ipmi"]["nodes"][0]["macs"], "#jinja2:x": "52:54:00:00:00:01"}}]},
+          "#jinja2:x", ("bmc", "password")), None)  # found by the full fuzz: a key holding the password was quoted
 def test_mutated_outputs_are_typed_or_refused_by_field_and_render_inert(
         case: tuple[dict[str, Any], Any, tuple[Any, ...]], stack: str | None) -> None:
     data, hostile, where = case
