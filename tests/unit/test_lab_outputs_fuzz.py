@@ -57,6 +57,20 @@ def assert_one_entry_per_line(dns: ClusterDns) -> None:
             assert line.startswith("# ocplab cluster ") or ENTRY[name].fullmatch(line), (name, line)
 
 
+def assert_designed_inert_or_refused(lab: Any, previous: dict[str, Any] | None, hostile: Any) -> None:
+    """ipi1 designed on these outputs renders entries and scripts a hostile value cannot break, or is refused
+    naming its field."""
+    try:
+        design = design_cluster(IPI1, lab, previous)
+    except ConfigError as error:
+        assert_named(error, "ocplab:")
+        return
+    dns = render_cluster_dns(design)
+    assert_one_entry_per_line(dns)
+    assert_inert(apply_script(IPI1.name, dns), hostile)
+    assert_inert(vbmc_sync_script(IPI1.name, design.bmc), hostile)
+
+
 def assert_named(error: ConfigError, prefix: str) -> None:
     assert error.problems
     for problem in error.problems:
@@ -80,26 +94,11 @@ def test_mutated_lab_outputs_are_parsed_or_refused_by_output_and_field(case: tup
         uri = urlsplit(hv.libvirt_uri)
         assert uri.hostname == hv.address and parse_qs(uri.query)["knownhosts"] == [lab.jumphost.known_hosts]
         assert "no_verify" not in uri.query
-    try:
-        design = design_cluster(IPI1, lab, None)
-    except ConfigError as error:
-        assert_named(error, "ocplab:")
-        return
-    dns = render_cluster_dns(design)
-    assert_one_entry_per_line(dns)
-    assert_inert(apply_script(IPI1.name, dns), hostile)
-    assert_inert(vbmc_sync_script(IPI1.name, design.bmc), hostile)
+    assert_designed_inert_or_refused(lab, None, hostile)
 
 
 @given(mutated(PREVIOUS))
 @example(({**PREVIOUS, "bootstrap": {"ip": "192.168.16.47", "macs": {"baremetal": "x\ndhcp-script=/tmp/x"}}}, None))
 def test_mutated_previous_assignments_are_kept_or_refused_by_field(case: tuple[dict[str, Any], Any]) -> None:
     previous, hostile = case
-    try:
-        design = design_cluster(IPI1, LAB_OUTPUTS, previous)
-    except ConfigError as error:
-        assert_named(error, "ocplab:")
-        return
-    dns = render_cluster_dns(design)
-    assert_one_entry_per_line(dns)
-    assert_inert(apply_script(IPI1.name, dns), hostile)
+    assert_designed_inert_or_refused(LAB_OUTPUTS, previous, hostile)
