@@ -126,19 +126,19 @@ def cluster_program(read: Reader = read_outputs) -> None:
     config = pulumi.Config("ocplab")
     cluster = read_cluster_config(pulumi.get_stack())
     lab_raw = read_stack(read, cluster.lab, "lab")
-    known = read_stack(read, pulumi.get_stack(), "cluster")
-    if keeps_earlier_provisionhost(known, cluster.first_boot):
+    previous = read_stack(read, pulumi.get_stack(), "cluster")
+    if keeps_earlier_provisionhost(previous, cluster.first_boot):
         cluster = kept_provisionhost(cluster)
-    elif cluster.first_boot is not None and made_without_first_boot(known):  # first_boot: IPI only
+    elif cluster.first_boot is not None and made_without_first_boot(previous):  # first_boot: IPI only
         pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
                         "reaches it only when it is rebuilt (cloud-init runs once per disk): "
                         f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
     lab = parse_lab_outputs(cluster.lab, lab_raw)
     pins = lab_access(cluster, lab)
-    design = design_cluster(cluster, lab, known.get("assignments"))
+    design = design_cluster(cluster, lab, previous.get("assignments"))
     # A stack with no seed yet takes files whatever its history (nothing deployed changes).
     seeded = cluster.seed_media is not None or any(n.needs_cloud_init for n in cluster.nodes)
-    media = seed_media_of(known, cluster.seed_media) if seeded else "file"
+    media = seed_media_of(previous, cluster.seed_media) if seeded else "file"
     # The outputs above are read plainly; this reference records in the state which lab the cluster reads.
     pulumi.StackReference(f"lab-{cluster.lab}", stack_name=stack_name(cluster.lab))
     ssh_key = private_key(design, config.get_secret("sshPrivateKey"))
