@@ -19,7 +19,7 @@ from core.cluster_outputs import EXPORTED
 from core.clusterconfig import ClusterConfig, parse_cluster_config
 from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, made_without_first_boot, public_key_of
 from core.errors import ConfigError
-from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, parse_lab_outputs, slice_bmc_kind
+from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, bmc_kind_of, parse_lab_outputs
 from core.labconfig import SshTarget
 from core.seed_media import OUTPUT as SEED_MEDIA_OUTPUT
 from core.seed_media import seed_media_of
@@ -146,7 +146,7 @@ def cluster_program(read: Reader = read_outputs) -> None:
                                     "jumphost": connection(design.jumphost, ssh_key, pins),
                                     "hypervisor": connection(design.hypervisor, ssh_key, pins),
                                     "bmc_password": bmc_password_of(design, ssh_key),
-                                    "bmc_kind": slice_bmc_kind(cluster.name, lab_raw),
+                                    "bmc_kind": bmc_kind_of(lab, cluster.name),
                                     "controller_key": controller_key(cluster, ssh_key), "seed_media": media})
     pulumi.export("kind", "cluster")
     for key in EXPORTED:

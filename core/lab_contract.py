@@ -228,9 +228,14 @@ def slice_bmc_kind(cluster: str, raw: Mapping[str, Any] | None) -> str | None:
     """The BMC kind the lab gives cluster's slice (None: no BMCs). Outputs that fail the contract give None
     here: design_cluster refuses them with the full message."""
     try:
-        piece = parse_lab_outputs("lab", raw).slices.get(cluster)
+        return bmc_kind_of(parse_lab_outputs("lab", raw), cluster)
     except ConfigError:
         return None
+
+
+def bmc_kind_of(lab: LabOutputs, cluster: str) -> str | None:
+    """The BMC kind of cluster's slice in parsed outputs (None: no BMCs)."""
+    piece = lab.slices.get(cluster)
     if piece is None or not piece.bmc_ports:
         return None
     return piece.bmc or "ipmi"
