@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,3 +17,15 @@ def require_tool(name: str, package: str) -> str:
     if not path:
         raise RuntimeError(f"{name} not found: install {package}")
     return path
+
+
+def analyzed_unit(unit: Path) -> subprocess.CompletedProcess[str]:
+    """`systemd-analyze verify` of a unit file (returned), after checking it knows every key and that systemd's
+    own exposure score (shown 0-10, --threshold in tenths) is at most 3.0: the unit is sandboxed."""
+    analyze = require_tool("systemd-analyze", "systemd")
+    verified = subprocess.run([analyze, "verify", "--man=no", str(unit)], capture_output=True, text=True, check=False)
+    assert "Unknown" not in verified.stderr, verified.stderr
+    security = subprocess.run([analyze, "security", "--offline=true", "--threshold=30", str(unit)],
+                              capture_output=True, text=True, check=False)
+    assert security.returncode == 0, security.stdout[-800:]
+    return verified
