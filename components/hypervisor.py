@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import pulumi
 import pulumi_command as command
@@ -30,6 +30,7 @@ class HypervisorArgs(TypedDict):
     libvirt_uri: str
     connection: command.remote.ConnectionArgs
     images: dict[str, str]
+    after: NotRequired[list[pulumi.Resource]]  # what must succeed first (the jumphost's uplink check)
 
 
 class Hypervisor(pulumi.ComponentResource):
@@ -44,7 +45,7 @@ class Hypervisor(pulumi.ComponentResource):
     def __init__(self, name: str, args: HypervisorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(HYPERVISOR, name, {}, opts)
         config = args["config"]
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=args.get("after", []))
         self.provider = libvirt.Provider(f"{name}-libvirt", uri=args["libvirt_uri"], opts=child)
         on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.bridge = command.remote.Command(

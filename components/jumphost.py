@@ -1,4 +1,4 @@
-"""`Jumphost`: the lab's dnsmasq, installed and owned by the lab stack."""
+"""`Jumphost`: the lab's dnsmasq, NTP server and (with routing nat) its way out, owned by the lab stack."""
 
 from __future__ import annotations
 
@@ -7,25 +7,44 @@ from typing import TypedDict
 import pulumi
 import pulumi_command as command
 
+from core.labconfig import LabConfig
+from renderers.dnsmasq_base import render_base_config
 from renderers.jumphost_scripts import install_script, uninstall_script
+from renderers.route_scripts import route_apply_script, route_remove_script
+from renderers.time_scripts import time_apply_script, time_remove_script
 from renderers.urns import JUMPHOST
 
 
 class JumphostArgs(TypedDict):
     connection: command.remote.ConnectionArgs
-    base_config: str
+    lab: LabConfig
 
 
 class Jumphost(pulumi.ComponentResource):
-    """dnsmasq on the jumphost: base config tested before it takes effect, removed on destroy."""
+    """dnsmasq (base config tested before it takes effect), chronyd for the lab, NAT out of the uplink;
+    each removed on destroy. `first`: what the lab's other resources wait for, so a bad uplink stops the
+    lab before anything else changes."""
 
     dnsmasq: command.remote.Command
+    time: command.remote.Command
+    route: command.remote.Command | None
+    first: list[pulumi.Resource]
 
     def __init__(self, name: str, args: JumphostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(JUMPHOST, name, {}, opts)
-        script = install_script(args["base_config"])
+        lab, connection = args["lab"], args["connection"]
+        self.route = None
+        if lab.network.routing == "nat":
+            self.route = command.remote.Command(
+                f"{name}-route", connection=connection, create=route_apply_script(lab),
+                update=route_apply_script(lab), delete=route_remove_script(), opts=pulumi.ResourceOptions(parent=self))
+        self.first = [self.route] if self.route else []
+        after = pulumi.ResourceOptions(parent=self, depends_on=self.first)
+        script = install_script(render_base_config(lab))
         self.dnsmasq = command.remote.Command(
-            f"{name}-dnsmasq", connection=args["connection"], create=script, update=script,
-            delete=uninstall_script(), opts=pulumi.ResourceOptions(parent=self),
-        )
+            f"{name}-dnsmasq", connection=connection, create=script, update=script, delete=uninstall_script(),
+            opts=after)
+        self.time = command.remote.Command(
+            f"{name}-time", connection=connection, create=time_apply_script(lab), update=time_apply_script(lab),
+            delete=time_remove_script(), opts=after)
         self.register_outputs({"dnsmasq": self.dnsmasq.stdout})

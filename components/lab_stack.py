@@ -15,7 +15,6 @@ from components.stack_config import ocplab_values
 from core.lab_contract import lab_outputs
 from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
 from core.ssh_access import hypervisor_uris, lab_files, pinned_keys
-from renderers.dnsmasq_base import render_base_config
 from renderers.jumphost_scripts import lab_in_place_script, refuse_while_clusters_remain
 
 
@@ -51,14 +50,13 @@ def lab_program(base: Path) -> None:
     pins = pinned_keys(Path(known), [lab.jumphost.ssh, *(hv.ssh for hv in lab.hypervisors)])
     images = {name: str(resolve_path(src, base)) if "://" not in src else src for name, src in lab.images.items()}
     uris = hypervisor_uris(lab, base)
+    jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, pins), "lab": lab})
     hypervisors = {
         hv.name: Hypervisor(hv.name, HypervisorArgs(
             lab=lab, config=hv, libvirt_uri=uris[hv.name], connection=connection(hv.ssh, key, pins),
-            images=images))
+            images=images, after=jumphost.first))
         for hv in lab.hypervisors
     }
-    jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, pins),
-                                     "base_config": render_base_config(lab)})
     # Deleted first on destroy (it depends on everything), so a refused lab destroy removes nothing:
     # without it the engine deletes the bridges in parallel with the jumphost's refusal.
     command.remote.Command(

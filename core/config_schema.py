@@ -85,6 +85,10 @@ AbsolutePath = Annotated[str, _pattern(r"/[A-Za-z0-9_./@%+=:,-]{0,1023}", "an ab
 ImageSource = Annotated[str, _pattern(r"(https?://[A-Za-z0-9._~:/?#@!$&()*+,;=%-]{1,2000})|(~/)?[A-Za-z0-9_./@%+=:,-]"
                                       r"[A-Za-z0-9_./@%+=:, -]{0,1023}", "a file path or an http(s) URL")]
 LeaseTime = Annotated[str, _pattern(r"\d{1,7}[smhdw]?|infinite", "a dnsmasq lease time such as 2m, 1h or infinite")]
+# An NTP server as chrony's `server` line takes it: an address or a host name (no port, no options).
+NtpServer = Annotated[str, Field(max_length=253),
+                      _pattern(rf"{_IPV4}|({LABEL}\.)*(?=[0-9-]*[a-z]){LABEL}",  # a name's last label has a letter
+                               "an NTP server's IPv4 address or host name such as ntp.example.com")]
 Mac = Annotated[str, _pattern(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", "a MAC address like 52:54:00:00:02:00")]
 NodeMac = Annotated[Mac, _no_problem(mac_problem)]  # a NIC's own: unicast and not all-zero too
 
@@ -132,6 +136,7 @@ class _Strict(BaseModel):
 
 BridgeBackend = Literal["nmcli", "iproute2"]
 BmcKind = Literal["ipmi", "redfish"]
+Routing = Literal["nat", "none"]  # nat: the jumphost routes the lab out of its uplink; none: the lab has a router
 DEFAULT_BMC: BmcKind = "ipmi"
 PROVISIONING_BRIDGE = "br1"
 Topology = Literal["ipi", "sno"]
@@ -146,8 +151,10 @@ CpuMode = Literal["host-passthrough", "host-model", "custom", "maximum"]
 
 class NetworkSchema(_Strict):
     cidr: Cidr
-    gateway: IPv4
+    gateway: IPv4 | None = None  # the lab's router; with routing nat the jumphost, so it may be left out
+    routing: Routing = "none"
     dns_upstream: Annotated[list[IPv4], Field(max_length=8)] = []
+    ntp_upstream: Annotated[list[NtpServer], Field(max_length=8)] = []
     reserved: Annotated[list[AddressRangeText], Field(max_length=64)] = []
     lease_time: LeaseTime = "1h"
 
@@ -157,6 +164,7 @@ class JumphostSchema(_Strict):
     user: UserName = "root"
     port: Port = 22
     interface: Interface
+    uplink: Interface | None = None  # the interface toward the outside, where routing nat masquerades
     ssh_key_path: Path | None = None
     known_hosts: Path | None = None
 

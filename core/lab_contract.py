@@ -5,6 +5,7 @@ stack gives a clear error, not a KeyError deep in a plan.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -21,8 +22,12 @@ from core.labconfig import LabConfig, SshTarget
 from core.ssh_access import hypervisor_uris, lab_files, libvirt_uri
 from core.vrrp import vrrp_ids
 
-# Bump when a field changes meaning or goes away; cluster stacks refuse other versions by name.
-CONTRACT_VERSION = 1
+# Bump when a field changes meaning, goes away or is added; cluster stacks refuse other versions by name.
+# 2: network.routing, network.ntp and network.ntp_upstream (where the lab's way out and time come from).
+CONTRACT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+# What version 2 added; a version-1 lab is read as having none of it (no routing of ours, no time served).
+_ADDED_IN_2 = ("routing", "ntp", "ntp_upstream")
 # In planned outputs, what only libvirt or the engine can give at pulumi up (ids, domain UUIDs).
 PLANNED = "planned"
 
@@ -95,6 +100,11 @@ class NetworkOutputs:
     gateway: Address
     prefix: Annotated[Whole, Field(ge=16, le=30)]
     dns: Address
+    routing: schema.Routing = "none"  # nat: the jumphost routes the lab out (gateway)
+    ntp: Annotated[list[Address], Field(max_length=8)] = dataclasses.field(default_factory=list)  # DHCP option 42
+    # where the lab's NTP server takes time from; empty: its own clock, at a high stratum
+    ntp_upstream: Annotated[list[Annotated[schema.NtpServer, Strict()]], Field(max_length=8)] = \
+        dataclasses.field(default_factory=list)
 
 
 @dataclass(config=_OUTPUTS)
@@ -146,7 +156,9 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
     return LabOutputs(
         domain=lab.domain,
         network=NetworkOutputs(cidr=str(lab.network.cidr), gateway=str(lab.network.gateway),
-                               prefix=lab.network.cidr.prefixlen, dns=lab.jumphost.ssh.address),
+                               prefix=lab.network.cidr.prefixlen, dns=lab.jumphost.ssh.address,
+                               routing=lab.network.routing, ntp=[lab.jumphost.ssh.address],
+                               ntp_upstream=list(lab.network.ntp_upstream)),
         jumphost=JumphostOutputs(address=lab.jumphost.ssh.address, user=lab.jumphost.ssh.user,
                                  port=lab.jumphost.ssh.port, interface=lab.jumphost.interface,
                                  ssh_key_path=key_path, known_hosts=known_hosts, dnsmasq=dnsmasq),
@@ -185,12 +197,13 @@ def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
     if raw.get("kind") != "lab":
         raise ConfigError([f"ocplab:lab: stack {stack!r} is not a lab stack (its kind is {raw.get('kind')!r})"])
     version = raw.get("version")
-    if version != CONTRACT_VERSION:
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise ConfigError([f"ocplab:lab: lab stack {stack!r} exports contract version {version!r}, this ocplab "
-                           f"reads version {CONTRACT_VERSION}: run pulumi up -s {stack} with this ocplab first"])
+                           f"reads versions {', '.join(map(str, READABLE_VERSIONS))}: run pulumi up -s {stack} "
+                           "with this ocplab first"])
     body = {key: value for key, value in raw.items() if key != "kind"}
     where = f"ocplab:lab: lab stack {stack!r} output "
-    problems = schema.value_problems(_READER, body, where)
+    problems = schema.value_problems(_READER, body, where) + _version_problems(version, body, where)
     if problems:
         raise ConfigError([*problems, f"ocplab:lab: fix lab stack {stack!r} (its config, then pulumi up -s {stack} "
                                       "with this ocplab), or name another lab"])
@@ -199,6 +212,18 @@ def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
     if problems:
         raise ConfigError(problems)
     return replace(lab, hypervisors={name: _rebuilt_uri(hv, lab.jumphost) for name, hv in lab.hypervisors.items()})
+
+
+def _version_problems(version: int, body: Mapping[str, Any], where: str) -> list[str]:
+    """Version 2 must carry what it added; version 1 must not (a field it never had is not its own)."""
+    network = body.get("network")
+    if not isinstance(network, Mapping):
+        return []
+    if version == 1:
+        return [f"{where}network.{name}: version 1 has no {name}; a version-2 lab exports version 2"
+                for name in _ADDED_IN_2 if name in network]
+    return [f"{where}network.{name}: missing (contract version 2 has it)" for name in _ADDED_IN_2
+            if name not in network]
 
 
 def _rebuilt_uri(hv: HypervisorOutputs, jumphost: JumphostOutputs) -> HypervisorOutputs:
@@ -211,6 +236,11 @@ def _consistency_problems(lab: LabOutputs) -> list[str]:
     network = IPNetwork(lab.network.cidr)
     found = [f"network.{name}: {value} is outside {network}" for name, value in
              (("gateway", lab.network.gateway), ("dns", lab.network.dns)) if IPAddress(value) not in network]
+    found += [f"network.ntp: {value} is outside {network}" for value in lab.network.ntp
+              if IPAddress(value) not in network]
+    if lab.network.routing == "nat" and lab.network.gateway != lab.jumphost.address:
+        found.append(f"network.gateway: {lab.network.gateway} is not the jumphost ({lab.jumphost.address}), "
+                     "which routes this lab (routing nat)")
     if lab.network.prefix != network.prefixlen:
         found.append(f"network.prefix: {lab.network.prefix} is not the prefix of {network}")
     for key, hv in lab.hypervisors.items():

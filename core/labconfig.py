@@ -24,6 +24,7 @@ from core.config_schema import (
     JumphostSchema,
     LabSchema,
     NetworkSchema,
+    Routing,
     SliceSchema,
     validated,
 )
@@ -49,6 +50,7 @@ class Jumphost:
     interface: str
     key_path: str | None
     known_hosts: str  # host keys are always pinned: without one given, the user's own known_hosts
+    uplink: str | None = None  # toward the outside: where routing nat masquerades the lab
 
 
 @dataclass(frozen=True)
@@ -102,10 +104,12 @@ class Slice:
 @dataclass(frozen=True)
 class Network:
     cidr: netaddr.IPNetwork
-    gateway: netaddr.IPAddress
+    gateway: netaddr.IPAddress  # the DHCP router option: the jumphost itself when it routes the lab (nat)
     dns_upstream: tuple[str, ...]
     reserved: tuple[AddressRange, ...]
     lease_time: str
+    routing: Routing = "none"
+    ntp_upstream: tuple[str, ...] = ()  # none: the jumphost serves its own clock, at a high stratum
 
 
 @dataclass(frozen=True)
@@ -130,15 +134,17 @@ def _ssh(host: JumphostSchema | HypervisorSchema) -> SshTarget:
     return SshTarget(address=host.address, user=host.user, port=host.port)
 
 
-def _network(net: NetworkSchema) -> Network:
-    return Network(cidr=netaddr.IPNetwork(net.cidr, version=4), gateway=netaddr.IPAddress(net.gateway, 4),
+def _network(net: NetworkSchema, jump: JumphostSchema) -> Network:
+    # Without a gateway _check_routing refuses the config, unless the jumphost routes the lab.
+    gateway = net.gateway or jump.address
+    return Network(cidr=netaddr.IPNetwork(net.cidr, version=4), gateway=netaddr.IPAddress(gateway, 4),
                    dns_upstream=tuple(net.dns_upstream), reserved=tuple(map(AddressRange.parse, net.reserved)),
-                   lease_time=net.lease_time)
+                   lease_time=net.lease_time, routing=net.routing, ntp_upstream=tuple(net.ntp_upstream))
 
 
 def _jumphost(jump: JumphostSchema) -> Jumphost:
     return Jumphost(ssh=_ssh(jump), interface=jump.interface, key_path=jump.ssh_key_path,
-                    known_hosts=jump.known_hosts or USER_KNOWN_HOSTS)
+                    known_hosts=jump.known_hosts or USER_KNOWN_HOSTS, uplink=jump.uplink)
 
 
 def _capacity(capacity: CapacitySchema | None) -> HostCapacity | None:
@@ -201,6 +207,24 @@ def _check_redfish(lab: LabSchema, problems: Problems) -> None:
                          "listens (HTTPS) on the first port of the range; add bmc_ports, e.g. 8100-8100")
 
 
+def _check_routing(lab: LabSchema, problems: Problems) -> None:
+    """nat: the jumphost routes the lab out of an uplink of its own and is the lab's gateway; none: the lab's
+    network has a router of its own, which must be named."""
+    net, jump = lab.network, lab.jumphost
+    if net.routing == "none" and net.gateway is None:
+        problems.add("ocplab:network.gateway", "no gateway: name the lab network's router, or set "
+                     "network.routing: nat for the jumphost to route the lab out of its uplink")
+    if net.routing == "nat" and jump.uplink is None:
+        problems.add("ocplab:jumphost.uplink", "routing nat needs the jumphost's interface toward the outside: "
+                     "set jumphost.uplink (e.g. eth1), or set network.routing: none")
+    if net.routing == "nat" and net.gateway not in (None, jump.address):
+        problems.add("ocplab:network.gateway", f"with routing nat the jumphost ({jump.address}) is the lab's "
+                     f"gateway, not {net.gateway}: remove network.gateway, or set network.routing: none")
+    if jump.uplink is not None and jump.uplink == jump.interface:
+        problems.add("ocplab:jumphost.uplink", f"{jump.uplink!r} is the jumphost's lab interface; name the "
+                     "interface toward the outside")
+
+
 def _duplicates(names: list[str]) -> set[str]:
     return {n for n in names if n and names.count(n) > 1}
 
@@ -212,9 +236,10 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
         problems.add("ocplab:network.gateway", f"{net.gateway} is outside {net.cidr}")
     taken: dict[str, AddressRange] = {
         "the network address": AddressRange(net.cidr.network, net.cidr.network),
-        "the gateway": AddressRange(net.gateway, net.gateway),
         "the jumphost": AddressRange.parse(config.jumphost.ssh.address),
     }
+    if net.routing == "none":
+        taken["the gateway"] = AddressRange(net.gateway, net.gateway)
     if net.cidr.broadcast is not None:
         taken["the broadcast address"] = AddressRange(net.cidr.broadcast, net.cidr.broadcast)
     for hv in config.hypervisors:
@@ -254,13 +279,15 @@ def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool 
     validated model and check what spans fields; raise ConfigError with every problem."""
     lab = validated(LabSchema, values)
     problems = Problems()
-    config = LabConfig(name=name, domain=lab.domain, network=_network(lab.network), jumphost=_jumphost(lab.jumphost),
+    config = LabConfig(name=name, domain=lab.domain, network=_network(lab.network, lab.jumphost),
+                       jumphost=_jumphost(lab.jumphost),
                        hypervisors=tuple(map(_hypervisor, lab.hypervisors)), images=dict(lab.images),
                        slices=tuple(_slice(cluster, piece, problems) for cluster, piece in lab.slices.items()),
                        overcommit={"cpu": lab.overcommit.cpu, "memory": lab.overcommit.memory})
     _check_key(config, has_key_secret, problems)
     _check_hypervisors(lab, problems)
     _check_redfish(lab, problems)
+    _check_routing(lab, problems)
     _check_plan(config, problems)
     problems.raise_if_any()
     return config

@@ -32,6 +32,8 @@ def render_base_config(lab: LabConfig) -> str:
         f"dhcp-range={net.cidr.network},static,{net.cidr.netmask},{net.lease_time}",
         f"dhcp-option=option:router,{net.gateway}",
         f"dhcp-option=option:dns-server,{lab.jumphost.ssh.address}",
+        # The jumphost's chronyd (renderers/time_scripts.py) is every node's time source.
+        f"dhcp-option=option:ntp-server,{lab.jumphost.ssh.address}",
         f"dhcp-option=option:domain-search,{lab.domain}",
         "dhcp-authoritative",
         f"dhcp-leasefile={layout.LEASE_FILE}",

@@ -29,3 +29,14 @@ def analyzed_unit(unit: Path) -> subprocess.CompletedProcess[str]:
                               capture_output=True, text=True, check=False)
     assert security.returncode == 0, security.stdout[-800:]
     return verified
+
+
+def unit_written_by(script: str, prelude: str, where: Path, name: str) -> Path:
+    """The systemd unit a remote script writes (its `cat > "/etc/systemd/system/$unit" <<UNIT` heredoc), with
+    its variables expanded by sh after `prelude` (the assignments the script would have made), as where/name."""
+    heredoc = script.split('cat > "/etc/systemd/system/$unit" <<UNIT\n', 1)[1].split("\nUNIT\n", 1)[0]
+    done = subprocess.run(["sh", "-c", f"{prelude}\ncat <<UNIT\n{heredoc}\nUNIT\n"], capture_output=True, text=True,
+                          check=True)
+    unit = where / name
+    unit.write_text(done.stdout)
+    return unit

@@ -26,6 +26,8 @@ class Lease:
     hostname: str
     domain: str
     lease: int
+    ntp: tuple[str, ...] = ()  # DHCP option 42
+    uptime: float | None = None  # the guest's uptime (s) when it bound the lease
 
     @property
     def router(self) -> str:
@@ -132,6 +134,13 @@ def _csv(value: str) -> tuple[str, ...]:
     return tuple(part for part in value.split(",") if part)
 
 
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
 def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.lstrip("-").isdigit() else None
 
@@ -188,6 +197,7 @@ def _apply(report: GuestReport, event: str, words: list[str], f: dict[str, str])
         lease = Lease(
             iface=f["iface"], mac=f.get("mac", ""), ip=f["ip"], mask=mask, routers=_csv(f.get("router", "")),
             dns=_csv(f.get("dns", "")), hostname=f.get("hostname", ""), domain=f.get("domain", ""), lease=lease_s,
+            ntp=_csv(f.get("ntp", "")), uptime=_float(f.get("uptime")),
         )
         report.leases[lease.iface] = lease
         report.lease_events.append(lease)

@@ -7,8 +7,9 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,12 @@ class LabSession:
         return self.ssh(host, "virsh -q " + " ".join(args))
 
     def console(self, host: str, domain: str) -> GuestReport:
+        return parse_console(self.console_text(host, domain))
+
+    def console_text(self, host: str, domain: str) -> str:
+        """The guest's serial log as written so far ("" before there is one)."""
         result = ssh_run(host, f"cat /var/log/libvirt/qemu/{domain}-console.log", timeout=60)
-        return parse_console(result.stdout if result.returncode == 0 else "")
+        return result.stdout if result.returncode == 0 else ""
 
     def note(self, what: str, value: float) -> None:
         """Figures the run prints at the end (times, counts): measured, never asserted on."""
@@ -140,6 +145,30 @@ def dhcp_offer(mac: str, workdir: Path) -> tuple[str, str] | None:
         subprocess.run([ip, "netns", "del", DHCP_CLIENT_NETNS], capture_output=True, timeout=30, check=False)
     bound = [line.split() for line in result.stdout.splitlines() if line.startswith("bound ")]
     return (bound[0][1], bound[0][2] if len(bound[0]) > 2 else "") if bound else None
+
+
+STAND_IN_NETNS = f"{PREFIX}standin"  # PREFIX: `simlab down` removes it even after a crash
+
+
+@contextmanager
+def stand_in_node(host_netns: str, bridge: str, address: str) -> Iterator[list[str]]:
+    """A namespace cabled into `bridge` of a hypervisor (as a node's NIC would be) with `address`, for a client
+    the guest image lacks; yields the argv prefix that runs a command in it. Removed after."""
+    ip = require_tool("ip", "the Debian package iproute2")
+    steps = [[ip, "netns", "add", STAND_IN_NETNS],
+             [ip, "-n", host_netns, "link", "add", "standin-port", "type", "veth", "peer", "name", "eth0",
+              "netns", STAND_IN_NETNS],
+             [ip, "-n", STAND_IN_NETNS, "addr", "add", address, "dev", "eth0"],
+             [ip, "-n", STAND_IN_NETNS, "link", "set", "eth0", "up"],
+             [ip, "-n", host_netns, "link", "set", "standin-port", "master", bridge, "up"]]
+    try:
+        for step in steps:
+            subprocess.run(step, check=True, capture_output=True, timeout=30)
+        yield [ip, "netns", "exec", STAND_IN_NETNS]
+    finally:
+        subprocess.run([ip, "-n", host_netns, "link", "del", "standin-port"], capture_output=True, timeout=30,
+                       check=False)
+        subprocess.run([ip, "netns", "del", STAND_IN_NETNS], capture_output=True, timeout=30, check=False)
 
 
 def wait_for(what: str, check: Callable[[], bool], timeout: float = 60, every: float = 0.1) -> float:

@@ -12,6 +12,7 @@ import json
 import re
 import shlex
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from components.checkpoint_reader import checkpoint_outputs
 from core.dci_first_boot import keypair_command
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
 from simlab.guest.console import GuestReport, parse_console
+from simlab.outside import HTTP_BODY
 from tests.e2e.lab_helpers import (
     JUMPHOST,
     PROJECT,
@@ -32,6 +34,7 @@ from tests.e2e.lab_helpers import (
     dig_status,
     outside,
     stack_value,
+    stand_in_node,
 )
 from tests.tools import require_tool
 
@@ -263,7 +266,8 @@ def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
         (0, "mkdir -p /home/dci/.ssh"), (0, "echo provisioned > /tmp/ocplab-provisioned")]
     # The key pair command ran after the stack's own; the test guest (busybox) has no runuser or ssh-keygen, so
     # its result is not the point here: tests/unit/test_dci_first_boot.py runs it for real.
-    assert [r.cmd for r in runcmds[2:]] == [keypair_command("dci")]
+    assert [r.rc for r in runcmds[2:4]] == [0, 0], "the way out (test_a_node_reaches_the_outside_...)"
+    assert [r.cmd for r in runcmds[4:]] == [keypair_command("dci")]
     # The seed is a file the hypervisor made (components/node.py): in the pool's directory under the CloudInitDisk's
     # old name, listed by libvirt, attached as the domain's CD-ROM; no provider of its own, no libvirt volume upload.
     iso = "/var/lib/libvirt/ocplab/ipi1-provisionhost-cidata.iso"
@@ -474,34 +478,127 @@ def test_names_from_upstream_come_from_the_outside_and_the_lab_zones_never_go_th
     """The lab's dnsmasq asks `dns_upstream` (the simulated outside's DNS server, behind the jumphost's
     uplink) for names that are not the lab's; the lab's zone and reverse zone stay local (NXDOMAIN)."""
     out = outside()
-    network = stack_value(lab, "simlab", "ocplab:network")
     log = Path(out.query_log)
     seen = len(log.read_bytes())
-    lab.edit_stack("simlab", {"ocplab:network": {**network, "dns_upstream": [out.ip]}})
+    assert f"server={out.ip}" in lab.ssh(JUMPHOST, "cat /etc/ocplab/dnsmasq.conf").splitlines()
+    assert dig(lab, out.name) == [out.ip]
+    node = lab.outputs("ipi1")["nodes"][0]
+    assert dig(lab, node["fqdn"]) == [node["ip"]], "the lab's own names are still answered here"
+    unassigned = "192.168.16.199"  # neither a host, a slice nor a reservation of the simlab stack
+    assert {name: dig_status(lab, name) for name in ("nosuch.simlab.test", "nosuch.ipi1.simlab.test")} == \
+        {"nosuch.simlab.test": "NXDOMAIN", "nosuch.ipi1.simlab.test": "NXDOMAIN"}
+    assert dig_status(lab, unassigned, reverse=True) == "NXDOMAIN"
+    asked = log.read_bytes()[seen:].decode()
+    print(f"\nthe outside DNS server's query log during this test:\n{asked}")
+    assert f"query[A] {out.name} from {out.uplink_ip}" in asked, asked
+    assert "simlab.test" not in asked and "in-addr.arpa" not in asked, asked
+
+
+# --- the way out: NAT through the jumphost, time from it ----------------------------------------
+
+def test_a_node_reaches_the_outside_through_the_jumphost_and_is_told_its_time_source(lab: LabSession) -> None:
+    """ipi1's provisionhost (stacks/Pulumi.ipi1.yaml run_commands) resolves the outside's name and fetches its
+    file at first boot; the outside's HTTP server sees the jumphost's uplink, not the node."""
+    out = outside()
+    text: list[str] = [""]
+
+    def fetched() -> bool:
+        text[0] = lab.console_text(HV["hv1"], "ipi1-provisionhost")
+        return "fetched uptime=" in text[0] or "runcmd rc=1" in text[0]
+
+    wait_for("ipi1's provisionhost to fetch from the outside", fetched)
+    assert HTTP_BODY.strip() in text[0], text[0][-2000:]
+    lease = parse_console(text[0]).leases["eth0"]
+    assert (lease.router, lease.ntp) == (JUMPHOST, (JUMPHOST,)), "DHCP names the jumphost as gateway and NTP server"
+    assert re.search(rf"Name:\s+{re.escape(out.name)}\s+Address:? {re.escape(out.ip)}", text[0]), text[0][-2000:]
+    found = re.search(r"fetched uptime=([\d.]+)", text[0])
+    assert found and lease.uptime is not None
+    lab.note("a node's first lease to its first fetch from outside (s)", float(found.group(1)) - lease.uptime)
+    clients = Path(out.http_log).read_text()
+    assert f"{out.uplink_ip}:" in clients and "192.168.16." not in clients, "masqueraded: the outside sees the uplink"
+
+
+def test_a_stand_in_node_on_a_hypervisor_takes_its_time_from_the_jumphost(lab: LabSession) -> None:
+    """busybox in the guest image has no NTP client: a namespace on hv1's br0 stands in for a node and asks the
+    jumphost's chronyd, which takes its time from the outside's (stratum 8) and so serves stratum 9."""
+    chronyd = require_tool("chronyd", "chrony")
+    with stand_in_node("ocplab-hv1", "br0", "192.168.16.250/24") as run_in:
+        done = subprocess.run([*run_in, chronyd, "-Q", "-d", "-t", "30", f"server {JUMPHOST} iburst maxsamples 4",
+                               "pidfile /run/ocplab-standin-chronyd.pid"], capture_output=True, text=True,
+                              timeout=60, check=False)
+        asked = subprocess.run([*run_in, sys.executable, "-c", SNTP_QUERY, JUMPHOST], capture_output=True,
+                               text=True, timeout=30, check=False)
+    print(f"\nchronyd -Q against the jumphost:\n{done.stdout}{done.stderr}\nSNTP: {asked.stdout}{asked.stderr}")
+    found = re.search(r"System clock wrong by (-?[\d.]+) seconds", done.stdout + done.stderr)
+    assert found, done.stdout + done.stderr
+    lab.note("NTP client's offset against the jumphost (s)", float(found.group(1)))
+    assert asked.returncode == 0 and asked.stdout.split()[0] == "stratum=9", asked.stdout + asked.stderr
+
+
+# The stratum a server answers with (RFC 5905 header, byte 1): the tiny query chronyd -Q cannot print.
+SNTP_QUERY = """
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+for _ in range(5):
+    s.sendto(b"\\x23" + bytes(47), (sys.argv[1], 123))
+    try:
+        data = s.recv(512); break
+    except socket.timeout:
+        continue
+print(f"stratum={data[1]}")
+"""
+
+
+def test_nothing_from_the_outside_opens_a_connection_into_the_lab(lab: LabSession) -> None:
+    """A router outside that sends the lab's addresses to the jumphost's uplink still reaches nobody: the
+    jumphost's forward rule drops every new connection from the uplink (its counter says so)."""
+    out = outside()
+    in_outside = ["ip", "netns", "exec", out.netns]
+    node = lab.outputs("ipi1")["nodes"][0]
+    subprocess.run([*in_outside, "ip", "route", "add", "192.168.16.0/24", "via", out.uplink_ip], check=True)
+    try:
+        before = _dropped(lab)
+        ssh = subprocess.run([*in_outside, "timeout", "5", "bash", "-c", f"echo > /dev/tcp/{HV['hv1']}/22"],
+                             capture_output=True, text=True, check=False)
+        ping = subprocess.run([*in_outside, "ping", "-c", "2", "-W", "2", node["ip"]], capture_output=True,
+                              text=True, check=False)
+        assert ssh.returncode != 0 and ping.returncode != 0, "the outside reached into the lab"
+        assert _dropped(lab) >= before + 3, "the jumphost's rule dropped them"
+        assert "SSH" in lab.ssh(JUMPHOST, f"timeout 5 bash -c 'head -c 7 < /dev/tcp/{HV['hv1']}/22'"), \
+            "the lab side reaches hv1's sshd"
+    finally:
+        subprocess.run([*in_outside, "ip", "route", "del", "192.168.16.0/24"], check=False)
+
+
+def _dropped(lab: LabSession) -> int:
+    rule = lab.ssh(JUMPHOST, "nft list chain ip ocplab forward | grep 'counter packets'")
+    found = re.search(r"counter packets (\d+)", rule)
+    assert found, rule
+    return int(found.group(1))
+
+
+def test_turning_nat_off_takes_the_way_out_away_and_on_again_brings_it_back(lab: LabSession) -> None:
+    network, jumphost = stack_value(lab, "simlab", "ocplab:network"), stack_value(lab, "simlab", "ocplab:jumphost")
+    lab.pulumi.preview("simlab", "--expect-no-changes")
+    off = {**{k: v for k, v in network.items() if k not in ("routing", "dns_upstream")}, "gateway": JUMPHOST}
+    lab.edit_stack("simlab", {"ocplab:network": off})
     try:
         started = time.monotonic()
         lab.up("simlab")
-        lab.note("pulumi up -s simlab with an upstream DNS server (s)", time.monotonic() - started)
-        assert f"server={out.ip}" in lab.ssh(JUMPHOST, "cat /etc/ocplab/dnsmasq.conf").splitlines()
-        assert dig(lab, out.name) == [out.ip]
-        node = lab.outputs("ipi1")["nodes"][0]
-        assert dig(lab, node["fqdn"]) == [node["ip"]], "the lab's own names are still answered here"
-        unassigned = "192.168.16.199"  # neither a host, a slice nor a reservation of the simlab stack
-        assert {name: dig_status(lab, name) for name in ("nosuch.simlab.test", "nosuch.ipi1.simlab.test")} == \
-            {"nosuch.simlab.test": "NXDOMAIN", "nosuch.ipi1.simlab.test": "NXDOMAIN"}
-        assert dig_status(lab, unassigned, reverse=True) == "NXDOMAIN"
-        asked = log.read_bytes()[seen:].decode()
-        print(f"\nthe outside DNS server's query log during this test:\n{asked}")
-        assert f"query[A] {out.name} from {out.uplink_ip}" in asked, asked
-        assert "simlab.test" not in asked and "in-addr.arpa" not in asked, asked
-        lab.pulumi.preview("simlab", "--expect-no-changes")
+        lab.note("pulumi up -s simlab, NAT and upstream DNS off (s)", time.monotonic() - started)
+        state = lab.ssh(JUMPHOST, "nft list tables; cat /proc/sys/net/ipv4/ip_forward; ls -A /var/lib/ocplab-route "
+                                  "2>&1 | head -1")
+        assert "ocplab" not in state and state.split()[0] == "0", state
+        assert dig_status(lab, outside().name) == "REFUSED", "with no upstream, nothing but the lab's names"
+        assert dig(lab, "hv1.simlab.test") == [HV["hv1"]]
     finally:
-        lab.edit_stack("simlab", {"ocplab:network": network})
+        lab.edit_stack("simlab", {"ocplab:network": network, "ocplab:jumphost": jumphost})
+        started = time.monotonic()
         lab.up("simlab")
-    assert not [line for line in lab.ssh(JUMPHOST, "cat /etc/ocplab/dnsmasq.conf").splitlines()
-                if line.startswith("server=")]
-    assert dig_status(lab, out.name) == "REFUSED", "with no upstream, nothing but the lab's names"
-    assert dig(lab, "hv1.simlab.test") == [HV["hv1"]]
+        lab.note("pulumi up -s simlab, NAT back on (s)", time.monotonic() - started)
+    assert "table ip ocplab" in lab.ssh(JUMPHOST, "nft list tables")
+    assert lab.ssh(JUMPHOST, "cat /proc/sys/net/ipv4/ip_forward").strip() == "1"
+    lab.pulumi.preview("simlab", "--expect-no-changes")
 
 
 def test_lab_destroy_refuses_while_a_cluster_has_entries(lab: LabSession) -> None:
@@ -528,6 +625,10 @@ def test_lab_destroy_restores_each_hypervisor_network(lab: LabSession) -> None:
     files = lab.ssh(JUMPHOST, "ls -A /etc/ocplab 2>/dev/null | wc -l; /etc/ocplab/bin/ocplab-dnsmasq status "
                               "2>/dev/null && echo running || echo stopped")
     assert files.split() == ["0", "stopped"]
+    way_out = lab.ssh(JUMPHOST, "nft list tables | wc -l; cat /proc/sys/net/ipv4/ip_forward; "
+                                "ls -d /var/lib/ocplab-route /run/ocplab-chrony 2>/dev/null | wc -l; "
+                                "pgrep -c -u _chrony chronyd || true")
+    assert way_out.split() == ["0", "0", "0", "0"], "no rule, no forwarding, no chrony of ours"
 
 
 def real_resources(lab: LabSession, stack: str) -> list[str]:

@@ -49,3 +49,19 @@ def use_mocks(stack: str, values: dict[str, Any],
     pulumi.runtime.set_all_config({f"ocplab:{k}": v if isinstance(v, str) else json.dumps(v)
                                    for k, v in values.items()})
     return mocks
+
+
+def recorded_waits(monkeypatch: Any) -> dict[str, list[str]]:
+    """From now on, each custom resource's name -> the names of the resources its depends_on names (the mocks
+    do not see dependencies, so they are read where the program declares them)."""
+    waits: dict[str, list[str]] = {}
+    original = pulumi.CustomResource.__init__
+
+    def recording(self: pulumi.CustomResource, t: str, name: str, props: Any = None,
+                  opts: pulumi.ResourceOptions | None = None, *args: Any, **kwargs: Any) -> None:
+        depends = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else []
+        waits[name] = [str(getattr(d, "_name", "")) for d in depends]
+        original(self, t, name, props, opts, *args, **kwargs)
+
+    monkeypatch.setattr(pulumi.CustomResource, "__init__", recording)
+    return waits

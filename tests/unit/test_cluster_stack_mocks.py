@@ -17,7 +17,7 @@ from core.bmc_plan import bmc_password
 from core.dci_first_boot import public_key_of
 from core.errors import ConfigError
 from core.stack_files import read_stack_values, stack_path
-from tests.unit.pulumi_mocks import RecordingMocks, use_mocks
+from tests.unit.pulumi_mocks import RecordingMocks, recorded_waits, use_mocks
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 # A real key: the provisionhost's DCI user gets its public half (core.dci_first_boot).
@@ -193,16 +193,7 @@ def test_only_domains_wait_for_the_clusters_dns_and_a_seeded_domain_for_its_seed
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A started node asks for its lease at once, so its domain comes after the jumphost's entries; volumes and
     seeds are made meanwhile (the jumphost's round trip is off the critical path)."""
-    waits: dict[str, list[str]] = {}
-    original = pulumi.CustomResource.__init__
-
-    def recording(self: pulumi.CustomResource, t: str, name: str, props: Any = None,
-                  opts: pulumi.ResourceOptions | None = None, *args: Any, **kwargs: Any) -> None:
-        depends = opts.depends_on if opts is not None and isinstance(opts.depends_on, list) else []
-        waits[name] = [str(getattr(d, "_name", "")) for d in depends]
-        original(self, t, name, props, opts, *args, **kwargs)
-
-    monkeypatch.setattr(pulumi.CustomResource, "__init__", recording)
+    waits = recorded_waits(monkeypatch)
     run_cluster("ipi1", lab_outputs(tmp_path))
     assert waits["ipi1-master-0-domain"] == ["ipi1-dns"]
     assert waits["ipi1-provisionhost-domain"] == ["ipi1-dns", "ipi1-provisionhost-seed"]

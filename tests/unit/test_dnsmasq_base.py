@@ -63,9 +63,14 @@ def test_the_lab_zones_are_local_and_the_upstream_gets_the_rest() -> None:
 
 
 def test_no_upstream_means_no_server_line_but_the_same_local_zones() -> None:
-    lines = rendered().splitlines()
+    lines = rendered(dns_upstream=[]).splitlines()
     assert not [line for line in lines if line.startswith("server=")]
     assert "local=/16.168.192.in-addr.arpa/" in lines
+
+
+def test_every_node_is_told_the_jumphost_is_its_router_and_its_time_source() -> None:
+    lines = rendered().splitlines()
+    assert {"dhcp-option=option:router,192.168.16.1", "dhcp-option=option:ntp-server,192.168.16.1"} <= set(lines)
 
 
 def dnsmasq_test(text: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

@@ -34,6 +34,39 @@ def test_what_the_lab_exports_parses_back_to_the_same_contract() -> None:
     assert "bmc_ports" in exported["slices"]["ipi1"]
 
 
+def version_2() -> dict[str, Any]:
+    outputs = sample()
+    outputs["version"] = 2
+    outputs["network"].update(routing="nat", ntp=["192.168.16.1"], ntp_upstream=["198.51.100.2", "ntp.example.com"])
+    return outputs
+
+
+def test_a_version_1_lab_reads_as_one_without_routing_or_time_of_ours() -> None:
+    assert sample()["version"] == 1
+    network = parse_lab_outputs("simlab", sample()).network
+    assert (network.routing, network.ntp, network.ntp_upstream) == ("none", [], [])
+
+
+def test_version_2_says_who_routes_the_lab_and_where_time_comes_from() -> None:
+    network = parse_lab_outputs("simlab", version_2()).network
+    assert (network.routing, network.ntp, network.ntp_upstream) == \
+        ("nat", ["192.168.16.1"], ["198.51.100.2", "ntp.example.com"])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda n: n.update(ntp=["10.0.0.1"]), r"output network\.ntp: 10\.0\.0\.1 is outside 192\.168\.16\.0/24"),
+    (lambda n: n.update(gateway="192.168.16.254"), r"output network\.gateway: 192\.168\.16\.254 is not the jumphost"),
+    (lambda n: n.update(ntp_upstream=["pool.ntp.org\nserver evil"]), r"output network\.ntp_upstream\[0\]: .* is not an "
+                                                                       r"NTP server"),
+    (lambda n: n.update(routing="masquerade"), r"output network\.routing: "),
+])
+def test_a_version_2_lab_with_a_bad_time_or_routing_field_is_refused(change: Any, message: str) -> None:
+    outputs = version_2()
+    change(outputs["network"])
+    with pytest.raises(ConfigError, match=message):
+        parse_lab_outputs("simlab", outputs)
+
+
 def test_the_test_data_follows_the_contract() -> None:
     parsed = parse_lab_outputs("simlab", sample())
     assert isinstance(parsed, LabOutputs)
@@ -44,9 +77,12 @@ def test_the_test_data_follows_the_contract() -> None:
 @pytest.mark.parametrize(("change", "message"), [
     (lambda o: o.clear(), r"stack 'simlab' has no outputs: name a deployed lab stack \(pulumi up -s simlab\)"),
     (lambda o: o.update(kind="cluster"), r"stack 'simlab' is not a lab stack \(its kind is 'cluster'\)"),
-    (lambda o: o.pop("version"), r"exports contract version None, this ocplab reads version 1: run pulumi up -s "
-                                 r"simlab with this ocplab first"),
-    (lambda o: o.update(version=2), r"exports contract version 2"),
+    (lambda o: o.pop("version"), r"exports contract version None, this ocplab reads versions 1, 2: run pulumi up "
+                                 r"-s simlab with this ocplab first"),
+    (lambda o: o.update(version=3), r"exports contract version 3"),
+    (lambda o: o.update(version=True), r"exports contract version True"),
+    (lambda o: o["network"].update(ntp=["192.168.16.1"]), r"output network\.ntp: version 1 has no ntp"),
+    (lambda o: o.update(version=2), r"output network\.routing: missing \(contract version 2 has it\)"),
     (lambda o: o["hypervisors"]["hv2"].pop("bridge"), r"'simlab' output hypervisors\.hv2\.bridge: is required"),
     (lambda o: o["slices"].update(ipi1="hv1"), r"output slices\.ipi1: 'hv1' is not a mapping"),
     (lambda o: o["jumphost"].update(extra=1), r"output jumphost\.extra: is not a known key"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from components.lab_stack import lab_program
 from core.errors import ConfigError
 from core.stack_files import read_stack_values, stack_path
-from tests.unit.pulumi_mocks import use_mocks
+from tests.unit.pulumi_mocks import recorded_waits, use_mocks
 
 SECRET_SIG, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
@@ -54,7 +56,8 @@ def test_each_hypervisor_gets_bridge_network_pool_and_image(project: Path) -> No
     assert {v.inputs["name"] for v in volumes} == {"base-guest.qcow2"}
     assert all(v.inputs["source"] == str(project / ".simlab/cache/guest.qcow2") for v in volumes)
     commands = {c.name: c.inputs for c in mocks.of_type("command:remote:Command")}
-    assert set(commands) == {"hv1-bridge", "hv2-bridge", "hv1-vbmcd", "hv2-vbmcd", "jumphost-dnsmasq", "destroy-guard"}
+    assert set(commands) == {"hv1-bridge", "hv2-bridge", "hv1-vbmcd", "hv2-vbmcd", "jumphost-dnsmasq", "jumphost-time",
+                             "jumphost-route", "destroy-guard"}
     assert "destroy those cluster stacks first" in commands["destroy-guard"]["delete"]
     vbmcd = commands["hv1-vbmcd"]
     assert "vbmcd" in vbmcd["create"] and vbmcd["update"] == vbmcd["create"]
@@ -79,3 +82,32 @@ def test_bad_config_declares_nothing(project: Path) -> None:
     values["slices"]["sno1"]["hypervisor"] = "hv7"
     with pytest.raises(ConfigError, match=r"ocplab:slices\.sno1\.hypervisor"):
         run_lab(values, project)
+
+
+def test_with_routing_nat_every_change_waits_for_the_uplink_check(project: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """route-apply.sh checks the uplink before it changes anything; the rest of the lab waits for it, so a
+    jumphost without that interface stops `pulumi up` before any other resource is made."""
+    waits = recorded_waits(monkeypatch)
+    mocks = run_lab(read_stack_values(stack_path("simlab")), project)
+    route = next(c.inputs for c in mocks.of_type("command:remote:Command") if c.name == "jumphost-route")
+    assert "uplink='uplink0'" in route["create"] and "cidr='192.168.16.0/24'" in route["create"]
+    assert "nft delete table ip ocplab" in route["delete"]
+    first = {"hv1-libvirt", "hv2-libvirt", "hv1-bridge", "hv2-bridge", "jumphost-dnsmasq", "jumphost-time"}
+    assert {name for name in first if "jumphost-route" in waits[name]} == first
+    assert waits["jumphost-route"] == []
+
+
+def test_a_lab_with_its_own_router_gets_no_route_of_ours_but_its_time_server(project: Path) -> None:
+    values = read_stack_values(stack_path("simlab"))
+    values["network"] = {**values["network"], "routing": "none", "gateway": "192.168.16.254",
+                         "reserved": ["192.168.16.200-192.168.16.253"]}
+    mocks = run_lab(values, project)
+    commands = {c.name: c.inputs for c in mocks.of_type("command:remote:Command")}
+    assert "jumphost-route" not in commands
+    assert "server 198.51.100.2 iburst" in _decoded(commands["jumphost-time"]["create"])
+
+
+def _decoded(script: str) -> str:
+    """The files a remote script carries (base64 inputs), decoded, after the script itself."""
+    return script + "".join(base64.b64decode(m).decode() for m in re.findall(r"_b64='([A-Za-z0-9+/=]+)'", script))

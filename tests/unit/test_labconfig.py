@@ -44,7 +44,7 @@ def test_overlapping_slices_name_both() -> None:
 
 @pytest.mark.parametrize(("rng", "what"), [
     ("192.168.17.10-192.168.17.20", "outside the lab network"),
-    ("192.168.16.1-192.168.16.5", "the gateway"),
+    ("192.168.16.1-192.168.16.5", "the jumphost"),
     ("192.168.16.10-192.168.16.11", "hypervisor hv1"),
     ("192.168.16.199-192.168.16.201", "reserved range 0"),
     ("192.168.16.0/28", "the network address"),
@@ -125,3 +125,44 @@ def test_overcommit_must_be_positive_numbers() -> None:
     found = problems_of(values)
     assert "ocplab:overcommit.cpu: 'lots' is not a number" in found
     assert "ocplab:overcommit.memory: 0 must be above 0" in found
+
+
+# --- the way out: routing and time ----------------------------------------------------------------
+
+def test_the_simlab_jumphost_routes_the_lab_out_of_its_uplink_and_is_its_gateway() -> None:
+    lab = parse_lab_config("simlab", simlab())
+    assert (lab.network.routing, lab.jumphost.uplink, str(lab.network.gateway)) == ("nat", "uplink0", "192.168.16.1")
+    assert lab.network.ntp_upstream == ("198.51.100.2",)
+
+
+def test_a_lab_with_its_own_router_names_it_and_needs_no_uplink() -> None:
+    values = simlab()
+    values["network"] = {**values["network"], "routing": "none", "gateway": "192.168.16.254"}
+    values["network"]["reserved"] = ["192.168.16.200-192.168.16.253"]
+    del values["jumphost"]["uplink"]
+    lab = parse_lab_config("test", values)
+    assert (lab.network.routing, lab.jumphost.uplink, str(lab.network.gateway)) == ("none", None, "192.168.16.254")
+
+
+@pytest.mark.parametrize(("change", "field", "says"), [
+    (lambda v: v["jumphost"].pop("uplink"), "ocplab:jumphost.uplink", "routing nat needs the jumphost's interface"),
+    (lambda v: v["jumphost"].update(uplink="eth0"), "ocplab:jumphost.uplink", "'eth0' is the jumphost's lab interface"),
+    (lambda v: v["jumphost"].update(uplink="eth 1"), "ocplab:jumphost.uplink", "is not an interface name"),
+    (lambda v: v["network"].update(routing="none"), "ocplab:network.gateway",
+     "no gateway: name the lab network's router"),
+    (lambda v: v["network"].update(gateway="192.168.16.254"), "ocplab:network.gateway",
+     "with routing nat the jumphost (192.168.16.1) is the lab's gateway, not 192.168.16.254"),
+    (lambda v: v["network"].update(routing="none", gateway="10.0.0.1"), "ocplab:network.gateway",
+     "10.0.0.1 is outside 192.168.16.0/24"),
+    (lambda v: v["network"].update(routing="masquerade"), "ocplab:network.routing", "is not one of nat, none"),
+    (lambda v: v["network"].update(ntp_upstream=["ntp.example.com iburst"]), "ocplab:network.ntp_upstream[0]",
+     "is not an NTP server's IPv4 address or host name"),
+    (lambda v: v["network"].update(ntp_upstream=["300.1.1.1"]), "ocplab:network.ntp_upstream[0]",
+     "is not an NTP server's IPv4 address or host name"),
+    (lambda v: v["network"].update(ntp_upstream="198.51.100.2"), "ocplab:network.ntp_upstream", "list"),
+])
+def test_a_bad_way_out_is_refused_naming_the_field(change: Any, field: str, says: str) -> None:
+    values = simlab()
+    change(values)
+    found = [p for p in problems_of(values) if p.startswith(field + ":")]
+    assert found and says in found[0], problems_of(values)

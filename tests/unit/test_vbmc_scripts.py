@@ -27,7 +27,7 @@ from renderers.vbmc_scripts import (
     vbmcd_install_script,
     vbmcd_uninstall_script,
 )
-from tests.tools import analyzed_unit
+from tests.tools import analyzed_unit, unit_written_by
 
 PLAN = BmcPlan(address="192.168.16.11", ports={"master-0": 6230, "master-1": 6231, "worker-0": 6232})
 PASSWORD = bmc_password("a key", "ipi1")
@@ -80,13 +80,8 @@ def test_without_systemd_vbmcd_starts_as_its_user_with_no_way_back_to_root() -> 
 def vbmcd_unit(where: Path) -> Path:
     """The unit the install script writes where systemd runs, its variables expanded by sh."""
     script = SCRIPTS["vbmcd install"]
-    heredoc = script.split('cat > "/etc/systemd/system/$unit" <<UNIT\n', 1)[1].split("\nUNIT\n", 1)[0]
     inputs = script.split("set -eu\n", 1)[1].split("\nfail()", 1)[0]  # lib-common's functions, then the inputs
-    done = subprocess.run(["sh", "-c", f"{inputs}\ncat <<UNIT\n{heredoc}\nUNIT\n"], capture_output=True, text=True,
-                          check=True)
-    unit = where / "ocplab-vbmcd.service"
-    unit.write_text(done.stdout)
-    return unit
+    return unit_written_by(script, inputs, where, "ocplab-vbmcd.service")
 
 
 def test_under_systemd_vbmcd_runs_as_its_user_in_a_sandbox(tmp_path: Path) -> None:

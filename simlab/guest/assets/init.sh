@@ -69,7 +69,8 @@ for d in /sys/class/net/*; do
     say "nic iface=$nic mac=$(cat "$d/address")"
     ip link set "$nic" up
     # -t/-T: 4 discovers 2 s apart, then "leasefail" (-> dhcp-none); -A: retry every 5 s forever.
-    udhcpc -f -i "$nic" -s /etc/ocplab/udhcpc.sh -t 4 -T 2 -A 5 >"/var/log/udhcpc.$nic.log" 2>&1 &
+    # -O ntpsrv: ask for the NTP servers (option 42), as NetworkManager on RHCOS does.
+    udhcpc -f -i "$nic" -s /etc/ocplab/udhcpc.sh -t 4 -T 2 -A 5 -O ntpsrv >"/var/log/udhcpc.$nic.log" 2>&1 &
 done
 [ -n "$nics" ] || say "nic none"
 

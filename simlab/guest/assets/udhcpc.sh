@@ -1,7 +1,7 @@
 #!/bin/sh
 # udhcpc event script: configures the NIC and reports each lease event on the console.
 # udhcpc passes the event as $1 and the lease in the environment (interface ip subnet mask
-# router dns hostname domain lease).
+# router dns ntpsrv hostname domain lease).
 . /etc/ocplab/lib.sh
 R=/run/ocplab
 st="$R/dhcp.$interface"
@@ -50,7 +50,8 @@ case "$1" in
         rm -f "$st.none"
         touch "$st.bound"
         say "dhcp iface=$interface mac=$(cat "/sys/class/net/$interface/address") ip=$ip mask=$bits" \
-            "router=$(csv $router) dns=$(csv $dns) hostname=$hostname domain=$domain lease=$lease"
+            "router=$(csv $router) dns=$(csv $dns) ntp=$(csv $ntpsrv) hostname=$hostname domain=$domain" \
+            "lease=$lease uptime=$(cut -d' ' -f1 /proc/uptime)"
         ;;
     renew)
         configure
