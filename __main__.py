@@ -5,9 +5,14 @@ outputs it needs (its lab's and its own), so those `pulumi stack output` childre
 providers' SDKs load (components/stack_reader.py).
 """
 
+import os
 from pathlib import Path
 
 import pulumi
+
+# No package of uv.lock is a pydantic plugin (tests/unit/test_startup_imports.py): skip pydantic's search of every
+# installed distribution's entry points, which the first validator built would make.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 from components.stack_reader import prefetch, qualified_name
 from core.errors import ConfigError

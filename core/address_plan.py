@@ -51,7 +51,8 @@ class AddressPlan:
 class _Kept(BaseModel):
     """What `as_dict` writes, read back from the stack's own outputs: checked like any outside value."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    # Built when a stack's previous assignments are first read: a first `pulumi up` has none.
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
 
 class _NodeKept(_Kept):

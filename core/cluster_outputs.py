@@ -126,13 +126,14 @@ Uuid = Annotated[str, full_match(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F
 BmcPassword = Annotated[str, full_match(r"[A-Za-z0-9_-]{1,64}", "1-64 letters, digits, '_' or '-'")]
 # A Pulumi stack name as the CLI takes it (`org/project/stack` included); it is written into headers.
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){0,2}")
-_LABEL: TypeAdapter[str] = TypeAdapter(Label, config=ConfigDict(strict=True))
+# The reader's validators are built when first used: a cluster program only writes these outputs.
+_LABEL: TypeAdapter[str] = TypeAdapter(Label, config=ConfigDict(strict=True, defer_build=True))
 
 
 class _Read(BaseModel):
     """Strict (no "8082" for a port, no true for a number); fields the tools don't read are ignored."""
 
-    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True, defer_build=True)
 
 
 class _Network(_Read):

@@ -129,7 +129,8 @@ Ratio = Annotated[float, Field(gt=0, le=64, allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # Each model is built when first used, not at import: a cluster stack never builds the lab's.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, defer_build=True)
 
 
 # --- words and defaults the core's dataclasses share with the schema, written once -------------------------
