@@ -114,9 +114,9 @@ def seed_config(client: LabClient) -> ClusterConfig:
 
 
 def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up: bool,
-            stop_at: float | None, engine_only: bool = False) -> tuple[list[Row], list[str]]:
+            stop_at: float | None, engine_only: bool = False, bytecode: str = "none") -> tuple[list[Row], list[str]]:
     client = LabClient(workdir)
-    engine = EngineClient(workdir)
+    engine = EngineClient(workdir, bytecode)
     clusters = [seed.SEED, *pair.all_clusters(), *scale.all_clusters()]
     for directory in (client.stacks, engine.stacks):
         stacks.write_stacks(directory, LAB, scale.HYPERVISORS, clusters)
@@ -168,6 +168,10 @@ def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up
                  "run from the jumphost namespace, timed from process start to exit; the baseline and the physical "
                  "limit run in the same namespace in the same run. Traced runs (--otel-traces) are separate from the "
                  "timed runs.")
+    notes.append("Python bytecode for the engine's programs: " + (
+        "none written (the simulated lab's PYTHONDONTWRITEBYTECODE=1): each run compiles from source every "
+        "module with no .pyc beside it." if bytecode == "none" else
+        "cached in the run's scratch directory (--bytecode cached; the lab stack's first `pulumi up` wrote it)."))
     return rows, notes
 
 
@@ -181,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="scenario 3: no extra traced `pulumi up` per size (saves one up + destroy each)")
     parser.add_argument("--engine-only", action="store_true",
                         help="scenario 3: pulumi preview and up only (no baseline, no destroy): a short run")
+    parser.add_argument("--bytecode", choices=("none", "cached"), default="none",
+                        help="the engine's programs: compiled from source every run, as the simulated lab runs them "
+                             "(none), or with bytecode kept in the run's scratch directory (cached)")
     parser.add_argument("--stop-at", metavar="HH:MM",
                         help="UTC time the lab must be free again: scale sizes that would not finish are left out")
     args = parser.parse_args(argv)
@@ -199,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         revision = commit()  # the code that runs: read before, not after (commits may land meanwhile)
         started = time.monotonic()
         try:
-            rows, notes = run_all(Path(workdir), only, sizes, not args.no_trace_up, stop_at, args.engine_only)
+            rows, notes = run_all(Path(workdir), only, sizes, not args.no_trace_up, stop_at, args.engine_only,
+                                  args.bytecode)
         finally:
             Simlab().down()
             log("simulated lab down")

@@ -60,15 +60,27 @@ def history_changes(stdout: str) -> dict[str, int] | None:
     return {str(k): int(v) for k, v in (newest.get("resourceChanges") or {}).items()}
 
 
+def bytecode_env(workdir: Path, bytecode: str) -> dict[str, str]:
+    """none: the simulated lab's own setting (PYTHONDONTWRITEBYTECODE=1), so a program compiles from source every
+    module with no .pyc beside it (`uv sync` writes none in .venv); cached: bytecode written and read in the run's
+    scratch directory (never in the shared .venv), as on a jumphost where the program's user may write it."""
+    if bytecode == "none":
+        return {}
+    if bytecode == "cached":
+        return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
+    raise ValueError(f"bytecode: {bytecode!r} is not none or cached")
+
+
 class EngineClient:
     """pulumi on the bench stacks. The stack files are written into the project copy's stacks/."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, bytecode: str = "none") -> None:
         self.project = copy_project(workdir / "project", stacks=[])
         self.stacks = self.project / "stacks"
         self.traces = workdir / "timings" / "traces"
         self.traces.mkdir(parents=True, exist_ok=True)
-        self.workspace = Workspace(project=self.project, backend=workdir / "pulumi-state")
+        self.workspace = Workspace(project=self.project, backend=workdir / "pulumi-state",
+                                   extra_env=bytecode_env(workdir, bytecode))
         self._serial = 0
 
     def _run(self, command: str, stack: str, args: Sequence[str], trace: bool, timeout: float) -> EngineRun:
