@@ -11,8 +11,9 @@ import pulumi_command as command
 
 from components.hypervisor import Hypervisor, HypervisorArgs
 from components.jumphost import Jumphost
+from components.mirror import Mirror
 from components.stack_config import ocplab_values
-from core.lab_contract import lab_outputs
+from core.lab_contract import lab_outputs, mirror_outputs
 from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
 from core.ssh_access import hypervisor_uris, lab_files, pinned_keys
 from renderers.jumphost_scripts import lab_in_place_script, refuse_while_clusters_remain
@@ -57,14 +58,21 @@ def lab_program(base: Path) -> None:
             images=images, after=jumphost.first))
         for hv in lab.hypervisors
     }
+    # The mirror once its name resolves (dnsmasq) and the lab's way out is set.
+    mirror = Mirror("mirror", lab, connection(lab.jumphost.ssh, key, pins), key, opts=pulumi.ResourceOptions(
+        depends_on=[*jumphost.first, jumphost.dnsmasq])) if lab.mirror else None
     # Deleted first on destroy (it depends on everything), so a refused lab destroy removes nothing:
     # without it the engine deletes the bridges in parallel with the jumphost's refusal.
     command.remote.Command(
         "destroy-guard", connection=connection(lab.jumphost.ssh, key, pins),
         create=lab_in_place_script(), delete=refuse_while_clusters_remain(),
-        opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values()]))
+        opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values(), *([mirror] if mirror else [])]))
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
-                                dnsmasq=jumphost.dnsmasq.id).apply(
-        lambda v: lab_outputs(lab, v["hypervisors"], key_path, known, v["dnsmasq"]).as_outputs())
-    for output in ("kind", "version", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit"):
+                                dnsmasq=jumphost.dnsmasq.id, ca=mirror.ca_certificate if mirror else None).apply(
+        lambda v: lab_outputs(lab, v["hypervisors"], key_path, known, v["dnsmasq"],
+                              mirror_outputs(lab, v["ca"])).as_outputs())
+    for output in ("kind", "version", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit",
+                   *(["mirror"] if mirror else [])):
         pulumi.export(output, outputs.apply(itemgetter(output)))
+    if mirror:
+        pulumi.export("mirror_password", mirror.password)

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from core import mirror_config
 from core.addresses import AddressRange
 from core.dci_first_boot import DEFAULT_USER
 from core.errors import ConfigError
@@ -204,6 +205,14 @@ class OvercommitSchema(_Strict):
     memory: Ratio = 1.0
 
 
+class MirrorSchema(_Strict):
+    """The lab's mirror registry on the jumphost (core/mirror_config.py checks the port and path further)."""
+    port: Port = mirror_config.DEFAULT_PORT
+    storage: AbsolutePath = mirror_config.DEFAULT_STORAGE
+    keep_data: bool = True  # false: a lab destroy deletes the mirrored images too
+    user: UserName = mirror_config.DEFAULT_USER
+
+
 class LabSchema(_Strict):
     kind: Literal["lab"] = "lab"
     domain: Domain
@@ -213,6 +222,7 @@ class LabSchema(_Strict):
     images: Annotated[dict[Label, ImageSource], Field(max_length=32)] = {}
     slices: Annotated[dict[Label, SliceSchema], Field(max_length=512)] = {}
     overcommit: OvercommitSchema = OvercommitSchema()
+    mirror: MirrorSchema | None = None
 
 
 # --- the cluster stacks -------------------------------------------------------------------------

@@ -23,11 +23,17 @@ from core.ssh_access import hypervisor_uris, lab_files, libvirt_uri
 from core.vrrp import vrrp_ids
 
 # Bump when a field changes meaning, goes away or is added; cluster stacks refuse other versions by name.
-# 2: network.routing, network.ntp and network.ntp_upstream (where the lab's way out and time come from).
+# 2: network.routing, network.ntp and network.ntp_upstream (where the lab's way out and time come from);
+#    mirror (the lab's mirror registry, only where the lab has one).
 CONTRACT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
-# What version 2 added; a version-1 lab is read as having none of it (no routing of ours, no time served).
-_ADDED_IN_2 = ("routing", "ntp", "ntp_upstream")
+# What version 2 added; a version-1 lab is read as having none of it (no routing of ours, no time served, no
+# mirror). A version-2 lab always exports the first three; `mirror` only with ocplab:mirror.
+_ADDED_IN_2 = ("network.routing", "network.ntp", "network.ntp_upstream", "mirror")
+_OPTIONAL_IN_2 = ("mirror",)
+# Secret outputs: not part of the contract (a reader without the passphrase sees "[secret]"); a cluster stack
+# derives the mirror's password from the lab key instead.
+SECRET_OUTPUTS = ("mirror_password",)
 # In planned outputs, what only libvirt or the engine can give at pulumi up (ids, domain UUIDs).
 PLANNED = "planned"
 
@@ -108,6 +114,19 @@ class NetworkOutputs:
 
 
 @dataclass(config=_OUTPUTS)
+class MirrorOutputs:
+    """The lab's mirror registry: `https://<host>:<port>`, trusted through ca_certificate, login `user` (the
+    password is the secret output mirror_password)."""
+    host: Annotated[schema.Domain, Strict()]
+    address: Address  # the jumphost's, where host resolves
+    port: Port
+    user: User
+    ca_certificate: Annotated[str, Strict(), Field(max_length=16384), schema._pattern(
+        r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]{1,16000}-----END CERTIFICATE-----\n?",
+        "a PEM certificate")]
+
+
+@dataclass(config=_OUTPUTS)
 class SliceOutputs:
     hypervisor: Name
     range: Annotated[schema.AddressRangeText, Strict()]
@@ -126,12 +145,15 @@ class LabOutputs:
     slices: Annotated[Mapping[Name, SliceOutputs], Field(max_length=512)]
     overcommit: Mapping[Resource, Annotated[schema.Ratio, Strict()]]
     version: int = CONTRACT_VERSION
+    mirror: MirrorOutputs | None = None  # only a lab with ocplab:mirror has one (an output left out when None)
 
     def as_outputs(self) -> dict[str, Any]:
         """The stack outputs, one key each (what `pulumi stack output` shows)."""
         data = asdict(self)
         data["slices"] = {name: {k: v for k, v in piece.items() if v is not None}
                           for name, piece in data["slices"].items()}
+        if data["mirror"] is None:  # a lab without a mirror exports none (pulumi drops a null output anyway)
+            del data["mirror"]
         return {"kind": "lab", **data}
 
 
@@ -150,8 +172,15 @@ def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: 
                              provisioning_bridge=hv.provisioning_bridge if hv.provisioning_nic else None)
 
 
+def mirror_outputs(lab: LabConfig, ca_certificate: str) -> MirrorOutputs | None:
+    if lab.mirror is None:
+        return None
+    return MirrorOutputs(host=lab.mirror.host(lab.domain), address=lab.jumphost.ssh.address, port=lab.mirror.port,
+                         user=lab.mirror.user, ca_certificate=ca_certificate)
+
+
 def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], key_path: str | None,
-                known_hosts: str, dnsmasq: str) -> LabOutputs:
+                known_hosts: str, dnsmasq: str, mirror: MirrorOutputs | None = None) -> LabOutputs:
     """Everything but secrets: key material stays in config; only where the key file lives."""
     return LabOutputs(
         domain=lab.domain,
@@ -168,6 +197,7 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
                                         bmc=s.bmc if s.bmc_ports else None,
                                         vrrp=vrrp_ids(s.cluster).as_dict()) for s in lab.slices},
         overcommit=dict(lab.overcommit),
+        mirror=mirror,
     )
 
 
@@ -201,7 +231,7 @@ def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
         raise ConfigError([f"ocplab:lab: lab stack {stack!r} exports contract version {version!r}, this ocplab "
                            f"reads versions {', '.join(map(str, READABLE_VERSIONS))}: run pulumi up -s {stack} "
                            "with this ocplab first"])
-    body = {key: value for key, value in raw.items() if key != "kind"}
+    body = {key: value for key, value in raw.items() if key != "kind" and key not in SECRET_OUTPUTS}
     where = f"ocplab:lab: lab stack {stack!r} output "
     problems = schema.value_problems(_READER, body, where) + _version_problems(version, body, where)
     if problems:
@@ -215,15 +245,21 @@ def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
 
 
 def _version_problems(version: int, body: Mapping[str, Any], where: str) -> list[str]:
-    """Version 2 must carry what it added; version 1 must not (a field it never had is not its own)."""
-    network = body.get("network")
-    if not isinstance(network, Mapping):
-        return []
-    if version == 1:
-        return [f"{where}network.{name}: version 1 has no {name}; a version-2 lab exports version 2"
-                for name in _ADDED_IN_2 if name in network]
-    return [f"{where}network.{name}: missing (contract version 2 has it)" for name in _ADDED_IN_2
-            if name not in network]
+    """Version 2 must carry what it added (but what only some labs have); version 1 must not (a field it never
+    had is not its own)."""
+    found = []
+    for path in _ADDED_IN_2:
+        *parents, name = path.split(".")
+        holder: Any = body
+        for parent in parents:
+            holder = holder.get(parent) if isinstance(holder, Mapping) else None
+        if not isinstance(holder, Mapping):
+            continue
+        if version == 1 and name in holder:
+            found.append(f"{where}{path}: version 1 has no {name}; a version-2 lab exports version 2")
+        elif version != 1 and name not in holder and path not in _OPTIONAL_IN_2:
+            found.append(f"{where}{path}: missing (contract version 2 has it)")
+    return found
 
 
 def _rebuilt_uri(hv: HypervisorOutputs, jumphost: JumphostOutputs) -> HypervisorOutputs:

@@ -29,6 +29,7 @@ from core.config_schema import (
     validated,
 )
 from core.errors import Problems
+from core.mirror_config import Mirror, mirror_of, mirror_problems
 from core.sizes import parse_bytes
 
 # Where host keys are looked up when the lab names no known_hosts (found by address, hashed or not).
@@ -122,6 +123,7 @@ class LabConfig:
     images: Mapping[str, str]
     slices: tuple[Slice, ...]
     overcommit: Mapping[str, float] = field(default_factory=lambda: {"cpu": 1.0, "memory": 1.0})
+    mirror: Mirror | None = None  # the lab's mirror registry on the jumphost (ocplab:mirror)
 
     def hypervisor(self, name: str) -> Hypervisor:
         return next(h for h in self.hypervisors if h.name == name)
@@ -283,12 +285,15 @@ def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool 
                        jumphost=_jumphost(lab.jumphost),
                        hypervisors=tuple(map(_hypervisor, lab.hypervisors)), images=dict(lab.images),
                        slices=tuple(_slice(cluster, piece, problems) for cluster, piece in lab.slices.items()),
-                       overcommit={"cpu": lab.overcommit.cpu, "memory": lab.overcommit.memory})
+                       overcommit={"cpu": lab.overcommit.cpu, "memory": lab.overcommit.memory},
+                       mirror=mirror_of(lab.mirror))
     _check_key(config, has_key_secret, problems)
     _check_hypervisors(lab, problems)
     _check_redfish(lab, problems)
     _check_routing(lab, problems)
     _check_plan(config, problems)
+    for where, problem in mirror_problems(config):
+        problems.add(where, problem)
     problems.raise_if_any()
     return config
 

@@ -44,7 +44,9 @@ def render_base_config(lab: LabConfig) -> str:
         f"log-facility={layout.LOG_FILE}",
         "log-dhcp",
         # The lab's own servers by name, forward and reverse.
-        f"host-record=jumphost.{lab.domain},{lab.jumphost.ssh.address}",
+        # The mirror registry (ocplab:mirror) is the jumphost too; the first name keeps the PTR.
+        f"host-record={','.join([f'jumphost.{lab.domain}', *([lab.mirror.host(lab.domain)] if lab.mirror else [])])},"
+        f"{lab.jumphost.ssh.address}",
         *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" for hv in lab.hypervisors),
     ]
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 # The components' type tokens (package:module:Type).
 HYPERVISOR = "ocplab:lab:Hypervisor"
 JUMPHOST = "ocplab:lab:Jumphost"
+MIRROR = "ocplab:lab:Mirror"
 CLUSTER = "ocplab:cluster:Cluster"
 NODE = "ocplab:cluster:Node"
 # The providers' resources that a fix names.

@@ -1,0 +1,60 @@
+"""The lab's mirror registry on the jumphost (files/mirror-*.sh): its config from the lab config, and the
+scripts that start it and take it away. Its TLS key and htpasswd line travel on stdin (`mirror_stdin`)."""
+
+from __future__ import annotations
+
+import base64
+
+import yaml
+
+from core.labconfig import LabConfig
+from renderers.shell import b64, script
+
+CONF_DIR = "/etc/ocplab/mirror"  # config, certificate, key and htpasswd: root:SERVICE_USER, 0750
+SERVICE_USER = "ocplab-mirror"  # the system user it runs as, owner of its storage
+UNIT = "ocplab-mirror.service"
+PIDFILE = "/run/ocplab-mirror/registry.pid"  # without systemd
+LOG = "/var/log/ocplab-mirror.log"  # without systemd; journald's otherwise
+PACKAGE = "docker-registry"  # Debian's build of the CNCF distribution registry (2.8.2 on Debian 12)
+
+
+def registry_config(lab: LabConfig) -> str:
+    """The registry's config.yml: TLS and htpasswd, on the jumphost's lab address only, images in the storage."""
+    mirror = lab.mirror
+    assert mirror is not None
+    # No http.host: Location headers follow the name the client used (mirror.<domain>, or the address).
+    config = {
+        "version": 0.1,
+        "log": {"level": "info", "formatter": "text", "fields": {"service": "ocplab-mirror"}},
+        "storage": {"filesystem": {"rootdirectory": mirror.storage}, "delete": {"enabled": True},
+                    "cache": {"blobdescriptor": "inmemory"}},
+        "http": {"addr": f"{lab.jumphost.ssh.address}:{mirror.port}",
+                 "tls": {"certificate": f"{CONF_DIR}/tls.crt", "key": f"{CONF_DIR}/tls.key", "minimumtls": "tls1.2"},
+                 "headers": {"X-Content-Type-Options": ["nosniff"]}},
+        "auth": {"htpasswd": {"realm": f"ocplab mirror of {lab.name}", "path": f"{CONF_DIR}/htpasswd"}},
+        "health": {"storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}},
+    }
+    return f"# Managed by ocplab (lab stack {lab.name}). Changes are overwritten by `pulumi up`.\n" + \
+        yaml.safe_dump(config, sort_keys=False)
+
+
+def mirror_stdin(server_key: str, htpasswd_line: str) -> str:
+    """What mirror-apply.sh reads on stdin: the TLS key (base64, one line), then the htpasswd line."""
+    return base64.b64encode(server_key.encode()).decode() + "\n" + htpasswd_line + "\n"
+
+
+def mirror_apply_script(lab: LabConfig, certificate: str, ca_certificate: str) -> str:
+    mirror = lab.mirror
+    assert mirror is not None
+    return script("way-out-common", "mirror-apply", conf_dir=CONF_DIR, conf_b64=b64(registry_config(lab)),
+                  cert_b64=b64(certificate), ca_b64=b64(ca_certificate), storage=mirror.storage, user=SERVICE_USER,
+                  unit=UNIT, pidfile=PIDFILE, log=LOG, host=mirror.host(lab.domain), address=lab.jumphost.ssh.address,
+                  port=mirror.port, package=PACKAGE)
+
+
+def mirror_remove_script(lab: LabConfig) -> str:
+    """Stop and remove the registry; its storage only where the config says keep_data: false."""
+    mirror = lab.mirror
+    assert mirror is not None
+    return script("way-out-common", "mirror-remove", conf_dir=CONF_DIR, storage=mirror.storage, user=SERVICE_USER,
+                  unit=UNIT, pidfile=PIDFILE, log=LOG, keep_data="yes" if mirror.keep_data else "no")
