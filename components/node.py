@@ -89,6 +89,9 @@ class Node(pulumi.ComponentResource):
             cpu=libvirt.DomainCpuArgs(mode=spec.cpu_mode), disks=disks, cloudinit=cloudinit, network_interfaces=nics,
             consoles=[libvirt.DomainConsoleArgs(type="pty", target_port="0", target_type="serial")],
             xml=libvirt.DomainXmlArgs(xslt=domain_xslt(facts.console_log, spec.disk_cache)),
+            # OVMF where the topology boots UEFI (core.firmware); libvirt copies the template into the domain's NVRAM.
+            firmware=facts.uefi.code if facts.uefi else None,
+            nvram=libvirt.DomainNvramArgs(template=facts.uefi.vars) if facts.uefi else None,
             running=args.get("running", True), autostart=False,
             opts=fixed_name(child.merge(pulumi.ResourceOptions(ignore_changes=_bmc_owned(args),
                                                                depends_on=[*args.get("boot_after", []),

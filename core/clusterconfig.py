@@ -20,11 +20,13 @@ from core.config_schema import (
     NicSchema,
     Role,
     SizeSchema,
+    UefiSchema,
     UserSchema,
     validated,
 )
 from core.dci_first_boot import FirstBoot, first_boot_of, keypair_command, user_fields
 from core.errors import Problems
+from core.firmware import FIRMWARE_OF, UefiFiles
 from core.names import label_problem
 from core.seed_media import SeedMedia
 from core.sizes import parse_bytes
@@ -94,6 +96,8 @@ class ClusterConfig:
     # ocplab:seed_media: cloud-init seeds as files the hypervisor makes, or as libvirt volumes the provider uploads
     # (hypervisors with no ISO maker). None: as the stack was deployed, else files (core.seed_media).
     seed_media: SeedMedia | None = None
+    # OVMF for a cluster whose topology boots UEFI (core.firmware: SNO); None for the others.
+    uefi: UefiFiles | None = None
 
     @property
     def has_provisioning(self) -> bool:
@@ -289,8 +293,21 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
         first_boot = None
     if first_boot is not None:
         nodes = _with_first_boot(nodes, first_boot, bool(config.hosts), problems)
+    uefi = _uefi(config, problems)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=config.lab, topology=config.topology, hypervisor=config.hypervisor,
                          domain_type=config.domain_type, nodes=tuple(nodes), start=config.start, pinned_vips=vips,
                          provisioning_network=config.provisioning_network, first_boot=first_boot,
-                         seed_media=config.seed_media)
+                         seed_media=config.seed_media, uefi=uefi)
+
+
+def _uefi(config: ClusterSchema, problems: Problems) -> UefiFiles | None:
+    """The OVMF files of a topology that boots UEFI (the schema's defaults unless given); refused elsewhere, where
+    they would be silently unused."""
+    if FIRMWARE_OF[config.topology] != "uefi":
+        if config.uefi is not None:
+            problems.add("ocplab:uefi", "an IPI cluster's domains boot BIOS (core.firmware); only an SNO cluster's "
+                         "node boots UEFI: remove it")
+        return None
+    files = config.uefi or UefiSchema()
+    return UefiFiles(code=files.code, vars=files.vars)

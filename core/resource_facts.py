@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.clusterconfig import ClusterConfig, NodeSpec
+from core.firmware import UefiFiles
 
 CONSOLE_LOG_DIR = "/var/log/libvirt/qemu"
-# The firmware every node's domain boots: components.node declares no loader, firmware or NVRAM, so libvirt
-# gives it SeaBIOS. What tells the installer and DCI how a node boots (renderers.install_config's bootMode,
-# tools.dci_inventory's bootmode) is derived from this, and tests/unit/test_boot_firmware.py checks the declared
-# domains against it. UEFI (OVMF) is the SNO boot-path work of issue 24 (D).
-FIRMWARE: Literal["bios", "uefi"] = "bios"
 SCSI_BUSES = ("virtio_scsi", "scsi")
 
 
@@ -67,6 +63,7 @@ class NodeFacts:
     nics: tuple[NicFacts, ...]
     console_log: str
     scsi: bool
+    uefi: UefiFiles | None = None  # OVMF (core.firmware), else the domain boots SeaBIOS
 
 
 def node_facts(cluster: ClusterConfig, spec: NodeSpec) -> NodeFacts:
@@ -84,6 +81,7 @@ def node_facts(cluster: ClusterConfig, spec: NodeSpec) -> NodeFacts:
         disk2=VolumeFacts(f"{domain}-disk2.qcow2", spec.disk2_bytes) if spec.disk2_bytes else None,
         cloud_init_iso=seed_iso_of(domain) if spec.needs_cloud_init else None,
         nics=tuple(nics), console_log=console_log_path(domain), scsi=spec.disk_bus in SCSI_BUSES,
+        uefi=cluster.uefi,
     )
 
 

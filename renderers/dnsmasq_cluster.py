@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from core.cluster_design import ClusterDesign
 from renderers import dnsmasq_layout as layout
+from renderers import pxe_boot
 from renderers.shell import ShellValue, b64, script
 
 
@@ -25,6 +26,7 @@ class ClusterDns:
     dhcp_hosts: str
     hosts: str
     wildcards: str
+    tftp_dirs: tuple[str, ...] = ()  # the TFTP roots of the nodes offered a network boot (renderers.pxe_boot)
 
     def as_dict(self) -> dict[str, str]:
         return {"dhcp": self.dhcp_hosts, "hosts": self.hosts, "wildcards": self.wildcards}
@@ -46,10 +48,12 @@ def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
         f"# ocplab cluster {cluster.name}: *.apps wildcard and the cluster's DHCP domain",
         f"address=/apps.{zone}/{plan.ingress_vip}",
         f"domain={zone},{slice_range.first},{slice_range.last}",
+        *pxe_boot.cluster_lines(cluster.name, pxe_boot.pxe_macs(design)),
     ]
     header = f"# ocplab cluster {cluster.name}\n"
     return ClusterDns(dhcp_hosts=header + "\n".join(dhcp) + "\n", hosts=header + "\n".join(hosts) + "\n",
-                      wildcards="\n".join(wildcards) + "\n")
+                      wildcards="\n".join(wildcards) + "\n",
+                      tftp_dirs=tuple(pxe_boot.tftp_dir(mac) for mac in pxe_boot.pxe_macs(design)))
 
 
 def _cluster_script(part: str, cluster: str, **extra: ShellValue) -> str:
@@ -59,11 +63,15 @@ def _cluster_script(part: str, cluster: str, **extra: ShellValue) -> str:
 
 
 def apply_script(cluster: str, dns: ClusterDns) -> str:
-    """Create or update the cluster's files; a failed check keeps the previous ones and fails."""
+    """Create or update the cluster's files, and the TFTP root of each node offered a network boot (renderers.
+    pxe_boot); a failed check keeps the previous ones and fails."""
     return _cluster_script("dnsmasq-cluster-apply", cluster, root=layout.ROOT, conf=layout.CONF,
-                           dhcp_b64=b64(dns.dhcp_hosts), hosts_b64=b64(dns.hosts), wildcards_b64=b64(dns.wildcards))
+                           dhcp_b64=b64(dns.dhcp_hosts), hosts_b64=b64(dns.hosts), wildcards_b64=b64(dns.wildcards),
+                           tftp_root=pxe_boot.TFTP_ROOT, tftp_dirs=" ".join(dns.tftp_dirs))
 
 
 def remove_script(cluster: str) -> str:
-    """Remove the cluster's files; restart only because its wildcard goes away."""
-    return _cluster_script("dnsmasq-cluster-remove", cluster, lease_file=layout.LEASE_FILE)
+    """Remove the cluster's files and its nodes' TFTP roots; restart only because its wildcard goes away."""
+    return _cluster_script("dnsmasq-cluster-remove", cluster, lease_file=layout.LEASE_FILE,
+                           tftp_root=pxe_boot.TFTP_ROOT)
+

@@ -17,7 +17,7 @@ Fields, names and defaults as the installer's own documentation and types give t
   ansible-core 2.19, issue 24 B), so both paths give the provisionhost the same network and the lab network
   is checked against all of it.
 - Host `bootMode` (pkg/types/baremetal/platform.go: UEFI, UEFISecureBoot, legacy; the installer's default is
-  UEFI): ocplab writes the mode of the firmware its domains boot (core.resource_facts.FIRMWARE), on every host.
+  UEFI): ocplab writes the mode of the firmware its domains boot (core.firmware.FIRMWARE_OF), on every host.
 - openshift/installer pkg/asset/installconfig/baremetal/validation.go: the three bootstrapExternalStatic*
   fields are set together or not at all.
 - openshift/installer pkg/types/defaults/installconfig.go: clusterNetwork 10.128.0.0/14 hostPrefix 23,
@@ -75,12 +75,12 @@ from core.cluster_outputs import (
     require_topology,
 )
 from core.config_schema import Domain, IPv4, Label, Mac
-from core.resource_facts import FIRMWARE
+from core.firmware import FIRMWARE_OF
 
 IPI_ROLES = ("master", "worker")
 # The installer's name for the firmware our domains boot (pkg/types/baremetal/platform.go BootMode).
 BOOT_MODES: dict[str, Literal["legacy", "UEFI"]] = {"bios": "legacy", "uefi": "UEFI"}
-BOOT_MODE = BOOT_MODES[FIRMWARE]
+BOOT_MODE = BOOT_MODES[FIRMWARE_OF["ipi"]]  # install-config is IPI's only
 
 
 @dataclass(frozen=True)

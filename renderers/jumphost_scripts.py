@@ -6,6 +6,7 @@ from __future__ import annotations
 from importlib import resources
 
 from renderers import dnsmasq_layout as layout
+from renderers import pxe_boot
 from renderers.shell import ShellValue, b64, script
 
 
@@ -21,7 +22,8 @@ def _layout(**extra: ShellValue) -> dict[str, ShellValue]:
 
 def install_script(base_config: str) -> str:
     """Install or update the base config; `dnsmasq --test` must pass before it takes effect."""
-    return script("dnsmasq-install", **_layout(control_b64=b64(control_script()), conf_b64=b64(base_config)))
+    return script("dnsmasq-install", **_layout(control_b64=b64(control_script()), conf_b64=b64(base_config),
+                                               tftp_root=pxe_boot.TFTP_ROOT))
 
 
 def lab_in_place_script() -> str:

@@ -37,7 +37,7 @@ the INI reader turns into one (`False`, not the string "false", which `not enabl
 on 2.16 and refuses on 2.19); no string reads as a boolean; `prov_network`, which no value makes work on 2.19,
 is never written (node_prep then builds 172.22.0.0/21, what the install-config renderer uses); and every variable
 a role templates before its `when` (SNO's `tftp_server`, `delegate_to` of sno_installer's PXE tasks) is defined.
-`bootmode` says what core.resource_facts.FIRMWARE says our domains boot. A BMC user or password YAML would not
+`bootmode` says what core.firmware says the topology's domains boot. A BMC user or password YAML would not
 read back as the same text is refused (renderers.install_config.require_yaml_text_bmc): the collection's
 install-config template writes them unquoted.
 
@@ -72,7 +72,8 @@ from core.cluster_outputs import (
     require_topology,
 )
 from core.config_schema import AbsolutePath, Interface, Port, UserName
-from core.resource_facts import FIRMWARE
+from core.firmware import FIRMWARE_OF
+from renderers import pxe_boot
 from renderers.install_config import require_yaml_text_bmc
 
 # An inventory value: text, a number, a boolean (written as the literal True/False the INI reader turns into
@@ -92,7 +93,6 @@ KeyPath = Annotated[str, Field(max_length=1024), full_match(r"(~|/[A-Za-z0-9_.-]
                                                              "a path like ~/.ssh/id_rsa.pub")]
 # How redhatci.ocp names the firmware (`bootmode`: legacy, or anything else for UEFI).
 BOOTMODES: dict[str, str] = {"bios": "legacy", "uefi": "uefi"}
-BOOTMODE = BOOTMODES[FIRMWARE]
 
 
 def _strict(kind: Any) -> TypeAdapter[Any]:
@@ -297,7 +297,7 @@ def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[st
     renderer uses) and `enable_virtualmedia` (the role default, a real false: the collection renders `redfish://`
     over the provisioning network, which its virtual-media template would turn off while our nodes boot from it).
     Redfish slices say so with `enable_redfish`."""
-    choices: dict[str, Scalar] = {"bootmode": BOOTMODE, "redfish_inspection": False,
+    choices: dict[str, Scalar] = {"bootmode": BOOTMODES[FIRMWARE_OF["ipi"]], "redfish_inspection": False,
                                   "ssh_extra_keys_paths": (options.controller_public_key,)}
     if cluster.bmc is not None and cluster.bmc.kind == "redfish":
         choices |= {"enable_redfish": True}
@@ -393,8 +393,12 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
         # sno_node_prep sets it only with dnsmasq on; sno_installer's PXE tasks template it (delegate_to) before
         # their `when: dnsmasq_enabled | bool` on 2.19. The host the collection would pick: the provisioner.
         "tftp_server": provisioner,
-        # What the collection tells the BMC to boot next (60_deploy_sno_bm.yml): 0x80 legacy, 0xa0 UEFI.
-        "bootmode": BOOTMODE}
+        # Where the collection puts grub.cfg-01-<mac> and images/ on tftp_server (sno_installer 23 and 56): the
+        # node's own TFTP root, which the lab's dnsmasq serves it from (renderers.pxe_boot).
+        "tftp_dir": pxe_boot.tftp_dir(node.macs["baremetal"]),
+        # What the collection tells the BMC to boot next (60_deploy_sno_bm.yml): 0x80 legacy, 0xa0 UEFI; an SNO
+        # node boots OVMF (core.firmware).
+        "bootmode": BOOTMODES[FIRMWARE_OF["sno"]]}
     master_vars: dict[str, Scalar] = {"ansible_host": node.ip, "name": node.name, "role": "master",
                                       "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
                                       "baremetal_mac": node.macs["baremetal"],

@@ -16,17 +16,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from simlab.guest import disk
+from simlab.guest import disk, efi
 from simlab.guest.initramfs import ASSETS, BUSYBOX, build_initramfs, check_busybox
 from simlab.guest.kernel import Kernel, find_kernel, resolve_modules
 from simlab.guest.tools import require_file
 
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_IMAGE = REPO / ".simlab" / "cache" / "guest.qcow2"
 # tty0 last would make it /dev/console: ttyS0 must be last so /init prints to the serial port.
 KERNEL_CMDLINE = "console=tty0 console=ttyS0,115200n8 panic=10"
-_BUILDER_SOURCES = ("build.py", "cpio.py", "disk.py", "initramfs.py", "kernel.py", "tools.py")
+_BUILDER_SOURCES = ("build.py", "cpio.py", "disk.py", "efi.py", "initramfs.py", "kernel.py", "tools.py")
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ def inputs_hash(kernel: Kernel, busybox: Path = BUSYBOX) -> str:
         ("mbr", _sha256(require_file(disk.SYSLINUX_MBR, "syslinux-common"))),
         ("ldlinux", _sha256(require_file(disk.SYSLINUX_LDLINUX_C32, "syslinux-common"))),
     ]
+    parts += efi.inputs()
     parts += [(f"module:{m.name}:{m.params}", _sha256(m.path)) for m in resolve_modules(kernel)]
     parts += [(f"asset:{p.name}", _sha256(p)) for p in sorted(ASSETS.iterdir()) if p.is_file()]
     parts += [(f"source:{name}", _sha256(here / name)) for name in _BUILDER_SOURCES]

@@ -88,6 +88,7 @@ class GuestReport:
 
     boots: int = 0
     kernel: str | None = None
+    via: str | None = None  # bios-disk, uefi-disk or uefi-tftp: the boot loader's ocplab.via= (simlab.guest.efi)
     nics: dict[str, str] = field(default_factory=dict)
     disks: list[Disk] = field(default_factory=list)
     cdroms: list[Disk] = field(default_factory=list)
@@ -238,7 +239,7 @@ def parse_console(text: str) -> GuestReport:
     for payload in payloads(text):
         event, words, fields = split_fields(payload)
         if event == "boot":
-            report = GuestReport(boots=report.boots + 1, kernel=fields.get("kernel"))
+            report = GuestReport(boots=report.boots + 1, kernel=fields.get("kernel"), via=fields.get("via") or None)
             report.lines.append(payload)
             continue
         report.lines.append(payload)

@@ -1,8 +1,9 @@
-"""Makes the bootable disk: MBR + one FAT16 partition with SYSLINUX, kernel and initramfs.
+"""Makes the bootable disk: MBR + one FAT16 partition with SYSLINUX, GRUB EFI, kernel and initramfs.
 
 Built without loop devices or mounts (mtools and `syslinux --offset` write into the image
 file), so it works in a container; BIOS-booting it from disk is what a cloud image does, and
-a larger qcow2 overlay on top of it boots the same (the partition table just ends early).
+a larger qcow2 overlay on top of it boots the same (the partition table just ends early). OVMF boots
+the same partition through \\EFI\\BOOT\\BOOTX64.EFI (simlab.guest.efi).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+from simlab.guest import efi
 from simlab.guest.tools import require_file, require_tool, run
 
 SECTOR = 512
 MIB = 1 << 20
 PART_START = 2048  # sectors: 1 MiB, the usual alignment
 PART_OFFSET = PART_START * SECTOR
-FAT_SLACK = 2 * MIB  # FAT tables, directories, ldlinux.sys/.c32
+FAT_SLACK = 2 * MIB  # FAT tables, directories, ldlinux.sys/.c32, the GRUB EFI image (about 0.6 MiB)
 PART_TYPE_FAT16_LBA = 0x0E
 DISK_SIGNATURE = 0x4C50434F  # "OCPL"
 SYSLINUX_MBR = Path("/usr/lib/syslinux/mbr/mbr.bin")
@@ -44,7 +46,7 @@ def syslinux_cfg(cmdline: str) -> str:
         "LABEL ocplab\n"
         "  LINUX /vmlinuz\n"
         "  INITRD /initrd.img\n"
-        f"  APPEND {cmdline}\n"
+        f"  APPEND {cmdline} ocplab.via=bios-disk\n"
     )
 
 
@@ -89,7 +91,13 @@ def make_raw_disk(raw: Path, files: BootFiles, workdir: Path) -> None:
     cfg.write_text(syslinux_cfg(files.cmdline))
     env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
     image = f"{raw}@@{PART_OFFSET}"
-    for source, name in ((files.kernel, "vmlinuz"), (files.initrd, "initrd.img"), (cfg, "syslinux.cfg")):
+    grub = workdir / "BOOTX64.EFI"
+    efi.grub_image(grub, efi.DISK_PREFIX, efi.DISK_MODULES)
+    grub_cfg = workdir / "grub.cfg"
+    grub_cfg.write_text(efi.disk_grub_cfg(files.cmdline))
+    run([require_tool("mmd", "mtools"), "-i", image, "::/EFI", "::/EFI/BOOT"], env=env)
+    for source, name in ((files.kernel, efi.KERNEL), (files.initrd, efi.INITRD), (cfg, "syslinux.cfg"),
+                         (grub, "EFI/BOOT/BOOTX64.EFI"), (grub_cfg, "EFI/BOOT/grub.cfg")):
         run([mcopy, "-o", "-i", image, str(source), f"::{name}"], env=env)
     run([syslinux, "--install", "--offset", str(PART_OFFSET), str(raw)], env=env)
 
@@ -101,3 +109,17 @@ def to_qcow2(raw: Path, out: Path) -> None:
     """Converts to qcow2 (unwritten clusters stay unallocated, so the file stays small)."""
     qemu_img = require_tool("qemu-img", "qemu-utils")
     run([qemu_img, "convert", "-f", "raw", "-O", "qcow2", str(raw), str(out)])
+
+
+def boot_files_of(image: Path, out_dir: Path) -> tuple[Path, Path]:
+    """The kernel and initramfs the guest image `image` (qcow2) boots, copied out of its partition into
+    `out_dir`: what a TFTP boot serves (simlab.guest.efi.netboot_files), so it runs the guest the disk holds."""
+    raw = out_dir / "guest.raw"
+    run([require_tool("qemu-img", "qemu-utils"), "convert", "-f", "qcow2", "-O", "raw", str(image), str(raw)])
+    mcopy = require_tool("mcopy", "mtools")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    kernel, initrd = out_dir / efi.KERNEL, out_dir / efi.INITRD
+    for path in (kernel, initrd):
+        run([mcopy, "-o", "-i", f"{raw}@@{PART_OFFSET}", f"::{path.name}", str(path)], env=env)
+    raw.unlink()
+    return kernel, initrd

@@ -1,10 +1,11 @@
-"""Issue 24 E and G: the firmware our domains boot and what we tell the installer and DCI about it agree.
+"""Issue 24 D, E and G: the firmware our domains boot and what we tell the installer and DCI about it agree.
 
-components.node declares no loader, firmware or NVRAM, so libvirt boots every domain with SeaBIOS;
-core.resource_facts.FIRMWARE says so, and the install-config (`bootMode` per host: the installer's default is
-UEFI) and the inventories (`bootmode`: without it redhatci.ocp sends the UEFI next-boot flag, 0xa0) derive from
-it. These specs read the domains the cluster program declares (Pulumi mocks), the install-config through a
-YAML parser and the inventories through ansible-inventory, with their own table of each side's spelling.
+components.node declares no loader, firmware or NVRAM for IPI domains, so libvirt boots them with SeaBIOS, and
+OVMF (firmware + NVRAM template) for an SNO node; core.firmware.FIRMWARE_OF says so per topology, and the
+install-config (`bootMode` per host: the installer's default is UEFI) and the inventories (`bootmode`: without it
+redhatci.ocp sends the UEFI next-boot flag, 0xa0) derive from it. These specs read the domains the cluster
+program declares (Pulumi mocks), the install-config through a YAML parser and the inventories through
+ansible-inventory, with their own table of each side's spelling.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from core.resource_facts import FIRMWARE
+from core.firmware import FIRMWARE_OF
 from renderers.install_config import render_install_config
 from tests.unit.test_cluster_stack_mocks import lab_outputs, run_cluster
 from tests.unit.test_dci_inventory import group_hosts, hostvars, outputs, parse
@@ -49,7 +50,9 @@ def firmware_of_domains(tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
 
 def test_the_declared_domains_boot_the_firmware_the_core_says(firmware_of_domains: dict[str, str]) -> None:
     assert "ipi1-master-0" in firmware_of_domains and "sno1-sno" in firmware_of_domains
-    assert set(firmware_of_domains.values()) == {FIRMWARE}, firmware_of_domains
+    assert firmware_of_domains == {name: FIRMWARE_OF["sno" if name.startswith("sno1-") else "ipi"]
+                                   for name in firmware_of_domains}
+    assert firmware_of_domains["sno1-sno"] == "uefi" and firmware_of_domains["ipi1-master-0"] == "bios"
 
 
 @pytest.mark.parametrize("bmc", ["redfish", "ipmi"])

@@ -75,9 +75,13 @@ def test_removing_a_cluster_drops_its_leases_while_dnsmasq_is_stopped(tmp_path: 
                                      "1700000000 52:54:00:a8:10:50 192.168.16.80 sno 01:52:54:00:a8:10:50\n")
     text = shell_script("dnsmasq-cluster-lock", "dnsmasq-cluster-remove", cluster="rf2", control=str(control),
                   lock_file=str(tmp_path / "lock"), dhcp_file=str(files["dhcp"]), hosts_file=str(files["hosts"]),
-                  wildcards_file=str(files["wildcards"]), lease_file=str(tmp_path / "leases"))
+                  wildcards_file=str(files["wildcards"]), lease_file=str(tmp_path / "leases"),
+                  tftp_root=str(tmp_path / "tftp"))
+    (tmp_path / "tftp" / "52-54-00-a8-10-52" / "images").mkdir(parents=True)
+    (tmp_path / "tftp" / "52-54-00-a8-10-50").mkdir()
     done = subprocess.run(["sh", "-c", text], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "tftp").iterdir()) == ["52-54-00-a8-10-50"], "only its node's TFTP root"
     assert calls.read_text().split("\n")[:2] == ["stop 2", "start 1"]  # the lease went while dnsmasq was down
     assert (tmp_path / "leases").read_text() == "1700000000 52:54:00:a8:10:50 192.168.16.80 sno 01:52:54:00:a8:10:50\n"
     assert not any(path.exists() for path in files.values())

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 import yaml
 
-from core.resource_facts import FIRMWARE
+from core.firmware import FIRMWARE_OF
+from renderers.pxe_boot import tftp_dir
 from tests.unit.test_dci_inventory import outputs, put
 from tools import dci_handoff
 from tools.dci_inventory import render_abi_yaml, render_ipi_hosts, render_sno_hosts
@@ -154,6 +155,7 @@ def test_a_yaml_value_marked_unsafe_is_never_run(tmp_path: Path) -> None:
 PROBE_DEFAULTS = """\
 enable_virtualmedia: false  # roles/node_prep/defaults/main.yml
 dnsmasq_enabled: true  # roles/sno_installer/defaults/main.yml
+tftp_dir: /var/lib/tftpboot  # roles/sno_installer/defaults/main.yml
 """
 PROBE_TASKS = """\
 - name: A, node_prep 40_bridge.yml and 45_networking_facts.yml (no | bool) - the provisioning bridge and subnet
@@ -187,7 +189,7 @@ PROBE_TASKS = """\
     dest: "{{ probe_out }}/{{ inventory_hostname }}.json"
     content: "{{ {'bridge': probe_provisioning_bridge | default(false), 'prov_network': probe_prov_network
                   | default(false), 'next_boot': probe_next_boot | default(none), 'keys': probe_keys
-                  | default(none)} | to_json }}"
+                  | default(none), 'grub_cfg': probe_grub_cfg | default(none)} | to_json }}"
     mode: "0600"
 """
 PROBE_SNO_TASKS = """\
@@ -198,6 +200,10 @@ PROBE_SNO_TASKS = """\
       ansible.builtin.debug: {msg: "only with the collection's dnsmasq"}
       when:
         - dnsmasq_enabled|bool
+- name: D, sno_installer 56_create_grubpxe.yml - Generate grub.cfg file for SNO node (its dest)
+  ansible.builtin.set_fact:
+    probe_grub_cfg: "{{ tftp_dir }}/grub.cfg-01-{{ hostvars[groups['masters'][0]]['baremetal_mac']
+                     | replace(':', '-') }}"
 """
 
 
@@ -232,12 +238,19 @@ def test_issue24_a_b_f_node_prep_builds_the_provisioning_bridge_from_our_ipi_inv
     are a list of one."""
     seen = probe(write(tmp_path, "hosts", render_ipi_hosts(ipi_outputs(kind))), tmp_path)
     assert seen == {"provisionhost": {"bridge": True, "prov_network": False, "next_boot": "0x80",
-                                      "keys": ["~/.ssh/id_rsa.pub"]}}
+                                      "keys": ["~/.ssh/id_rsa.pub"], "grub_cfg": None}}
 
 
-def test_issue24_c_e_sno_installer_runs_past_tftp_server_and_boots_the_domains_firmware(tmp_path: Path) -> None:
-    """C: the block delegated to `tftp_server` no longer fails on 2.19 for want of it; E: the next-boot flag the
-    collection sends is the one for the firmware our domains boot (core.resource_facts.FIRMWARE)."""
-    flag = {"bios": "0x80", "uefi": "0xa0"}[FIRMWARE]
-    seen = probe(write(tmp_path, "hosts", render_sno_hosts(outputs("sno"))), tmp_path)
-    assert seen == {"jumphost.simlab.test": {"bridge": True, "prov_network": False, "next_boot": flag, "keys": None}}
+def test_issue24_c_d_e_sno_installer_runs_past_tftp_server_writes_where_the_node_boots_from_and_boots_uefi(
+        tmp_path: Path) -> None:
+    """C: the block delegated to `tftp_server` no longer fails on 2.19 for want of it; D: the collection's
+    grub.cfg-01-<mac> lands in the node's own TFTP root, the directory the lab's dnsmasq serves that MAC from
+    (renderers.pxe_boot; it was the role's /var/lib/tftpboot); E: the next-boot flag the collection sends is
+    the one for the firmware an SNO domain boots (core.firmware: UEFI, 0xa0)."""
+    flag = {"bios": "0x80", "uefi": "0xa0"}[FIRMWARE_OF["sno"]]
+    data = outputs("sno")
+    mac = data["nodes"][0]["macs"]["baremetal"]
+    seen = probe(write(tmp_path, "hosts", render_sno_hosts(data)), tmp_path)
+    grub_cfg = f"{tftp_dir(mac)}/grub.cfg-01-{mac.replace(':', '-')}"
+    assert seen == {"jumphost.simlab.test": {"bridge": True, "prov_network": False, "next_boot": flag, "keys": None,
+                                             "grub_cfg": grub_cfg}}

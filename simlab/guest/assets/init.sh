@@ -25,7 +25,9 @@ dmesg -n 1
 
 . /etc/ocplab/lib.sh
 
-say "boot kernel=$(uname -r)"
+# How this boot came: ocplab.via= on the kernel command line (bios-disk, uefi-disk, uefi-tftp), else empty.
+via=$(sed -n 's/.*ocplab\.via=\([a-z-]*\).*/\1/p' /proc/cmdline)
+say "boot kernel=$(uname -r) via=$via"
 hostname localhost
 
 # Drivers: the list and its order (dependencies first) were worked out at build time.
