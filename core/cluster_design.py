@@ -40,13 +40,13 @@ def _lab_problems(cluster: ClusterConfig, lab: LabOutputs) -> list[str]:
     if cluster.hypervisor not in lab.hypervisors:
         found.append(f"ocplab:hypervisor: {cluster.hypervisor!r} is not a hypervisor of lab {cluster.lab}; known: "
                      f"{', '.join(sorted(lab.hypervisors)) or 'none'}")
-    piece = lab.slices.get(cluster.name)
-    if piece is None:
+    slice_ = lab.slices.get(cluster.name)
+    if slice_ is None:
         found.append(f"ocplab:cluster: lab {cluster.lab} has no address slice for cluster {cluster.name!r}; add "
                      f"ocplab:slices.{cluster.name} to the lab stack and run pulumi up on it")
-    elif piece.hypervisor != cluster.hypervisor:
+    elif slice_.hypervisor != cluster.hypervisor:
         found.append(f"ocplab:hypervisor: the lab gives cluster {cluster.name}'s slice to hypervisor "
-                     f"{piece.hypervisor}, not {cluster.hypervisor}")
+                     f"{slice_.hypervisor}, not {cluster.hypervisor}")
     if not found and cluster.has_provisioning and cluster.provisioning_network == "bridged" \
             and lab.hypervisors[cluster.hypervisor].provisioning_bridge is None:
         found.append(f"ocplab:provisioning_network: bridged needs a second NIC on hypervisor {cluster.hypervisor}: "
@@ -76,12 +76,12 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
         problems += vrrp_problems(cluster.name, {name: vrrp_ids(name) for name in lab.slices})
     if problems:
         raise ConfigError(problems)
-    piece = lab.slices[cluster.name]
-    slice_range = AddressRange.parse(piece.range)
+    slice_ = lab.slices[cluster.name]
+    slice_range = AddressRange.parse(slice_.range)
     plan = plan_addresses(cluster, slice_range, previous)
     return ClusterDesign(cluster=cluster, plan=plan, domain=lab.domain, slice_range=slice_range,
                          hypervisor=hypervisor, jumphost=lab.jumphost, network=lab.network,
-                         bmc=_bmc_plan(cluster, piece.bmc_ports, piece.bmc or "ipmi", hypervisor),
+                         bmc=_bmc_plan(cluster, slice_.bmc_ports, slice_.bmc or "ipmi", hypervisor),
                          vrrp=vrrp_ids(cluster.name) if ipi else None)
 
 

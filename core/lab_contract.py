@@ -150,8 +150,8 @@ class LabOutputs:
     def as_outputs(self) -> dict[str, Any]:
         """The stack outputs, one key each (what `pulumi stack output` shows)."""
         data = asdict(self)
-        data["slices"] = {name: {k: v for k, v in piece.items() if v is not None}
-                          for name, piece in data["slices"].items()}
+        data["slices"] = {name: {k: v for k, v in slice_.items() if v is not None}
+                          for name, slice_ in data["slices"].items()}
         if data["mirror"] is None:  # a lab without a mirror exports none (pulumi drops a null output anyway)
             del data["mirror"]
         return {"kind": "lab", **data}
@@ -282,11 +282,11 @@ def _consistency_problems(lab: LabOutputs) -> list[str]:
     for key, hv in lab.hypervisors.items():
         if hv.name != key:
             found.append(f"hypervisors.{key}.name: {hv.name!r} is not its key {key!r}")
-    for name, piece in lab.slices.items():
-        if piece.hypervisor not in lab.hypervisors:
-            found.append(f"slices.{name}.hypervisor: {piece.hypervisor!r} is not a hypervisor of this lab")
-        if not AddressRange.parse(piece.range).within(network):
-            found.append(f"slices.{name}.range: {piece.range} is outside {network}")
+    for name, slice_ in lab.slices.items():
+        if slice_.hypervisor not in lab.hypervisors:
+            found.append(f"slices.{name}.hypervisor: {slice_.hypervisor!r} is not a hypervisor of this lab")
+        if not AddressRange.parse(slice_.range).within(network):
+            found.append(f"slices.{name}.range: {slice_.range} is outside {network}")
     return found
 
 
@@ -301,7 +301,7 @@ def slice_bmc_kind(cluster: str, raw: Mapping[str, Any] | None) -> str | None:
 
 def bmc_kind_of(lab: LabOutputs, cluster: str) -> str | None:
     """The BMC kind of cluster's slice in parsed outputs (None: no BMCs)."""
-    piece = lab.slices.get(cluster)
-    if piece is None or not piece.bmc_ports:
+    slice_ = lab.slices.get(cluster)
+    if slice_ is None or not slice_.bmc_ports:
         return None
-    return piece.bmc or "ipmi"
+    return slice_.bmc or "ipmi"

@@ -135,20 +135,20 @@ def lab_usage(config: LabConfig, lab: LabOutputs, clusters: Mapping[str, Mapping
     """Slices and hypervisors as used by the deployed cluster stacks (their outputs, by stack name)."""
     deployed = {name: out for name, out in clusters.items() if out.get("kind") == "cluster"}
     slices = []
-    for name, piece in sorted(lab.slices.items()):
+    for name, slice_ in sorted(lab.slices.items()):
         out = deployed.get(name, {})
         addresses = {n["ip"] for n in out.get("nodes", [])} | {out.get("api_vip"), out.get("ingress_vip")}
         addresses.discard(None)
         bmc_total = 0
-        if piece.bmc_ports:
-            first, last = (int(p) for p in piece.bmc_ports.split("-"))
+        if slice_.bmc_ports:
+            first, last = (int(p) for p in slice_.bmc_ports.split("-"))
             bmc_total = last - first + 1
         raw = out.get("bmc")
         bmc: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        redfish = piece.bmc == "redfish"
+        redfish = slice_.bmc == "redfish"
         bmc_used = (1 if bmc else 0) if redfish else len(bmc.get("nodes", {}))
-        slices.append(SliceUse(cluster=name, hypervisor=piece.hypervisor, range=piece.range,
-                               size=AddressRange.parse(piece.range).size, used=len(addresses), bmc_ports=bmc_total,
+        slices.append(SliceUse(cluster=name, hypervisor=slice_.hypervisor, range=slice_.range,
+                               size=AddressRange.parse(slice_.range).size, used=len(addresses), bmc_ports=bmc_total,
                                bmc_used=bmc_used, deployed=name in deployed, redfish=redfish))
     hosts = []
     for name, hv in sorted(lab.hypervisors.items()):

@@ -166,16 +166,16 @@ def _hypervisor(hv: HypervisorSchema) -> Hypervisor:
                       provisioning_bridge=bridge)
 
 
-def _slice(cluster: str, piece: SliceSchema, problems: Problems) -> Slice:
+def _slice(cluster: str, slice_: SliceSchema, problems: Problems) -> Slice:
     """PortRange lives above the schema (core.bmc_plan reads the cluster config), so its bounds are read here."""
     ports = None
-    if piece.bmc_ports is not None:
+    if slice_.bmc_ports is not None:
         try:
-            ports = PortRange.parse(piece.bmc_ports)
+            ports = PortRange.parse(slice_.bmc_ports)
         except ValueError as exc:
             problems.add(f"ocplab:slices.{cluster}.bmc_ports", str(exc))
-    return Slice(cluster=cluster, hypervisor=piece.hypervisor, range=AddressRange.parse(piece.range),
-                 bmc_ports=ports, bmc=piece.bmc)
+    return Slice(cluster=cluster, hypervisor=slice_.hypervisor, range=AddressRange.parse(slice_.range),
+                 bmc_ports=ports, bmc=slice_.bmc)
 
 
 def _check_key(config: LabConfig, has_key_secret: bool, problems: Problems) -> None:
@@ -203,8 +203,8 @@ def _check_hypervisors(lab: LabSchema, problems: Problems) -> None:
 
 
 def _check_redfish(lab: LabSchema, problems: Problems) -> None:
-    for cluster, piece in lab.slices.items():
-        if piece.bmc == "redfish" and piece.bmc_ports is None:
+    for cluster, slice_ in lab.slices.items():
+        if slice_.bmc == "redfish" and slice_.bmc_ports is None:
             problems.add(f"ocplab:slices.{cluster}.bmc", "a redfish slice needs bmc_ports: its sushy-tools emulator "
                          "listens (HTTPS) on the first port of the range; add bmc_ports, e.g. 8100-8100")
 
@@ -284,7 +284,7 @@ def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool 
     config = LabConfig(name=name, domain=lab.domain, network=_network(lab.network, lab.jumphost),
                        jumphost=_jumphost(lab.jumphost),
                        hypervisors=tuple(map(_hypervisor, lab.hypervisors)), images=dict(lab.images),
-                       slices=tuple(_slice(cluster, piece, problems) for cluster, piece in lab.slices.items()),
+                       slices=tuple(_slice(cluster, slice_, problems) for cluster, slice_ in lab.slices.items()),
                        overcommit={"cpu": lab.overcommit.cpu, "memory": lab.overcommit.memory},
                        mirror=mirror_of(lab.mirror))
     _check_key(config, has_key_secret, problems)

@@ -73,10 +73,10 @@ def _lab_slices(lab: Mapping[str, Any]) -> dict[str, AddressRange]:
     """The lab stack file's slice ranges; one it cannot parse is named (the schema checks it at `pulumi up`)."""
     slices: dict[str, AddressRange] = {}
     raw = lab.get("slices")
-    for name, piece in (raw if isinstance(raw, Mapping) else {}).items():
-        if isinstance(piece, Mapping) and piece.get("range"):
+    for name, slice_ in (raw if isinstance(raw, Mapping) else {}).items():
+        if isinstance(slice_, Mapping) and slice_.get("range"):
             try:
-                slices[str(name)] = AddressRange.parse(str(piece["range"])[:200])
+                slices[str(name)] = AddressRange.parse(str(slice_["range"])[:200])
             except ValueError as exc:
                 raise ExistingDnsError(f"ocplab:slices.{str(name)[:63]}.range of the lab stack: {exc}") from None
     return slices
@@ -93,7 +93,7 @@ def _slice_problems(cluster: str, pinned: Mapping[str, str], lab: Mapping[str, A
         address = netaddr.IPAddress(ip)
         if own.contains(address):
             continue
-        other = next((name for name, piece in slices.items() if piece.contains(address)), None)
+        other = next((name for name, slice_ in slices.items() if slice_.contains(address)), None)
         where = f"inside cluster {other}'s slice ({slices[other]})" if other else "outside every slice of the lab"
         problems.append(f"{what} is at {ip}, {where}, not in cluster {cluster}'s slice ({own}); widen or move "
                         f"ocplab:slices.{cluster} in the lab stack, or drop --dnsmasq to renumber the cluster")

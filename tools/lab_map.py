@@ -60,11 +60,11 @@ def provisioning_line(name: str, cluster: Mapping[str, Any]) -> str | None:
     return f"{network or name + '-provisioning'} (isolated)"
 
 
-def _cluster_table(name: str, piece_title: str, cluster: Mapping[str, Any]) -> str:
+def _cluster_table(name: str, slice_title: str, cluster: Mapping[str, Any]) -> str:
     """One cluster as one compact table: title, VIPs, one row per node (name, IP, MAC, BMC port)."""
     planned = is_planned(cluster)
     rows = [f'<tr><td colspan="4" bgcolor="{"#fff4d6" if planned else "#e8f2e0"}"><b>'
-            f"{escape(_cluster_title(name, cluster))}</b><br/>{escape(piece_title)}</td></tr>",
+            f"{escape(_cluster_title(name, cluster))}</b><br/>{escape(slice_title)}</td></tr>",
             f'<tr><td colspan="4">api {escape(str(cluster.get("api_vip")))}   '
             f'*.apps {escape(str(cluster.get("ingress_vip")))}</td></tr>']
     for node in cluster.get("nodes", []):
@@ -98,19 +98,19 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
             second = f"\\n{hv.provisioning_bridge} (provisioning)" if hv.provisioning_bridge else ""
             box.node(f"hv__{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network}){second}\\n{_load(usage, name)}",
                      style="filled", fillcolor="#e8f2e0")
-            pieces = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
-            for index, (slice_name, piece) in enumerate(pieces):
+            slices_here = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
+            for index, (slice_name, slice_) in enumerate(slices_here):
                 node_id = f"slice__{slice_name}"
-                piece_title = piece.range + (f", BMC {piece.bmc_ports}" if piece.bmc_ports else "")
+                slice_title = slice_.range + (f", BMC {slice_.bmc_ports}" if slice_.bmc_ports else "")
                 cluster = view.clusters.get(slice_name)
                 if cluster:
-                    box.node(node_id, _cluster_table(slice_name, piece_title, cluster), shape="plaintext")
+                    box.node(node_id, _cluster_table(slice_name, slice_title, cluster), shape="plaintext")
                 else:
-                    box.node(node_id, f"{slice_name}: free slice\\n{piece_title}", style="dashed")
+                    box.node(node_id, f"{slice_name}: free slice\\n{slice_title}", style="dashed")
                 if index % PER_ROW == 0:
                     box.edge(f"hv__{name}", node_id, style="solid" if cluster else "dashed")
                 else:  # beside the previous one, same hypervisor: the box says where it runs
-                    box.edge(f"slice__{pieces[index - 1][0]}", node_id, style="invis")
+                    box.edge(f"slice__{slices_here[index - 1][0]}", node_id, style="invis")
         graph.edge("network", f"hv__{name}", label=hv.bridge)
     for name, message in sorted(view.refused.items()):
         text = "\\l".join(textwrap.fill(line, 90) .replace("\n", "\\l") for line in message.splitlines())
@@ -129,14 +129,14 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
     for name, hv in sorted(out.hypervisors.items()):
         second = f", {hv.provisioning_bridge} (provisioning)" if hv.provisioning_bridge else ""
         branch = tree.add(f"[b]{name}[/b] {hv.address} {hv.bridge}{second}: {_load(usage, name)}")
-        for slice_name, piece in sorted(out.slices.items()):
-            if piece.hypervisor != name:
+        for slice_name, slice_ in sorted(out.slices.items()):
+            if slice_.hypervisor != name:
                 continue
             deployed = view.clusters.get(slice_name)
             if not deployed:
-                branch.add(f"[dim]{slice_name}: free slice {piece.range}[/dim]")
+                branch.add(f"[dim]{slice_name}: free slice {slice_.range}[/dim]")
                 continue
-            cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {piece.range}: api "
+            cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {slice_.range}: api "
                                  f"{deployed.get('api_vip')}, *.apps {deployed.get('ingress_vip')}")
             for node in deployed.get("nodes", []):
                 port = bmc_port(deployed, node["name"])
