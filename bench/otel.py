@@ -11,11 +11,16 @@ host, and of our program (the SDK's gRPC calls to the engine). Pure functions ov
   backend's checkpoints), the **program** before its first registration (interpreter start and
   imports), **engine + program** while the program runs (registrations, steps, our Python),
   and the **CLI** outside the program run (start-up, plugin loading, plan, summary);
+- of the program's start-up, **ours**: from the SDK's first call to the engine (GetDeploymentInfo, made once
+  the language host's script has imported pulumi, before it runs __main__.py) to the first registration;
 - sums and counts per provider method (CPU-like: calls overlap).
+
+`python -m bench.otel TRACE...` prints those figures for traces a run kept (bench/results/<date>-timings/traces).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -25,6 +30,7 @@ from pathlib import Path
 PROVIDER_CALL = re.compile(r"^/?pulumirpc\.ResourceProvider/(\w+)$")
 REGISTER = "pulumirpc.ResourceMonitor/RegisterResource"
 RUN = "pulumirpc.LanguageRuntime/Run"
+DEPLOYMENT_INFO = "pulumirpc.ResourceMonitor/GetDeploymentInfo"
 CATEGORIES = ("provider calls", "state writes", "program start-up", "engine + program", "CLI outside the program")
 CLIENT, SERVER = 3, 2  # OTLP span kinds
 
@@ -104,9 +110,11 @@ class Breakdown:
     provider_seconds: dict[str, float] = field(default_factory=dict)
     provider_calls: dict[str, int] = field(default_factory=dict)
     state_writes: int = 0
+    program_ours: float = 0.0  # the part of "program start-up" after `import pulumi` (module docstring)
 
     def add(self, other: Breakdown) -> None:
         self.runs += other.runs
+        self.program_ours += other.program_ours
         self.wall += other.wall
         self.resources += other.resources
         self.state_writes += other.state_writes
@@ -156,8 +164,11 @@ def breakdown(spans: Sequence[Span]) -> Breakdown:
         remaining = _subtract(remaining, taken)
     owned["CLI outside the program"] = _length(remaining)
 
+    infos = [s.start for s in spans if s.service == "pulumi-cli" and s.name == DEPLOYMENT_INFO and s.kind == SERVER
+             and s.start < first_register]
     result = Breakdown(runs=1, wall=root.seconds, resources=len(registers), categories=owned,
-                       state_writes=sum(1 for s in state if s.name == "gocloud.dev/blob.NewWriter"))
+                       state_writes=sum(1 for s in state if s.name == "gocloud.dev/blob.NewWriter"),
+                       program_ours=(first_register - min(infos)) / 1e9 if infos and registers else 0.0)
     for span in provider:
         match = PROVIDER_CALL.match(span.name)
         assert match
@@ -173,3 +184,17 @@ def total(paths: Iterable[Path]) -> Breakdown:
     for path in paths:
         summed.add(breakdown(read_trace(path)))
     return summed
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.otel", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("traces", nargs="+", type=Path)
+    for path in parser.parse_args(argv).traces:
+        result = breakdown(read_trace(path))
+        print(f"{path.name}: {result.wall:.2f} s; program start-up {result.categories['program start-up']:.2f} s, "
+              f"ours (after `import pulumi`) {result.program_ours:.2f} s; {result.shares()}")
+
+
+if __name__ == "__main__":
+    main()

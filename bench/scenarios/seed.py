@@ -84,7 +84,8 @@ def _engine_noop(engine: EngineClient, section: Section, client: LabClient) -> N
         if traced.trace:
             profile = otel.breakdown(otel.read_trace(traced.trace))
             section.add(f"{s2}: pulumi {command} with --otel-traces, where the wall time went",
-                        f"{seconds(traced.wall)}; {profile.resources} registrations; {profile.shares()}; provider "
+                        f"{seconds(traced.wall)}; {profile.resources} registrations; {profile.shares()}; of the "
+                        f"program start-up, ours (after `import pulumi`) {seconds(profile.program_ours)}; provider "
                         f"calls: {profile.methods()}")
 
 
@@ -150,7 +151,8 @@ def run(client: LabClient, engine: EngineClient, lab: str, lab_outputs: dict[str
     section.add(f"{s1}: baseline / physical limit", f"{first.wall / physical.wall:.2f}")
     if profile:
         section.add(f"{s1}: pulumi up with --otel-traces, where the wall time went",
-                    f"{seconds(traced.wall)}; {profile.resources} registrations; {profile.shares()}; provider "
+                    f"{seconds(traced.wall)}; {profile.resources} registrations; {profile.shares()}; of the program "
+                    f"start-up, ours (after `import pulumi`) {seconds(profile.program_ours)}; provider "
                     f"calls: {profile.methods()}")
         section.notes.append(f"Scenario 1, pulumi up of seed7: {profile.state_writes} state (checkpoint) writes.")
     breakdown(section, "1. baseline", first)

@@ -44,6 +44,7 @@ TRACE = otlp([
     span("pulumi-cli", "pulumi", 1, 0, 10),
     span("pulumi-cli", "pulumirpc.LanguageRuntime/Run", 3, 1, 9),
     span("pulumi-language-python", "pulumirpc.LanguageRuntime/Run", 2, 1, 9),
+    span("pulumi-cli", "pulumirpc.ResourceMonitor/GetDeploymentInfo", 2, 2.25, 2.5),  # pulumi imported
     span("pulumi-cli", "pulumirpc.ResourceMonitor/RegisterResource", 2, 3, 3.5),
     span("pulumi-cli", "pulumirpc.ResourceMonitor/RegisterResource", 2, 4, 4.5),
     span("pulumi-cli", "pulumirpc.ResourceProvider/Create", 3, 4, 6),
@@ -64,6 +65,7 @@ def test_trace_wall_is_split_once_with_provider_first() -> None:
     assert result.provider_calls == {"Create": 2, "Check": 1}
     assert result.provider_seconds["Create"] == pytest.approx(4.0)
     assert result.methods() == "Create 2x 4.0 s, Check 1x 0.2 s"
+    assert result.program_ours == pytest.approx(0.75)  # from the SDK's first call to the first registration
     assert result.shares().startswith("provider calls 32% (3.2 s), state writes 10% (1.0 s)")
 
 
@@ -75,6 +77,7 @@ def test_traces_of_several_stacks_add_up(tmp_path: Path) -> None:
     summed = otel.total(paths)
     assert summed.runs == 2 and summed.wall == 20 and summed.resources == 4
     assert summed.provider_calls["Create"] == 4 and summed.categories["state writes"] == pytest.approx(2.0)
+    assert summed.program_ours == pytest.approx(1.5)
 
 
 def test_a_trace_without_the_cli_root_is_refused() -> None:
