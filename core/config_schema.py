@@ -303,6 +303,12 @@ class DciSchema(_Strict):
     controller_key: SshKey | None = None
 
 
+class UefiSchema(_Strict):
+    """OVMF on the hypervisor, for an SNO node (core.firmware); the defaults are RHEL 9's edk2-ovmf."""
+    code: AbsolutePath = "/usr/share/edk2/ovmf/OVMF_CODE.fd"
+    vars: AbsolutePath = "/usr/share/edk2/ovmf/OVMF_VARS.fd"
+
+
 class ClusterSchema(_Strict):
     kind: Literal["cluster"] = "cluster"
     lab: Label
@@ -322,6 +328,7 @@ class ClusterSchema(_Strict):
     vips: VipsSchema | None = None
     dci: DciSchema | None = None
     seed_media: SeedMedia | None = None
+    uefi: UefiSchema | None = None  # SNO only: its node boots UEFI
 
 
 # --- problems, each naming its field ------------------------------------------------------------

@@ -11,6 +11,7 @@ import netaddr
 
 from core.labconfig import LabConfig
 from renderers import dnsmasq_layout as layout
+from renderers import pxe_boot
 
 
 def render_base_config(lab: LabConfig) -> str:
@@ -43,6 +44,8 @@ def render_base_config(lab: LabConfig) -> str:
         f"pid-file={layout.PID_FILE}",
         f"log-facility={layout.LOG_FILE}",
         "log-dhcp",
+        # TFTP for the nodes each cluster offers a UEFI network boot (renderers.pxe_boot), each from its own root.
+        *pxe_boot.base_lines(),
         # The lab's own servers by name, forward and reverse.
         # The mirror registry (ocplab:mirror) is the jumphost too; the first name keeps the PTR.
         f"host-record={','.join([f'jumphost.{lab.domain}', *([lab.mirror.host(lab.domain)] if lab.mirror else [])])},"

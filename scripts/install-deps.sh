@@ -3,7 +3,7 @@
 # for the jumphost's and the outside namespace's NTP servers, nftables for the jumphost's NAT; Debian
 # leaves nftables.service disabled, so installing it changes no firewall; docker-registry for the jumphost's
 # mirror, which its remote script cannot fetch from the namespace; skopeo and umoci for the mirror tests),
-# the guest image (kernel, busybox, syslinux) and the tests (dig, ipmitool, postgresql for the team
+# the guest image (kernel, busybox, syslinux, GRUB EFI for its UEFI boot) and the tests (dig, ipmitool, postgresql for the team
 # backend, which the tests start in the jumphost namespace; isolinux for the virtual-media test ISO),
 # then virtualbmc in /opt/ocplab/vbmc and sushy-tools in /opt/ocplab/sushy, where the lab's scripts
 # find them (the simulated hypervisors share this machine's /opt and cannot reach PyPI, so they are
@@ -16,6 +16,7 @@ packages=(
   syslinux syslinux-common isolinux mtools dosfstools libxml2-utils shellcheck graphviz tmux
   chrony nftables
   docker-registry skopeo umoci
+  grub-efi-amd64-bin grub-common ovmf
   python3-venv
   python3-libvirt
   postgresql
