@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 import pulumi_command as command
 
+from components.cache import Cache
 from components.hypervisor import Hypervisor, HypervisorArgs
 from components.jumphost import Jumphost
 from components.mirror import Mirror
@@ -61,18 +62,22 @@ def lab_program(base: Path) -> None:
     # The mirror once its name resolves (dnsmasq) and the lab's way out is set.
     mirror = Mirror("mirror", lab, connection(lab.jumphost.ssh, key, pins), key, opts=pulumi.ResourceOptions(
         depends_on=[*jumphost.first, jumphost.dnsmasq])) if lab.mirror else None
+    # The cache fetches through the way out (route), and serves under its name (dnsmasq).
+    cache = Cache("cache", lab, connection(lab.jumphost.ssh, key, pins), opts=pulumi.ResourceOptions(
+        depends_on=[*jumphost.first, jumphost.dnsmasq])) if lab.cache else None
     # Deleted first on destroy (it depends on everything), so a refused lab destroy removes nothing:
     # without it the engine deletes the bridges in parallel with the jumphost's refusal.
     command.remote.Command(
         "destroy-guard", connection=connection(lab.jumphost.ssh, key, pins),
         create=lab_in_place_script(), delete=refuse_while_clusters_remain(),
-        opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values(), *([mirror] if mirror else [])]))
+        opts=pulumi.ResourceOptions(depends_on=[jumphost, *hypervisors.values(), *([mirror] if mirror else []),
+                                                *([cache] if cache else [])]))
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
                                 dnsmasq=jumphost.dnsmasq.id, ca=mirror.ca_certificate if mirror else None).apply(
         lambda v: lab_outputs(lab, v["hypervisors"], key_path, known, v["dnsmasq"],
                               mirror_outputs(lab, v["ca"])).as_outputs())
     for output in ("kind", "version", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit",
-                   *(["mirror"] if mirror else [])):
+                   *(["mirror"] if mirror else []), *(["cache"] if cache else [])):
         pulumi.export(output, outputs.apply(itemgetter(output)))
     if mirror:
         pulumi.export("mirror_password", mirror.password)

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from core import mirror_config
+from core import cache_config, mirror_config
 from core.addresses import AddressRange
 from core.dci_first_boot import DEFAULT_USER
 from core.errors import ConfigError
@@ -213,6 +213,22 @@ class MirrorSchema(_Strict):
     user: UserName = mirror_config.DEFAULT_USER
 
 
+class CacheImageSchema(_Strict):
+    source: Annotated[str, _pattern(r"(https?://[A-Za-z0-9._~:/?#@!$&()*+,;=%-]{1,2000})|/[A-Za-z0-9_./@%+=:,-]{0,1023}",
+                                    "an http(s) URL or an absolute path on the jumphost (no blanks)")]
+    sha256: Annotated[str, _pattern(r"[0-9a-fA-F]{64}", "a sha256 (64 hex digits)")]
+
+
+class CacheSchema(_Strict):
+    """The lab's image cache on the jumphost (core/cache_config.py checks the port, path and sources further)."""
+    port: Port = cache_config.DEFAULT_PORT
+    storage: AbsolutePath = cache_config.DEFAULT_STORAGE
+    keep_data: bool = True  # false: a lab destroy deletes the cached images too
+    images: Annotated[dict[Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a file name (letters, "
+                                                   "digits, '.', '_' or '-', not starting with '.')")],
+                           CacheImageSchema], Field(max_length=64)] = {}
+
+
 class LabSchema(_Strict):
     kind: Literal["lab"] = "lab"
     domain: Domain
@@ -223,6 +239,7 @@ class LabSchema(_Strict):
     slices: Annotated[dict[Label, SliceSchema], Field(max_length=512)] = {}
     overcommit: OvercommitSchema = OvercommitSchema()
     mirror: MirrorSchema | None = None
+    cache: CacheSchema | None = None
 
 
 # --- the cluster stacks -------------------------------------------------------------------------

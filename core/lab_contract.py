@@ -24,13 +24,13 @@ from core.vrrp import vrrp_ids
 
 # Bump when a field changes meaning, goes away or is added; cluster stacks refuse other versions by name.
 # 2: network.routing, network.ntp and network.ntp_upstream (where the lab's way out and time come from);
-#    mirror (the lab's mirror registry, only where the lab has one).
+#    mirror and cache (the lab's mirror registry and image cache, only where the lab has them).
 CONTRACT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 # What version 2 added; a version-1 lab is read as having none of it (no routing of ours, no time served, no
 # mirror). A version-2 lab always exports the first three; `mirror` only with ocplab:mirror.
-_ADDED_IN_2 = ("network.routing", "network.ntp", "network.ntp_upstream", "mirror")
-_OPTIONAL_IN_2 = ("mirror",)
+_ADDED_IN_2 = ("network.routing", "network.ntp", "network.ntp_upstream", "mirror", "cache")
+_OPTIONAL_IN_2 = ("mirror", "cache")
 # Secret outputs: not part of the contract (a reader without the passphrase sees "[secret]"); a cluster stack
 # derives the mirror's password from the lab key instead.
 SECRET_OUTPUTS = ("mirror_password",)
@@ -126,6 +126,26 @@ class MirrorOutputs:
         "a PEM certificate")]
 
 
+Sha256 = Annotated[str, Strict(), schema._pattern(r"[0-9a-f]{64}", "a sha256 (64 lowercase hex digits)")]
+CacheName = Annotated[str, Strict(), schema._pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a file name")]
+
+
+@dataclass(config=_OUTPUTS)
+class CachedImage:
+    url: Annotated[str, Strict(), schema._pattern(r"http://[a-z0-9.-]{1,253}:\d{1,5}/[A-Za-z0-9._-]{1,128}",
+                                                  "an http URL of the lab's cache")]
+    sha256: Sha256
+
+
+@dataclass(config=_OUTPUTS)
+class CacheOutputs:
+    """The lab's image cache: `url` (http://cache.<domain>:<port>) and each image's URL and sha256."""
+    url: Annotated[str, Strict(), schema._pattern(r"http://[a-z0-9.-]{1,253}:\d{1,5}", "an http URL")]
+    address: Address
+    port: Port
+    images: Annotated[Mapping[CacheName, CachedImage], Field(max_length=64)]
+
+
 @dataclass(config=_OUTPUTS)
 class SliceOutputs:
     hypervisor: Name
@@ -146,14 +166,16 @@ class LabOutputs:
     overcommit: Mapping[Resource, Annotated[schema.Ratio, Strict()]]
     version: int = CONTRACT_VERSION
     mirror: MirrorOutputs | None = None  # only a lab with ocplab:mirror has one (an output left out when None)
+    cache: CacheOutputs | None = None  # likewise, ocplab:cache
 
     def as_outputs(self) -> dict[str, Any]:
         """The stack outputs, one key each (what `pulumi stack output` shows)."""
         data = asdict(self)
         data["slices"] = {name: {k: v for k, v in slice_.items() if v is not None}
                           for name, slice_ in data["slices"].items()}
-        if data["mirror"] is None:  # a lab without a mirror exports none (pulumi drops a null output anyway)
-            del data["mirror"]
+        for optional in _OPTIONAL_IN_2:  # a lab without one exports none (pulumi drops a null output anyway)
+            if data[optional] is None:
+                del data[optional]
         return {"kind": "lab", **data}
 
 
@@ -179,6 +201,16 @@ def mirror_outputs(lab: LabConfig, ca_certificate: str) -> MirrorOutputs | None:
                          user=lab.mirror.user, ca_certificate=ca_certificate)
 
 
+def cache_outputs(lab: LabConfig) -> CacheOutputs | None:
+    cache = lab.cache
+    if cache is None:
+        return None
+    url = cache.url(lab.domain)
+    return CacheOutputs(url=url, address=lab.jumphost.ssh.address, port=cache.port,
+                        images={name: CachedImage(url=f"{url}/{name}", sha256=image.sha256)
+                                for name, image in cache.images.items()})
+
+
 def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], key_path: str | None,
                 known_hosts: str, dnsmasq: str, mirror: MirrorOutputs | None = None) -> LabOutputs:
     """Everything but secrets: key material stays in config; only where the key file lives."""
@@ -198,6 +230,7 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
                                         vrrp=vrrp_ids(s.cluster).as_dict()) for s in lab.slices},
         overcommit=dict(lab.overcommit),
         mirror=mirror,
+        cache=cache_outputs(lab),
     )
 
 

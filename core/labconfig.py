@@ -17,6 +17,7 @@ import netaddr
 
 from core.addresses import AddressRange
 from core.bmc_plan import BMC_KIND, PortRange
+from core.cache_config import Cache, cache_of, cache_problems
 from core.config_schema import (
     PROVISIONING_BRIDGE,
     CapacitySchema,
@@ -124,6 +125,7 @@ class LabConfig:
     slices: tuple[Slice, ...]
     overcommit: Mapping[str, float] = field(default_factory=lambda: {"cpu": 1.0, "memory": 1.0})
     mirror: Mirror | None = None  # the lab's mirror registry on the jumphost (ocplab:mirror)
+    cache: Cache | None = None  # the lab's image cache on the jumphost (ocplab:cache)
 
     def hypervisor(self, name: str) -> Hypervisor:
         return next(h for h in self.hypervisors if h.name == name)
@@ -286,13 +288,13 @@ def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool 
                        hypervisors=tuple(map(_hypervisor, lab.hypervisors)), images=dict(lab.images),
                        slices=tuple(_slice(cluster, slice_, problems) for cluster, slice_ in lab.slices.items()),
                        overcommit={"cpu": lab.overcommit.cpu, "memory": lab.overcommit.memory},
-                       mirror=mirror_of(lab.mirror))
+                       mirror=mirror_of(lab.mirror), cache=cache_of(lab.cache))
     _check_key(config, has_key_secret, problems)
     _check_hypervisors(lab, problems)
     _check_redfish(lab, problems)
     _check_routing(lab, problems)
     _check_plan(config, problems)
-    for where, problem in mirror_problems(config):
+    for where, problem in mirror_problems(config) + cache_problems(config):
         problems.add(where, problem)
     problems.raise_if_any()
     return config

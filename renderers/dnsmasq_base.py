@@ -47,12 +47,17 @@ def render_base_config(lab: LabConfig) -> str:
         # TFTP for the nodes each cluster offers a UEFI network boot (renderers.pxe_boot), each from its own root.
         *pxe_boot.base_lines(),
         # The lab's own servers by name, forward and reverse.
-        # The mirror registry (ocplab:mirror) is the jumphost too; the first name keeps the PTR.
-        f"host-record={','.join([f'jumphost.{lab.domain}', *([lab.mirror.host(lab.domain)] if lab.mirror else [])])},"
-        f"{lab.jumphost.ssh.address}",
+        # The mirror registry and the image cache (ocplab:mirror, cache) are the jumphost too; the first name
+        # keeps the PTR.
+        f"host-record={','.join(jumphost_names(lab))},{lab.jumphost.ssh.address}",
         *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" for hv in lab.hypervisors),
     ]
     return "\n".join(lines) + "\n"
+
+
+def jumphost_names(lab: LabConfig) -> list[str]:
+    return [f"jumphost.{lab.domain}", *([lab.mirror.host(lab.domain)] if lab.mirror else []),
+            *([lab.cache.host(lab.domain)] if lab.cache else [])]
 
 
 def reverse_zones(cidr: netaddr.IPNetwork) -> list[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 HYPERVISOR = "ocplab:lab:Hypervisor"
 JUMPHOST = "ocplab:lab:Jumphost"
 MIRROR = "ocplab:lab:Mirror"
+CACHE = "ocplab:lab:Cache"
 CLUSTER = "ocplab:cluster:Cluster"
 NODE = "ocplab:cluster:Node"
 # The providers' resources that a fix names.

@@ -2,7 +2,8 @@
 # Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus, chrony
 # for the jumphost's and the outside namespace's NTP servers, nftables for the jumphost's NAT; Debian
 # leaves nftables.service disabled, so installing it changes no firewall; docker-registry for the jumphost's
-# mirror, which its remote script cannot fetch from the namespace; skopeo and umoci for the mirror tests),
+# mirror and nginx-light for its image cache, which their remote scripts cannot fetch from the namespace;
+# skopeo and umoci for the mirror tests),
 # the guest image (kernel, busybox, syslinux, GRUB EFI for its UEFI boot) and the tests (dig, ipmitool, postgresql for the team
 # backend, which the tests start in the jumphost namespace; isolinux for the virtual-media test ISO),
 # then virtualbmc in /opt/ocplab/vbmc and sushy-tools in /opt/ocplab/sushy, where the lab's scripts
@@ -15,7 +16,7 @@ packages=(
   util-linux kmod cpio genisoimage xorriso xsltproc busybox-static linux-image-amd64 dnsutils ipmitool curl
   syslinux syslinux-common isolinux mtools dosfstools libxml2-utils shellcheck graphviz tmux
   chrony nftables
-  docker-registry skopeo umoci
+  docker-registry skopeo umoci nginx-light
   grub-efi-amd64-bin grub-common ovmf
   python3-venv
   python3-libvirt
