@@ -27,6 +27,7 @@ from core.stack_files import read_stack_values, stack_path
 from renderers.install_config import pull_secret_problem, render_install_config, ssh_key_problem
 from tools import dci_handoff, lab_doctor, seed_import
 from tools.lab_map import lab_graph, lab_tree
+from tools.lab_mirror import cluster_mirror
 from tools.lab_view import LabView, load_lab, planned_lab
 from tools.private_files import write_private
 from tools.stack_outputs import stack_outputs
@@ -237,15 +238,21 @@ def install_config(
         pull_secret: Annotated[Path, typer.Option(help="the pull secret (JSON) from console.redhat.com")],
         ssh_key: Annotated[Path, typer.Option(help="the SSH public key the nodes accept (core user)")],
         out: Annotated[str, typer.Option(help="file or directory to write (mode 0600), or - for stdout")]
-        = "install-config.yaml") -> None:
+        = "install-config.yaml",
+        mirror_prefix: Annotated[str, typer.Option(help="where oc-mirror put the release on the lab's mirror "
+                                                        "(docker://mirror.<domain>:<port>/PREFIX)")] = "ocp") -> None:
     """The IPI cluster's install-config.yaml, from its stack outputs.
 
     Platform baremetal, VIPs, bootstrap VM, one host per master and worker with its BMC and boot MAC.
+    On a lab with a mirror: imageDigestSources, the lab CA and the mirror's login in the pull secret.
     Holds BMC passwords and the pull secret."""
     secret = _user_input("--pull-secret", pull_secret, pull_secret_problem,
                          "download it from https://console.redhat.com/openshift/install/pull-secret")
     key = _user_input("--ssh-key", ssh_key, ssh_key_problem, "name an OpenSSH public key such as ~/.ssh/id_ed25519.pub")
-    text = render_install_config(stack_outputs(cluster, show_secrets=True), secret, key, stack=cluster)
+    if label_problem(mirror_prefix):
+        raise OcplabError(f"--mirror-prefix {mirror_prefix!r}: {label_problem(mirror_prefix)}")
+    outputs = stack_outputs(cluster, show_secrets=True)
+    text = render_install_config(outputs, secret, key, stack=cluster, mirror=cluster_mirror(outputs, mirror_prefix))
     if out == "-":
         sys.stdout.write(text)
         return
