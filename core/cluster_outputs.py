@@ -125,6 +125,9 @@ Uuid = Annotated[str, full_match(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F
 # nothing Ansible could template, nothing a shell, YAML or an INI line would split.
 BmcPassword = Annotated[str, full_match(r"[A-Za-z0-9_-]{1,64}", "1-64 letters, digits, '_' or '-'")]
 # A Pulumi stack name as the CLI takes it (`org/project/stack` included); it is written into headers.
+# Bump when an output changes meaning or goes away; readers refuse versions they do not know by name.
+CONTRACT_VERSION = 1
+READABLE_VERSIONS = (1,)
 STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}(/[A-Za-z0-9_.-]{1,100}){0,2}")
 # The reader's validators are built when first used: a cluster program only writes these outputs.
 _LABEL: TypeAdapter[str] = TypeAdapter(Label, config=ConfigDict(strict=True, defer_build=True))
@@ -257,13 +260,17 @@ def _stack_name(outputs: Mapping[str, Any], stack: str | None) -> str:
 
 
 def _check_deployed(outputs: Mapping[str, Any], stack: str) -> None:
-    """Refuse lab stacks and stacks never brought up before reading any field."""
+    """Refuse lab stacks, stacks never brought up and other contract versions before reading any field."""
     if outputs.get("kind") == "lab":
         raise OutputsError(f"stack {stack} is a lab stack; name a cluster stack")
     if not outputs.get("nodes"):
         raise OutputsError(f"stack {stack} has no deployed nodes: run pulumi up first")
     if outputs.get("kind", "cluster") != "cluster":
         raise OutputsError(f"stack {stack} is not a cluster stack (its kind is {str(outputs.get('kind'))[:40]!r})")
+    version = outputs.get("version", 1)  # stacks deployed before the contract said its version are version 1
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
+        raise OutputsError(f"stack {stack} exports cluster contract version {str(version)[:20]!r}, this ocplab reads "
+                           f"{', '.join(map(str, READABLE_VERSIONS))}: run pulumi up -s {stack} with this ocplab first")
 
 
 def _node(raw: _Node) -> Node:
@@ -347,7 +354,7 @@ def provisioning_mac(cluster: Cluster, node: Node, what: str) -> str:
 # --- writing: what a cluster stack exports (the reader above parses the same fields) ----------------------------
 
 # Every output a cluster stack exports besides `kind`, `bmc` (a secret) and `seed_media`, in export order.
-EXPORTED = ("cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
+EXPORTED = ("version", "cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
             "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning",
             "provisionhost_user")
 
@@ -367,6 +374,7 @@ def cluster_outputs(design: ClusterDesign, uuids: Mapping[str, str], dnsmasq: Ma
     BMCs without their password (it joins them only as a secret: see core.bmc_plan)."""
     config, plan = design.cluster, design.plan
     return {
+        "version": CONTRACT_VERSION,
         "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
         "topology": config.topology, "lab": config.lab,
         "network": asdict(design.network), "jumphost": asdict(design.jumphost),
