@@ -96,9 +96,13 @@ elif [ $changed = yes ] || ! running; then
   command -v setpriv >/dev/null || fail "ocplab mirror: no setpriv here (it runs the registry as $user): install util-linux"
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$log")"
   touch "$log" && chmod 0640 "$log"
-  # setsid: it must outlive the SSH session; setpriv: as its user, with no way back to root.
-  (umask 077 && setsid setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs --inh-caps=-all \
-    --bounding-set=-all -- "$registry" serve "$conf_dir/config.yml" </dev/null >>"$log" 2>&1 & echo $! > "$pidfile")
+  # setsid: it must outlive the SSH session; setpriv: as its user, with no way back to root. A simple command
+  # in the background, its output redirected: nothing of it holds the session's pipes open (a backgrounded
+  # list would, in a subshell that waits for it). $!: the registry itself (setsid execs, not a group leader).
+  umask 077
+  setsid setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs --inh-caps=-all \
+    --bounding-set=-all -- "$registry" serve "$conf_dir/config.yml" </dev/null >>"$log" 2>&1 &
+  echo $! > "$pidfile"
 fi
 # Healthy: it answers TLS verified with the lab CA for its name and asks for a login (401) on the registry API.
 url="https://$host:$port"

@@ -221,3 +221,43 @@ def test_the_lab_exports_the_cache_and_names_it_in_dns(tmp_path: Path) -> None:
     assert parse_lab_outputs("simlab", raw).cache is not None
     assert "host-record=jumphost.simlab.test,cache.simlab.test,192.168.16.1\n" in render_base_config(lab)
     assert "keep_data='yes'" in cache_scripts.cache_remove_script(lab)
+
+
+HOST = """
+mount -t tmpfs none /run
+for d in etc var; do
+  mkdir -p "$T/$d-up" "$T/$d-work"
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/$d-up,workdir=$T/$d-work" "/$d"
+done
+ip link set lo up && ip addr add 192.168.16.1/32 dev lo
+"""
+
+
+def test_apply_fills_and_serves_the_cache_as_its_user_and_returns_and_remove_keeps_the_files(tmp_path: Path) -> None:
+    """cache-fetch.sh, cache-serve.sh and cache-remove.sh for real, by bash through a pipe as over SSH and without
+    systemd (as on the simulated jumphost), in new mount, network and PID namespaces whose /etc and /var are
+    overlays: nothing of this machine changes. Apply must return with nginx left running."""
+    require_tool("nginx", "the Debian package nginx-light")
+    source = tmp_path / "source.img"
+    data = os.urandom(500_000)
+    source.write_bytes(data)
+    lab = lab_with({"images": {"rhcos.img": {"source": str(source), "sha256": sha(data)}}})
+    (tmp_path / "apply.sh").write_text(cache_scripts.cache_apply_script(lab))
+    (tmp_path / "remove.sh").write_text(cache_scripts.cache_remove_script(lab))
+    checks = ("timeout 30 sh -c 'bash apply.sh 2>&1 | cat' > applied.out; echo \"rc=$?\"\n"
+              "bash apply.sh 2>&1 | tail -1\n"
+              "ps -o user= -p \"$(cat /run/ocplab-cache/nginx.pid)\"\n"
+              "curl -s http://192.168.16.1:8080/rhcos.img | sha256sum | cut -d' ' -f1\n"
+              "stat -c '%U:%G %a' /var/lib/ocplab-cache /var/lib/ocplab-cache/rhcos.img\n"
+              "bash remove.sh\n"
+              "pgrep -x nginx || echo stopped; ls /var/lib/ocplab-cache\n")
+    done = subprocess.run([require_tool("unshare", "util-linux"), "--mount", "--net", "--pid", "--fork", "--mount-proc",
+                           "--propagation", "private", "sh", "-c", HOST + checks], capture_output=True, text=True,
+                          check=False, timeout=120, cwd=tmp_path, env={**os.environ, "T": str(tmp_path)})
+    out = done.stdout.splitlines()
+    applied = (tmp_path / "applied.out").read_text()
+    assert out[:2] == ["rc=0", "ocplab cache: unchanged"], done.stdout + done.stderr + applied
+    assert "1 image(s) fetched" in applied and "ocplab cache: nginx (re)started on 192.168.16.1:8080" in applied
+    assert out[2:6] == ["ocplab-cache", sha(data), "root:ocplab-cache 750", "root:root 644"], done.stdout
+    assert out[6].startswith("ocplab cache: the server is gone from the jumphost; the images stay")
+    assert out[7:] == ["stopped", "rhcos.img"]

@@ -294,3 +294,53 @@ def test_the_lab_outputs_carry_the_mirror_and_clusters_read_them(ca: tuple[str, 
     with pytest.raises(ConfigError) as caught:
         parse_lab_outputs("simlab", {**raw, "mirror": {**raw["mirror"], "ca_certificate": "#jinja2:x"}})
     assert "output mirror.ca_certificate: '#jinja2:x' is not a PEM certificate" in caught.value.problems[0]
+
+
+# --- the scripts as the lab stack sends them, on a throwaway root ------------------------------------------------
+
+HOST = """
+mount -t tmpfs none /run
+for d in etc var; do
+  mkdir -p "$T/$d-up" "$T/$d-work"
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/$d-up,workdir=$T/$d-work" "/$d"
+done
+ip link set lo up && ip addr add 192.168.16.1/32 dev lo
+"""
+
+
+def test_apply_starts_the_registry_as_its_user_and_returns_and_remove_keeps_its_images(
+        ca: tuple[str, str], tmp_path: Path) -> None:
+    """mirror-apply.sh and mirror-remove.sh for real, without systemd (as on the simulated jumphost), in new
+    mount, network and PID namespaces whose /etc and /var are overlays: nothing of this machine changes. Apply must
+    return with the registry left running (a child holding the session's pipes would hang `pulumi up`)."""
+    key, ca_pem = ca
+    lab = lab_with({})
+    server = server_certificate(key, ca_pem, ["mirror.simlab.test"], ["192.168.16.1"])
+    (tmp_path / "apply.sh").write_text(mirror_scripts.mirror_apply_script(lab, server.certificate, ca_pem))
+    (tmp_path / "remove.sh").write_text(mirror_scripts.mirror_remove_script(lab))
+    (tmp_path / "stdin").write_text(mirror_scripts.mirror_stdin(server.key, htpasswd_line(
+        "ocplab", mirror_password(KEY, "simlab"), KEY, "simlab")))
+    # Through a pipe, as over SSH, by bash (root's shell, which sshd runs it with): `cat` ends only once every
+    # writer is gone, the registry included.
+    checks = ("timeout 30 sh -c 'bash apply.sh < stdin 2>&1 | cat' > applied.out; echo \"rc=$?\"\n"
+              "bash apply.sh < stdin > again.out 2>&1 && cat again.out\n"
+              "ps -o user= -p \"$(cat /run/ocplab-mirror/registry.pid)\"\n"
+              "stat -c '%U:%G %a' /etc/ocplab/mirror/tls.key /var/lib/ocplab-mirror\n"
+              "bash remove.sh\n"
+              "pgrep -x docker-registry || echo stopped; ls -d /var/lib/ocplab-mirror /etc/ocplab/mirror 2>&1\n")
+    unshare = require_tool("unshare", "util-linux")
+    require_tool("docker-registry", "the Debian package docker-registry")
+    done = subprocess.run([unshare, "--mount", "--net", "--pid", "--fork", "--mount-proc", "--propagation", "private",
+                           "sh", "-c",
+                           HOST + checks], capture_output=True, text=True, check=False, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "T": str(tmp_path)})
+    out = done.stdout.splitlines()
+    assert out[:2] == ["rc=0", "ocplab mirror: unchanged"], done.stdout + done.stderr + \
+        (tmp_path / "applied.out").read_text()
+    assert "ocplab mirror: the registry (re)started at https://mirror.simlab.test:8443" in \
+        (tmp_path / "applied.out").read_text()
+    assert out[2:5] == ["ocplab-mirror", "root:ocplab-mirror 640", "ocplab-mirror:ocplab-mirror 700"], done.stdout
+    assert out[5].startswith("ocplab mirror: the registry is gone from the jumphost; its images stay")
+    assert out[6] == "stopped"
+    assert sorted(out[7:]) == ["/var/lib/ocplab-mirror", "ls: cannot access '/etc/ocplab/mirror': No such file or "
+                                                         "directory"], "the images stay, the config goes"
