@@ -213,7 +213,7 @@ def handoff(ctx: typer.Context, cluster: Annotated[str, typer.Argument(help="a d
 
     From its stack outputs (pulumi stack output --show-secrets), mode 0600 and atomically, where a
     dci-pipeline job's ansible_inventory /var/lib/dci/inventories/@QUEUE/@RESOURCE finds it."""
-    path = dci_handoff.handoff(cluster, pool, root, dci_handoff.pulumi_outputs(cluster))
+    path = dci_handoff.handoff(cluster, pool, root, dci_handoff.pulumi_outputs(cluster), cluster_mirror)
     print(f"{program(ctx)}: {path} written (pool {pool}, resource {cluster})")
 
 
@@ -252,7 +252,9 @@ def install_config(
     if label_problem(mirror_prefix):
         raise OcplabError(f"--mirror-prefix {mirror_prefix!r}: {label_problem(mirror_prefix)}")
     outputs = stack_outputs(cluster, show_secrets=True)
-    text = render_install_config(outputs, secret, key, stack=cluster, mirror=cluster_mirror(outputs, mirror_prefix))
+    text = render_install_config(outputs, secret, key, stack=cluster)  # the outputs checked before the lab is asked
+    if (mirror := cluster_mirror(outputs, mirror_prefix)) is not None:
+        text = render_install_config(outputs, secret, key, stack=cluster, mirror=mirror)
     if out == "-":
         sys.stdout.write(text)
         return

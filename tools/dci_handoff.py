@@ -10,13 +10,14 @@ file) with mode 0600 (it holds the BMC password). The outputs come from `pulumi 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from core.errors import OcplabError
 from core.names import label_problem
-from tools.dci_inventory import InventoryError, inventory_for
+from renderers.install_config_mirror import MirrorAccess, dci_auths_file, dci_mirrors_file
+from tools.dci_inventory import InventoryError, InventoryOptions, inventory_for
 from tools.private_files import write_private
 from tools.stack_outputs import StackError, stack_outputs
 
@@ -35,19 +36,30 @@ def pulumi_outputs(stack: str) -> dict[str, Any]:
         raise HandoffError(str(exc)) from None
 
 
-def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any]) -> Path:
-    """Render the stack's inventory and write it to <root>/<pool>/<stack>; return the path."""
+def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any],
+            mirror_of: Callable[[Mapping[str, Any]], MirrorAccess | None] | None = None) -> Path:
+    """Render the stack's inventory and write it to <root>/<pool>/<stack>; return the path. An IPI cluster on a lab
+    with a mirror also gets <stack>.disconnected/{mirrors.yml,auths.json} there (private), named by its inventory."""
     for what, name in (("stack", stack), ("pool", pool)):
         if problem := label_problem(name):
             raise HandoffError(f"{what} name {name!r} {problem}")
     if not outputs:
         raise HandoffError(f"stack {stack} is not deployed (it has no outputs): run pulumi up -s {stack} first")
+    path = root / pool / stack
+    beside = path.parent / f"{stack}.disconnected"
+    files = (beside / "mirrors.yml", beside / "auths.json")
     try:
-        _, text = inventory_for(outputs, stack=stack)
+        _, text = inventory_for(outputs, stack=stack)  # the outputs checked before the lab is asked anything
+        ipi_mirror = mirror_of(outputs) if mirror_of and outputs.get("topology") == "ipi" else None
+        if ipi_mirror:
+            _, text = inventory_for(outputs, InventoryOptions(
+                disconnected_files=(str(files[0].absolute()), str(files[1].absolute()))), stack=stack)
     except InventoryError as exc:
         raise HandoffError(str(exc)) from exc
-    path = root / pool / stack
     try:
+        if ipi_mirror:
+            write_private(files[0], dci_mirrors_file(ipi_mirror))
+            write_private(files[1], dci_auths_file(ipi_mirror))
         write_private(path, text)
     except OSError as exc:  # a root the user cannot write: a refusal to fix, not a traceback
         raise HandoffError(f"--root {root}: cannot write {path} ({exc.strerror})") from None

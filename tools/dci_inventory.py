@@ -105,6 +105,7 @@ _OPTION_TYPES: dict[str, TypeAdapter[Any]] = {
     "cluster_dir": _strict(AbsolutePath | Literal["{{ ansible_user_dir }}/clusterconfigs"]),
     "ssh_common_args": _strict(SshArgs), "installation_disk": _strict(AbsolutePath),
     "include_jumphost": _strict(bool), "abi_http_port": _strict(Port), "controller_public_key": _strict(KeyPath),
+    "disconnected_files": _strict(tuple[AbsolutePath, AbsolutePath] | None),
 }
 
 
@@ -133,6 +134,9 @@ class InventoryOptions:
     # the provisioner's private key only from a RHEL 8 provisionhost, so masters and workers are reached with the
     # controller's own key. node_prep also stats the path on the provisionhost (our first boot makes one there).
     controller_public_key: str = "~/.ssh/id_rsa.pub"
+    # On a lab with a mirror: (mirrors file, auths file) the hand-off wrote beside the inventory, which redhatci.ocp's
+    # installer role reads with disconnected_registry: existing (renderers/install_config_mirror.py).
+    disconnected_files: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         """Options are input as much as the outputs are (a caller's flags): each is refused, by name, unless
@@ -299,6 +303,10 @@ def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[st
     Redfish slices say so with `enable_redfish`."""
     choices: dict[str, Scalar] = {"bootmode": BOOTMODES[FIRMWARE_OF["ipi"]], "redfish_inspection": False,
                                   "ssh_extra_keys_paths": (options.controller_public_key,)}
+    if options.disconnected_files is not None:
+        mirrors, auths = options.disconnected_files
+        choices |= {"disconnected_registry": "existing", "disconnected_registry_mirrors_file": mirrors,
+                    "disconnected_registry_auths_file": auths}
     if cluster.bmc is not None and cluster.bmc.kind == "redfish":
         choices |= {"enable_redfish": True}
     return choices

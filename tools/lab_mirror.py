@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from core.config_schema import value_problems
 from core.errors import OcplabError
 from core.lab_contract import MirrorOutputs
+from core.names import label_problem
 from renderers.install_config_mirror import DEFAULT_PREFIX, MirrorAccess, mirror_access
 from tools.stack_outputs import stack_outputs
 
@@ -19,7 +20,7 @@ from tools.stack_outputs import stack_outputs
 def cluster_mirror(cluster_outputs: Mapping[str, Any], prefix: str = DEFAULT_PREFIX) -> MirrorAccess | None:
     """The mirror of the cluster's lab, or None where the lab has none (or the outputs name no lab)."""
     lab = cluster_outputs.get("lab")
-    if not isinstance(lab, str):
+    if not isinstance(lab, str) or label_problem(lab):  # what the cluster's own contract refuses, by then
         return None
     raw = stack_outputs(lab, show_secrets=True)
     if "mirror" not in raw:

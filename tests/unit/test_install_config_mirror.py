@@ -31,6 +31,7 @@ from renderers.install_config_mirror import (
 from tests.tools import require_tool
 from tests.unit.test_dci_handoff import BMC_PUBLIC, PASSWORD, fake_pulumi
 from tests.unit.test_dci_inventory import outputs
+from tests.unit.test_inventory_ansible import listed_vars
 from tools.cli import app
 
 PULL_SECRET = '{"auths": {"cloud.openshift.com": {"auth": "b2NwbGFiOnB1bGwtc2VjcmV0", "email": "lab@example.com"}}}'
@@ -124,3 +125,30 @@ def test_a_mirror_whose_password_cannot_be_read_stops_install_config_in_one_line
     assert done.exit_code == 2
     assert done.output.strip().startswith("ocplab: lab stack simlab has a mirror but no readable mirror_password")
     assert not (tmp_path / "ic.yaml").exists()
+
+
+# --- ocplab handoff on a lab with a mirror ---------------------------------------------------------------------------
+
+def test_the_ipi_handoff_names_the_mirror_files_redhatcis_installer_reads(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inventory says disconnected_registry: existing and names the two files (as ansible-inventory lists it);
+    the role's jq merge of the auths file and the mirrors file appended to an install-config give the mirror."""
+    fake_pulumi(tmp_path, {"ipi1": {**outputs("ipi"), "bmc": {**BMC_PUBLIC, "password": PASSWORD}},
+                           "simlab": lab_stack_outputs(tmp_path, "s3cret-pass")})
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    root = tmp_path / "inventories"
+    done = CliRunner().invoke(app, ["handoff", "ipi1", "--pool", "simlab", "--root", str(root)])
+    assert done.exit_code == 0, done.output
+    hostvars = listed_vars(root / "simlab" / "ipi1", tmp_path)
+    first = next(iter(hostvars.values()))
+    assert first["disconnected_registry"] == "existing"
+    mirrors, auths = Path(first["disconnected_registry_mirrors_file"]), Path(first["disconnected_registry_auths_file"])
+    assert (mirrors, auths) == (root / "simlab" / "ipi1.disconnected" / "mirrors.yml",
+                                root / "simlab" / "ipi1.disconnected" / "auths.json")
+    assert mirrors.stat().st_mode & 0o777 == 0o600 and auths.stat().st_mode & 0o777 == 0o600
+    merged = subprocess.run([require_tool("jq", "the Debian package jq"), "-c", f".auths += {auths.read_text()}"],
+                            input=PULL_SECRET, capture_output=True, text=True, check=True).stdout
+    assert base64.b64decode(json.loads(merged)["auths"]["mirror.simlab.test:8443"]["auth"]) == b"ocplab:s3cret-pass"
+    appended = yaml.safe_load("apiVersion: v1\n" + mirrors.read_text())
+    assert appended["additionalTrustBundle"] == CA and len(appended["imageDigestSources"]) == 2
+    assert "s3cret" not in done.output
