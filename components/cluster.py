@@ -79,6 +79,7 @@ class Cluster(pulumi.ComponentResource):
                 # A started node asks for its lease at once; a domain declared off waits for nothing of the jumphost's.
                 boot_after=[self.dns] if config.start else [],
                 authorized_keys=_dci_keys(config, spec, args.get("controller_key")),
+                trusted_cas=[design.lab_ca] if design.lab_ca else [],
                 virtual_media=args.get("bmc_kind") == "redfish" and spec.name in with_bmc,
                 libvirt_uri=uri, hypervisor=args["hypervisor"],
                 pool_dir=pool_dir_of(design, spec.image),

@@ -31,6 +31,7 @@ class NodeArgs(TypedDict):
     provisioning_bridge: NotRequired[str | None]  # bridged provisioning: the hypervisor's bridge
     macs: dict[str, str]
     authorized_keys: NotRequired[pulumi.Input[dict[str, list[str]]]]  # user -> keys known at deploy time (DCI's)
+    trusted_cas: NotRequired[list[str]]  # PEM certificates the node's seed adds to its trust store (the lab CA)
     running: NotRequired[bool]
     virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
     after: NotRequired[list[pulumi.Resource]]  # what the node's volumes and seed wait for
@@ -58,7 +59,7 @@ class Node(pulumi.ComponentResource):
         seed_disks: list[libvirt.DomainDiskArgs] = []
         if facts.cloud_init_iso:
             seed = pulumi.Output.from_input(args.get("authorized_keys", {})).apply(
-                lambda keys: user_data(spec, args["zone"], keys))
+                lambda keys: user_data(spec, args["zone"], keys, args.get("trusted_cas", [])))
             if args.get("seed_media", "file") == "volume":
                 self.cidata = _seed_volume(name, args, facts.cloud_init_iso, seed, meta_data(spec, args["cluster"]),
                                            child.merge(pulumi.ResourceOptions(depends_on=wait)))

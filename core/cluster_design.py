@@ -29,6 +29,7 @@ class ClusterDesign:
     network: NetworkOutputs
     bmc: BmcPlan | None = None
     vrrp: VrrpIds | None = None
+    lab_ca: str | None = None  # the lab CA (PEM) where the lab has a mirror: nodes seeded by cloud-init trust it
 
     @property
     def zone(self) -> str:
@@ -82,7 +83,8 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
     return ClusterDesign(cluster=cluster, plan=plan, domain=lab.domain, slice_range=slice_range,
                          hypervisor=hypervisor, jumphost=lab.jumphost, network=lab.network,
                          bmc=_bmc_plan(cluster, slice_.bmc_ports, slice_.bmc or "ipmi", hypervisor),
-                         vrrp=vrrp_ids(cluster.name) if ipi else None)
+                         vrrp=vrrp_ids(cluster.name) if ipi else None,
+                         lab_ca=lab.mirror.ca_certificate if lab.mirror else None)
 
 
 def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,

@@ -29,6 +29,7 @@ from renderers.install_config_mirror import (
     mirror_sections,
 )
 from tests.tools import require_tool
+from tests.unit import test_cluster_stack_mocks as cluster_mocks
 from tests.unit.test_dci_handoff import BMC_PUBLIC, PASSWORD, fake_pulumi
 from tests.unit.test_dci_inventory import outputs
 from tests.unit.test_inventory_ansible import listed_vars
@@ -152,3 +153,27 @@ def test_the_ipi_handoff_names_the_mirror_files_redhatcis_installer_reads(tmp_pa
     appended = yaml.safe_load("apiVersion: v1\n" + mirrors.read_text())
     assert appended["additionalTrustBundle"] == CA and len(appended["imageDigestSources"]) == 2
     assert "s3cret" not in done.output
+
+
+# --- nodes seeded by cloud-init trust the lab CA ----------------------------------------------------------------
+
+def test_a_node_seeded_by_cloud_init_trusts_the_lab_ca_where_the_lab_has_a_mirror(tmp_path: Path) -> None:
+    lab = cluster_mocks.lab_outputs(tmp_path)
+    seeded = seeds(cluster_mocks.run_cluster("ipi1", lab))
+    assert list(seeded) == ["ipi1-provisionhost"] and "ca_certs" not in seeded["ipi1-provisionhost"]
+    with_mirror = {**lab, "version": 2, "network": {**lab["network"], "routing": "none", "ntp": ["192.168.16.1"],
+                                                    "ntp_upstream": []},
+                   "mirror": {"host": "mirror.simlab.test", "address": "192.168.16.1", "port": 8443, "user": "ocplab",
+                              "ca_certificate": CA}}
+    seeded = seeds(cluster_mocks.run_cluster("ipi1", with_mirror))
+    assert seeded["ipi1-provisionhost"]["ca_certs"] == {"trusted": [CA]}
+
+
+def seeds(mocks: Any) -> dict[str, dict[str, Any]]:
+    """Each node's cloud-init user-data (what its seed command takes on stdin), parsed."""
+    found = {}
+    for command in mocks.of_type("command:remote:Command"):
+        stdin = command.inputs.get("stdin")
+        if isinstance(stdin, str) and stdin.startswith("#cloud-config"):
+            found[command.name.removesuffix("-seed")] = yaml.safe_load(stdin)
+    return found
