@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.mirror_config import JUMPHOST_PORTS, storage_problem
+from core.mirror_config import port_problem, storage_problem
 
 if TYPE_CHECKING:
     from core.config_schema import CacheSchema
@@ -57,18 +57,9 @@ def cache_problems(lab: LabConfig) -> list[tuple[str, str]]:
     if cache is None:
         return []
     found = []
-    taken = {**JUMPHOST_PORTS, 22: "the jumphost's SSH", lab.jumphost.ssh.port: "the jumphost's SSH"}
-    if lab.mirror is not None:
-        taken[lab.mirror.port] = "the mirror registry (ocplab:mirror.port)"
-    for piece in lab.slices:
-        if piece.bmc_ports is not None and piece.bmc_ports.first <= cache.port <= piece.bmc_ports.last:
-            taken[cache.port] = f"slice {piece.cluster}'s BMC ports ({piece.bmc_ports})"
-    if cache.port in taken:
-        found.append(("ocplab:cache.port", f"{cache.port} clashes with {taken[cache.port]}: give the cache a free "
-                      f"port, e.g. {DEFAULT_PORT}"))
-    elif cache.port < 1024:
-        found.append(("ocplab:cache.port", f"{cache.port} is below 1024: the cache's server runs as a user of its "
-                      f"own with no privilege, so give it a port from 1024 up, e.g. {DEFAULT_PORT}"))
+    mirror = {lab.mirror.port: "the mirror registry (ocplab:mirror.port)"} if lab.mirror else {}
+    if problem := port_problem(lab, cache.port, "the cache", "the cache's server", DEFAULT_PORT, mirror):
+        found.append(("ocplab:cache.port", problem))
     if problem := storage_problem(cache.storage):
         found.append(("ocplab:cache.storage", problem))
     elif lab.mirror is not None and _nested(cache.storage, lab.mirror.storage):

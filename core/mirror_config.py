@@ -49,20 +49,28 @@ def mirror_problems(lab: LabConfig) -> list[tuple[str, str]]:
     if mirror is None:
         return []
     found = []
-    taken = {**JUMPHOST_PORTS, 22: "the jumphost's SSH", lab.jumphost.ssh.port: "the jumphost's SSH"}
-    for piece in lab.slices:
-        if piece.bmc_ports is not None and piece.bmc_ports.first <= mirror.port <= piece.bmc_ports.last:
-            # BMCs listen on hypervisors, but one server may be both, and one port plan is clearer
-            taken[mirror.port] = f"slice {piece.cluster}'s BMC ports ({piece.bmc_ports})"
-    if mirror.port in taken:
-        found.append(("ocplab:mirror.port", f"{mirror.port} clashes with {taken[mirror.port]}: "
-                      f"give the mirror a free port, e.g. {DEFAULT_PORT}"))
-    elif mirror.port < 1024:
-        found.append(("ocplab:mirror.port", f"{mirror.port} is below 1024: the registry runs as a user of its own "
-                      f"with no privilege, so give it a port from 1024 up, e.g. {DEFAULT_PORT}"))
+    if problem := port_problem(lab, mirror.port, "the mirror", "the registry", DEFAULT_PORT):
+        found.append(("ocplab:mirror.port", problem))
     if problem := storage_problem(mirror.storage):
         found.append(("ocplab:mirror.storage", problem))
     return found
+
+
+def port_problem(lab: LabConfig, port: int, what: str, server: str, default: int,
+                 taken: dict[int, str] | None = None) -> str | None:
+    """Why a service of the jumphost (`what`, run by `server`) cannot listen on `port`: another service of the lab
+    holds it (the jumphost's, `taken`, or a slice's BMC ports), or it is privileged. None when it is free."""
+    held = {**JUMPHOST_PORTS, 22: "the jumphost's SSH", lab.jumphost.ssh.port: "the jumphost's SSH", **(taken or {})}
+    for piece in lab.slices:
+        if piece.bmc_ports is not None and piece.bmc_ports.first <= port <= piece.bmc_ports.last:
+            # BMCs listen on hypervisors, but one server may be both, and one port plan is clearer
+            held[port] = f"slice {piece.cluster}'s BMC ports ({piece.bmc_ports})"
+    if port in held:
+        return f"{port} clashes with {held[port]}: give {what} a free port, e.g. {default}"
+    if port < 1024:
+        return (f"{port} is below 1024: {server} runs as a user of its own with no privilege, so give it a port "
+                f"from 1024 up, e.g. {default}")
+    return None
 
 
 def storage_problem(path: str) -> str | None:

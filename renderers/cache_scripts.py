@@ -1,5 +1,5 @@
-"""The lab's image cache on the jumphost (files/cache-*.sh): the images to fetch, nginx's config, and the scripts
-that fill and serve it and take it away."""
+"""The lab's image cache on the jumphost (files/cache-*.sh, run by files/service-*.sh): the images to fetch,
+nginx's config, and the scripts that fill and serve it and take it away."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from renderers.shell import b64, script
 CONF_DIR = "/etc/ocplab/cache"
 SERVICE_USER = "ocplab-cache"
 UNIT = "ocplab-cache.service"
-PIDFILE = "/run/ocplab-cache/nginx.pid"
+PIDFILE = "/run/ocplab-cache/service.pid"  # without systemd: service-run.sh's (root's), not nginx's own
+NGINX_PID = "/run/ocplab-cache/nginx.pid"  # nginx's own, which it writes as its user
 LOG = "/var/log/ocplab-cache.log"  # without systemd; journald's otherwise
 PACKAGE = "nginx-light"  # Debian's smallest nginx (1.22.1 on Debian 12); RHEL's AppStream has nginx
 
@@ -30,7 +31,7 @@ def nginx_config(lab: LabConfig) -> str:
                                                                            "scgi"))
     return (f"# Managed by ocplab (lab stack {lab.name}). Changes are overwritten by `pulumi up`.\n"
             "daemon off;\nworker_processes 1;\n"
-            f"pid {PIDFILE};\n"
+            f"pid {NGINX_PID};\n"
             "events { worker_connections 512; }\n"
             "http {\n"
             "    default_type application/octet-stream;\n"
@@ -49,7 +50,7 @@ def nginx_config(lab: LabConfig) -> str:
 def cache_apply_script(lab: LabConfig) -> str:
     cache = lab.cache
     assert cache is not None
-    return script("way-out-common", "cache-fetch", "cache-serve", storage=cache.storage,
+    return script("way-out-common", "cache-fetch", "cache-serve", "service-run", "cache-ready", storage=cache.storage,
                   manifest_b64=b64(manifest(lab)), conf_dir=CONF_DIR, conf_b64=b64(nginx_config(lab)),
                   user=SERVICE_USER, unit=UNIT, pidfile=PIDFILE, log=LOG, address=lab.jumphost.ssh.address,
                   port=cache.port, names=sorted(cache.images), package=PACKAGE)
@@ -59,5 +60,6 @@ def cache_remove_script(lab: LabConfig) -> str:
     """Stop and remove the server; the images only where the config says keep_data: false."""
     cache = lab.cache
     assert cache is not None
-    return script("way-out-common", "cache-remove", storage=cache.storage, conf_dir=CONF_DIR, user=SERVICE_USER,
-                  unit=UNIT, pidfile=PIDFILE, log=LOG, keep_data="yes" if cache.keep_data else "no")
+    return script("way-out-common", "service-remove", what="the image cache", storage=cache.storage,
+                  conf_dir=CONF_DIR, user=SERVICE_USER, unit=UNIT, pidfile=PIDFILE, log=LOG,
+                  keep_data="yes" if cache.keep_data else "no")

@@ -1,5 +1,6 @@
-"""The lab's mirror registry on the jumphost (files/mirror-*.sh): its config from the lab config, and the
-scripts that start it and take it away. Its TLS key and htpasswd line travel on stdin (`mirror_stdin`)."""
+"""The lab's mirror registry on the jumphost (files/mirror-*.sh, run by files/service-*.sh): its config from the
+lab config, and the scripts that start it and take it away. Its TLS key and htpasswd line travel on stdin
+(`mirror_stdin`)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def mirror_stdin(server_key: str, htpasswd_line: str) -> str:
 def mirror_apply_script(lab: LabConfig, certificate: str, ca_certificate: str) -> str:
     mirror = lab.mirror
     assert mirror is not None
-    return script("way-out-common", "mirror-apply", conf_dir=CONF_DIR, conf_b64=b64(registry_config(lab)),
+    return script("way-out-common", "mirror-apply", "service-run", "mirror-ready", conf_dir=CONF_DIR,
+                  conf_b64=b64(registry_config(lab)),
                   cert_b64=b64(certificate), ca_b64=b64(ca_certificate), storage=mirror.storage, user=SERVICE_USER,
                   unit=UNIT, pidfile=PIDFILE, log=LOG, host=mirror.host(lab.domain), address=lab.jumphost.ssh.address,
                   port=mirror.port, package=PACKAGE)
@@ -56,5 +58,6 @@ def mirror_remove_script(lab: LabConfig) -> str:
     """Stop and remove the registry; its storage only where the config says keep_data: false."""
     mirror = lab.mirror
     assert mirror is not None
-    return script("way-out-common", "mirror-remove", conf_dir=CONF_DIR, storage=mirror.storage, user=SERVICE_USER,
-                  unit=UNIT, pidfile=PIDFILE, log=LOG, keep_data="yes" if mirror.keep_data else "no")
+    return script("way-out-common", "service-remove", what="the mirror registry", conf_dir=CONF_DIR,
+                  storage=mirror.storage, user=SERVICE_USER, unit=UNIT, pidfile=PIDFILE, log=LOG,
+                  keep_data="yes" if mirror.keep_data else "no")

@@ -67,3 +67,23 @@ def curl_config(path: Path, user: str, password: str) -> Path:
 
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# A jumphost of the moment: /run fresh (no systemd seen), /etc and /var overlays whose changes land under $T, and the
+# lab address on lo, in new mount, network and PID namespaces: nothing of this machine changes.
+_THROWAWAY_JUMPHOST = """
+mount -t tmpfs none /run
+for d in etc var; do
+  mkdir -p "$T/$d-up" "$T/$d-work"
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/$d-up,workdir=$T/$d-work" "/$d"
+done
+ip link set lo up && ip addr add 192.168.16.1/32 dev lo
+"""
+
+
+def on_throwaway_jumphost(body: str, scratch: Path) -> subprocess.CompletedProcess[str]:
+    """`body` (sh) as root on a jumphost of the moment whose changes land under `scratch`, its working directory."""
+    return subprocess.run([require_tool("unshare", "util-linux"), "--mount", "--net", "--pid", "--fork",
+                           "--mount-proc", "--propagation", "private", "sh", "-c", _THROWAWAY_JUMPHOST + body],
+                          capture_output=True, text=True, check=False, timeout=120, cwd=scratch,
+                          env={**os.environ, "T": str(scratch)})

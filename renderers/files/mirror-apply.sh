@@ -6,7 +6,7 @@
 # is never emptied here. A no-op when nothing changed and it runs.
 # Inputs (set before this part by renderers/shell.py): conf_dir, conf_b64, cert_b64, ca_b64, storage, user,
 # unit, pidfile, log, host, address, port, package
-# shellcheck disable=SC2154
+# shellcheck disable=SC2154,SC2034 # SC2034: changed, description, exec_start, read_write are the next part's
 IFS= read -r key_b64 || fail "ocplab mirror: the TLS key did not arrive on stdin"
 IFS= read -r htpasswd_line || fail "ocplab mirror: the htpasswd line did not arrive on stdin"
 drain_stdin
@@ -41,78 +41,7 @@ stage "$conf_dir/ca.crt" "$ca_b64" 0644 && place ca.crt 0644
 mkdir -p "$storage"
 [ "$(stat -c %U "$storage")" = "$user" ] || chown -R "$user:$user" "$storage"
 chmod 0700 "$storage"
-running() {
-  if has_systemd; then systemctl is-active --quiet "$unit"
-  else [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; fi
-}
-if has_systemd; then
-  cat > "/etc/systemd/system/$unit" <<UNIT
-[Unit]
-Description=ocplab: the lab's mirror registry (TLS, htpasswd)
-After=network-online.target
-Wants=network-online.target
-[Service]
-ExecStart=$registry serve $conf_dir/config.yml
-Restart=on-failure
-User=$user
-Group=$user
-ReadWritePaths=$storage
-NoNewPrivileges=yes
-CapabilityBoundingSet=
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-PrivateMounts=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-ProtectProc=invisible
-ProcSubset=pid
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
-RemoveIPC=yes
-LockPersonality=yes
-MemoryDenyWriteExecute=yes
-SystemCallArchitectures=native
-SystemCallFilter=@system-service
-SystemCallFilter=~@privileged @resources
-SystemCallErrorNumber=EPERM
-UMask=0077
-[Install]
-WantedBy=multi-user.target
-UNIT
-  systemctl daemon-reload && systemctl enable "$unit" >/dev/null 2>&1
-  if [ $changed = yes ] || ! running; then systemctl restart "$unit"; fi
-elif [ $changed = yes ] || ! running; then
-  if [ -f "$pidfile" ] && p=$(cat "$pidfile") && kill "$p" 2>/dev/null; then
-    i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-  fi
-  command -v setpriv >/dev/null || fail "ocplab mirror: no setpriv here (it runs the registry as $user): install util-linux"
-  mkdir -p "$(dirname "$pidfile")" "$(dirname "$log")"
-  touch "$log" && chmod 0640 "$log"
-  # setsid: it must outlive the SSH session; setpriv: as its user, with no way back to root. A simple command
-  # in the background, its output redirected: nothing of it holds the session's pipes open (a backgrounded
-  # list would, in a subshell that waits for it). $!: the registry itself (setsid execs, not a group leader).
-  umask 077
-  setsid setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs --inh-caps=-all \
-    --bounding-set=-all -- "$registry" serve "$conf_dir/config.yml" </dev/null >>"$log" 2>&1 &
-  echo $! > "$pidfile"
-fi
-# Healthy: it answers TLS verified with the lab CA for its name and asks for a login (401) on the registry API.
-url="https://$host:$port"
-i=0; code=000
-while [ $i -lt 100 ]; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$conf_dir/ca.crt" --resolve "$host:$port:$address" \
-    "$url/v2/" || true)
-  [ "$code" = 401 ] && break
-  sleep 0.1; i=$((i+1))
-done
-[ "$code" = 401 ] || fail "ocplab mirror: the registry does not answer $url/v2/ with 401 (got $code); see $log or" \
-  "journalctl -u $unit"
-if [ $changed = yes ]; then echo "ocplab mirror: the registry (re)started at $url"; else echo "ocplab mirror: unchanged"; fi
+# For service-run.sh, the part after this one.
+description="ocplab: the lab's mirror registry (TLS, htpasswd)"
+exec_start="$registry serve $conf_dir/config.yml"
+read_write=$storage

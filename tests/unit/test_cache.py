@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from core.stack_files import read_stack_values, stack_path
 from renderers import cache_scripts
 from renderers.dnsmasq_base import render_base_config
 from renderers.shell import b64, script
+from tests.mirror_tools import on_throwaway_jumphost
 from tests.tools import analyzed_unit, require_tool, unit_written_by
 
 VALUES = read_stack_values(stack_path("simlab"))
@@ -195,7 +197,9 @@ def test_nginx_serves_the_cache_read_only_as_an_unprivileged_user(open_dir: Path
 def test_under_systemd_the_cache_server_runs_as_its_own_user_in_a_sandbox(tmp_path: Path) -> None:
     text = cache_scripts.cache_apply_script(lab_with({}))
     inputs = text.split("storage=", 1)[1].split("\nstate=", 1)[0]
-    unit = unit_written_by(text, f"storage={inputs}\nnginx=/usr/sbin/nginx", tmp_path, cache_scripts.UNIT)
+    service = re.findall(r"^(?:description|exec_start|read_write)=.*$", text, re.MULTILINE)
+    prelude = "\n".join([f"storage={inputs}", "nginx=/usr/sbin/nginx", *service])
+    unit = unit_written_by(text, prelude, tmp_path, cache_scripts.UNIT)
     body = unit.read_text()
     assert "User=ocplab-cache\n" in body
     assert "ExecStart=/usr/sbin/nginx -c /etc/ocplab/cache/nginx.conf -e stderr\n" in body
@@ -203,7 +207,7 @@ def test_under_systemd_the_cache_server_runs_as_its_own_user_in_a_sandbox(tmp_pa
     analyzed_unit(unit)
 
 
-@pytest.mark.parametrize("part", ["cache-fetch", "cache-serve", "cache-remove"])
+@pytest.mark.parametrize("part", ["cache-fetch", "cache-serve", "cache-ready"])
 def test_the_cache_scripts_are_shellcheck_clean(part: str) -> None:
     done = subprocess.run([require_tool("shellcheck", "shellcheck"), "-s", "sh", f"renderers/files/{part}.sh"],
                           capture_output=True, text=True, check=False, cwd=Path(__file__).parents[2])
@@ -223,14 +227,6 @@ def test_the_lab_exports_the_cache_and_names_it_in_dns(tmp_path: Path) -> None:
     assert "keep_data='yes'" in cache_scripts.cache_remove_script(lab)
 
 
-HOST = """
-mount -t tmpfs none /run
-for d in etc var; do
-  mkdir -p "$T/$d-up" "$T/$d-work"
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/$d-up,workdir=$T/$d-work" "/$d"
-done
-ip link set lo up && ip addr add 192.168.16.1/32 dev lo
-"""
 
 
 def test_apply_fills_and_serves_the_cache_as_its_user_and_returns_and_remove_keeps_the_files(tmp_path: Path) -> None:
@@ -246,18 +242,16 @@ def test_apply_fills_and_serves_the_cache_as_its_user_and_returns_and_remove_kee
     (tmp_path / "remove.sh").write_text(cache_scripts.cache_remove_script(lab))
     checks = ("timeout 30 sh -c 'bash apply.sh 2>&1 | cat' > applied.out; echo \"rc=$?\"\n"
               "bash apply.sh 2>&1 | tail -1\n"
-              "ps -o user= -p \"$(cat /run/ocplab-cache/nginx.pid)\"\n"
+              "ps -o user:32= -p \"$(cat /run/ocplab-cache/service.pid)\"\n"
               "curl -s http://192.168.16.1:8080/rhcos.img | sha256sum | cut -d' ' -f1\n"
               "stat -c '%U:%G %a' /var/lib/ocplab-cache /var/lib/ocplab-cache/rhcos.img\n"
               "bash remove.sh\n"
               "pgrep -x nginx || echo stopped; ls /var/lib/ocplab-cache\n")
-    done = subprocess.run([require_tool("unshare", "util-linux"), "--mount", "--net", "--pid", "--fork", "--mount-proc",
-                           "--propagation", "private", "sh", "-c", HOST + checks], capture_output=True, text=True,
-                          check=False, timeout=120, cwd=tmp_path, env={**os.environ, "T": str(tmp_path)})
+    done = on_throwaway_jumphost(checks, tmp_path)
     out = done.stdout.splitlines()
     applied = (tmp_path / "applied.out").read_text()
     assert out[:2] == ["rc=0", "ocplab cache: unchanged"], done.stdout + done.stderr + applied
     assert "1 image(s) fetched" in applied and "ocplab cache: nginx (re)started on 192.168.16.1:8080" in applied
     assert out[2:6] == ["ocplab-cache", sha(data), "root:ocplab-cache 750", "root:root 644"], done.stdout
-    assert out[6].startswith("ocplab cache: the server is gone from the jumphost; the images stay")
+    assert out[6].startswith("ocplab: the image cache is gone from the jumphost; its data stays")
     assert out[7:] == ["stopped", "rhcos.img"]

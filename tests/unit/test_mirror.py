@@ -29,7 +29,15 @@ from core.stack_files import read_stack_values, stack_path
 from renderers import mirror_scripts
 from renderers.dnsmasq_base import render_base_config
 from renderers.shell import b64
-from tests.mirror_tools import auth_file, cert_dir, curl_config, manifest_digest, oci_image, skopeo
+from tests.mirror_tools import (
+    auth_file,
+    cert_dir,
+    curl_config,
+    manifest_digest,
+    oci_image,
+    on_throwaway_jumphost,
+    skopeo,
+)
 from tests.tools import analyzed_unit, require_tool, unit_written_by
 from tests.unit.pulumi_mocks import use_mocks
 
@@ -221,7 +229,8 @@ def test_under_systemd_the_registry_runs_as_its_own_user_in_a_sandbox(tmp_path: 
     lab = lab_with({})
     text = mirror_scripts.mirror_apply_script(lab, "CERT", "CA")
     inputs = text.split("conf_dir=", 1)[1].split("\nIFS=", 1)[0]
-    prelude = f"conf_dir={inputs}\nregistry=/usr/bin/docker-registry"
+    service = re.findall(r"^(?:description|exec_start|read_write)=.*$", text, re.MULTILINE)
+    prelude = "\n".join([f"conf_dir={inputs}", "registry=/usr/bin/docker-registry", *service])
     unit = unit_written_by(text, prelude, tmp_path, mirror_scripts.UNIT)
     body = unit.read_text()
     assert "User=ocplab-mirror\n" in body and "ReadWritePaths=/var/lib/ocplab-mirror\n" in body
@@ -242,7 +251,7 @@ def test_the_scripts_carry_no_secret_and_destroy_keeps_the_images_unless_told(ca
     assert "keep_data='no'" in mirror_scripts.mirror_remove_script(lab_with({"keep_data": False}))
 
 
-@pytest.mark.parametrize("part", ["mirror-apply", "mirror-remove"])
+@pytest.mark.parametrize("part", ["mirror-apply", "mirror-ready", "service-run", "service-remove"])
 def test_the_mirror_scripts_are_shellcheck_clean(part: str) -> None:
     done = subprocess.run([require_tool("shellcheck", "shellcheck"), "-s", "sh", f"renderers/files/{part}.sh"],
                           capture_output=True, text=True, check=False, cwd=Path(__file__).parents[2])
@@ -298,14 +307,6 @@ def test_the_lab_outputs_carry_the_mirror_and_clusters_read_them(ca: tuple[str, 
 
 # --- the scripts as the lab stack sends them, on a throwaway root ------------------------------------------------
 
-HOST = """
-mount -t tmpfs none /run
-for d in etc var; do
-  mkdir -p "$T/$d-up" "$T/$d-work"
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/$d-up,workdir=$T/$d-work" "/$d"
-done
-ip link set lo up && ip addr add 192.168.16.1/32 dev lo
-"""
 
 
 def test_apply_starts_the_registry_as_its_user_and_returns_and_remove_keeps_its_images(
@@ -324,23 +325,19 @@ def test_apply_starts_the_registry_as_its_user_and_returns_and_remove_keeps_its_
     # writer is gone, the registry included.
     checks = ("timeout 30 sh -c 'bash apply.sh < stdin 2>&1 | cat' > applied.out; echo \"rc=$?\"\n"
               "bash apply.sh < stdin > again.out 2>&1 && cat again.out\n"
-              "ps -o user= -p \"$(cat /run/ocplab-mirror/registry.pid)\"\n"
+              "ps -o user:32= -p \"$(cat /run/ocplab-mirror/registry.pid)\"\n"
               "stat -c '%U:%G %a' /etc/ocplab/mirror/tls.key /var/lib/ocplab-mirror\n"
               "bash remove.sh\n"
               "pgrep -x docker-registry || echo stopped; ls -d /var/lib/ocplab-mirror /etc/ocplab/mirror 2>&1\n")
-    unshare = require_tool("unshare", "util-linux")
     require_tool("docker-registry", "the Debian package docker-registry")
-    done = subprocess.run([unshare, "--mount", "--net", "--pid", "--fork", "--mount-proc", "--propagation", "private",
-                           "sh", "-c",
-                           HOST + checks], capture_output=True, text=True, check=False, timeout=120, cwd=tmp_path,
-                          env={**os.environ, "T": str(tmp_path)})
+    done = on_throwaway_jumphost(checks, tmp_path)
     out = done.stdout.splitlines()
     assert out[:2] == ["rc=0", "ocplab mirror: unchanged"], done.stdout + done.stderr + \
         (tmp_path / "applied.out").read_text()
     assert "ocplab mirror: the registry (re)started at https://mirror.simlab.test:8443" in \
         (tmp_path / "applied.out").read_text()
     assert out[2:5] == ["ocplab-mirror", "root:ocplab-mirror 640", "ocplab-mirror:ocplab-mirror 700"], done.stdout
-    assert out[5].startswith("ocplab mirror: the registry is gone from the jumphost; its images stay")
+    assert out[5].startswith("ocplab: the mirror registry is gone from the jumphost; its data stays")
     assert out[6] == "stopped"
     assert sorted(out[7:]) == ["/var/lib/ocplab-mirror", "ls: cannot access '/etc/ocplab/mirror': No such file or "
                                                          "directory"], "the images stay, the config goes"
