@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from core.firmware import FIRMWARE_OF
+from core.clusterconfig import parse_cluster_config
+from core.errors import ConfigError
+from core.firmware import FIRMWARE_OF, UefiFiles
+from core.stack_files import read_stack_values, stack_path
 from renderers.install_config import render_install_config
 from tests.unit.test_cluster_stack_mocks import lab_outputs, run_cluster
 from tests.unit.test_dci_inventory import group_hosts, hostvars, outputs, parse
@@ -75,3 +78,26 @@ def test_issue24_e_every_inventory_says_how_the_domains_boot(firmware_of_domains
             node = hostvars(listed, host)["name"]
             assert hostvars(listed, host).get("bootmode") == COLLECTION[
                 firmware_of_domains[f"{data['cluster']}-{node}"]], f"{name}: {host}"
+
+
+def test_ovmf_files_come_from_ocplab_uefi_for_sno_and_rhels_by_default() -> None:
+    sno = read_stack_values(stack_path("sno1"))
+    assert parse_cluster_config("sno1", sno).uefi == UefiFiles("/usr/share/OVMF/OVMF_CODE_4M.fd",
+                                                               "/usr/share/OVMF/OVMF_VARS_4M.fd")
+    assert parse_cluster_config("sno1", {k: v for k, v in sno.items() if k != "uefi"}).uefi == UefiFiles(
+        "/usr/share/edk2/ovmf/OVMF_CODE.fd", "/usr/share/edk2/ovmf/OVMF_VARS.fd")
+    assert parse_cluster_config("ipi1", read_stack_values(stack_path("ipi1"))).uefi is None
+
+
+@pytest.mark.parametrize(("stack", "uefi", "problem"), [
+    ("sno1", {"code": "OVMF_CODE.fd"}, "ocplab:uefi.code: 'OVMF_CODE.fd' is not an absolute path without blanks"),
+    ("sno1", {"vars": "/a b"}, "ocplab:uefi.vars: '/a b' is not an absolute path without blanks"),
+    ("sno1", {"varz": "/x"}, "ocplab:uefi.varz: is not a known key; did you mean 'vars'?"),
+    ("sno1", "/usr/share/OVMF/OVMF_CODE_4M.fd", "ocplab:uefi: '/usr/share/OVMF/OVMF_CODE_4M.fd' is not a mapping"),
+    ("ipi1", {}, "ocplab:uefi: an IPI cluster's domains boot BIOS"),
+])
+def test_bad_uefi_config_is_refused_naming_the_field(stack: str, uefi: Any, problem: str) -> None:
+    """Refused while the config is parsed: before the program declares any resource."""
+    with pytest.raises(ConfigError) as raised:
+        parse_cluster_config(stack, {**read_stack_values(stack_path(stack)), "uefi": uefi})
+    assert any(line.startswith(problem) for line in raised.value.problems), raised.value.problems
