@@ -92,3 +92,48 @@ def test_older_foreign_or_broken_outputs_are_one_clear_error(change: Any, messag
     change(outputs)
     with pytest.raises(ConfigError, match=message):
         parse_lab_outputs("simlab", outputs)
+
+
+MIRROR = {"host": "mirror.simlab.test", "address": "192.168.16.1", "port": 8443, "user": "ocplab",
+          "ca_certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}
+RHCOS = {"url": "http://cache.simlab.test:8080/rhcos.iso", "sha256": "ab" * 32}
+CACHE: dict[str, Any] = {"url": "http://cache.simlab.test:8080", "address": "192.168.16.1", "port": 8080,
+                         "images": {"rhcos.iso": RHCOS}}
+
+
+def test_version_2_may_carry_a_mirror_and_a_cache_and_a_lab_without_them_still_reads() -> None:
+    """`mirror` and `cache` (added in 2) are only where the lab has them; the secret mirror_password is no part of
+    the contract (a reader without the passphrase sees "[secret]")."""
+    assert parse_lab_outputs("simlab", version_2()).mirror is None
+    parsed = parse_lab_outputs("simlab", {**version_2(), "mirror": MIRROR, "cache": CACHE,
+                                          "mirror_password": "[secret]"})
+    assert parsed.mirror is not None and parsed.mirror.port == 8443
+    assert parsed.cache is not None and parsed.cache.images["rhcos.iso"].sha256 == "ab" * 32
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda o: o.update(mirror=MIRROR), r"output mirror: version 1 has no mirror; a version-2 lab exports version 2"),
+    (lambda o: o.update(cache=CACHE), r"output cache: version 1 has no cache"),
+])
+def test_a_version_1_lab_carrying_a_mirror_or_a_cache_is_refused(change: Any, message: str) -> None:
+    outputs = sample()
+    change(outputs)
+    with pytest.raises(ConfigError, match=message):
+        parse_lab_outputs("simlab", outputs)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda o: o.update(mirror={**MIRROR, "host": "mirror.simlab.test\naddress=/x/1.2.3.4"}),
+     r"output mirror\.host: .* is not a DNS domain"),
+    (lambda o: o.update(mirror={**MIRROR, "ca_certificate": "{{ lookup('pipe', 'id') }}"}),
+     r"output mirror\.ca_certificate: .* is not a PEM certificate"),
+    (lambda o: o.update(cache={**CACHE, "images": {"a": {"url": "http://evil.example:80/a;rm", "sha256": "0" * 64}}}),
+     r"output cache\.images\.a\.url: .* is not an http URL of the lab's cache"),
+    (lambda o: o.update(cache={**CACHE, "images": {"a": {**RHCOS, "sha256": "AB" * 32}}}),
+     r"output cache\.images\.a\.sha256: .* is not a sha256"),
+])
+def test_a_version_2_lab_with_a_bad_mirror_or_cache_field_is_refused(change: Any, message: str) -> None:
+    outputs = version_2()
+    change(outputs)
+    with pytest.raises(ConfigError, match=message):
+        parse_lab_outputs("simlab", outputs)
