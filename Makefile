@@ -11,12 +11,13 @@ UV_PIN := $(shell grep -o '"uv==[0-9.]*"' pyproject.toml | tr -d '"')
 deps:
 	bash scripts/install-deps.sh
 
-## venv: the project's virtualenv, exactly uv.lock (uv itself included, for the language host)
+## venv: the project's virtualenv, exactly uv.lock (uv itself included, for the language host), bytecode compiled
+## (every `pulumi` run imports the SDK, pydantic and the providers' SDKs: compiled once, not per run)
 venv: $(VENV_STAMP)
 $(VENV_STAMP): pyproject.toml uv.lock
 	test -x .venv/bin/python || python3 -m venv .venv
 	test -x .venv/bin/uv || .venv/bin/pip install -q $(UV_PIN)
-	UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --frozen --quiet
+	UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --frozen --quiet --compile-bytecode
 	rm -f .venv/.installed-* && touch $@
 
 ## engine: Pulumi CLI + Python language host in .engine/bin, libvirt and command plugins in .pulumi-home

@@ -61,11 +61,11 @@ def history_changes(stdout: str) -> dict[str, int] | None:
 
 
 def bytecode_env(workdir: Path, bytecode: str) -> dict[str, str]:
-    """none: the simulated lab's own setting (PYTHONDONTWRITEBYTECODE=1), so a program compiles from source every
-    module with no .pyc beside it (`uv sync` writes none in .venv); cached: bytecode written and read in the run's
+    """none: nothing written (PYTHONDONTWRITEBYTECODE=1), so a program compiles from source every module without a
+    .pyc (ours always; the venv's where `make venv` did not compile it); cached: bytecode written and read in the run's
     scratch directory (never in the shared .venv), as on a jumphost where the program's user may write it."""
     if bytecode == "none":
-        return {}
+        return {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": ""}
     if bytecode == "cached":
         return {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
     raise ValueError(f"bytecode: {bytecode!r} is not none or cached")

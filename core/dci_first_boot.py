@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives import serialization
-
 from core.errors import OcplabError, Problems
 
 if TYPE_CHECKING:  # the schema takes its default user from here
@@ -82,6 +80,9 @@ class ControllerKeyError(OcplabError, ValueError):
 
 def public_key_of(private_key: str) -> str:
     """'type base64' of an OpenSSH or PEM private key, as `ssh-keygen -y` prints it (without the comment)."""
+    # Imported here: a program needs it only once the lab's outputs are read, after start-up (docs/benchmarks.md).
+    from cryptography.hazmat.primitives import serialization
+
     data = private_key.encode()
     try:
         try:

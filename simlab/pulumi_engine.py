@@ -90,7 +90,8 @@ class Workspace:
         env = client_env()
         env["PULUMI_BACKEND_URL"] = self.backend_url or f"file://{self.backend}"
         env["PULUMI_HOME"] = str(self.home)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        # The programs' bytecode in .simlab/cache (kept across down/up), never beside the checkout's sources.
+        env["PYTHONPYCACHEPREFIX"] = str(StatePaths().cache / "pycache")
         env["PULUMI_CONFIG_PASSPHRASE"] = ""  # the simulated lab's stack files carry the salt of ""
         env.update(self.extra_env)
         return env
