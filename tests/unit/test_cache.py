@@ -255,3 +255,18 @@ def test_apply_fills_and_serves_the_cache_as_its_user_and_returns_and_remove_kee
     assert out[2:6] == ["ocplab-cache", sha(data), "root:ocplab-cache 750", "root:root 644"], done.stdout
     assert out[6].startswith("ocplab: the image cache is gone from the jumphost; its data stays")
     assert out[7:] == ["stopped", "rhcos.img"]
+
+
+def test_remove_with_keep_data_false_takes_the_files_and_the_user_too(tmp_path: Path) -> None:
+    require_tool("nginx", "the Debian package nginx-light")
+    source = tmp_path / "source.img"
+    source.write_bytes(b"x" * 1000)
+    lab = lab_with({"keep_data": False, "images": {"a.img": {"source": str(source), "sha256": sha(b"x" * 1000)}}})
+    (tmp_path / "apply.sh").write_text(cache_scripts.cache_apply_script(lab))
+    (tmp_path / "remove.sh").write_text(cache_scripts.cache_remove_script(lab))
+    done = on_throwaway_jumphost("bash apply.sh >/dev/null && bash remove.sh && (ls /var/lib/ocplab-cache 2>&1; "
+                                 "id ocplab-cache 2>&1; pgrep -x nginx || echo stopped)", tmp_path)
+    out = done.stdout.splitlines()
+    assert out[0] == "ocplab: the image cache and its data (/var/lib/ocplab-cache) are gone from the jumphost", \
+        done.stdout + done.stderr
+    assert "No such file" in out[1] and "no such user" in out[2] and out[3] == "stopped"
