@@ -95,22 +95,20 @@ def write_cluster_stacks(lab: LabSession) -> None:
 
 
 def boot_iso(where: Path) -> Path:
-    """A BIOS-bootable ISO (isolinux) whose kernel (this machine's, as in the guest image) prints BOOT_MARK on
-    the serial console with its command line. isolinux's own SAY and DISPLAY reach only the screen."""
+    """A UEFI-bootable ISO (GRUB EFI by grub-mkrescue: an SNO node boots OVMF) whose kernel (this machine's, as in
+    the guest image) prints BOOT_MARK on the serial console with its command line."""
     kernels = sorted(Path("/boot").glob("vmlinuz-*"))
     assert kernels, "no /boot/vmlinuz-*: install linux-image-amd64 (scripts/install-deps.sh does)"
     tree = where / "iso"
-    tree.mkdir(parents=True)
-    shutil.copy("/usr/lib/ISOLINUX/isolinux.bin", tree)
-    shutil.copy("/usr/lib/syslinux/modules/bios/ldlinux.c32", tree)
+    (tree / "boot" / "grub").mkdir(parents=True)
     shutil.copy(kernels[-1], tree / "vmlinuz")
-    (tree / "isolinux.cfg").write_text("SERIAL 0 115200\nPROMPT 0\nTIMEOUT 1\nDEFAULT vmedia\nLABEL vmedia\n"
-                                       f"  KERNEL /vmlinuz\n  APPEND console=ttyS0 ocplab.vmedia={BOOT_MARK}\n")
+    # linuxefi: the kernel's own EFI stub (GRUB's `linux` runs out of memory under OVMF: simlab/guest/efi.py).
+    (tree / "boot" / "grub" / "grub.cfg").write_text(
+        f"set timeout=0\ninsmod linuxefi\nlinuxefi /vmlinuz console=ttyS0 ocplab.vmedia={BOOT_MARK}\nboot\n")
     iso = where / "www" / "boot.iso"
     iso.parent.mkdir()
-    subprocess.run([require_tool("xorriso", "the Debian package xorriso"), "-as", "mkisofs", "-quiet", "-o", str(iso),
-                    "-b", "isolinux.bin", "-c", "boot.cat", "-no-emul-boot", "-boot-load-size", "4",
-                    "-boot-info-table", str(tree)], check=True, capture_output=True)
+    subprocess.run([require_tool("grub-mkrescue", "the Debian packages grub-common and grub-efi-amd64-bin"), "-o",
+                    str(iso), str(tree)], check=True, capture_output=True)
     return iso
 
 
@@ -381,7 +379,7 @@ def test_the_dci_handoff_gives_redfish_fields_that_work(redfish: Redfish, tmp_pa
     listed = inventory_listing(lab, tmp_path / "simlab" / "rf1")
     node = listed["_meta"]["hostvars"][listed["masters"]["hosts"][0]]
     assert (node["ipmi_address"], node["redfish_port"], node["kvm_uuid"]) == (HV2, PORTS["rf1"], uuid_of(lab, "rf1"))
-    assert node["dnsmasq_enabled"] is False and node["bootmode"] == "legacy"
+    assert node["dnsmasq_enabled"] is False and node["bootmode"] == "uefi", "an SNO node boots OVMF (core/firmware.py)"
     code, body = redfish.call(node["redfish_port"], f"/redfish/v1/Systems/{node['kvm_uuid']}", node["ipmi_password"],
                               user=node["ipmi_user"])
     assert code == 200 and body["Id"] == node["kvm_uuid"]
