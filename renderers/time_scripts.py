@@ -9,7 +9,6 @@ from renderers.shell import b64, script
 CONF = "/etc/ocplab/chrony.conf"
 UNIT = "ocplab-chrony.service"
 PIDFILE = "/run/ocplab-chrony/chronyd.pid"
-LOG = "/var/log/ocplab-chrony.log"  # without systemd (service-run.sh): what chronyd prints
 # Served when no upstream answers: high enough that any real source wins, so a disconnected lab still
 # agrees on one time.
 LOCAL_STRATUM = 10
@@ -31,9 +30,9 @@ def chrony_config(lab: LabConfig) -> str:
 
 
 def time_apply_script(lab: LabConfig) -> str:
-    return script("way-out-common", "time-apply", "service-run", conf=CONF, conf_b64=b64(chrony_config(lab)),
-                  unit=UNIT, pidfile=PIDFILE, log=LOG)
+    return script("way-out-common", "time-apply", conf=CONF, conf_b64=b64(chrony_config(lab)), unit=UNIT,
+                  pidfile=PIDFILE)
 
 
 def time_remove_script() -> str:
-    return script("way-out-common", "time-remove", conf=CONF, unit=UNIT, pidfile=PIDFILE, log=LOG)
+    return script("way-out-common", "time-remove", conf=CONF, unit=UNIT, pidfile=PIDFILE)

@@ -5,10 +5,8 @@
 # (the simulated jumphost) started through setpriv, in the background, as a simple command whose output goes to
 # its log: nothing of it holds the SSH session's pipes open (a backgrounded list would, in a subshell that waits).
 # Inputs (set by the part before): user, unit, pidfile, log, description, exec_start (words without blanks each),
-# changed, and optionally cap (one capability it keeps, e.g. net_bind_service for a port below 1024); the runtime
-# directory (the pid file's) is the service's own.
+# changed; the runtime directory (the pid file's) is the service's own.
 # shellcheck disable=SC2154
-cap_name=$(printf '%s' "${cap:-}" | tr '[:lower:]' '[:upper:]')
 running() {
   if has_systemd; then systemctl is-active --quiet "$unit"
   else [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; fi
@@ -27,9 +25,8 @@ Group=$user
 RuntimeDirectory=$(basename "$(dirname "$pidfile")")
 RuntimeDirectoryMode=0700
 ${read_write:+ReadWritePaths=$read_write}
-${cap_name:+AmbientCapabilities=CAP_$cap_name}
 NoNewPrivileges=yes
-CapabilityBoundingSet=${cap_name:+CAP_$cap_name}
+CapabilityBoundingSet=
 ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes
@@ -69,9 +66,8 @@ elif [ "$changed" = yes ] || ! running; then
   mkdir -p "$run_dir" && chown "$user:$user" "$run_dir" && chmod 0700 "$run_dir"
   mkdir -p "$(dirname "$log")" && touch "$log" && chmod 0640 "$log"
   # $!: the service itself (setsid execs, as a background job is no process group leader here).
-  keep=${cap:+,+$cap}
   # shellcheck disable=SC2086 # exec_start: its words, none with a blank
-  (umask 077; exec setsid setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs --inh-caps="-all$keep" \
-    ${cap:+--ambient-caps="-all$keep"} --bounding-set="-all$keep" -- $exec_start) </dev/null >>"$log" 2>&1 &
+  (umask 077; exec setsid setpriv --reuid="$user" --regid="$user" --init-groups --no-new-privs --inh-caps=-all \
+    --bounding-set=-all -- $exec_start) </dev/null >>"$log" 2>&1 &
   echo $! > "$pidfile"
 fi

@@ -97,10 +97,7 @@ def chrony_unit(where: Path) -> Path:
     """The unit time-apply.sh writes where systemd runs, its variables expanded by sh."""
     text = time_scripts.time_apply_script(LAB)
     inputs = text.split("conf=", 1)[1].split("\nchronyd=", 1)[0]
-    service = text.split("\ncap=", 1)[1].split("\necho ", 1)[0]  # what time-apply.sh hands service-run.sh
-    cap_name = text.split("\ncap_name=", 1)[1].split("\n", 1)[0]
-    prelude = (f"conf={inputs}\nchronyd={require_tool('chronyd', 'chrony')}\nuser=_chrony\ncap={service}\n"
-               f"cap_name={cap_name}")
+    prelude = f"conf={inputs}\nchronyd={require_tool('chronyd', 'chrony')}\nuser=_chrony"
     return unit_written_by(text, prelude, where, time_scripts.UNIT)
 
 
