@@ -99,7 +99,7 @@ class Cluster:
     nodes: tuple[Node, ...]
     bmc: Bmc | None
     bootstrap: Bootstrap | None = None
-    provisionhost_user: str | None = None  # DCI's user on the provisionhost (core.dci_first_boot), if made
+    provisionhost_user: str | None = None  # DCI's user on the provisionhost (core.dci_user), if made
 
     def by_role(self, role: str) -> list[Node]:
         return [n for n in self.nodes if n.role == role]
@@ -390,5 +390,5 @@ def cluster_outputs(design: ClusterDesign, uuids: Mapping[str, str], dnsmasq: Ma
                       "fqdn": f"bootstrap.{design.zone}"} if plan.bootstrap else None,
         "vrrp": design.vrrp.as_dict() if design.vrrp else None,
         "bmc": design.bmc.public() if design.bmc else None,
-        "provisionhost_user": config.first_boot.user if config.first_boot else None,
+        "provisionhost_user": config.dci_user.name if config.dci_user else None,
     }

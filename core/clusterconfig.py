@@ -24,7 +24,7 @@ from core.config_schema import (
     UserSchema,
     validated,
 )
-from core.dci_first_boot import FirstBoot, first_boot_of, keypair_command, user_fields
+from core.dci_user import DciUser, dci_user_of, keypair_command, user_fields
 from core.errors import Problems
 from core.firmware import FIRMWARE_OF, UefiFiles
 from core.names import label_problem
@@ -89,10 +89,10 @@ class ClusterConfig:
     # lab's second NIC, so servers elsewhere (a hub's bare-metal spokes) share the provisioning network
     provisioning_network: str = "isolated"
     pinned_vips: Mapping[str, str] = field(default_factory=dict)  # "api"/"ingress" -> address (ocplab:vips)
-    # DCI's user on the provisionhost (core.dci_first_boot), already merged into its users and run_commands;
+    # DCI's user on the provisionhost (core.dci_user), already merged into its users and run_commands;
     # its controller key joins at render time. None: SNO, `ocplab:dci.user: null`, or kept off for a stack
     # deployed before it was the default.
-    first_boot: FirstBoot | None = None
+    dci_user: DciUser | None = None
     # ocplab:seed_media: cloud-init seeds as files the hypervisor makes, or as libvirt volumes the provider uploads
     # (hypervisors with no ISO maker). None: as the stack was deployed, else files (core.seed_media).
     seed_media: SeedMedia | None = None
@@ -255,20 +255,20 @@ def _check_stack(name: str, config: ClusterSchema, problems: Problems) -> None:
         problems.add("ocplab:provisioning_network", "bridged is for IPI clusters (an SNO node has no provisioning NIC)")
 
 
-def _with_first_boot(nodes: list[NodeSpec], first: FirstBoot, listed: bool, problems: Problems) -> list[NodeSpec]:
+def _with_dci_user(nodes: list[NodeSpec], dci: DciUser, listed: bool, problems: Problems) -> list[NodeSpec]:
     """DCI's user merged into the provisionhost's own users, its key pair command after the stack's commands."""
     def merged(node: NodeSpec, index: int) -> NodeSpec:
         users = list(node.users)
-        at = next((i for i, u in enumerate(users) if u.name == first.user), None)
-        fields, problem = user_fields(users[at].extra if at is not None else None, first.user)
+        at = next((i for i, u in enumerate(users) if u.name == dci.name), None)
+        fields, problem = user_fields(users[at].extra if at is not None else None, dci.name)
         if problem:
             where = f"ocplab:hosts[{index}]" if listed else "ocplab:provisionhost"
             problems.add(f"{where}.users[{at}].sudo", problem)
         if at is None:
-            users.append(User(name=first.user, extra=fields))
+            users.append(User(name=dci.name, extra=fields))
         else:
             users[at] = replace(users[at], extra=fields)
-        return replace(node, users=tuple(users), run_commands=(*node.run_commands, keypair_command(first.user)))
+        return replace(node, users=tuple(users), run_commands=(*node.run_commands, keypair_command(dci.name)))
 
     return [merged(n, i) if n.role == "provisionhost" else n for i, n in enumerate(nodes)]
 
@@ -276,7 +276,7 @@ def _with_first_boot(nodes: list[NodeSpec], first: FirstBoot, listed: bool, prob
 def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bool = True) -> ClusterConfig:
     """Check `values` (keys without the `ocplab:` prefix) against the schema, then build the config from the
     validated model and check what spans fields; raise ConfigError with every problem. `dci_default=False`
-    leaves DCI's user off unless the stack sets ocplab:dci (see keeps_earlier_provisionhost)."""
+    leaves DCI's user off unless the stack sets ocplab:dci (see keeps_provisionhost_as_deployed)."""
     config = validated(ClusterSchema, values)
     problems = Problems()
     name = config.cluster or stack
@@ -288,16 +288,16 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
     _check_unique(nodes, problems)
     vips = _pinned_vips(config, problems)
     _check_pinned_addresses(nodes, vips, problems)
-    first_boot = first_boot_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
-    if first_boot is not None and not (dci_default or first_boot.explicit):
-        first_boot = None
-    if first_boot is not None:
-        nodes = _with_first_boot(nodes, first_boot, bool(config.hosts), problems)
+    dci_user = dci_user_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
+    if dci_user is not None and not (dci_default or dci_user.explicit):
+        dci_user = None
+    if dci_user is not None:
+        nodes = _with_dci_user(nodes, dci_user, bool(config.hosts), problems)
     uefi = _uefi(config, problems)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=config.lab, topology=config.topology, hypervisor=config.hypervisor,
                          domain_type=config.domain_type, nodes=tuple(nodes), start=config.start, pinned_vips=vips,
-                         provisioning_network=config.provisioning_network, first_boot=first_boot,
+                         provisioning_network=config.provisioning_network, dci_user=dci_user,
                          seed_media=config.seed_media, uefi=uefi)
 
 

@@ -28,7 +28,7 @@ from pydantic import (
 
 from core import cache_config, mirror_config
 from core.addresses import AddressRange
-from core.dci_first_boot import DEFAULT_USER
+from core.dci_user import DEFAULT_USER
 from core.errors import ConfigError
 from core.macs import mac_problem
 from core.names import DOMAIN, LABEL

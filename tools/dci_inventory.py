@@ -314,7 +314,7 @@ def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[st
 
 def _provisioner_user(cluster: Cluster, options: InventoryOptions) -> str:
     """The user the agent logs in to the provisionhost as: the one the stack made there with the controller's key
-    and a key pair (core.dci_first_boot), unless the caller names another."""
+    and a key pair (core.dci_user), unless the caller names another."""
     return options.provisionhost_user or cluster.provisionhost_user or "dci"
 
 
