@@ -135,7 +135,7 @@ class InventoryOptions:
     # controller's own key. node_prep also stats the path on the provisionhost (our first boot makes one there).
     controller_public_key: str = "~/.ssh/id_rsa.pub"
     # On a lab with a mirror: (mirrors file, auths file) the hand-off wrote beside the inventory, which redhatci.ocp's
-    # installer role reads with disconnected_registry: existing (renderers/install_config_mirror.py).
+    # installer and sno_installer roles read with disconnected_registry: existing (renderers/install_config_mirror.py).
     disconnected_files: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -303,13 +303,21 @@ def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[st
     Redfish slices say so with `enable_redfish`."""
     choices: dict[str, Scalar] = {"bootmode": BOOTMODES[FIRMWARE_OF["ipi"]], "redfish_inspection": False,
                                   "ssh_extra_keys_paths": (options.controller_public_key,)}
-    if options.disconnected_files is not None:
-        mirrors, auths = options.disconnected_files
-        choices |= {"disconnected_registry": "existing", "disconnected_registry_mirrors_file": mirrors,
-                    "disconnected_registry_auths_file": auths}
+    choices |= _disconnected_vars(options)
     if cluster.bmc is not None and cluster.bmc.kind == "redfish":
         choices |= {"enable_redfish": True}
     return choices
+
+
+def _disconnected_vars(options: InventoryOptions) -> dict[str, Scalar]:
+    """On a lab with a mirror, the files the hand-off wrote on the DCI controller: redhatci.ocp's installer (IPI) and
+    sno_installer (SNO) both include 15_disconnected_registry_existing.yml on `disconnected_registry == "existing"`,
+    which reads them on localhost (the mirrors file appended to install-config, the auths merged by jq)."""
+    if options.disconnected_files is None:
+        return {}
+    mirrors, auths = options.disconnected_files
+    return {"disconnected_registry": "existing", "disconnected_registry_mirrors_file": mirrors,
+            "disconnected_registry_auths_file": auths}
 
 
 def _provisioner_user(cluster: Cluster, options: InventoryOptions) -> str:
@@ -406,7 +414,7 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
         "tftp_dir": pxe_boot.tftp_dir(node.macs["baremetal"]),
         # What the collection tells the BMC to boot next (60_deploy_sno_bm.yml): 0x80 legacy, 0xa0 UEFI; an SNO
         # node boots OVMF (core.firmware).
-        "bootmode": BOOTMODES[FIRMWARE_OF["sno"]]}
+        "bootmode": BOOTMODES[FIRMWARE_OF["sno"]], **_disconnected_vars(options)}
     master_vars: dict[str, Scalar] = {"ansible_host": node.ip, "name": node.name, "role": "master",
                                       "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
                                       "baremetal_mac": node.macs["baremetal"],

@@ -130,22 +130,24 @@ def test_a_mirror_whose_password_cannot_be_read_stops_install_config_in_one_line
 
 # --- ocplab handoff on a lab with a mirror ---------------------------------------------------------------------------
 
-def test_the_ipi_handoff_names_the_mirror_files_redhatcis_installer_reads(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The inventory says disconnected_registry: existing and names the two files (as ansible-inventory lists it);
-    the role's jq merge of the auths file and the mirrors file appended to an install-config give the mirror."""
-    fake_pulumi(tmp_path, {"ipi1": {**outputs("ipi"), "bmc": {**BMC_PUBLIC, "password": PASSWORD}},
+@pytest.mark.parametrize(("stack", "topology"), [("ipi1", "ipi"), ("sno1", "sno")])
+def test_the_handoff_names_the_mirror_files_redhatcis_installers_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      stack: str, topology: str) -> None:
+    """Every host of the inventory has disconnected_registry: existing and the two files (as ansible-inventory lists
+    it), which installer (IPI) and sno_installer (SNO) read alike; the roles' jq merge of the auths file and the
+    mirrors file appended to an install-config give the mirror."""
+    fake_pulumi(tmp_path, {stack: {**outputs(topology), "bmc": {**outputs(topology)["bmc"], "password": PASSWORD}},
                            "simlab": lab_stack_outputs(tmp_path, "s3cret-pass")})
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     root = tmp_path / "inventories"
-    done = CliRunner().invoke(app, ["handoff", "ipi1", "--pool", "simlab", "--root", str(root)])
+    done = CliRunner().invoke(app, ["handoff", stack, "--pool", "simlab", "--root", str(root)])
     assert done.exit_code == 0, done.output
-    hostvars = listed_vars(root / "simlab" / "ipi1", tmp_path)
+    hostvars = listed_vars(root / "simlab" / stack, tmp_path)
+    assert {host["disconnected_registry"] for host in hostvars.values()} == {"existing"}
     first = next(iter(hostvars.values()))
-    assert first["disconnected_registry"] == "existing"
     mirrors, auths = Path(first["disconnected_registry_mirrors_file"]), Path(first["disconnected_registry_auths_file"])
-    assert (mirrors, auths) == (root / "simlab" / "ipi1.disconnected" / "mirrors.yml",
-                                root / "simlab" / "ipi1.disconnected" / "auths.json")
+    assert (mirrors, auths) == (root / "simlab" / f"{stack}.disconnected" / "mirrors.yml",
+                                root / "simlab" / f"{stack}.disconnected" / "auths.json")
     assert mirrors.stat().st_mode & 0o777 == 0o600 and auths.stat().st_mode & 0o777 == 0o600
     merged = subprocess.run([require_tool("jq", "the Debian package jq"), "-c", f".auths += {auths.read_text()}"],
                             input=PULL_SECRET, capture_output=True, text=True, check=True).stdout
