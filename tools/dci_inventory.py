@@ -304,6 +304,9 @@ def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[st
     choices: dict[str, Scalar] = {"bootmode": BOOTMODES[FIRMWARE_OF["ipi"]], "redfish_inspection": False,
                                   "ssh_extra_keys_paths": (options.controller_public_key,)}
     choices |= _disconnected_vars(options)
+    # RHCOS from the lab's cache (ocplab:os_images): roles/installer's install-config.j2 writes them as
+    # bootstrapOSImage/clusterOSImage, and 24_rhcos_image_cache.yml then fetches neither.
+    choices |= {f"{key}osimage": url for key, url in cluster.os_images.items()}
     if cluster.bmc is not None and cluster.bmc.kind == "redfish":
         choices |= {"enable_redfish": True}
     return choices
