@@ -16,7 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from core.lab_ca import ca_certificate, new_ca_key, since_day
+from core.lab_ca import ca_certificate, lab_ca_key, since_day
 from core.lab_contract import lab_outputs, mirror_outputs, parse_lab_outputs, planned_lab_outputs
 from core.labconfig import parse_lab_config
 from core.stack_files import read_stack_values, stack_path
@@ -36,7 +36,7 @@ from tests.unit.test_inventory_ansible import listed_vars
 from tools.cli import app
 
 PULL_SECRET = '{"auths": {"cloud.openshift.com": {"auth": "b2NwbGFiOnB1bGwtc2VjcmV0", "email": "lab@example.com"}}}'
-CA = ca_certificate(new_ca_key(), "simlab", since_day(datetime.now(UTC)))
+CA = ca_certificate(lab_ca_key("a lab key", "simlab"), "simlab", since_day(datetime.now(UTC)))
 
 
 def access(tmp_path: Path) -> MirrorAccess:
