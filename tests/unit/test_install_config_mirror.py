@@ -24,16 +24,19 @@ from renderers.install_config_mirror import (
     MirrorAccess,
     dci_auths_file,
     dci_mirrors_file,
+    dci_pull_secret_file,
     merged_pull_secret,
     mirror_access,
     mirror_sections,
 )
+from tests.mirror_tools import private_file
 from tests.tools import require_tool
 from tests.unit import test_cluster_stack_mocks as cluster_mocks
 from tests.unit.test_dci_handoff import BMC_PUBLIC, PASSWORD, fake_pulumi
 from tests.unit.test_dci_inventory import outputs
-from tests.unit.test_inventory_ansible import listed_vars
+from tests.unit.test_inventory_ansible import listed_vars, templated_vars, unwrapped
 from tools.cli import app
+from tools.dci_inventory import InventoryError, InventoryOptions, render_abi_yaml
 
 PULL_SECRET = '{"auths": {"cloud.openshift.com": {"auth": "b2NwbGFiOnB1bGwtc2VjcmV0", "email": "lab@example.com"}}}'
 CA = ca_certificate(lab_ca_key("a lab key", "simlab"), "simlab", since_day(datetime.now(UTC)))
@@ -179,3 +182,32 @@ def seeds(mocks: Any) -> dict[str, dict[str, Any]]:
         if isinstance(stdin, str) and stdin.startswith("#cloud-config"):
             found[command.name.removesuffix("-seed")] = yaml.safe_load(stdin)
     return found
+
+
+# --- the agent-based inventory on a lab with a mirror ----------------------------------------------------------------
+
+def test_the_abi_inventory_gives_generate_manifests_the_mirror_and_the_agent_its_login(tmp_path: Path) -> None:
+    """What redhatci.ocp generate_manifests' registry-config.j2 writes (96f540f), as ansible-inventory lists and
+    Ansible templates the variables: `imageContentSources:` then the agent's `mirroring_image_sources` as it is, the
+    CA as `additionalTrustBundle`, `pull_secret.auths[mirror_registry]` from the `pullsecret_file` the agent's
+    plays/pullsecrets.yml merges into the job's pull secret."""
+    mirror = access(tmp_path)
+    pull_secret_file = private_file(tmp_path / "mirror-pull-secret.json", dci_pull_secret_file(mirror))
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(render_abi_yaml(outputs("ipi"), InventoryOptions(pull_secret_file=str(pull_secret_file)),
+                                         mirror))
+    for hostvars in (listed_vars(inventory, tmp_path)["bastion"], templated_vars(inventory, tmp_path)["bastion"]):
+        read = {key: unwrapped(value) for key, value in hostvars.items()}
+        assert read["use_local_mirror_registry"] is True and read["mirror_registry"] == "mirror.simlab.test:8443"
+        assert read["mirror_certificate"] == CA
+        appended = yaml.safe_load("imageContentSources:\n" + read["mirroring_image_sources"])
+        assert appended["imageContentSources"] == mirror_sections(mirror)["imageDigestSources"]
+        assert Path(read["pullsecret_file"]) == pull_secret_file
+    auths = json.loads(pull_secret_file.read_text())["auths"]
+    assert base64.b64decode(auths[read["mirror_registry"]]["auth"]) == b"ocplab:s3cret-pass"
+
+
+def test_an_abi_inventory_on_a_lab_with_a_mirror_needs_the_pull_secret_file(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match=r"^stack ipi1: an ABI inventory on a lab with a mirror names the "
+                                             r"mirror's login as the agent's pullsecret_file: give pull_secret_file$"):
+        render_abi_yaml(outputs("ipi"), InventoryOptions(), access(tmp_path))
