@@ -28,6 +28,8 @@ from core.dci_user import DciUser, dci_user_of, keypair_command, user_fields
 from core.errors import Problems
 from core.firmware import FIRMWARE_OF, UefiFiles
 from core.names import label_problem
+from core.os_images import config_problems as os_image_problems
+from core.os_images import os_images_of
 from core.seed_media import SeedMedia
 from core.sizes import parse_bytes
 
@@ -98,6 +100,8 @@ class ClusterConfig:
     seed_media: SeedMedia | None = None
     # OVMF for a cluster whose topology boots UEFI (core.firmware: SNO); None for the others.
     uefi: UefiFiles | None = None
+    # ocplab:os_images: "bootstrap"/"cluster" -> an image of the lab's cache (core.os_images); empty: the installer's
+    os_images: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def has_provisioning(self) -> bool:
@@ -294,11 +298,14 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
     if dci_user is not None:
         nodes = _with_dci_user(nodes, dci_user, bool(config.hosts), problems)
     uefi = _uefi(config, problems)
+    os_images = os_images_of(config.os_images)
+    for where, problem in os_image_problems(config.topology, os_images, config.os_images is not None):
+        problems.add(where, problem)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=config.lab, topology=config.topology, hypervisor=config.hypervisor,
                          domain_type=config.domain_type, nodes=tuple(nodes), start=config.start, pinned_vips=vips,
                          provisioning_network=config.provisioning_network, dci_user=dci_user,
-                         seed_media=config.seed_media, uefi=uefi)
+                         seed_media=config.seed_media, uefi=uefi, os_images=os_images)
 
 
 def _uefi(config: ClusterSchema, problems: Problems) -> UefiFiles | None:
