@@ -19,7 +19,7 @@ from renderers.mirror_scripts import (
     registry_install_script,
     registry_remove_script,
 )
-from renderers.urns import COPY_TO_REMOTE, MIRROR, urn
+from renderers.urns import COPY_TO_REMOTE, MIRROR, REMOTE_COMMAND, urn
 
 
 class Mirror(pulumi.ComponentResource):
@@ -63,8 +63,11 @@ class Mirror(pulumi.ComponentResource):
         self.ca_certificate = pulumi.Output.unsecret(material.apply(lambda m: m["ca"]))
         certificate = pulumi.Output.unsecret(material.apply(lambda m: m["certificate"]))
         self.password = material.apply(lambda m: m["password"])
+        # What installs the build again, should the one on the jumphost change: both halves replaced.
+        reinstall = " ".join(f"--replace '{self._urn(f'{name}-registry-{half}', kind)}'"
+                             for half, kind in (("upload", COPY_TO_REMOTE), ("binary", REMOTE_COMMAND)))
         apply = pulumi.Output.all(certificate, self.ca_certificate).apply(
-            lambda pems: mirror_apply_script(lab, pems[0], pems[1], build))
+            lambda pems: mirror_apply_script(lab, pems[0], pems[1], build, reinstall))
         self.binary = self._install(name, build, connection, child) if build else None
         # The key and htpasswd line only travel on stdin; stdout is not logged.
         self.service = command.remote.Command(
@@ -74,6 +77,11 @@ class Mirror(pulumi.ComponentResource):
             opts=child.merge(pulumi.ResourceOptions(depends_on=[self.binary])) if self.binary else child)
         self.register_outputs({"ca_certificate": self.ca_certificate})
 
+    @staticmethod
+    def _urn(name: str, kind: str) -> str:
+        """A child's URN, as a fix names it."""
+        return urn(pulumi.get_stack(), pulumi.get_project(), MIRROR, kind, name=name)
+
     def _install(self, name: str, build: RegistryBuild, connection: command.remote.ConnectionArgs,
                  child: pulumi.ResourceOptions) -> command.remote.Command:
         """The build over SFTP (its state holds the file's hash, not its bytes), then into place once its sha256
@@ -81,8 +89,7 @@ class Mirror(pulumi.ComponentResource):
         upload = command.remote.CopyToRemote(
             f"{name}-registry-upload", connection=connection, source=pulumi.FileAsset(str(build.path)),
             remote_path=REMOTE_UPLOAD, opts=child)
-        fix = urn(pulumi.get_stack(), pulumi.get_project(), MIRROR, COPY_TO_REMOTE, name=f"{name}-registry-upload")
-        install = registry_install_script(build, fix)
+        install = registry_install_script(build, self._urn(f"{name}-registry-upload", COPY_TO_REMOTE))
         return command.remote.Command(
             f"{name}-registry-binary", connection=connection, create=install, update=install,
             delete=registry_remove_script(), opts=child.merge(pulumi.ResourceOptions(depends_on=[upload])))

@@ -50,15 +50,16 @@ def mirror_stdin(server_key: str, htpasswd_line: str) -> str:
 
 
 def mirror_apply_script(lab: LabConfig, certificate: str, ca_certificate: str,
-                        build: RegistryBuild | None = None) -> str:
-    """Start (or keep) the registry: ocplab's `build` (installed by `registry_install_script`), else the
-    distribution's package. Without a build it is the script labs ran before `registry: bundled` existed, to the
-    byte, so such a lab set to `system` sees no change."""
+                        build: RegistryBuild | None = None, reinstall: str = "") -> str:
+    """Start (or keep) the registry: ocplab's `build` (installed by `registry_install_script`; `reinstall`: the
+    `pulumi up --replace` arguments that install it again), else the distribution's package. Without a build it is
+    the script labs ran before `registry: bundled` existed, to the byte, so such a lab set to `system` sees no
+    change."""
     mirror = lab.mirror
     assert mirror is not None
     which = ("mirror-bundled",) if build else ("mirror-package",)
-    chosen: dict[str, str] = {"binary": REMOTE_BINARY, "binary_sha256": build.sha256, "version": build.version} \
-        if build else {"package": PACKAGE}
+    chosen: dict[str, str] = {"binary": REMOTE_BINARY, "binary_sha256": build.sha256, "version": build.version,
+                              "reinstall": reinstall} if build else {"package": PACKAGE}
     return script("way-out-common", "mirror-login", *which, "mirror-apply", "service-run", "mirror-ready",
                   conf_dir=CONF_DIR, conf_b64=b64(registry_config(lab, build)),
                   cert_b64=b64(certificate), ca_b64=b64(ca_certificate), storage=mirror.storage, user=SERVICE_USER,
@@ -73,7 +74,9 @@ def registry_install_script(build: RegistryBuild, upload_urn: str) -> str:
 
 
 def registry_remove_script() -> str:
-    return script("way-out-common", "registry-remove", upload=REMOTE_UPLOAD, binary=REMOTE_BINARY)
+    """Remove the build, unless the registry's config still names it (the old half of a replacement)."""
+    return script("way-out-common", "registry-remove", upload=REMOTE_UPLOAD, binary=REMOTE_BINARY,
+                  config=f"{CONF_DIR}/config.yml")
 
 
 def mirror_remove_script(lab: LabConfig) -> str:

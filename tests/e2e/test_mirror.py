@@ -39,13 +39,15 @@ from core.bmc_plan import with_password
 from core.cluster_design import design_cluster
 from core.cluster_outputs import cluster_outputs
 from core.clusterconfig import parse_cluster_config
+from core.registry_build import registry_build
 from core.stack_files import read_stack_values, stack_path
+from renderers import urns
 from renderers.dnsmasq_cluster import render_cluster_dns
 from renderers.install_config import render_install_config
 from simlab.clients import jumphost_argv
 from simlab.paths import StatePaths
 from simlab.pulumi_engine import PulumiError
-from tests.e2e.lab_helpers import JUMPHOST, LabSession, outside, stand_in_node
+from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, outside, stand_in_node
 from tests.mirror_tools import (
     auth_file,
     cert_dir,
@@ -240,6 +242,21 @@ def test_by_default_the_mirror_runs_ocplabs_build_and_keeps_what_docker_registry
     fetched, _ = node_fetch(mirrored, layer["digest"], "2")
     assert sha256(fetched["manifest"]) == manifest_digest(image) and fetched["blob_sha256"] == layer["digest"]
     lab.pulumi.preview("simlab", "--expect-no-changes")
+
+
+def test_a_changed_build_on_the_jumphost_goes_back_with_the_two_replaces_its_check_names(mirrored: Mirrored) -> None:
+    """Root changed the installed build: `pulumi up` with the two `--replace` the registry's check names (the
+    upload and the install) puts the pinned build back, root's 0755; the old install's removal keeps it (the
+    registry's config names the build) and leaves no upload behind."""
+    lab = mirrored.lab
+    # A running binary cannot be written (ETXTBSY): changed as a package or an admin would, by a rename over it.
+    lab.ssh(JUMPHOST, "f=/usr/local/libexec/ocplab/registry; cp $f $f.x && printf x >> $f.x && mv -f $f.x $f")
+    replaced = (("mirror-registry-upload", urns.COPY_TO_REMOTE), ("mirror-registry-binary", urns.REMOTE_COMMAND))
+    lab.up("simlab", *(arg for name, kind in replaced
+                       for arg in ("--replace", urns.urn("simlab", "ocplab", urns.MIRROR, kind, name=name))))
+    held = lab.ssh(JUMPHOST, "sha256sum < /usr/local/libexec/ocplab/registry; "
+                             "stat -c '%U:%G %a' /usr/local/libexec/ocplab/registry; ls /usr/local/libexec/ocplab")
+    assert held.split() == [registry_build(PROJECT).sha256, "-", "root:root", "755", "registry"], held
 
 
 def test_a_node_downloads_the_cached_images_with_their_sha256(mirrored: Mirrored) -> None:

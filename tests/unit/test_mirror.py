@@ -370,6 +370,10 @@ def test_by_default_the_lab_copies_its_registry_build_and_installs_it_by_sha256_
     assert waits["mirror-registry"] == ["mirror-registry-binary"]
     service = commands["mirror-registry"].inputs["create"]
     assert f"binary_sha256='{digest}'" in service and "docker-registry" not in service
+    quote = "'\"'\"'"  # a single quote inside the single-quoted assignment
+    assert (f"--replace {quote}urn:pulumi:simlab::ocplab::ocplab:lab:Mirror$command:remote:CopyToRemote::mirror-"
+            f"registry-upload{quote} --replace {quote}urn:pulumi:simlab::ocplab::ocplab:lab:Mirror$command:remote:"
+            f"Command::mirror-registry-binary{quote}") in service, "a changed build names both halves to replace"
     config = mirror_scripts.registry_config(lab_with({}), registry_build(tmp_path))
     assert b64(config) in service and f"sha256 {digest}." in config
 
@@ -446,7 +450,8 @@ def test_apply_starts_the_registry_as_its_user_and_returns_and_remove_keeps_its_
     """mirror-apply.sh and its removal for real, without systemd (as on the simulated jumphost), in new mount,
     network and PID namespaces whose /etc, /var and /usr/local are overlays: nothing of this machine changes. Apply
     must return with the registry left running (a child holding the session's pipes would hang `pulumi up`). With
-    ocplab's build, registry-install.sh puts it in place from its upload first, and registry-remove.sh takes it."""
+    ocplab's build, registry-install.sh puts it in place from its upload first, and registry-remove.sh takes it once
+    the registry's config is gone (not before)."""
     key, ca_pem = ca
     lab = lab_with({"registry": registry})
     build = our_build() if registry == "bundled" else None
@@ -469,6 +474,7 @@ def test_apply_starts_the_registry_as_its_user_and_returns_and_remove_keeps_its_
               "bash apply.sh < stdin > again.out 2>&1 && cat again.out\n"
               "p=$(cat /run/ocplab-mirror/registry.pid); ps -o user:32=,args= -p \"$p\"\n"
               "stat -c '%U:%G %a' /etc/ocplab/mirror/tls.key /var/lib/ocplab-mirror\n"
+              + ("bash uninstall.sh > kept.out; test -x /usr/local/libexec/ocplab/registry\n" if build else "") +
               "bash remove.sh\n" + ("bash uninstall.sh > uninstalled.out\n" if build else "") +
               "kill -0 \"$p\" 2>/dev/null || echo stopped; ls -d /var/lib/ocplab-mirror /etc/ocplab/mirror "
               "/usr/local/libexec/ocplab 2>&1\n")
@@ -491,6 +497,11 @@ def test_apply_starts_the_registry_as_its_user_and_returns_and_remove_keeps_its_
     if build:
         assert (tmp_path / "installed.out").read_text() == \
             "ocplab mirror: the registry v3.1.2 installed at /usr/local/libexec/ocplab/registry\n"
+        assert (tmp_path / "kept.out").read_text() == ("ocplab mirror: the registry build stays in /usr/local/libexec/"
+                                                       "ocplab: /etc/ocplab/mirror/config.yml still names it\n"), \
+            "while the registry's config names the build (the old half of a replacement), its removal keeps it"
+        assert (tmp_path / "uninstalled.out").read_text() == \
+            "ocplab mirror: the registry build is gone from /usr/local/libexec/ocplab\n"
 
 
 def test_the_build_goes_in_only_when_its_copy_hashes_to_the_pin_and_a_wrong_one_replaces_nothing(
