@@ -5,7 +5,7 @@ VENV_STAMP := .venv/.installed-$(shell cat pyproject.toml uv.lock | sha256sum | 
 # uv, pinned in pyproject.toml's dev group: it installs uv.lock, and the language host lists packages with it.
 UV_PIN := $(shell grep -o '"uv==[0-9.]*"' pyproject.toml | tr -d '"')
 
-.PHONY: deps venv engine image simlab-up simlab-down simlab-shell demo check test clean
+.PHONY: deps venv engine registry image simlab-up simlab-down simlab-shell demo check test clean
 
 ## deps: Debian packages the simulated lab, the guest image and the tests need
 deps:
@@ -20,9 +20,15 @@ $(VENV_STAMP): pyproject.toml uv.lock
 	UV_PYTHON_DOWNLOADS=never .venv/bin/uv sync --frozen --quiet --compile-bytecode
 	rm -f .venv/.installed-* && touch $@
 
-## engine: Pulumi CLI + Python language host in .engine/bin, libvirt and command plugins in .pulumi-home
-engine:
+## engine: Pulumi CLI + Python language host in .engine/bin, libvirt and command plugins in .pulumi-home, and the
+## mirror registry
+engine: registry
 	bash engine/build.sh
+
+## registry: the mirror registry the lab stack copies to jumphosts (ocplab:mirror.registry: bundled), in
+## .engine/registry (about two minutes cold, with Go; nothing to do once made)
+registry:
+	bash engine/registry.sh
 
 ## image: the small bootable guest image in .simlab/cache
 image: deps venv
@@ -42,7 +48,7 @@ demo: deps venv image engine
 	$(PY) -m ocplab_demo
 
 ## check: lint, types and unit tests without the simulated lab (about a minute)
-check: venv
+check: venv registry
 	.venv/bin/ruff check .
 	.venv/bin/mypy .
 	.venv/bin/lint-imports

@@ -16,6 +16,7 @@ from components.mirror import Mirror
 from components.stack_config import ocplab_values
 from core.lab_contract import lab_outputs, mirror_outputs
 from core.labconfig import LabConfig, SshTarget, parse_lab_config, resolve_path
+from core.registry_build import registry_build
 from core.ssh_access import hypervisor_uris, lab_files, pinned_keys
 from renderers.jumphost_scripts import lab_in_place_script, refuse_while_clusters_remain
 
@@ -47,6 +48,8 @@ def lab_program(base: Path) -> None:
     """Declare the lab: hypervisors with bridges, networks, pools and images; the jumphost."""
     config = pulumi.Config("ocplab")
     lab = read_lab_config(config, pulumi.get_stack())
+    # ocplab's registry build, hashed, before any resource: missing, the run stops naming `make engine`.
+    build = registry_build(base) if lab.mirror and lab.mirror.registry == "bundled" else None
     key = private_key(config, lab, base)
     key_path, known_hosts = lab_files(lab, base)
     pins = pinned_keys(Path(known_hosts), [lab.jumphost.ssh, *(hv.ssh for hv in lab.hypervisors)])
@@ -60,7 +63,7 @@ def lab_program(base: Path) -> None:
         for hv in lab.hypervisors
     }
     # The mirror once its name resolves (dnsmasq) and the lab's way out is set.
-    mirror = Mirror("mirror", lab, connection(lab.jumphost.ssh, key, pins), key, opts=pulumi.ResourceOptions(
+    mirror = Mirror("mirror", lab, connection(lab.jumphost.ssh, key, pins), key, build, opts=pulumi.ResourceOptions(
         depends_on=[*jumphost.first, jumphost.dnsmasq])) if lab.mirror else None
     # The cache fetches through the way out (route), and serves under its name (dnsmasq).
     cache = Cache("cache", lab, connection(lab.jumphost.ssh, key, pins), opts=pulumi.ResourceOptions(

@@ -11,8 +11,15 @@ import pulumi_command as command
 from core.lab_ca import ca_certificate, lab_ca_key, server_certificate, since_day
 from core.labconfig import LabConfig
 from core.mirror_access import htpasswd_line, mirror_password
-from renderers.mirror_scripts import mirror_apply_script, mirror_remove_script, mirror_stdin
-from renderers.urns import MIRROR
+from core.registry_build import REMOTE_UPLOAD, RegistryBuild
+from renderers.mirror_scripts import (
+    mirror_apply_script,
+    mirror_remove_script,
+    mirror_stdin,
+    registry_install_script,
+    registry_remove_script,
+)
+from renderers.urns import COPY_TO_REMOTE, MIRROR, REMOTE_COMMAND, urn
 
 
 class Mirror(pulumi.ComponentResource):
@@ -20,14 +27,17 @@ class Mirror(pulumi.ComponentResource):
     a Stash that ignores what each later run offers, so a lab made with a random key keeps it until a destroy),
     the registry's certificate signed by it for `mirror.<domain>` and the jumphost's address, and the registry
     itself (mirror-apply.sh), its key and htpasswd line on stdin. `password` is derived from the lab's SSH key,
-    as the BMC passwords are, so cluster stacks can derive it."""
+    as the BMC passwords are, so cluster stacks can derive it. With ocplab's registry `build` (registry: bundled),
+    the build is copied to the jumphost and installed from there, its sha256 checked, before the registry starts."""
 
     ca_certificate: pulumi.Output[str]
     password: pulumi.Output[str]
     service: command.remote.Command
+    binary: command.remote.Command | None
 
     def __init__(self, name: str, lab: LabConfig, connection: command.remote.ConnectionArgs,
-                 ssh_key: pulumi.Output[str], opts: pulumi.ResourceOptions | None = None) -> None:
+                 ssh_key: pulumi.Output[str], build: RegistryBuild | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(MIRROR, name, {}, opts)
         mirror = lab.mirror
         assert mirror is not None
@@ -53,11 +63,33 @@ class Mirror(pulumi.ComponentResource):
         self.ca_certificate = pulumi.Output.unsecret(material.apply(lambda m: m["ca"]))
         certificate = pulumi.Output.unsecret(material.apply(lambda m: m["certificate"]))
         self.password = material.apply(lambda m: m["password"])
+        # What installs the build again, should the one on the jumphost change: both halves replaced.
+        reinstall = " ".join(f"--replace '{self._urn(f'{name}-registry-{half}', kind)}'"
+                             for half, kind in (("upload", COPY_TO_REMOTE), ("binary", REMOTE_COMMAND)))
         apply = pulumi.Output.all(certificate, self.ca_certificate).apply(
-            lambda pems: mirror_apply_script(lab, pems[0], pems[1]))
+            lambda pems: mirror_apply_script(lab, pems[0], pems[1], build, reinstall))
+        self.binary = self._install(name, build, connection, child) if build else None
         # The key and htpasswd line only travel on stdin; stdout is not logged.
         self.service = command.remote.Command(
             f"{name}-registry", connection=connection, create=apply, update=apply,
             delete=mirror_remove_script(lab), stdin=material.apply(lambda m: m["stdin"]),
-            logging=command.remote.Logging.STDERR, opts=child)
+            logging=command.remote.Logging.STDERR,
+            opts=child.merge(pulumi.ResourceOptions(depends_on=[self.binary])) if self.binary else child)
         self.register_outputs({"ca_certificate": self.ca_certificate})
+
+    @staticmethod
+    def _urn(name: str, kind: str) -> str:
+        """A child's URN, as a fix names it."""
+        return urn(pulumi.get_stack(), pulumi.get_project(), MIRROR, kind, name=name)
+
+    def _install(self, name: str, build: RegistryBuild, connection: command.remote.ConnectionArgs,
+                 child: pulumi.ResourceOptions) -> command.remote.Command:
+        """The build over SFTP (its state holds the file's hash, not its bytes), then into place once its sha256
+        is the pin; re-copied and re-installed when `make engine` makes another."""
+        upload = command.remote.CopyToRemote(
+            f"{name}-registry-upload", connection=connection, source=pulumi.FileAsset(str(build.path)),
+            remote_path=REMOTE_UPLOAD, opts=child)
+        install = registry_install_script(build, self._urn(f"{name}-registry-upload", COPY_TO_REMOTE))
+        return command.remote.Command(
+            f"{name}-registry-binary", connection=connection, create=install, update=install,
+            delete=registry_remove_script(), opts=child.merge(pulumi.ResourceOptions(depends_on=[upload])))

@@ -211,6 +211,7 @@ class MirrorSchema(_Strict):
     storage: AbsolutePath = mirror_config.DEFAULT_STORAGE
     keep_data: bool = True  # false: a lab destroy deletes the mirrored images too
     user: UserName = mirror_config.DEFAULT_USER
+    registry: mirror_config.RegistrySource = mirror_config.DEFAULT_REGISTRY
 
 
 class CacheImageSchema(_Strict):

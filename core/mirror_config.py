@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from core.config_schema import MirrorSchema
@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 8443
 DEFAULT_STORAGE = "/var/lib/ocplab-mirror"
 DEFAULT_USER = "ocplab"  # the registry login (htpasswd); the service's own system user is another (renderers)
+# The registry's binary. bundled: the build `make engine` makes (core/registry_build.py), one pinned version on
+# every jumphost, RHEL's too (it has no package); system: the distribution's package (Debian's docker-registry).
+RegistrySource = Literal["bundled", "system"]
+DEFAULT_REGISTRY: RegistrySource = "bundled"
 # What the jumphost already serves: dnsmasq (DNS, DHCP, TFTP for network boots) and the lab's chronyd.
 JUMPHOST_PORTS = {53: "the jumphost's DNS (dnsmasq)", 67: "the jumphost's DHCP (dnsmasq)",
                   69: "the jumphost's TFTP (dnsmasq)", 123: "the jumphost's NTP server (chronyd)"}
@@ -29,6 +33,7 @@ class Mirror:
     storage: str = DEFAULT_STORAGE
     keep_data: bool = True  # a lab destroy keeps the images (tens of GiB, hours to mirror again) unless false
     user: str = DEFAULT_USER
+    registry: RegistrySource = DEFAULT_REGISTRY
 
     @staticmethod
     def host(domain: str) -> str:
@@ -39,7 +44,8 @@ class Mirror:
 def mirror_of(schema: MirrorSchema | None) -> Mirror | None:
     if schema is None:
         return None
-    return Mirror(port=schema.port, storage=schema.storage, keep_data=schema.keep_data, user=schema.user)
+    return Mirror(port=schema.port, storage=schema.storage, keep_data=schema.keep_data, user=schema.user,
+                  registry=schema.registry)
 
 
 def mirror_problems(lab: LabConfig) -> list[tuple[str, str]]:

@@ -9,22 +9,16 @@
 # built from pinned Go modules through file://../shared/goproxy, then the registry's proxy.
 # Each step logs to .engine/logs/<step>.log; a failed step prints its last lines and the fix.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(dirname "$here")
-# shellcheck source=versions.env
-. "$here/versions.env"
+part=engine
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
 bin="$top/.engine/bin"
 providers="$top/.engine/providers"
 work="$top/.engine/build"
-logs="$top/.engine/logs"
 export PULUMI_HOME="$top/.pulumi-home"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 overlay="${OCPLAB_GOPROXY_DIR:-$top/../shared/goproxy}"
 served="$top/.engine/goproxy"
-started=$(date +%s)
-
-say() { printf 'engine: %s\n' "$*" >&2; }
-die() { say "$1"; [ $# -lt 2 ] || say "fix: $2"; exit 1; }
 
 have_version() { # $1 binary, $2 expected version (no v)
   [ -x "$1" ] && [ "$("$1" version 2>/dev/null)" = "v$2" ]

@@ -15,6 +15,7 @@ CLUSTER = "ocplab:cluster:Cluster"
 NODE = "ocplab:cluster:Node"
 # The providers' resources that a fix names.
 REMOTE_COMMAND = "command:remote:Command"
+COPY_TO_REMOTE = "command:remote:CopyToRemote"
 LIBVIRT_VOLUME = "libvirt:index/volume:Volume"
 
 

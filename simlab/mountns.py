@@ -1,8 +1,9 @@
 """Each host's own mount and UTS namespace, kept alive by bind mounts under .simlab/ns/.
 
-A host sees the machine's filesystem except: /etc and /var are overlays whose writes land in
-the host's private dir, /run, /tmp and /root are private dirs, /sys shows the host's netns,
-and /dev/shm is its own tmpfs. So daemons in a host never touch the root's files.
+A host sees the machine's filesystem except: /etc, /var and /usr/local (where the lab stack installs
+the mirror's registry build) are overlays whose writes land in the host's private dir, /run, /tmp
+and /root are private dirs, /sys shows the host's netns, and /dev/shm is its own tmpfs. So daemons
+in a host never touch the root's files.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from simlab.preflight import Tools
 from simlab.run import run
 from simlab.topology import HostPlan
 
-OVERLAID = ("etc", "var")
+OVERLAID = ("etc", "var", "usr/local")
 PRIVATE = ("run", "tmp", "root")
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from core.registry_build import engine_pin
 from simlab.clients import run_in_jumphost
 from simlab.env import client_env
 from simlab.paths import REPO, StatePaths
@@ -30,10 +31,7 @@ PULUMI_HOME = REPO / ".pulumi-home"
 
 def pinned_version() -> str:
     """PULUMI_VERSION from engine/versions.env, the one place it is pinned."""
-    for line in (REPO / "engine" / "versions.env").read_text().splitlines():
-        if line.startswith("PULUMI_VERSION="):
-            return line.split("=", 1)[1].strip()
-    raise RuntimeError("engine/versions.env has no PULUMI_VERSION line")
+    return engine_pin(REPO, "PULUMI_VERSION")
 
 
 class EngineMissingError(RuntimeError):
@@ -153,8 +151,9 @@ class Workspace:
 def copy_project(destination: Path, stacks: Sequence[str] | None = None) -> Path:
     """A copy of the project's program and stack files for a test: its stack files may change freely.
 
-    The code (components/, core/, renderers/, tools/) and the simlab state (.simlab: keys, known_hosts,
-    the guest image) are symlinked, so the copy runs the checkout's code against the running simulated lab.
+    The code (components/, core/, renderers/, tools/), the simlab state (.simlab: keys, known_hosts, the guest
+    image) and the pins and builds of engine/ and .engine/ (the mirror's registry build) are symlinked, so the copy
+    runs the checkout's code against the running simulated lab.
     """
     destination.mkdir(parents=True, exist_ok=True)
     project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
@@ -162,7 +161,7 @@ def copy_project(destination: Path, stacks: Sequence[str] | None = None) -> Path
     (destination / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     shutil.copy2(REPO / "__main__.py", destination / "__main__.py")
     # uv.lock: the language host (toolchain uv) lists the program's packages from it.
-    for linked in ("components", "core", "renderers", "tools", ".simlab", "uv.lock"):
+    for linked in ("components", "core", "renderers", "tools", ".simlab", "uv.lock", "engine", ".engine"):
         link = destination / linked
         if not link.exists():
             link.symlink_to(REPO / linked)

@@ -73,7 +73,7 @@ def sha256(data: bytes) -> str:
 # lab address on lo, in new mount, network and PID namespaces: nothing of this machine changes.
 _THROWAWAY_JUMPHOST = """
 mount -t tmpfs none /run
-for d in etc var; do
+for d in etc var usr/local; do
   mkdir -p "$T/$d-up" "$T/$d-work"
   mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/$d-up,workdir=$T/$d-work" "/$d"
 done

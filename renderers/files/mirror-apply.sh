@@ -1,26 +1,13 @@
 #!/bin/sh
 # shellcheck shell=sh
-# The lab's mirror registry on the jumphost: the CNCF distribution registry (Debian's docker-registry package),
-# as a system user of its own with no privilege, TLS with the lab CA's certificate, htpasswd (bcrypt) logins.
-# The TLS key and the htpasswd line come on stdin (never in this script, argv or a log); the storage directory
-# is never emptied here. A no-op when nothing changed and it runs.
+# The lab's mirror registry on the jumphost: the CNCF distribution registry (ocplab's build: mirror-bundled.sh, or
+# the distribution's package: mirror-package.sh, the part before this one), as a system user of its own with no
+# privilege, TLS with the lab CA's certificate, htpasswd (bcrypt) logins. The TLS key and the htpasswd line come
+# from mirror-login.sh; the storage directory is never emptied here. A no-op when nothing changed and it runs.
 # Inputs (set before this part by renderers/shell.py): conf_dir, conf_b64, cert_b64, ca_b64, storage, user,
-# unit, pidfile, log, host, address, port, package
+# unit, pidfile, log, host, address, port; registry (words: the command that runs the registry), key_b64 and
+# htpasswd_line from the parts before.
 # shellcheck disable=SC2154,SC2034 # SC2034: changed, description, exec_start, read_write are the next part's
-IFS= read -r key_b64 || fail "ocplab mirror: the TLS key did not arrive on stdin"
-IFS= read -r htpasswd_line || fail "ocplab mirror: the htpasswd line did not arrive on stdin"
-drain_stdin
-registry=$(command -v docker-registry || command -v registry || true)
-if [ -z "$registry" ] && command -v apt-get >/dev/null; then
-  echo "ocplab mirror: installing $package" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$package" >&2 \
-    || fail "ocplab mirror: apt-get could not install $package"
-  # The package's own registry (port 5000, its own config) is not the lab's: only ours runs.
-  if has_systemd; then systemctl disable --now docker-registry.service >/dev/null 2>&1 || true; fi
-  registry=$(command -v docker-registry)
-fi
-[ -n "$registry" ] || fail "ocplab mirror: no registry binary (docker-registry or registry) on the jumphost:" \
-  "install Debian's $package, or put a pinned build of github.com/distribution/distribution on PATH as registry"
 command -v curl >/dev/null || fail "ocplab mirror: curl is not installed on the jumphost (its health check): dnf/apt install curl"
 id -u "$user" >/dev/null 2>&1 || useradd --system --user-group --no-create-home --home-dir /nonexistent \
   --shell /usr/sbin/nologin --comment "ocplab mirror registry" "$user" || fail "useradd could not make the user $user"

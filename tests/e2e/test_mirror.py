@@ -1,19 +1,22 @@
 """On the simulated lab: the lab's mirror registry and image cache (ocplab:mirror, ocplab:cache), for real,
 through `pulumi up` of the lab stack alone (no cluster).
 
-The lab comes up once without and once with both (what they cost `pulumi up`). The outputs give its
-host, port, CA and user, its password only as a secret; the state holds neither the CA key nor the password in
-plaintext, and a preview after `up` changes nothing. `mirror.<domain>` resolves through the jumphost's dnsmasq;
-the registry runs as its own user. An OCI image of the test's own (umoci, one layer of random bytes) goes in with
-skopeo and the outputs' login, by name, TLS verified with the outputs' CA; an anonymous push and a wrong password
-are refused. From a namespace on hv1's br0 standing in for a node, its manifest comes back over TLS verified with
-the CA, its digest the one pushed, and its layer with its sha256. The cache holds an image fetched from the
-outside's HTTP server through the way out and a 1 GiB one copied from a path on the jumphost; the node downloads
-both with their sha256; a changed hash fails the `up` naming the image and loses nothing. ipi1 naming them as its
-RHCOS (ocplab:os_images), designed against this lab's real outputs, gets an install-config whose bootstrapOSImage
-and clusterOSImage the node downloads, each hashing to its `?sha256=`. A lab destroy and up keep the mirror's image
-and the cache's files, and the registry is still verified with the CA certificate from before the destroy. Steps
-build on each other.
+The lab comes up once without and once with both (what they cost `pulumi up`). The outputs give its host, port, CA
+and user, its password only as a secret; the state holds neither the CA key nor the password in plaintext, and a
+preview after `up` changes nothing. `mirror.<domain>` resolves through the jumphost's dnsmasq; the registry runs as
+its own user. An OCI image of the test's own (umoci, one layer of random bytes) goes in with skopeo and the outputs'
+login, by name, TLS verified with the outputs' CA; an anonymous push and a wrong password are refused. From a
+namespace on hv1's br0 standing in for a node, its manifest comes back over TLS verified with the CA, its digest the
+one pushed, and its layer with its sha256. That is with Debian's docker-registry (`registry: system`); then the
+config's default (`bundled`) moves the mirror to ocplab's build of distribution v3: the preview plans that and
+nothing else, the image stays readable, another goes in and comes out the same way, an anonymous push is refused,
+and the build is gone again after the lab destroy below. The cache holds an image fetched from the outside's HTTP
+server through the way out and a 1 GiB one copied from a path on the jumphost; the node downloads both with their
+sha256; a changed hash fails the `up` naming the image and loses nothing. ipi1 naming them as its RHCOS
+(ocplab:os_images), designed against this lab's real outputs, gets an install-config whose bootstrapOSImage and
+clusterOSImage the node downloads, each hashing to its `?sha256=`. A lab destroy and up keep the mirror's image and
+the cache's files, and the registry is still verified with the CA certificate from before the destroy. Steps build
+on each other.
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ from core.bmc_plan import with_password
 from core.cluster_design import design_cluster
 from core.cluster_outputs import cluster_outputs
 from core.clusterconfig import parse_cluster_config
+from core.registry_build import registry_build
 from core.stack_files import read_stack_values, stack_path
+from renderers import urns
 from renderers.dnsmasq_cluster import render_cluster_dns
 from renderers.install_config import render_install_config
 from simlab.clients import jumphost_argv
 from simlab.paths import StatePaths
 from simlab.pulumi_engine import PulumiError
-from tests.e2e.lab_helpers import JUMPHOST, LabSession, outside, stand_in_node
+from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, outside, stand_in_node
 from tests.mirror_tools import (
     auth_file,
     cert_dir,
@@ -57,7 +62,9 @@ from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
 
-MIRROR = {"storage": "/var/lib/ocplab-mirror"}  # the defaults otherwise: port 8443, user ocplab, keep_data
+# Debian's docker-registry first, as labs ran it before ocplab's build (the default) existed; the defaults otherwise:
+# port 8443, user ocplab, keep_data.
+MIRROR = {"storage": "/var/lib/ocplab-mirror", "registry": "system"}
 BIG = "/var/tmp/ocplab-e2e-big.img"  # on the jumphost: the source of a lab with no way out
 SMALL = os.urandom(3 * 1024 * 1024)  # served by the outside's HTTP server
 LAYER_MIB = 64
@@ -147,10 +154,10 @@ def test_the_name_resolves_to_the_jumphost_and_the_registry_runs_as_its_own_user
                      "/var/lib/ocplab-mirror ocplab-mirror:ocplab-mirror 700"]
 
 
-def push(mirrored: Mirrored, auth: Path) -> subprocess.CompletedProcess[str]:
+def push(mirrored: Mirrored, auth: Path, image: Path | None = None, tag: str = "1") -> subprocess.CompletedProcess[str]:
     certs = cert_dir(mirrored.work / "certs", mirrored.mirror["ca_certificate"])
-    return skopeo("copy", "--dest-cert-dir", str(certs), "--authfile", str(auth), f"oci:{mirrored.image}:test",
-                  f"docker://{mirrored.registry}/{REPO}:1", prefix=with_lab_dns(jumphost_argv([]), mirrored.work))
+    return skopeo("copy", "--dest-cert-dir", str(certs), "--authfile", str(auth), f"oci:{image or mirrored.image}:test",
+                  f"docker://{mirrored.registry}/{REPO}:{tag}", prefix=with_lab_dns(jumphost_argv([]), mirrored.work))
 
 
 def test_an_anonymous_push_and_a_wrong_password_are_refused(mirrored: Mirrored) -> None:
@@ -181,7 +188,7 @@ def layer_of(image: Path) -> dict[str, Any]:
     return dict(layer)
 
 
-def node_fetch(mirrored: Mirrored, blob: str) -> tuple[dict[str, Any], float]:
+def node_fetch(mirrored: Mirrored, blob: str, tag: str = "1") -> tuple[dict[str, Any], float]:
     """From a namespace on hv1's br0 (a node's place), names through the lab's DNS: the manifest (Accept: OCI)
     and the layer, over TLS verified with the outputs' CA, the login in a 0600 curl config."""
     ca = mirrored.work / "ca.pem"
@@ -192,7 +199,7 @@ def node_fetch(mirrored: Mirrored, blob: str) -> tuple[dict[str, Any], float]:
     with stand_in_node("ocplab-hv1", "br0", "192.168.16.251/24") as run_in:
         node = with_lab_dns(run_in, mirrored.work)
         manifest = subprocess.run([*node, curl, "-sSf", "--cacert", str(ca), "-K", str(login), "-H",
-                                   f"Accept: {OCI_MANIFEST}", f"{base}/manifests/1"], capture_output=True,
+                                   f"Accept: {OCI_MANIFEST}", f"{base}/manifests/{tag}"], capture_output=True,
                                   timeout=60, check=False)
         assert manifest.returncode == 0, manifest.stderr
         target = mirrored.work / "layer.bin"
@@ -202,6 +209,54 @@ def node_fetch(mirrored: Mirrored, blob: str) -> tuple[dict[str, Any], float]:
         seconds = time.monotonic() - started
         assert got.returncode == 0, got.stderr
     return {"manifest": manifest.stdout, "blob_sha256": sha256(target.read_bytes())}, seconds
+
+
+def test_by_default_the_mirror_runs_ocplabs_build_and_keeps_what_docker_registry_held(mirrored: Mirrored) -> None:
+    """The lab's mirror config without `registry` (bundled, the default) on this lab deployed with Debian's
+    docker-registry: the preview plans the build's upload and install and the registry's update, nothing else. After
+    `up` the registry is ocplab's build (distribution v3), root's 0755 in /usr/local/libexec/ocplab of the jumphost
+    (not of this machine), run as its user; the image pushed through 2.8.2 reads back by digest; a new image goes in
+    with the outputs' login, an anonymous push is refused, and a node pulls it verified with the CA."""
+    lab = mirrored.lab
+    lab.edit_stack("simlab", {"ocplab:mirror": {"storage": MIRROR["storage"]}})
+    planned = json.loads(lab.pulumi.preview("simlab", "--json").stdout)
+    assert sorted((step["op"], step["urn"].rsplit("::", 1)[1]) for step in planned["steps"] if step["op"] != "same") \
+        == [("create", "mirror-registry-binary"), ("create", "mirror-registry-upload"), ("update", "mirror-registry")]
+    lab.note("pulumi up moving the mirror to ocplab's build (55.8 MB copied) (s)", timed_up(lab))
+    held = lab.ssh(JUMPHOST, "ps -o user:32=,args= -p \"$(cat /run/ocplab-mirror/registry.pid)\"; stat -c "
+                             "'%U:%G %a' /usr/local/libexec/ocplab/registry; ls /usr/local/libexec/ocplab").split()
+    assert held == ["ocplab-mirror", "/usr/local/libexec/ocplab/registry", "serve", "/etc/ocplab/mirror/config.yml",
+                    "root:root", "755", "registry"], held
+    assert not Path("/usr/local/libexec/ocplab").exists(), "the simulated jumphost's /usr/local is its own"
+    auth = auth_file(mirrored.work / "auth.json", mirrored.registry, mirrored.mirror["user"], mirrored.password)
+    certs = cert_dir(mirrored.work / "certs-v3", mirrored.mirror["ca_certificate"])
+    read = skopeo("inspect", "--cert-dir", str(certs), "--authfile", str(auth), "--format", "{{.Digest}}",
+                  f"docker://{mirrored.registry}/{REPO}:1", prefix=with_lab_dns(jumphost_argv([]), mirrored.work))
+    assert read.returncode == 0 and read.stdout.strip() == manifest_digest(mirrored.image), read.stderr
+    image = oci_image(mirrored.work / "image-v3", os.urandom(8 * 1024 * 1024))
+    anonymous = push(mirrored, private_file(mirrored.work / "none-v3.json", '{"auths": {}}'), image, "2")
+    assert anonymous.returncode != 0 and "authentication required" in anonymous.stderr.lower(), anonymous.stderr
+    pushed = push(mirrored, auth, image, "2")
+    assert pushed.returncode == 0, pushed.stderr
+    layer = layer_of(image)
+    fetched, _ = node_fetch(mirrored, layer["digest"], "2")
+    assert sha256(fetched["manifest"]) == manifest_digest(image) and fetched["blob_sha256"] == layer["digest"]
+    lab.pulumi.preview("simlab", "--expect-no-changes")
+
+
+def test_a_changed_build_on_the_jumphost_goes_back_with_the_two_replaces_its_check_names(mirrored: Mirrored) -> None:
+    """Root changed the installed build: `pulumi up` with the two `--replace` the registry's check names (the
+    upload and the install) puts the pinned build back, root's 0755; the old install's removal keeps it (the
+    registry's config names the build) and leaves no upload behind."""
+    lab = mirrored.lab
+    # A running binary cannot be written (ETXTBSY): changed as a package or an admin would, by a rename over it.
+    lab.ssh(JUMPHOST, "f=/usr/local/libexec/ocplab/registry; cp $f $f.x && printf x >> $f.x && mv -f $f.x $f")
+    replaced = (("mirror-registry-upload", urns.COPY_TO_REMOTE), ("mirror-registry-binary", urns.REMOTE_COMMAND))
+    lab.up("simlab", *(arg for name, kind in replaced
+                       for arg in ("--replace", urns.urn("simlab", "ocplab", urns.MIRROR, kind, name=name))))
+    held = lab.ssh(JUMPHOST, "sha256sum < /usr/local/libexec/ocplab/registry; "
+                             "stat -c '%U:%G %a' /usr/local/libexec/ocplab/registry; ls /usr/local/libexec/ocplab")
+    assert held.split() == [registry_build(PROJECT).sha256, "-", "root:root", "755", "registry"], held
 
 
 def test_a_node_downloads_the_cached_images_with_their_sha256(mirrored: Mirrored) -> None:
@@ -271,8 +326,9 @@ def test_a_lab_destroy_and_up_keep_the_image(mirrored: Mirrored) -> None:
     lab = mirrored.lab
     lab.pulumi.destroy("simlab")
     kept = lab.ssh(JUMPHOST, "ls /var/lib/ocplab-mirror/docker/registry/v2/repositories/ocplab; "
-                             "test ! -e /etc/ocplab/mirror && echo config-gone; ls /var/lib/ocplab-cache")
-    assert kept.split() == ["e2e", "config-gone", "big.img", "small.img"], kept
+                             "test ! -e /etc/ocplab/mirror && echo config-gone; "
+                             "test ! -e /usr/local/libexec/ocplab && echo build-gone; ls /var/lib/ocplab-cache")
+    assert kept.split() == ["e2e", "config-gone", "build-gone", "big.img", "small.img"], kept
     started = time.monotonic()
     lab.up("simlab")
     lab.note("pulumi up of the lab again over a kept mirror and cache (s)", time.monotonic() - started)

@@ -172,21 +172,22 @@ def test_hosts_are_distinct_servers(lab: LabState) -> None:
 
 
 def test_host_writes_stay_private(lab: LabState) -> None:
-    """/etc, /var, /run, /tmp and /root written on a host never reach the machine's files."""
+    """/etc, /var, /usr/local, /run, /tmp and /root written on a host never reach the machine's files."""
     jh = lab.hosts[0]
     probe = f"simlab-probe-{os.getpid()}"
     cmd = (f"echo x > /etc/ocplab/{probe} && echo x > /etc/dnsmasq.d/{probe}.conf && "
-           f"echo x > /var/lib/misc/{probe} && echo x > /run/{probe} && echo x > /root/{probe}")
+           f"echo x > /var/lib/misc/{probe} && echo x > /run/{probe} && echo x > /root/{probe} && "
+           f"echo x > /usr/local/{probe}")
     assert ssh_run(jh.ip, cmd).returncode == 0
     for path in (f"/etc/ocplab/{probe}", f"/etc/dnsmasq.d/{probe}.conf",
-                 f"/var/lib/misc/{probe}", f"/run/{probe}", f"/root/{probe}"):
+                 f"/var/lib/misc/{probe}", f"/run/{probe}", f"/root/{probe}", f"/usr/local/{probe}"):
         assert not Path(path).exists(), path
     assert not Path("/etc/ocplab").exists()
     assert (Path(jh.root_dir) / "etc" / "upper" / "ocplab" / probe).exists()
     hv2 = hypervisors(lab)[1]
     assert ssh_run(hv2.ip, f"test -e /etc/ocplab/{probe}").returncode == 1
     assert ssh_run(jh.ip, f"rm /etc/ocplab/{probe} /etc/dnsmasq.d/{probe}.conf "
-                   f"/var/lib/misc/{probe} /run/{probe} /root/{probe}").returncode == 0
+                   f"/var/lib/misc/{probe} /run/{probe} /root/{probe} /usr/local/{probe}").returncode == 0
 
 
 def test_dnsmasq_started_over_ssh_outlives_the_session(lab: LabState) -> None:

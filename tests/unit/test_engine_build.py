@@ -103,3 +103,32 @@ def test_the_fork_is_no_longer_overlay_only_but_still_pinned() -> None:
     assert set(only.split()) == {"SUM_PULUMI_LANGUAGE_PYTHON", "SUM_PULUMI_LIBVIRT", "SUM_PULUMI_COMMAND",
                                  "SUM_TF_PROVIDER_LIBVIRT"}
     assert "SUM_TF_PLUGIN_SDK_FORK=h1:M6Ceq1o6gGeEKxTZgJ2CKLye3p67ZZjnsAwxr5VC32A=" in env
+
+
+def run_registry_build(tmp_path: Path, versions: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """engine/registry.sh from a copy of engine/ (an empty .engine), `versions` in place of versions.env."""
+    shutil.copytree(PROJECT / "engine", tmp_path / "engine", ignore=shutil.ignore_patterns("__pycache__"))
+    if versions is not None:
+        (tmp_path / "engine" / "versions.env").write_text(versions)
+    return subprocess.run(["bash", str(tmp_path / "engine" / "registry.sh")], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120, check=False)
+
+
+def test_the_registry_build_without_go_names_the_install_and_the_way_without_a_build(tmp_path: Path) -> None:
+    result = run_registry_build(tmp_path, PATH=path_without_go())
+    assert result.returncode == 1
+    assert "registry: no Go toolchain on PATH" in result.stderr
+    assert "fix: install Go 1.26.0 or newer (https://go.dev/dl), then 'make engine'; a lab whose mirror uses the " \
+           "distribution's package sets ocplab:mirror.registry: system and needs no build" in result.stderr
+
+
+def test_a_registry_module_whose_hash_is_not_the_pin_is_refused_before_any_build(tmp_path: Path) -> None:
+    pinned = (PROJECT / "engine/versions.env").read_text()
+    wrong = "h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+    result = run_registry_build(tmp_path, pinned.replace("SUM_REGISTRY=h1:/Bv2YIqqSR00HiO49FT93hovy6r9IlrzwUDsJjCN5qg=",
+                                                         f"SUM_REGISTRY={wrong}"))
+    assert result.returncode == 1, result.stderr
+    assert ("refusing github.com/distribution/distribution/v3@v3.1.2: its hash is "
+            f"h1:/Bv2YIqqSR00HiO49FT93hovy6r9IlrzwUDsJjCN5qg=, engine/versions.env pins {wrong} (SUM_REGISTRY)"
+            in result.stderr)
+    assert not (tmp_path / ".engine" / "registry" / "v3.1.2" / "registry").exists(), "nothing was built"

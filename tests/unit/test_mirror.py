@@ -5,6 +5,7 @@ pushed and read back by digest), its sandboxed unit, and what the lab program de
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ from core.lab_ca import ca_certificate, lab_ca_key, server_certificate, since_da
 from core.lab_contract import lab_outputs, mirror_outputs, parse_lab_outputs, planned_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
 from core.mirror_access import htpasswd_line, mirror_password
+from core.registry_build import VERSIONS, RegistryBuild, build_path, engine_pin, registry_build
 from core.stack_files import read_stack_values, stack_path
 from renderers import mirror_scripts
 from renderers.dnsmasq_base import render_base_config
@@ -39,11 +41,12 @@ from tests.mirror_tools import (
     skopeo,
 )
 from tests.tools import analyzed_unit, require_tool, unit_written_by
-from tests.unit.pulumi_mocks import use_mocks
+from tests.unit.pulumi_mocks import recorded_waits, use_mocks
 
 VALUES = read_stack_values(stack_path("simlab"))
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n"
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how Pulumi marks a secret value in the mocks' inputs
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def lab_with(mirror: dict[str, Any]) -> LabConfig:
@@ -178,11 +181,20 @@ def test_every_run_renders_the_same_certificates_and_login_from_the_kept_ca_key(
 NETNS = f"ocplab-unit-mirror-{os.getpid()}"
 
 
-@pytest.fixture
-def registry(ca: tuple[str, str], tmp_path: Path) -> Iterator[tuple[list[str], Path, str]]:
-    """docker-registry serving the config the lab stack renders (its paths moved under tmp_path), as root, in a
-    network namespace of its own holding the jumphost's lab address: (argv prefix, its conf dir, the password)."""
-    binary = require_tool("docker-registry", "the Debian package docker-registry")
+def our_build() -> RegistryBuild:
+    """The registry `make engine` built in this checkout (ConfigError naming `make engine` when it did not)."""
+    return registry_build(PROJECT)
+
+
+@pytest.fixture(params=["system", "bundled"])
+def registry(request: pytest.FixtureRequest, ca: tuple[str, str],
+             tmp_path: Path) -> Iterator[tuple[list[str], Path, str]]:
+    """Debian's docker-registry (2.8.2) or ocplab's build (distribution v3) serving the config the lab stack renders
+    for it (its paths moved under tmp_path), as root, in a network namespace of its own holding the jumphost's lab
+    address, launched as the lab stack launches it: (argv prefix, its conf dir, the password)."""
+    build = our_build() if request.param == "bundled" else None
+    launch = ["/usr/bin/env", "OTEL_TRACES_EXPORTER=none", str(build.path)] if build else \
+        [require_tool("docker-registry", "the Debian package docker-registry")]
     ip = require_tool("ip", "the Debian package iproute2")
     lab = lab_with({"storage": "/srv/mirror"})
     key, ca_pem = ca
@@ -190,7 +202,8 @@ def registry(ca: tuple[str, str], tmp_path: Path) -> Iterator[tuple[list[str], P
     conf.mkdir()
     server = server_certificate(key, ca_pem, ["mirror.simlab.test"], ["192.168.16.1"])
     password = mirror_password(KEY, "simlab")
-    (conf / "config.yml").write_text(mirror_scripts.registry_config(lab).replace(mirror_scripts.CONF_DIR, str(conf))
+    config = mirror_scripts.registry_config(lab, build)
+    (conf / "config.yml").write_text(config.replace(mirror_scripts.CONF_DIR, str(conf))
                                      .replace("/srv/mirror", str(tmp_path / "storage")))
     (conf / "tls.crt").write_text(server.certificate)
     (conf / "tls.key").write_text(server.key)
@@ -206,7 +219,7 @@ def registry(ca: tuple[str, str], tmp_path: Path) -> Iterator[tuple[list[str], P
         subprocess.run([*prefix, ip, "link", "set", "lo", "up"], check=True)
         subprocess.run([*prefix, ip, "addr", "add", "192.168.16.1/32", "dev", "lo"], check=True)
         with (tmp_path / "registry.log").open("w") as log, subprocess.Popen(
-                [*prefix, binary, "serve", str(conf / "config.yml")], stdout=subprocess.DEVNULL, stderr=log) as served:
+                [*prefix, *launch, "serve", str(conf / "config.yml")], stdout=subprocess.DEVNULL, stderr=log) as served:
             try:
                 yield prefix, conf, password
             finally:
@@ -251,16 +264,24 @@ def test_the_registry_asks_for_the_login_over_tls_and_takes_an_image_back_by_dig
 
 # --- the service as the lab stack starts it --------------------------------------------------------
 
-def test_under_systemd_the_registry_runs_as_its_own_user_in_a_sandbox(tmp_path: Path) -> None:
-    lab = lab_with({})
-    text = mirror_scripts.mirror_apply_script(lab, "CERT", "CA")
+@pytest.mark.parametrize(("registry", "exec_start"), [
+    ("system", "/usr/bin/docker-registry serve /etc/ocplab/mirror/config.yml"),
+    ("bundled", "/usr/bin/env OTEL_TRACES_EXPORTER=none /usr/local/libexec/ocplab/registry serve "
+                "/etc/ocplab/mirror/config.yml")])
+def test_under_systemd_the_registry_runs_as_its_own_user_in_a_sandbox(
+        registry: str, exec_start: str, tmp_path: Path) -> None:
+    lab = lab_with({"registry": registry})
+    build = RegistryBuild(Path("/nowhere"), "v3.1.2", "0" * 64) if registry == "bundled" else None
+    text = mirror_scripts.mirror_apply_script(lab, "CERT", "CA", build)
     inputs = text.split("conf_dir=", 1)[1].split("\nIFS=", 1)[0]
     service = re.findall(r"^(?:description|exec_start|read_write)=.*$", text, re.MULTILINE)
-    prelude = "\n".join([f"conf_dir={inputs}", "registry=/usr/bin/docker-registry", *service])
+    command = 'registry="/usr/bin/env OTEL_TRACES_EXPORTER=none $binary"' if build else \
+        "registry=/usr/bin/docker-registry"
+    prelude = "\n".join([f"conf_dir={inputs}", command, *service])
     unit = unit_written_by(text, prelude, tmp_path, mirror_scripts.UNIT)
     body = unit.read_text()
     assert "User=ocplab-mirror\n" in body and "ReadWritePaths=/var/lib/ocplab-mirror\n" in body
-    assert "ExecStart=/usr/bin/docker-registry serve /etc/ocplab/mirror/config.yml\n" in body
+    assert f"ExecStart={exec_start}\n" in body
     assert "CapabilityBoundingSet=\n" in body and "NoNewPrivileges=yes\n" in body
     analyzed_unit(unit)
 
@@ -286,19 +307,36 @@ def test_the_mirror_scripts_are_shellcheck_clean(part: str) -> None:
 
 # --- the lab program and its outputs ---------------------------------------------------------------
 
-def test_the_lab_program_keeps_the_ca_key_secret_and_sends_the_tls_key_on_stdin(tmp_path: Path) -> None:
+def lab_project(tmp_path: Path, build: bytes | None = b"a registry build") -> Path:
+    """A project dir with the simlab stack's key and known_hosts, the engine's pins, and (unless None) a stand-in
+    for the registry build `make engine` makes."""
     ssh = tmp_path / ".simlab" / "ssh"
     ssh.mkdir(parents=True)
     (ssh / "id_ed25519").write_text(KEY)
     (ssh / "known_hosts").write_text("".join(f"192.168.16.{n} ssh-ed25519 AAAAhost{n}\n" for n in (1, 11, 12)))
-    mocks = use_mocks("simlab", {**VALUES, "mirror": {}})
+    (tmp_path / "engine").mkdir()
+    shutil.copy(PROJECT / VERSIONS, tmp_path / VERSIONS)
+    if build is not None:
+        path = build_path(tmp_path, engine_pin(PROJECT, "REGISTRY_VERSION"))
+        path.parent.mkdir(parents=True)
+        path.write_bytes(build)
+    return tmp_path
+
+
+def declare_lab(project: Path, mirror: dict[str, Any]) -> Any:
+    mocks = use_mocks("simlab", {**VALUES, "mirror": mirror})
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def declared() -> pulumi.Output[Any]:
-        lab_program(tmp_path)
+        lab_program(project)
         return pulumi.Output.from_input(None)
 
     declared()
+    return mocks
+
+
+def test_the_lab_program_keeps_the_ca_key_secret_and_sends_the_tls_key_on_stdin(tmp_path: Path) -> None:
+    mocks = declare_lab(lab_project(tmp_path), {})
     [stash] = mocks.of_type("pulumi:index:Stash")
     assert stash.name == "mirror-ca"
     offered = stash.inputs["input"]
@@ -311,6 +349,74 @@ def test_the_lab_program_keeps_the_ca_key_secret_and_sends_the_tls_key_on_stdin(
     dnsmasq = next(c for c in mocks.of_type("command:remote:Command") if c.name == "jumphost-dnsmasq")
     assert b64(render_base_config(lab_with({}))) in dnsmasq.inputs["create"]
     assert "host-record=jumphost.simlab.test,mirror.simlab.test,192.168.16.1\n" in render_base_config(lab_with({}))
+
+
+def test_by_default_the_lab_copies_its_registry_build_and_installs_it_by_sha256_before_the_registry_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits = recorded_waits(monkeypatch)
+    mocks = declare_lab(lab_project(tmp_path, b"the build"), {})
+    digest = hashlib.sha256(b"the build").hexdigest()
+    [upload] = mocks.of_type("command:remote:CopyToRemote")
+    assert (upload.name, upload.inputs["remotePath"]) == ("mirror-registry-upload",
+                                                          "/usr/local/libexec/ocplab/registry.upload")
+    assert upload.inputs["source"].path == str(tmp_path / ".engine/registry/v3.1.2/registry")
+    commands = {c.name: c for c in mocks.of_type("command:remote:Command")}
+    install = commands["mirror-registry-binary"].inputs
+    assert f"binary_sha256='{digest}'" in install["create"] and "binary='/usr/local/libexec/ocplab/registry'" in \
+        install["create"] and "urn:pulumi:simlab::ocplab::ocplab:lab:Mirror$command:remote:CopyToRemote::" \
+        "mirror-registry-upload" in install["create"]
+    assert "rm -f \"$binary\" \"$upload\"" in install["delete"]
+    assert waits["mirror-registry-binary"] == ["mirror-registry-upload"]
+    assert waits["mirror-registry"] == ["mirror-registry-binary"]
+    service = commands["mirror-registry"].inputs["create"]
+    assert f"binary_sha256='{digest}'" in service and "docker-registry" not in service
+    quote = "'\"'\"'"  # a single quote inside the single-quoted assignment
+    assert (f"--replace {quote}urn:pulumi:simlab::ocplab::ocplab:lab:Mirror$command:remote:CopyToRemote::mirror-"
+            f"registry-upload{quote} --replace {quote}urn:pulumi:simlab::ocplab::ocplab:lab:Mirror$command:remote:"
+            f"Command::mirror-registry-binary{quote}") in service, "a changed build names both halves to replace"
+    config = mirror_scripts.registry_config(lab_with({}), registry_build(tmp_path))
+    assert b64(config) in service and f"sha256 {digest}." in config
+
+
+def test_with_registry_system_the_lab_uses_the_distributions_package_and_needs_no_build(tmp_path: Path) -> None:
+    mocks = declare_lab(lab_project(tmp_path, build=None), {"registry": "system"})
+    assert mocks.of_type("command:remote:CopyToRemote") == []
+    names = {c.name for c in mocks.of_type("command:remote:Command")}
+    assert "mirror-registry" in names and "mirror-registry-binary" not in names
+
+
+def test_the_system_script_is_the_one_labs_ran_before_bundled_existed_to_the_byte() -> None:
+    """So a lab deployed with Debian's docker-registry and set to `registry: system` sees no change in preview.
+    The hash is of main's script before this option (b2e83fe): changing it shows every such lab an update."""
+    lab = lab_with({"storage": "/var/lib/ocplab-mirror", "registry": "system"})
+    assert hashlib.sha256(mirror_scripts.mirror_apply_script(lab, "CERT", "CA").encode()).hexdigest() == \
+        "5de1809ca421acf01f02951648a6d82de4430db4edad285464e919cd5b1100b5"
+    assert hashlib.sha256(mirror_scripts.mirror_remove_script(lab).encode()).hexdigest() == \
+        "0c4de37a6c8906f7e38eb68870708b98d897ae9dbbf5529e4b72518a1c07c1bd"
+
+
+def test_a_missing_build_stops_the_program_before_any_resource_naming_make_engine_and_system(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        registry_build(lab_project(tmp_path, build=None))
+    [problem] = caught.value.problems
+    assert problem.startswith("ocplab:mirror.registry: bundled (the default) copies the registry `make engine` "
+                              f"builds, and {tmp_path}/.engine/registry/v3.1.2/registry is missing: run `make engine`")
+    assert problem.endswith("or set ocplab:mirror.registry: system to use the jumphost's distribution package "
+                            "(Debian's docker-registry)")
+    mocks = use_mocks("simlab", {**VALUES, "mirror": {}})
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def declared() -> pulumi.Output[Any]:
+        lab_program(tmp_path)
+        return pulumi.Output.from_input(None)
+
+    with pytest.raises(ConfigError):
+        declared()
+    assert mocks.resources == [], "nothing was declared"
+
+
+def test_a_registry_that_is_neither_bundled_nor_system_is_refused_by_field() -> None:
+    assert refusals({"registry": "docker"}) == ["ocplab:mirror.registry: 'docker' is not one of bundled, system"]
 
 
 def test_the_lab_outputs_carry_the_mirror_and_clusters_read_them(ca: tuple[str, str], tmp_path: Path) -> None:
@@ -338,35 +444,96 @@ def test_the_lab_outputs_carry_the_mirror_and_clusters_read_them(ca: tuple[str, 
 
 
 
+@pytest.mark.parametrize("registry", ["system", "bundled"])
 def test_apply_starts_the_registry_as_its_user_and_returns_and_remove_keeps_its_images(
-        ca: tuple[str, str], tmp_path: Path) -> None:
-    """mirror-apply.sh and mirror-remove.sh for real, without systemd (as on the simulated jumphost), in new
-    mount, network and PID namespaces whose /etc and /var are overlays: nothing of this machine changes. Apply must
-    return with the registry left running (a child holding the session's pipes would hang `pulumi up`)."""
+        registry: str, ca: tuple[str, str], tmp_path: Path) -> None:
+    """mirror-apply.sh and its removal for real, without systemd (as on the simulated jumphost), in new mount,
+    network and PID namespaces whose /etc, /var and /usr/local are overlays: nothing of this machine changes. Apply
+    must return with the registry left running (a child holding the session's pipes would hang `pulumi up`). With
+    ocplab's build, registry-install.sh puts it in place from its upload first, and registry-remove.sh takes it once
+    the registry's config is gone (not before)."""
     key, ca_pem = ca
-    lab = lab_with({})
+    lab = lab_with({"registry": registry})
+    build = our_build() if registry == "bundled" else None
     server = server_certificate(key, ca_pem, ["mirror.simlab.test"], ["192.168.16.1"])
-    (tmp_path / "apply.sh").write_text(mirror_scripts.mirror_apply_script(lab, server.certificate, ca_pem))
+    (tmp_path / "apply.sh").write_text(mirror_scripts.mirror_apply_script(lab, server.certificate, ca_pem, build))
     (tmp_path / "remove.sh").write_text(mirror_scripts.mirror_remove_script(lab))
     (tmp_path / "stdin").write_text(mirror_scripts.mirror_stdin(server.key, htpasswd_line(
         "ocplab", mirror_password(KEY, "simlab"), KEY, "simlab")))
+    install = ""
+    if build:
+        (tmp_path / "install.sh").write_text(mirror_scripts.registry_install_script(build, "urn:upload"))
+        (tmp_path / "uninstall.sh").write_text(mirror_scripts.registry_remove_script())
+        install = (f"mkdir -p /usr/local/libexec/ocplab && cp {build.path} /usr/local/libexec/ocplab/registry.upload"
+                   " && bash install.sh > installed.out 2>&1\n")
+    else:
+        require_tool("docker-registry", "the Debian package docker-registry")
     # Through a pipe, as over SSH, by bash (root's shell, which sshd runs it with): `cat` ends only once every
     # writer is gone, the registry included.
-    checks = ("timeout 30 sh -c 'bash apply.sh < stdin 2>&1 | cat' > applied.out; echo \"rc=$?\"\n"
+    checks = (install + "timeout 30 sh -c 'bash apply.sh < stdin 2>&1 | cat' > applied.out; echo \"rc=$?\"\n"
               "bash apply.sh < stdin > again.out 2>&1 && cat again.out\n"
-              "ps -o user:32= -p \"$(cat /run/ocplab-mirror/registry.pid)\"\n"
+              "p=$(cat /run/ocplab-mirror/registry.pid); ps -o user:32=,args= -p \"$p\"\n"
               "stat -c '%U:%G %a' /etc/ocplab/mirror/tls.key /var/lib/ocplab-mirror\n"
-              "bash remove.sh\n"
-              "pgrep -x docker-registry || echo stopped; ls -d /var/lib/ocplab-mirror /etc/ocplab/mirror 2>&1\n")
-    require_tool("docker-registry", "the Debian package docker-registry")
+              + ("bash uninstall.sh > kept.out; test -x /usr/local/libexec/ocplab/registry\n" if build else "") +
+              "bash remove.sh\n" + ("bash uninstall.sh > uninstalled.out\n" if build else "") +
+              "kill -0 \"$p\" 2>/dev/null || echo stopped; ls -d /var/lib/ocplab-mirror /etc/ocplab/mirror "
+              "/usr/local/libexec/ocplab 2>&1\n")
     done = on_throwaway_jumphost(checks, tmp_path)
     out = done.stdout.splitlines()
     assert out[:2] == ["rc=0", "ocplab mirror: unchanged"], done.stdout + done.stderr + \
         (tmp_path / "applied.out").read_text()
     assert "ocplab mirror: the registry (re)started at https://mirror.simlab.test:8443" in \
         (tmp_path / "applied.out").read_text()
-    assert out[2:5] == ["ocplab-mirror", "root:ocplab-mirror 640", "ocplab-mirror:ocplab-mirror 700"], done.stdout
+    user, *argv = out[2].split()
+    assert user == "ocplab-mirror" and argv == [
+        "/usr/local/libexec/ocplab/registry" if build else "/usr/bin/docker-registry", "serve",
+        "/etc/ocplab/mirror/config.yml"], out[2]
+    assert out[3:5] == ["root:ocplab-mirror 640", "ocplab-mirror:ocplab-mirror 700"], done.stdout
     assert out[5].startswith("ocplab: the mirror registry is gone from the jumphost; its data stays")
     assert out[6] == "stopped"
     assert sorted(out[7:]) == ["/var/lib/ocplab-mirror", "ls: cannot access '/etc/ocplab/mirror': No such file or "
-                                                         "directory"], "the images stay, the config goes"
+                               "directory", "ls: cannot access '/usr/local/libexec/ocplab': No such file or directory"
+                               ], "the images stay, the config and the build go"
+    if build:
+        assert (tmp_path / "installed.out").read_text() == \
+            "ocplab mirror: the registry v3.1.2 installed at /usr/local/libexec/ocplab/registry\n"
+        assert (tmp_path / "kept.out").read_text() == ("ocplab mirror: the registry build stays in /usr/local/libexec/"
+                                                       "ocplab: /etc/ocplab/mirror/config.yml still names it\n"), \
+            "while the registry's config names the build (the old half of a replacement), its removal keeps it"
+        assert (tmp_path / "uninstalled.out").read_text() == \
+            "ocplab mirror: the registry build is gone from /usr/local/libexec/ocplab\n"
+
+
+def test_the_build_goes_in_only_when_its_copy_hashes_to_the_pin_and_a_wrong_one_replaces_nothing(
+        tmp_path: Path) -> None:
+    """registry-install.sh for real on a throwaway jumphost: a good upload is installed root's 0755 and removed, a
+    second run changes nothing; a newer pin with a tampered upload is refused naming both hashes and the fix, and
+    the binary in place stays as it was; a missing upload names the resource to replace."""
+    def installer(content: bytes, name: str) -> str:
+        build = RegistryBuild(Path("/nowhere"), "v3.1.2", hashlib.sha256(content).hexdigest())
+        (tmp_path / name).write_text(mirror_scripts.registry_install_script(build, "urn:the-upload"))
+        return hashlib.sha256(content).hexdigest()
+
+    installer(b"old build", "old.sh")
+    new = installer(b"new build", "new.sh")
+    bad = hashlib.sha256(b"tampered").hexdigest()
+    directory = "/usr/local/libexec/ocplab"
+    checks = (f"mkdir -p {directory} && printf 'old build' > {directory}/registry.upload\n"
+              "bash old.sh; echo \"rc=$?\"\n"
+              f"stat -c '%U:%G %a' {directory}/registry; ls {directory}\n"
+              "bash old.sh; echo \"rc=$?\"\n"
+              f"printf 'tampered' > {directory}/registry.upload\n"
+              "bash new.sh 2>&1; echo \"rc=$?\"\n"
+              f"cat {directory}/registry; echo; ls -A {directory}\n"
+              f"rm {directory}/registry.upload; bash new.sh 2>&1; echo \"rc=$?\"\n")
+    done = on_throwaway_jumphost(checks, tmp_path)
+    assert done.stdout.splitlines() == [
+        "ocplab mirror: the registry v3.1.2 installed at /usr/local/libexec/ocplab/registry", "rc=0",
+        "root:root 755", "registry",
+        "ocplab mirror: the registry v3.1.2 is in place at /usr/local/libexec/ocplab/registry", "rc=0",
+        f"ocplab mirror: {directory}/registry.upload has sha256 {bad}, not {new} (the registry v3.1.2, as make engine "
+        "built it): refused, nothing was replaced; run make engine, then pulumi up --replace 'urn:the-upload'",
+        "rc=1", "old build", "registry", "registry.upload",
+        f"ocplab mirror: {directory}/registry.upload (the registry v3.1.2 the lab stack copies) is missing and "
+        f"{directory}/registry is not that build: pulumi up --replace 'urn:the-upload' copies it again", "rc=1",
+    ], done.stdout + done.stderr
