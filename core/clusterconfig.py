@@ -27,6 +27,7 @@ from core.config_schema import (
 from core.dci_first_boot import FirstBoot, first_boot_of, keypair_command, user_fields
 from core.errors import Problems
 from core.firmware import FIRMWARE_OF, UefiFiles
+from core.ip_families import split_vips
 from core.names import label_problem
 from core.seed_media import SeedMedia
 from core.sizes import parse_bytes
@@ -89,6 +90,7 @@ class ClusterConfig:
     # lab's second NIC, so servers elsewhere (a hub's bare-metal spokes) share the provisioning network
     provisioning_network: str = "isolated"
     pinned_vips: Mapping[str, str] = field(default_factory=dict)  # "api"/"ingress" -> address (ocplab:vips)
+    pinned_vips6: Mapping[str, str] = field(default_factory=dict)  # the same, IPv6 (dual-stack)
     # DCI's user on the provisionhost (core.dci_first_boot), already merged into its users and run_commands;
     # its controller key joins at render time. None: SNO, `ocplab:dci.user: null`, or kept off for a stack
     # deployed before it was the default.
@@ -228,12 +230,13 @@ def _check_unique(nodes: list[NodeSpec], problems: Problems) -> None:
             owners[mac] = f"{node.name}/{net}"
 
 
-def _pinned_vips(config: ClusterSchema, problems: Problems) -> dict[str, str]:
+def _pinned_vips(config: ClusterSchema, problems: Problems) -> tuple[dict[str, str], dict[str, str]]:
+    """The IPv4 and the IPv6 pins (core.ip_families)."""
     vips = config.vips.model_dump(exclude_none=True) if config.vips else {}
     if vips and config.topology != "ipi":
         problems.add("ocplab:vips", "only an IPI cluster has API and ingress VIPs; an SNO cluster answers on its node")
-        return {}
-    return vips
+        return {}, {}
+    return split_vips(vips, problems)
 
 
 def _check_pinned_addresses(nodes: list[NodeSpec], vips: Mapping[str, str], problems: Problems) -> None:
@@ -286,7 +289,7 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
     if len(nodes) == len(hosts):
         _check_topology(config.topology, nodes, problems)
     _check_unique(nodes, problems)
-    vips = _pinned_vips(config, problems)
+    vips, vips6 = _pinned_vips(config, problems)
     _check_pinned_addresses(nodes, vips, problems)
     first_boot = first_boot_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
     if first_boot is not None and not (dci_default or first_boot.explicit):
@@ -297,6 +300,7 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=config.lab, topology=config.topology, hypervisor=config.hypervisor,
                          domain_type=config.domain_type, nodes=tuple(nodes), start=config.start, pinned_vips=vips,
+                         pinned_vips6=vips6,
                          provisioning_network=config.provisioning_network, first_boot=first_boot,
                          seed_media=config.seed_media, uefi=uefi)
 
