@@ -33,8 +33,9 @@ from core.errors import Problems
 from core.mirror_config import Mirror, mirror_of, mirror_problems
 from core.sizes import parse_bytes
 
-# Router advertisements announce the lab's IPv6 prefix on-link; DHCPv6 needs it no longer than this.
-MAX_PREFIX6 = 64
+# Router advertisements announce the lab's IPv6 prefix on-link, and dnsmasq's DHCPv6 ranges are /64 at least
+# (its man page, --dhcp-range): the lab's IPv6 network is one /64.
+PREFIX6 = 64
 # A slice's IPv6 range is planned address by address, like an IPv4 one (at most a /20 there).
 MAX_SLICE6 = 4096
 # Where host keys are looked up when the lab names no known_hosts (found by address, hashed or not).
@@ -300,10 +301,12 @@ def _check_plan6(config: LabConfig, problems: Problems) -> None:
                 problems.add(f"ocplab:slices.{item.cluster}.range6", "the lab network has no IPv6: add "
                              "network.cidr6 (e.g. fd00:16::/64) and jumphost.address6, or remove range6")
         return
-    if cidr6.prefixlen > MAX_PREFIX6:
-        problems.add("ocplab:network.cidr6", f"{cidr6} is longer than /{MAX_PREFIX6}: router advertisements announce "
-                     f"the prefix the nodes' DHCPv6 addresses are on-link in, which must be a /{MAX_PREFIX6} or "
-                     f"shorter; use e.g. {cidr6.supernet(MAX_PREFIX6)[0]}")
+    if cidr6.prefixlen != PREFIX6:
+        longer = "longer" if cidr6.prefixlen > PREFIX6 else "shorter"
+        fix = cidr6.supernet(PREFIX6)[0] if cidr6.prefixlen > PREFIX6 else next(cidr6.subnet(PREFIX6))
+        problems.add("ocplab:network.cidr6", f"{cidr6} is {longer} than /{PREFIX6}: router advertisements announce "
+                     f"the /{PREFIX6} the nodes' DHCPv6 addresses are on-link in, and dnsmasq's DHCPv6 ranges are "
+                     f"/{PREFIX6}; use a /{PREFIX6}, e.g. {fix}")
     if address6 is None:
         problems.add("ocplab:jumphost.address6", f"a dual-stack lab needs the jumphost's IPv6 address on the lab "
                      f"interface (in {cidr6}), where dnsmasq serves DHCPv6 and DNS: set jumphost.address6")

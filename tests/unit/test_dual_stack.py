@@ -70,7 +70,10 @@ def test_an_ipv4_lab_has_no_ipv6_anywhere() -> None:
     (lambda v: v["slices"]["sno1"].update(range6="fd00:16::1000/112"), "ocplab:slices.sno1.range6",
      "holds 65536 addresses; a slice holds at most 4096"),
     (lambda v: v["network"].update(cidr6="fd00:16::/80"), "ocplab:network.cidr6",
-     "is longer than /64: router advertisements"),
+     "fd00:16::/80 is longer than /64: router advertisements announce the /64"),
+    (lambda v: v["network"].update(cidr6="fd00:16::/48"), "ocplab:network.cidr6",
+     "fd00:16::/48 is shorter than /64: router advertisements announce the /64 the nodes' DHCPv6 addresses are "
+     "on-link in, and dnsmasq's DHCPv6 ranges are /64; use a /64, e.g. fd00:16::/64"),
     (lambda v: v["jumphost"].pop("address6"), "ocplab:jumphost.address6", "a dual-stack lab needs the jumphost's"),
     (lambda v: v["jumphost"].update(address6="fd00:99::1"), "ocplab:jumphost.address6",
      "is not a host address of network.cidr6"),
