@@ -63,22 +63,24 @@ def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
                       tftp_dirs=tuple(pxe_boot.tftp_dir(mac) for mac in pxe_boot.pxe_macs(design)))
 
 
-def _cluster_script(part: str, cluster: str, **extra: ShellValue) -> str:
+def _cluster_script(parts: tuple[str, ...], cluster: str, **extra: ShellValue) -> str:
     files = layout.cluster_files(cluster)
-    return script("dnsmasq-cluster-lock", part, cluster=cluster, control=layout.CONTROL, lock_file=layout.LOCK_FILE,
+    return script("dnsmasq-cluster-lock", *parts, cluster=cluster, control=layout.CONTROL, lock_file=layout.LOCK_FILE,
                   dhcp_file=files["dhcp"], hosts_file=files["hosts"], wildcards_file=files["wildcards"], **extra)
 
 
 def apply_script(cluster: str, dns: ClusterDns) -> str:
     """Create or update the cluster's files, and the TFTP root of each node offered a network boot (renderers.
     pxe_boot); a failed check keeps the previous ones and fails."""
-    return _cluster_script("dnsmasq-cluster-apply", cluster, root=layout.ROOT, conf=layout.CONF,
+    return _cluster_script(("dnsmasq-cluster-apply",), cluster, root=layout.ROOT, conf=layout.CONF,
                            dhcp_b64=b64(dns.dhcp_hosts), hosts_b64=b64(dns.hosts), wildcards_b64=b64(dns.wildcards),
                            tftp_root=pxe_boot.TFTP_ROOT, tftp_dirs=" ".join(dns.tftp_dirs))
 
 
-def remove_script(cluster: str) -> str:
-    """Remove the cluster's files and its nodes' TFTP roots; restart only because its wildcard goes away."""
-    return _cluster_script("dnsmasq-cluster-remove", cluster, lease_file=layout.LEASE_FILE,
-                           tftp_root=pxe_boot.TFTP_ROOT)
+def remove_script(cluster: str, dual_stack: bool = False) -> str:
+    """Remove the cluster's files and its nodes' TFTP roots; restart only because its wildcard goes away. A
+    dual-stack cluster's DHCPv6 leases go first (files/dnsmasq-cluster-drop-leases6.sh); an IPv4 cluster's script
+    stays as deployed stacks hold it (their `delete` would otherwise change)."""
+    parts = ("dnsmasq-cluster-drop-leases6",) * dual_stack + ("dnsmasq-cluster-remove",)
+    return _cluster_script(parts, cluster, lease_file=layout.LEASE_FILE, tftp_root=pxe_boot.TFTP_ROOT)
 

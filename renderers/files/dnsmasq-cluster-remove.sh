@@ -7,8 +7,6 @@
 # shellcheck disable=SC2154
 had=no; [ -f "$wildcards_file" ] && had=yes
 macs=$(grep -v '^#' "$dhcp_file" 2>/dev/null | cut -d, -f1 | tr 'ABCDEF' 'abcdef' || true)
-# Dual-stack reservations (`<mac>,<ipv4>,[<ipv6>],<name>`): a DHCPv6 lease names its address, not the MAC.
-ip6s=$(grep -v '^#' "$dhcp_file" 2>/dev/null | sed -n 's/^[^[]*,\[\([0-9a-fA-F:]*\)\],.*/\1/p' | tr 'ABCDEF' 'abcdef' || true)
 rm -f "$dhcp_file" "$hosts_file" "$wildcards_file"
 for mac in $macs; do  # the nodes' TFTP roots (renderers/pxe_boot.py), with what DCI wrote there
   case $mac in *[!0-9a-f:]*|'') continue ;; esac
@@ -19,10 +17,6 @@ if [ $had = yes ]; then
   for mac in $macs; do
     case $mac in *[!0-9a-f:]*|'') continue ;; esac  # a MAC, nothing else, goes into the sed expression
     [ ! -f "$lease_file" ] || sed -i "/^[0-9]* $mac /d" "$lease_file"
-  done
-  for ip6 in $ip6s; do  # a DHCPv6 lease line: <expiry> <iaid> <address> <name> <duid>
-    case $ip6 in *[!0-9a-f:]*|'') continue ;; esac  # an IPv6 address, nothing else, goes into the sed expression
-    [ ! -f "$lease_file" ] || sed -i "/^[0-9]* [0-9]* $ip6 /d" "$lease_file"
   done
   "$control" start
 elif "$control" status; then "$control" reload  # a failed reload is a failure

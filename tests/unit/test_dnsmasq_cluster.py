@@ -80,15 +80,17 @@ def test_removing_a_cluster_drops_its_leases_while_dnsmasq_is_stopped(tmp_path: 
     gone6 = "1796555304 11014192 fd00:16::52 sno 00:01:00:01:32:a7:fe:2e:52:54:00:a8:10:52\n"
     (tmp_path / "leases").write_text("1700000000 52:54:00:a8:10:52 192.168.16.82 sno 01:52:54:00:a8:10:52\n" + kept
                                      + gone6)
-    text = shell_script("dnsmasq-cluster-lock", "dnsmasq-cluster-remove", cluster="rf2", control=str(control),
-                  lock_file=str(tmp_path / "lock"), dhcp_file=str(files["dhcp"]), hosts_file=str(files["hosts"]),
-                  wildcards_file=str(files["wildcards"]), lease_file=str(tmp_path / "leases"),
-                  tftp_root=str(tmp_path / "tftp"))
+    # A dual-stack cluster's parts (renderers.dnsmasq_cluster.remove_script), with the test's paths.
+    text = shell_script("dnsmasq-cluster-lock", "dnsmasq-cluster-drop-leases6", "dnsmasq-cluster-remove",
+                        cluster="rf2", control=str(control), lock_file=str(tmp_path / "lock"),
+                        dhcp_file=str(files["dhcp"]), hosts_file=str(files["hosts"]),
+                        wildcards_file=str(files["wildcards"]), lease_file=str(tmp_path / "leases"),
+                        tftp_root=str(tmp_path / "tftp"))
     (tmp_path / "tftp" / "52-54-00-a8-10-52" / "images").mkdir(parents=True)
     (tmp_path / "tftp" / "52-54-00-a8-10-50").mkdir()
     done = subprocess.run(["sh", "-c", text], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "tftp").iterdir()) == ["52-54-00-a8-10-50"], "only its node's TFTP root"
-    assert calls.read_text().split("\n")[:2] == ["stop 5", "start 3"]  # the leases went while dnsmasq was down
+    assert calls.read_text().split("\n")[:4] == ["stop 5", "start 4", "stop 4", "start 3"]  # while dnsmasq was down
     assert (tmp_path / "leases").read_text() == kept
     assert not any(path.exists() for path in files.values())

@@ -17,7 +17,7 @@ from core.labconfig import parse_lab_config
 from core.stack_files import read_stack_values, stack_path
 from renderers import time_scripts
 from renderers.dnsmasq_base import render_base_config, reverse_zones6
-from renderers.dnsmasq_cluster import ClusterDns, render_cluster_dns
+from renderers.dnsmasq_cluster import ClusterDns, remove_script, render_cluster_dns
 from tests.tools import require_tool
 from tests.unit.test_dual_stack import dual_stack_values
 
@@ -103,3 +103,9 @@ def test_the_lab_ntp_server_serves_the_ipv6_network_too_and_chronyd_reads_it(tmp
     done = subprocess.run([require_tool("chronyd", "chrony"), "-p", "-f", str(conf)], capture_output=True, text=True,
                           check=False)
     assert done.returncode == 0 and "allow fd00:16::/64" in done.stdout, done.stderr
+
+
+def test_only_a_dual_stack_clusters_removal_drops_dhcpv6_leases_so_deployed_ipv4_clusters_keep_their_script() -> None:
+    assert "ip6s" not in remove_script("ipi1"), "an IPv4 cluster's delete script is what deployed stacks hold"
+    dual = remove_script("ipi1", dual_stack=True)
+    assert dual.index("ip6s=") < dual.index('rm -f "$dhcp_file"'), "its reservations are read before they go"
