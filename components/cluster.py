@@ -33,7 +33,7 @@ class ClusterArgs(TypedDict):
     # The slice's BMC kind, read before the program declares anything (components.stack_reader): which
     # resources exist cannot wait for an Output. None: no BMCs, or not known (Pulumi's mocks).
     bmc_kind: NotRequired[str | None]
-    # The DCI controller's public key for the provisionhost's DCI user (config.first_boot), if it has one.
+    # The DCI controller's public key for the provisionhost's DCI user (config.dci_user), if it has one.
     controller_key: NotRequired[pulumi.Input[str] | None]
     # Seeds as files made on the hypervisor, or as CloudInitDisk volumes for a stack deployed so (core.seed_media).
     seed_media: NotRequired[SeedMedia]
@@ -126,10 +126,10 @@ class Cluster(pulumi.ComponentResource):
 
 def _dci_keys(config: ClusterConfig, spec: NodeSpec, key: pulumi.Input[str] | None,
               ) -> pulumi.Input[dict[str, list[str]]]:
-    """The controller's key for DCI's user on the provisionhost (core.dci_first_boot); nothing elsewhere."""
-    if config.first_boot is None or spec.role != "provisionhost" or key is None:
+    """The controller's key for DCI's user on the provisionhost (core.dci_user); nothing elsewhere."""
+    if config.dci_user is None or spec.role != "provisionhost" or key is None:
         return {}
-    user = config.first_boot.user
+    user = config.dci_user.name
     return pulumi.Output.from_input(key).apply(lambda k: {user: [k]})
 
 

@@ -17,7 +17,7 @@ from core.bmc_plan import bmc_password
 from core.cluster_design import ClusterDesign, design_cluster
 from core.cluster_outputs import EXPORTED
 from core.clusterconfig import ClusterConfig, parse_cluster_config
-from core.dci_first_boot import ControllerKeyError, keeps_earlier_provisionhost, made_without_first_boot, public_key_of
+from core.dci_user import ControllerKeyError, keeps_provisionhost_as_deployed, made_without_dci_user, public_key_of
 from core.errors import ConfigError
 from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, bmc_kind_of, parse_lab_outputs
 from core.labconfig import SshTarget
@@ -34,10 +34,10 @@ def read_cluster_config(stack: str, dci_default: bool = True) -> ClusterConfig:
 def controller_key(cluster: ClusterConfig, key: pulumi.Output[str]) -> pulumi.Input[str] | None:
     """The key DCI's user accepts: the stack's ocplab:dci.controller_key, else the lab key's public half (not a
     secret: it is written into the provisionhost's seed, which preview may show)."""
-    if cluster.first_boot is None:
+    if cluster.dci_user is None:
         return None
-    if cluster.first_boot.controller_key:
-        return cluster.first_boot.controller_key
+    if cluster.dci_user.controller_key:
+        return cluster.dci_user.controller_key
 
     def public(private: str) -> str:
         try:
@@ -54,9 +54,9 @@ def provisionhost_root_urn(cluster: ClusterConfig) -> str:
                name=f"{cluster.name}-{node.name}-root")
 
 
-def kept_provisionhost(cluster: ClusterConfig) -> ClusterConfig:
-    """The config without DCI's default user, for a stack deployed before it (core.dci_first_boot), said aloud."""
-    user = cluster.first_boot.user if cluster.first_boot else "dci"
+def without_dci_user(cluster: ClusterConfig) -> ClusterConfig:
+    """The config without DCI's default user, for a stack deployed before it (core.dci_user), said aloud."""
+    user = cluster.dci_user.name if cluster.dci_user else "dci"
     pulumi.log.warn(f"{cluster.name}: the provisionhost was created before ocplab gave it DCI's user by default and is "
                     f"kept as it is. To give it user {user} with the controller's key and a key pair: pulumi config "
                     f"set --path ocplab:dci.user {user}, then rebuild it from its new seed (cloud-init runs once per "
@@ -127,10 +127,10 @@ def cluster_program(read: Reader = read_outputs) -> None:
     cluster = read_cluster_config(pulumi.get_stack())
     lab_raw = read_stack(read, cluster.lab, "lab")
     previous = read_stack(read, pulumi.get_stack(), "cluster")
-    if keeps_earlier_provisionhost(previous, cluster.first_boot):
-        cluster = kept_provisionhost(cluster)
-    elif cluster.first_boot is not None and made_without_first_boot(previous):  # first_boot: IPI only
-        pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.first_boot.user}) "
+    if keeps_provisionhost_as_deployed(previous, cluster.dci_user):
+        cluster = without_dci_user(cluster)
+    elif cluster.dci_user is not None and made_without_dci_user(previous):  # dci_user: IPI only
+        pulumi.log.warn(f"{cluster.name}: the provisionhost's new seed (DCI's user {cluster.dci_user.name}) "
                         "reaches it only when it is rebuilt (cloud-init runs once per disk): "
                         f"pulumi up --replace '{provisionhost_root_urn(cluster)}'")
     lab = parse_lab_outputs(cluster.lab, lab_raw)

@@ -48,8 +48,8 @@ def lab_program(base: Path) -> None:
     config = pulumi.Config("ocplab")
     lab = read_lab_config(config, pulumi.get_stack())
     key = private_key(config, lab, base)
-    key_path, known = lab_files(lab, base)
-    pins = pinned_keys(Path(known), [lab.jumphost.ssh, *(hv.ssh for hv in lab.hypervisors)])
+    key_path, known_hosts = lab_files(lab, base)
+    pins = pinned_keys(Path(known_hosts), [lab.jumphost.ssh, *(hv.ssh for hv in lab.hypervisors)])
     images = {name: str(resolve_path(src, base)) if "://" not in src else src for name, src in lab.images.items()}
     uris = hypervisor_uris(lab, base)
     jumphost = Jumphost("jumphost", {"connection": connection(lab.jumphost.ssh, key, pins), "lab": lab})
@@ -74,7 +74,7 @@ def lab_program(base: Path) -> None:
                                                 *([cache] if cache else [])]))
     outputs = pulumi.Output.all(hypervisors={name: hv.outputs for name, hv in hypervisors.items()},
                                 dnsmasq=jumphost.dnsmasq.id, ca=mirror.ca_certificate if mirror else None).apply(
-        lambda v: lab_outputs(lab, v["hypervisors"], key_path, known, v["dnsmasq"],
+        lambda v: lab_outputs(lab, v["hypervisors"], key_path, known_hosts, v["dnsmasq"],
                               mirror_outputs(lab, v["ca"])).as_outputs())
     for output in ("kind", "version", "domain", "network", "jumphost", "hypervisors", "slices", "overcommit",
                    *(["mirror"] if mirror else []), *(["cache"] if cache else [])):

@@ -8,7 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_command as command
 
-from core.lab_ca import ca_certificate, new_ca_key, server_certificate, since_day
+from core.lab_ca import ca_certificate, lab_ca_key, server_certificate, since_day
 from core.labconfig import LabConfig
 from core.mirror_access import htpasswd_line, mirror_password
 from renderers.mirror_scripts import mirror_apply_script, mirror_remove_script, mirror_stdin
@@ -16,10 +16,11 @@ from renderers.urns import MIRROR
 
 
 class Mirror(pulumi.ComponentResource):
-    """The lab CA (its key made on the first `up` and kept in the state as a secret: a Stash that ignores the
-    fresh key each later run offers), the registry's certificate signed by it for `mirror.<domain>` and the
-    jumphost's address, and the registry itself (mirror-apply.sh), its key and htpasswd line on stdin.
-    `password` is derived from the lab's SSH key, as the BMC passwords are, so cluster stacks can derive it."""
+    """The lab CA (its key derived from the lab's SSH key and kept in the state as a secret, from the first `up`:
+    a Stash that ignores what each later run offers, so a lab made with a random key keeps it until a destroy),
+    the registry's certificate signed by it for `mirror.<domain>` and the jumphost's address, and the registry
+    itself (mirror-apply.sh), its key and htpasswd line on stdin. `password` is derived from the lab's SSH key,
+    as the BMC passwords are, so cluster stacks can derive it."""
 
     ca_certificate: pulumi.Output[str]
     password: pulumi.Output[str]
@@ -31,7 +32,9 @@ class Mirror(pulumi.ComponentResource):
         mirror = lab.mirror
         assert mirror is not None
         child = pulumi.ResourceOptions(parent=self)
-        offered = pulumi.Output.secret({"key": new_ca_key(), "since": since_day(datetime.now(UTC))})
+        since = since_day(datetime.now(UTC))
+        offered: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+            ssh_key.apply(lambda key: {"key": lab_ca_key(key, lab.name), "since": since}))
         ca = pulumi.Stash(f"{name}-ca", input=offered, opts=child.merge(pulumi.ResourceOptions(
             ignore_changes=["input"], additional_secret_outputs=["input", "output"])))
         host = mirror.host(lab.domain)

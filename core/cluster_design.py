@@ -22,6 +22,8 @@ from core.lab_contract import (
     SliceOutputs,
     parse_lab_outputs,
 )
+from core.os_images import lab_problems as os_image_problems
+from core.os_images import os_image_urls
 from core.vrrp import VrrpIds, vrrp_ids, vrrp_problems
 
 
@@ -37,6 +39,7 @@ class ClusterDesign:
     bmc: BmcPlan | None = None
     vrrp: VrrpIds | None = None
     lab_ca: str | None = None  # the lab CA (PEM) where the lab has a mirror: nodes seeded by cloud-init trust it
+    os_images: Mapping[str, str] | None = None  # "bootstrap"/"cluster" -> its cache URL with ?sha256= (core.os_images)
     slice_range6: AddressRange | None = None  # dual-stack: the slice's IPv6 addresses
 
     @property
@@ -67,7 +70,7 @@ def _lab_problems(cluster: ClusterConfig, lab: LabOutputs) -> list[str]:
             if node.image not in images:
                 found.append(f"ocplab:hosts.{node.name}.image: {node.image!r} is not a base image of lab "
                              f"{cluster.lab}; known: {', '.join(sorted(images)) or 'none'}")
-    return found
+    return found + os_image_problems(cluster.os_images, cluster.lab, lab.cache)
 
 
 def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabOutputs | None,
@@ -94,7 +97,8 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
                          hypervisor=hypervisor, jumphost=lab.jumphost, network=lab.network,
                          bmc=_bmc_plan(cluster, slice_.bmc_ports, slice_.bmc or "ipmi", hypervisor),
                          vrrp=vrrp_ids(cluster.name) if ipi else None,
-                         lab_ca=lab.mirror.ca_certificate if lab.mirror else None, slice_range6=slice_range6)
+                         lab_ca=lab.mirror.ca_certificate if lab.mirror else None,
+                         os_images=os_image_urls(cluster.os_images, lab.cache) or None, slice_range6=slice_range6)
 
 
 def _families(slice_: SliceOutputs) -> frozenset[int]:

@@ -100,7 +100,9 @@ class Cluster:
     nodes: tuple[Node, ...]
     bmc: Bmc | None
     bootstrap: Bootstrap | None = None
-    provisionhost_user: str | None = None  # DCI's user on the provisionhost (core.dci_first_boot), if made
+    provisionhost_user: str | None = None  # DCI's user on the provisionhost (core.dci_user), if made
+    # "bootstrap"/"cluster" -> RHCOS in the lab's cache, `http://cache...:<port>/<file>?sha256=<hex>` (core.os_images)
+    os_images: Mapping[str, str] = field(default_factory=dict)
     cidr6: str | None = None  # dual-stack: the lab's IPv6 prefix and the cluster's IPv6 VIPs
     api_vip6: str | None = None
     ingress_vip6: str | None = None
@@ -190,6 +192,16 @@ class _Bootstrap(_Read):
     fqdn: Domain
 
 
+# An image of the lab's cache with the sha256 the installer checks (core.os_images; lab_contract.CachedImage's URL).
+OsImageUrl = Annotated[str, full_match(r"http://[a-z0-9.-]{1,253}:\d{1,5}/[A-Za-z0-9._-]{1,128}\?sha256=[0-9a-f]{64}",
+                                       "http://<cache host>:<port>/<file>?sha256=<64 hex digits>")]
+
+
+class _OsImages(_Read):
+    bootstrap: OsImageUrl | None = None
+    cluster: OsImageUrl | None = None
+
+
 class _Outputs(_Read):
     cluster: Label
     domain: Domain
@@ -206,6 +218,7 @@ class _Outputs(_Read):
     bmc: _Bmc | None = None
     bootstrap: _Bootstrap | None = None
     provisionhost_user: UserName | None = None
+    os_images: _OsImages | None = None
 
 
 # --- errors that name the field -----------------------------------------------------------------------------------
@@ -319,6 +332,7 @@ def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluste
         jumphost_user=raw.jumphost.user, hypervisors={raw.hypervisor.name: raw.hypervisor.address},
         api_vip=raw.api_vip, ingress_vip=raw.ingress_vip, nodes=tuple(_node(n) for n in raw.nodes),
         bmc=_bmc(raw.bmc, name), bootstrap=_bootstrap(raw.bootstrap), provisionhost_user=raw.provisionhost_user,
+        os_images=raw.os_images.model_dump(exclude_none=True) if raw.os_images else {},
         cidr6=raw.network.cidr6, api_vip6=raw.api_vip6, ingress_vip6=raw.ingress_vip6,
     )
     if (cluster.cidr6 is None) != (cluster.api_vip6 is None) or (cluster.api_vip6 is None) != \
@@ -369,8 +383,7 @@ def provisioning_mac(cluster: Cluster, node: Node, what: str) -> str:
 # Every output a cluster stack exports besides `kind`, `bmc` (a secret) and `seed_media`, in export order.
 EXPORTED = ("version", "cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
             "api_vip", "ingress_vip", "api_vip6", "ingress_vip6", "nodes", "dnsmasq", "assignments", "bootstrap",
-            "vrrp", "provisioning",
-            "provisionhost_user")
+            "vrrp", "provisioning", "provisionhost_user", "os_images")
 
 
 def _provisioning(design: ClusterDesign) -> dict[str, str] | None:
@@ -408,5 +421,6 @@ def cluster_outputs(design: ClusterDesign, uuids: Mapping[str, str], dnsmasq: Ma
                       "fqdn": f"bootstrap.{design.zone}"} if plan.bootstrap else None,
         "vrrp": design.vrrp.as_dict() if design.vrrp else None,
         "bmc": design.bmc.public() if design.bmc else None,
-        "provisionhost_user": config.first_boot.user if config.first_boot else None,
+        "provisionhost_user": config.dci_user.name if config.dci_user else None,
+        "os_images": dict(design.os_images) if design.os_images else None,  # none: the installer's own RHCOS
     }

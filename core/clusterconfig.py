@@ -24,11 +24,13 @@ from core.config_schema import (
     UserSchema,
     validated,
 )
-from core.dci_first_boot import FirstBoot, first_boot_of, keypair_command, user_fields
+from core.dci_user import DciUser, dci_user_of, keypair_command, user_fields
 from core.errors import Problems
 from core.firmware import FIRMWARE_OF, UefiFiles
 from core.ip_families import split_vips
 from core.names import label_problem
+from core.os_images import config_problems as os_image_problems
+from core.os_images import os_images_of
 from core.seed_media import SeedMedia
 from core.sizes import parse_bytes
 
@@ -91,15 +93,17 @@ class ClusterConfig:
     provisioning_network: str = "isolated"
     pinned_vips: Mapping[str, str] = field(default_factory=dict)  # "api"/"ingress" -> address (ocplab:vips)
     pinned_vips6: Mapping[str, str] = field(default_factory=dict)  # the same, IPv6 (dual-stack)
-    # DCI's user on the provisionhost (core.dci_first_boot), already merged into its users and run_commands;
+    # DCI's user on the provisionhost (core.dci_user), already merged into its users and run_commands;
     # its controller key joins at render time. None: SNO, `ocplab:dci.user: null`, or kept off for a stack
     # deployed before it was the default.
-    first_boot: FirstBoot | None = None
+    dci_user: DciUser | None = None
     # ocplab:seed_media: cloud-init seeds as files the hypervisor makes, or as libvirt volumes the provider uploads
     # (hypervisors with no ISO maker). None: as the stack was deployed, else files (core.seed_media).
     seed_media: SeedMedia | None = None
     # OVMF for a cluster whose topology boots UEFI (core.firmware: SNO); None for the others.
     uefi: UefiFiles | None = None
+    # ocplab:os_images: "bootstrap"/"cluster" -> an image of the lab's cache (core.os_images); empty: the installer's
+    os_images: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def has_provisioning(self) -> bool:
@@ -258,20 +262,20 @@ def _check_stack(name: str, config: ClusterSchema, problems: Problems) -> None:
         problems.add("ocplab:provisioning_network", "bridged is for IPI clusters (an SNO node has no provisioning NIC)")
 
 
-def _with_first_boot(nodes: list[NodeSpec], first: FirstBoot, listed: bool, problems: Problems) -> list[NodeSpec]:
+def _with_dci_user(nodes: list[NodeSpec], dci: DciUser, listed: bool, problems: Problems) -> list[NodeSpec]:
     """DCI's user merged into the provisionhost's own users, its key pair command after the stack's commands."""
     def merged(node: NodeSpec, index: int) -> NodeSpec:
         users = list(node.users)
-        at = next((i for i, u in enumerate(users) if u.name == first.user), None)
-        fields, problem = user_fields(users[at].extra if at is not None else None, first.user)
+        at = next((i for i, u in enumerate(users) if u.name == dci.name), None)
+        fields, problem = user_fields(users[at].extra if at is not None else None, dci.name)
         if problem:
             where = f"ocplab:hosts[{index}]" if listed else "ocplab:provisionhost"
             problems.add(f"{where}.users[{at}].sudo", problem)
         if at is None:
-            users.append(User(name=first.user, extra=fields))
+            users.append(User(name=dci.name, extra=fields))
         else:
             users[at] = replace(users[at], extra=fields)
-        return replace(node, users=tuple(users), run_commands=(*node.run_commands, keypair_command(first.user)))
+        return replace(node, users=tuple(users), run_commands=(*node.run_commands, keypair_command(dci.name)))
 
     return [merged(n, i) if n.role == "provisionhost" else n for i, n in enumerate(nodes)]
 
@@ -279,7 +283,7 @@ def _with_first_boot(nodes: list[NodeSpec], first: FirstBoot, listed: bool, prob
 def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: bool = True) -> ClusterConfig:
     """Check `values` (keys without the `ocplab:` prefix) against the schema, then build the config from the
     validated model and check what spans fields; raise ConfigError with every problem. `dci_default=False`
-    leaves DCI's user off unless the stack sets ocplab:dci (see keeps_earlier_provisionhost)."""
+    leaves DCI's user off unless the stack sets ocplab:dci (see keeps_provisionhost_as_deployed)."""
     config = validated(ClusterSchema, values)
     problems = Problems()
     name = config.cluster or stack
@@ -291,18 +295,21 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
     _check_unique(nodes, problems)
     vips, vips6 = _pinned_vips(config, problems)
     _check_pinned_addresses(nodes, vips, problems)
-    first_boot = first_boot_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
-    if first_boot is not None and not (dci_default or first_boot.explicit):
-        first_boot = None
-    if first_boot is not None:
-        nodes = _with_first_boot(nodes, first_boot, bool(config.hosts), problems)
+    dci_user = dci_user_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
+    if dci_user is not None and not (dci_default or dci_user.explicit):
+        dci_user = None
+    if dci_user is not None:
+        nodes = _with_dci_user(nodes, dci_user, bool(config.hosts), problems)
     uefi = _uefi(config, problems)
+    os_images = os_images_of(config.os_images)
+    for where, problem in os_image_problems(config.topology, os_images, config.os_images is not None):
+        problems.add(where, problem)
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=config.lab, topology=config.topology, hypervisor=config.hypervisor,
                          domain_type=config.domain_type, nodes=tuple(nodes), start=config.start, pinned_vips=vips,
                          pinned_vips6=vips6,
-                         provisioning_network=config.provisioning_network, first_boot=first_boot,
-                         seed_media=config.seed_media, uefi=uefi)
+                         provisioning_network=config.provisioning_network, dci_user=dci_user,
+                         seed_media=config.seed_media, uefi=uefi, os_images=os_images)
 
 
 def _uefi(config: ClusterSchema, problems: Problems) -> UefiFiles | None:

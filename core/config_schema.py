@@ -29,7 +29,7 @@ from pydantic import (
 
 from core import cache_config, mirror_config
 from core.addresses import AddressRange
-from core.dci_first_boot import DEFAULT_USER
+from core.dci_user import DEFAULT_USER
 from core.errors import ConfigError
 from core.macs import mac_problem
 from core.names import DOMAIN, LABEL
@@ -246,14 +246,16 @@ class CacheImageSchema(_Strict):
     sha256: Annotated[str, _pattern(r"[0-9a-fA-F]{64}", "a sha256 (64 hex digits)")]
 
 
+CacheFileName = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a file name (letters, digits, '.', "
+                                          "'_' or '-', not starting with '.')")]
+
+
 class CacheSchema(_Strict):
     """The lab's image cache on the jumphost (core/cache_config.py checks the port, path and sources further)."""
     port: Port = cache_config.DEFAULT_PORT
     storage: AbsolutePath = cache_config.DEFAULT_STORAGE
     keep_data: bool = True  # false: a lab destroy deletes the cached images too
-    images: Annotated[dict[Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}", "a file name (letters, "
-                                                   "digits, '.', '_' or '-', not starting with '.')")],
-                           CacheImageSchema], Field(max_length=64)] = {}
+    images: Annotated[dict[CacheFileName, CacheImageSchema], Field(max_length=64)] = {}
 
 
 class LabSchema(_Strict):
@@ -357,6 +359,12 @@ class UefiSchema(_Strict):
     vars: AbsolutePath = "/usr/share/edk2/ovmf/OVMF_VARS.fd"
 
 
+class OsImagesSchema(_Strict):
+    """Which images of the lab's cache are RHCOS for the installer (core/os_images.py checks them against the lab)."""
+    bootstrap: CacheFileName | None = None  # platform.baremetal.bootstrapOSImage: the bootstrap VM's (qemu) image
+    cluster: CacheFileName | None = None  # platform.baremetal.clusterOSImage: the hosts' (openstack) image
+
+
 class ClusterSchema(_Strict):
     kind: Literal["cluster"] = "cluster"
     lab: Label
@@ -377,6 +385,7 @@ class ClusterSchema(_Strict):
     dci: DciSchema | None = None
     seed_media: SeedMedia | None = None
     uefi: UefiSchema | None = None  # SNO only: its node boots UEFI
+    os_images: OsImagesSchema | None = None  # IPI only: RHCOS from the lab's image cache
 
 
 # --- problems, each naming its field ------------------------------------------------------------

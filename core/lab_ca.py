@@ -1,6 +1,8 @@
 """The lab's certificate authority and the server certificates it signs (the mirror's), with the cryptography
-package. The CA key is made once and kept by the lab stack (a Pulumi secret in its state); everything signed
-from it is a function of that key and its inputs (keys derived from it, deterministic ECDSA signatures), so
+package. The CA key is derived from the lab's SSH key (as the mirror's and BMCs' passwords are) and kept by the lab
+stack (a Pulumi secret in its state): a lab destroy, which keeps the mirror's images, therefore gives the next `up`
+the same key, and whatever trusted the CA before (a cluster's additionalTrustBundle) trusts it still. Everything
+signed from it is a function of that key and its inputs (keys derived from it, deterministic ECDSA signatures), so
 every `pulumi up` renders the same certificate and changes nothing until a name or address does."""
 
 from __future__ import annotations
@@ -27,9 +29,14 @@ class ServerCertificate:
     key: str  # PEM (PKCS#8): a secret
 
 
-def new_ca_key() -> str:
-    """A fresh CA key, PEM (PKCS#8): made on the lab's first `pulumi up` and kept from then on."""
-    key = ec.generate_private_key(CURVE)
+def lab_ca_key(private_key: str, lab: str) -> str:
+    """Lab `lab`'s CA key, PEM (PKCS#8), derived from the lab's SSH private key: the same for as long as the lab
+    key is (whoever holds that key is root on the jumphost, where the registry's TLS key lives anyway)."""
+    seed = hmac.new(private_key.encode(), f"ocplab-lab-ca:{lab}".encode(), hashlib.sha512).digest()
+    return _pem(ec.derive_private_key(int.from_bytes(seed, "big") % (_ORDER - 1) + 1, CURVE))
+
+
+def _pem(key: ec.EllipticCurvePrivateKey) -> str:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
 
@@ -96,9 +103,7 @@ def server_certificate(ca_key_pem: str, ca_pem: str, names: list[str], addresses
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256(), ecdsa_deterministic=True))
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    return ServerCertificate(certificate=cert.public_bytes(serialization.Encoding.PEM).decode(), key=key_pem)
+    return ServerCertificate(certificate=cert.public_bytes(serialization.Encoding.PEM).decode(), key=_pem(key))
 
 
 # The order of P-256's group: a derived scalar must lie in [1, n-1].

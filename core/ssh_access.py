@@ -36,8 +36,8 @@ def lab_files(lab: LabConfig, base: Path) -> tuple[str | None, str]:
 
 def hypervisor_uris(lab: LabConfig, base: Path) -> dict[str, str]:
     """Each hypervisor's libvirt URI, with the lab's key and known_hosts."""
-    key, known = lab_files(lab, base)
-    return {hv.name: libvirt_uri(hv.ssh, key or "", known) for hv in lab.hypervisors}
+    key, known_hosts = lab_files(lab, base)
+    return {hv.name: libvirt_uri(hv.ssh, key or "", known_hosts) for hv in lab.hypervisors}
 
 
 def _host_matches(pattern: str, wanted: str) -> bool:

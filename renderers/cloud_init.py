@@ -12,7 +12,7 @@ from core.clusterconfig import NodeSpec
 def user_data(node: NodeSpec, zone: str, keys: Mapping[str, Sequence[str]] | None = None,
               trusted_cas: Sequence[str] = ()) -> str:
     """#cloud-config with hostname, users (seed's fields kept) and runcmd; `keys` adds authorized keys known only
-    at deploy time (the DCI controller's, core.dci_first_boot) to users of the node; `trusted_cas` (PEM: the lab
+    at deploy time (the DCI controller's, core.dci_user) to users of the node; `trusted_cas` (PEM: the lab
     CA, where the lab has a mirror) go to the node's trust store (cloud-init's ca_certs)."""
     document: dict[str, object] = {"hostname": node.name, "fqdn": f"{node.name}.{zone}"}
     if node.users:

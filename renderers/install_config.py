@@ -20,6 +20,8 @@ Fields, names and defaults as the installer's own documentation and types give t
   UEFI): ocplab writes the mode of the firmware its domains boot (core.firmware.FIRMWARE_OF), on every host.
 - openshift/installer pkg/asset/installconfig/baremetal/validation.go: the three bootstrapExternalStatic*
   fields are set together or not at all.
+- `bootstrapOSImage`/`clusterOSImage` (pkg/types/baremetal/validation validateOSImageURI: http(s) with a 64-hex
+  `sha256` query parameter): written only where the cluster stack names images of the lab's cache (core.os_images).
 - openshift/installer pkg/types/defaults/installconfig.go: clusterNetwork 10.128.0.0/14 hostPrefix 23,
   serviceNetwork 172.30.0.0/16, networkType OVNKubernetes.
 - openshift/installer docs/user/metal/install_ipi.md ("Install Config", "Describing Hosts", "BMC Addressing"):
@@ -72,6 +74,7 @@ from core.cluster_outputs import (
     Bmc,
     Cluster,
     Node,
+    OsImageUrl,
     OutputsError,
     full_match,
     provisioning_mac,
@@ -80,6 +83,7 @@ from core.cluster_outputs import (
 )
 from core.config_schema import Cidr6, Domain, IPv4, IPv6, Label, Mac
 from core.firmware import FIRMWARE_OF
+from core.os_images import INSTALL_CONFIG_KEYS
 from renderers.install_config_mirror import MirrorAccess, merged_pull_secret, mirror_sections
 
 IPI_ROLES = ("master", "worker")
@@ -269,6 +273,7 @@ def install_config(outputs: Mapping[str, Any], pull_secret: str, ssh_key: str,
             "externalBridge": options.external_bridge,
             "provisioningBridge": options.provisioning_bridge,
             **_bootstrap_fields(cluster),
+            **{INSTALL_CONFIG_KEYS[key]: url for key, url in cluster.os_images.items()},  # RHCOS from the lab's cache
             "hosts": hosts,
         }},
         **(mirror_sections(mirror) if mirror else {}),
@@ -351,6 +356,8 @@ class _Baremetal(_Strict):
     bootstrapExternalStaticIP: IPv4 | None = None
     bootstrapExternalStaticGateway: IPv4 | None = None
     bootstrapExternalStaticDNS: IPv4 | None = None
+    bootstrapOSImage: OsImageUrl | None = None
+    clusterOSImage: OsImageUrl | None = None
     hosts: Annotated[list[_Host], Field(min_length=1)]
 
     @model_validator(mode="after")

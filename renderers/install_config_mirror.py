@@ -84,6 +84,19 @@ def dci_mirrors_file(access: MirrorAccess) -> str:
                            "imageDigestSources": image_digest_sources(access)}, sort_keys=False)
 
 
+def dci_image_sources_block(access: MirrorAccess) -> str:
+    """The digest sources as the agent hands redhatci.ocp's generate_manifests its `gm_image_sources` (ABI): a YAML
+    list indented two spaces, which its registry-config.j2 writes under `imageContentSources:` as it is."""
+    listed = yaml.safe_dump(image_digest_sources(access), sort_keys=False)
+    return "".join(f"  {line}" for line in listed.splitlines(keepends=True))
+
+
 def dci_auths_file(access: MirrorAccess) -> str:
     """disconnected_registry_auths_file: the auths the installer role merges into the pull secret."""
     return json.dumps(mirror_auths(access))
+
+
+def dci_pull_secret_file(access: MirrorAccess) -> str:
+    """The agent's `pullsecret_file` (ABI): a pull secret of the mirror's login, which plays/pullsecrets.yml merges
+    into the job's (redhatci.ocp merge_registry_creds)."""
+    return json.dumps({"auths": mirror_auths(access)})

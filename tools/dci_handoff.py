@@ -38,8 +38,9 @@ def pulumi_outputs(stack: str) -> dict[str, Any]:
 
 def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any],
             mirror_of: Callable[[Mapping[str, Any]], MirrorAccess | None] | None = None) -> Path:
-    """Render the stack's inventory and write it to <root>/<pool>/<stack>; return the path. An IPI cluster on a lab
-    with a mirror also gets <stack>.disconnected/{mirrors.yml,auths.json} there (private), named by its inventory."""
+    """Render the stack's inventory and write it to <root>/<pool>/<stack>; return the path. A cluster (IPI or SNO) on
+    a lab with a mirror also gets <stack>.disconnected/{mirrors.yml,auths.json} there (private), named by its
+    inventory."""
     for what, name in (("stack", stack), ("pool", pool)):
         if problem := label_problem(name):
             raise HandoffError(f"{what} name {name!r} {problem}")
@@ -50,16 +51,16 @@ def handoff(stack: str, pool: str, root: Path, outputs: Mapping[str, Any],
     files = (beside / "mirrors.yml", beside / "auths.json")
     try:
         _, text = inventory_for(outputs, stack=stack)  # the outputs checked before the lab is asked anything
-        ipi_mirror = mirror_of(outputs) if mirror_of and outputs.get("topology") == "ipi" else None
-        if ipi_mirror:
+        mirror = mirror_of(outputs) if mirror_of else None
+        if mirror:
             _, text = inventory_for(outputs, InventoryOptions(
                 disconnected_files=(str(files[0].absolute()), str(files[1].absolute()))), stack=stack)
     except InventoryError as exc:
         raise HandoffError(str(exc)) from exc
     try:
-        if ipi_mirror:
-            write_private(files[0], dci_mirrors_file(ipi_mirror))
-            write_private(files[1], dci_auths_file(ipi_mirror))
+        if mirror:
+            write_private(files[0], dci_mirrors_file(mirror))
+            write_private(files[1], dci_auths_file(mirror))
         write_private(path, text)
     except OSError as exc:  # a root the user cannot write: a refusal to fix, not a traceback
         raise HandoffError(f"--root {root}: cannot write {path} ({exc.strerror})") from None

@@ -75,6 +75,7 @@ from core.config_schema import AbsolutePath, Interface, Port, UserName
 from core.firmware import FIRMWARE_OF
 from renderers import pxe_boot
 from renderers.install_config import require_yaml_text_bmc
+from renderers.install_config_mirror import MirrorAccess, dci_image_sources_block
 
 # An inventory value: text, a number, a boolean (written as the literal True/False the INI reader turns into
 # one) or a list of text (written as a Python list literal).
@@ -106,6 +107,7 @@ _OPTION_TYPES: dict[str, TypeAdapter[Any]] = {
     "ssh_common_args": _strict(SshArgs), "installation_disk": _strict(AbsolutePath),
     "include_jumphost": _strict(bool), "abi_http_port": _strict(Port), "controller_public_key": _strict(KeyPath),
     "disconnected_files": _strict(tuple[AbsolutePath, AbsolutePath] | None),
+    "pull_secret_file": _strict(AbsolutePath | None),
 }
 
 
@@ -135,8 +137,10 @@ class InventoryOptions:
     # controller's own key. node_prep also stats the path on the provisionhost (our first boot makes one there).
     controller_public_key: str = "~/.ssh/id_rsa.pub"
     # On a lab with a mirror: (mirrors file, auths file) the hand-off wrote beside the inventory, which redhatci.ocp's
-    # installer role reads with disconnected_registry: existing (renderers/install_config_mirror.py).
+    # installer and sno_installer roles read with disconnected_registry: existing (renderers/install_config_mirror.py).
     disconnected_files: tuple[str, str] | None = None
+    # ABI on a lab with a mirror: a pull secret of the mirror's login the agent merges (dci_pull_secret_file).
+    pull_secret_file: str | None = None
 
     def __post_init__(self) -> None:
         """Options are input as much as the outputs are (a caller's flags): each is refused, by name, unless
@@ -314,18 +318,29 @@ def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[st
     Redfish slices say so with `enable_redfish`."""
     choices: dict[str, Scalar] = {"bootmode": BOOTMODES[FIRMWARE_OF["ipi"]], "redfish_inspection": False,
                                   "ssh_extra_keys_paths": (options.controller_public_key,)}
-    if options.disconnected_files is not None:
-        mirrors, auths = options.disconnected_files
-        choices |= {"disconnected_registry": "existing", "disconnected_registry_mirrors_file": mirrors,
-                    "disconnected_registry_auths_file": auths}
+    choices |= _disconnected_vars(options)
+    # RHCOS from the lab's cache (ocplab:os_images): roles/installer's install-config.j2 writes them as
+    # bootstrapOSImage/clusterOSImage, and 24_rhcos_image_cache.yml then fetches neither.
+    choices |= {f"{key}osimage": url for key, url in cluster.os_images.items()}
     if cluster.bmc is not None and cluster.bmc.kind == "redfish":
         choices |= {"enable_redfish": True}
     return choices
 
 
+def _disconnected_vars(options: InventoryOptions) -> dict[str, Scalar]:
+    """On a lab with a mirror, the files the hand-off wrote on the DCI controller: redhatci.ocp's installer (IPI) and
+    sno_installer (SNO) both include 15_disconnected_registry_existing.yml on `disconnected_registry == "existing"`,
+    which reads them on localhost (the mirrors file appended to install-config, the auths merged by jq)."""
+    if options.disconnected_files is None:
+        return {}
+    mirrors, auths = options.disconnected_files
+    return {"disconnected_registry": "existing", "disconnected_registry_mirrors_file": mirrors,
+            "disconnected_registry_auths_file": auths}
+
+
 def _provisioner_user(cluster: Cluster, options: InventoryOptions) -> str:
     """The user the agent logs in to the provisionhost as: the one the stack made there with the controller's key
-    and a key pair (core.dci_first_boot), unless the caller names another."""
+    and a key pair (core.dci_user), unless the caller names another."""
     return options.provisionhost_user or cluster.provisionhost_user or "dci"
 
 
@@ -417,7 +432,7 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
         "tftp_dir": pxe_boot.tftp_dir(node.macs["baremetal"]),
         # What the collection tells the BMC to boot next (60_deploy_sno_bm.yml): 0x80 legacy, 0xa0 UEFI; an SNO
         # node boots OVMF (core.firmware).
-        "bootmode": BOOTMODES[FIRMWARE_OF["sno"]]}
+        "bootmode": BOOTMODES[FIRMWARE_OF["sno"]], **_disconnected_vars(options)}
     master_vars: dict[str, Scalar] = {"ansible_host": node.ip, "name": node.name, "role": "master",
                                       "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
                                       "baremetal_mac": node.macs["baremetal"],
@@ -522,14 +537,33 @@ def _unsafe(value: Any) -> Any:
     return _Unsafe(value) if isinstance(value, str) else value
 
 
-def render_abi_yaml(outputs: Mapping[str, Any], options: InventoryOptions | None = None) -> str:
-    """The agent-based installer's YAML inventory for the cluster's existing VMs (IPI or SNO stacks)."""
+def _abi_mirror(cluster: Cluster, options: InventoryOptions, mirror: MirrorAccess | None) -> dict[str, Any]:
+    """The all vars of a lab with a mirror. redhatci.ocp's generate_manifests (registry-config.j2) writes
+    `imageContentSources` and `additionalTrustBundle` from `use_local_mirror_registry`, `mirror_registry`,
+    `mirror_certificate` and the agent's `mirroring_image_sources` (its `gm_image_sources`), and reads
+    `pull_secret.auths[mirror_registry]`: the agent merges that login into the job's pull secret from `pullsecret_file`
+    (plays/pullsecrets.yml). Not a `registry_host` group, the other way in: the agent's own task that reads it
+    (plays/pre-install.yml "Read Disconnected auths", `groups['registry_host']|length`) fails on ansible-core 2.19."""
+    if mirror is None:
+        return {}
+    if options.pull_secret_file is None:
+        raise InventoryError(f"stack {cluster.stack}: an ABI inventory on a lab with a mirror names the mirror's "
+                             "login as the agent's pullsecret_file: give pull_secret_file")
+    return {"use_local_mirror_registry": True, "mirror_registry": mirror.registry,
+            "mirror_certificate": mirror.ca_certificate, "mirroring_image_sources": dci_image_sources_block(mirror),
+            "pullsecret_file": options.pull_secret_file}
+
+
+def render_abi_yaml(outputs: Mapping[str, Any], options: InventoryOptions | None = None,
+                    mirror: MirrorAccess | None = None) -> str:
+    """The agent-based installer's YAML inventory for the cluster's existing VMs (IPI or SNO stacks); on a lab with a
+    mirror, what the agent and redhatci.ocp read to install from it (`_abi_mirror`)."""
     options = options or InventoryOptions()
     cluster = _read(outputs)
     children: dict[str, Any] = {"masters": _abi_role_group(cluster, "master")}
     if cluster.by_role("worker"):
         children["workers"] = _abi_role_group(cluster, "worker")
-    inventory = {"all": {"vars": _abi_all_vars(cluster), "children": {
+    inventory = {"all": {"vars": {**_abi_all_vars(cluster), **_abi_mirror(cluster, options, mirror)}, "children": {
         "bastions": {"hosts": {"bastion": {"ansible_host": "localhost", "ansible_connection": "local"}}},
         "provisioners": {"hosts": {"provisioner": _service_host(cluster)}},
         "services": {"hosts": {"http_store": _service_host(cluster, http_port=options.abi_http_port),

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from components.checkpoint_reader import checkpoint_outputs
-from core.dci_first_boot import keypair_command
+from core.dci_user import keypair_command
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
 from simlab.guest.console import GuestReport, parse_console
 from simlab.outside import HTTP_BODY
@@ -254,7 +254,7 @@ def test_the_lab_lists_each_slices_vrrp_ids_and_the_ipi_cluster_exports_its_own(
 def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
     report = lab.console(HV["hv1"], "ipi1-provisionhost")
     assert report.cloud_init.hostname == "provisionhost"
-    # DCI's user (core.dci_first_boot) accepts the lab key, the controller's in the simulated lab: the guest
+    # DCI's user (core.dci_user) accepts the lab key, the controller's in the simulated lab: the guest
     # reports the sha256 of each authorized key line it wrote, compared with what ssh-keygen derives here.
     key = lab.outputs("simlab")["jumphost"]["ssh_key_path"]
     derived = subprocess.run(["ssh-keygen", "-y", "-f", key], check=True, capture_output=True, text=True).stdout
@@ -265,7 +265,7 @@ def test_provisionhost_cloud_init_ran(lab: LabSession) -> None:
     assert [(r.rc, r.cmd) for r in runcmds[:2]] == [
         (0, "mkdir -p /home/dci/.ssh"), (0, "echo provisioned > /tmp/ocplab-provisioned")]
     # The key pair command ran after the stack's own; the test guest (busybox) has no runuser or ssh-keygen, so
-    # its result is not the point here: tests/unit/test_dci_first_boot.py runs it for real.
+    # its result is not the point here: tests/unit/test_dci_user.py runs it for real.
     assert [r.rc for r in runcmds[2:3]] == [0], "the way out (test_a_node_reaches_the_outside_...)"
     assert [r.cmd for r in runcmds[3:]] == [keypair_command("dci")]
     # The seed is a file the hypervisor made (components/node.py): in the pool's directory under the CloudInitDisk's

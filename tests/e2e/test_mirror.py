@@ -9,8 +9,11 @@ skopeo and the outputs' login, by name, TLS verified with the outputs' CA; an an
 are refused. From a namespace on hv1's br0 standing in for a node, its manifest comes back over TLS verified with
 the CA, its digest the one pushed, and its layer with its sha256. The cache holds an image fetched from the
 outside's HTTP server through the way out and a 1 GiB one copied from a path on the jumphost; the node downloads
-both with their sha256; a changed hash fails the `up` naming the image and loses nothing. A lab destroy and up
-keep the mirror's image and the cache's files. Steps build on each other.
+both with their sha256; a changed hash fails the `up` naming the image and loses nothing. ipi1 naming them as its
+RHCOS (ocplab:os_images), designed against this lab's real outputs, gets an install-config whose bootstrapOSImage
+and clusterOSImage the node downloads, each hashing to its `?sha256=`. A lab destroy and up keep the mirror's image
+and the cache's files, and the registry is still verified with the CA certificate from before the destroy. Steps
+build on each other.
 """
 
 from __future__ import annotations
@@ -24,9 +27,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import yaml
 
+from core.bmc_plan import with_password
+from core.cluster_design import design_cluster
+from core.cluster_outputs import cluster_outputs
+from core.clusterconfig import parse_cluster_config
+from core.stack_files import read_stack_values, stack_path
+from renderers.dnsmasq_cluster import render_cluster_dns
+from renderers.install_config import render_install_config
 from simlab.clients import jumphost_argv
 from simlab.paths import StatePaths
 from simlab.pulumi_engine import PulumiError
@@ -215,6 +227,29 @@ def test_a_node_downloads_the_cached_images_with_their_sha256(mirrored: Mirrored
         "fetched from the outside, through the way out (the jumphost's uplink address)"
 
 
+def test_the_os_images_install_config_names_are_the_cached_ones_with_their_sha256(mirrored: Mirrored) -> None:
+    """The cluster side of ocplab:os_images is pure (design, outputs, install-config: unit-tested); here it runs on
+    the deployed lab's outputs, and the node fetches what install-config names."""
+    config = parse_cluster_config("ipi1", {**read_stack_values(stack_path("ipi1")),
+                                           "os_images": {"bootstrap": "small.img", "cluster": "big.img"}})
+    design = design_cluster(config, mirrored.outputs, None)
+    written = cluster_outputs(design, {n.name: "0f6c1d2e-0000-4000-8000-000000000000" for n in config.nodes},
+                              render_cluster_dns(design).as_dict())
+    written["bmc"] = with_password(written["bmc"], "pw_1")
+    document = yaml.safe_load(render_install_config(json.loads(json.dumps(written)), '{"auths": {}}',
+                                                    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKu3 e2e"))["platform"]
+    urls = [document["baremetal"][key] for key in ("bootstrapOSImage", "clusterOSImage")]
+    curl = require_tool("curl", "the Debian package curl")
+    with stand_in_node("ocplab-hv1", "br0", "192.168.16.251/24") as run_in:
+        for url in urls:
+            target = mirrored.work / "os.img"
+            got = subprocess.run([*with_lab_dns(run_in, mirrored.work), curl, "-sSf", "-o", str(target), url],
+                                 capture_output=True, text=True, timeout=600, check=False)
+            assert got.returncode == 0, got.stderr
+            assert sha256(target.read_bytes()) == "sha256:" + parse_qs(urlsplit(url).query)["sha256"][0], url
+            target.unlink()
+
+
 def test_a_hash_that_does_not_match_fails_the_up_naming_the_image_and_loses_nothing(mirrored: Mirrored) -> None:
     lab = mirrored.lab
     wrong = {"big.img": {"source": BIG, "sha256": mirrored.big_sha256},
@@ -241,9 +276,10 @@ def test_a_lab_destroy_and_up_keep_the_image(mirrored: Mirrored) -> None:
     started = time.monotonic()
     lab.up("simlab")
     lab.note("pulumi up of the lab again over a kept mirror and cache (s)", time.monotonic() - started)
-    mirrored.outputs = lab.outputs("simlab")  # a new lab CA: the old one went with the destroyed stack
+    old_ca = mirrored.mirror["ca_certificate"]  # what a cluster installed before the destroy trusts
+    mirrored.outputs = lab.outputs("simlab")
     auth = auth_file(mirrored.work / "auth.json", mirrored.registry, mirrored.mirror["user"], mirrored.password)
-    certs = cert_dir(mirrored.work / "certs-after", mirrored.mirror["ca_certificate"])
+    certs = cert_dir(mirrored.work / "certs-after", old_ca)  # the CA key is the lab key's: the old CA still verifies
     read = skopeo("inspect", "--cert-dir", str(certs), "--authfile", str(auth), "--format", "{{.Digest}}",
                   f"docker://{mirrored.registry}/{REPO}:1", prefix=with_lab_dns(jumphost_argv([]), mirrored.work))
     assert read.returncode == 0, read.stderr

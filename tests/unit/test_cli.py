@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from core.cluster_outputs import OutputsError
-from core.dci_first_boot import ControllerKeyError
+from core.dci_user import ControllerKeyError
 from core.errors import ConfigError, OcplabError
 from tests.unit.test_dci_handoff import fake_pulumi
 from tools.cli import app, spread

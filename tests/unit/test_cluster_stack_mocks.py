@@ -14,13 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from components.cluster_stack import cluster_program
 from core.bmc_plan import bmc_password
-from core.dci_first_boot import public_key_of
+from core.dci_user import public_key_of
 from core.errors import ConfigError
 from core.stack_files import read_stack_values, stack_path
 from tests.unit.pulumi_mocks import RecordingMocks, recorded_waits, use_mocks
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-# A real key: the provisionhost's DCI user gets its public half (core.dci_first_boot).
+# A real key: the provisionhost's DCI user gets its public half (core.dci_user).
 LAB_KEY = Ed25519PrivateKey.generate().private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode()
 
@@ -76,7 +76,7 @@ def test_ipi_cluster_declares_nodes_on_overlays_with_planned_macs(tmp_path: Path
     seed = yaml.safe_load(seeds[0].inputs["stdin"])  # user-data on stdin, not in the script
     assert "#cloud-config" not in seeds[0].inputs["create"]
     assert seed["fqdn"] == "provisionhost.ipi1.simlab.test"
-    dci = next(u for u in seed["users"] if u["name"] == "dci")  # DCI's user accepts the lab key (core.dci_first_boot)
+    dci = next(u for u in seed["users"] if u["name"] == "dci")  # DCI's user accepts the lab key (core.dci_user)
     assert dci["ssh_authorized_keys"] == [public_key_of(LAB_KEY)] and dci["sudo"] == "ALL=(ALL) NOPASSWD:ALL"
     assert not [p for p in mocks.of_type("pulumi:providers:libvirt") if "-iso" in p.name], "no provider per seed"
     assert all("ipi1-libvirt::" in str(d.provider) for d in mocks.of_type("libvirt:index/domain:Domain"))

@@ -190,7 +190,7 @@ def test_ipi_provisioner_and_jumphost(tmp_path: Path) -> None:
 
 
 def test_the_provisioner_user_is_the_one_the_stack_made(tmp_path: Path) -> None:
-    """The stack's provisionhost_user output (core.dci_first_boot) names the user with the controller's key."""
+    """The stack's provisionhost_user output (core.dci_user) names the user with the controller's key."""
     data = {**outputs("ipi"), "provisionhost_user": "kni"}
     listed = parse(render_ipi_hosts(data), tmp_path)
     assert hostvars(listed, "provisionhost")["ansible_user"] == "kni"

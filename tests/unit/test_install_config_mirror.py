@@ -16,7 +16,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
-from core.lab_ca import ca_certificate, new_ca_key, since_day
+from core.lab_ca import ca_certificate, lab_ca_key, since_day
 from core.lab_contract import lab_outputs, mirror_outputs, parse_lab_outputs, planned_lab_outputs
 from core.labconfig import parse_lab_config
 from core.stack_files import read_stack_values, stack_path
@@ -24,19 +24,22 @@ from renderers.install_config_mirror import (
     MirrorAccess,
     dci_auths_file,
     dci_mirrors_file,
+    dci_pull_secret_file,
     merged_pull_secret,
     mirror_access,
     mirror_sections,
 )
+from tests.mirror_tools import private_file
 from tests.tools import require_tool
 from tests.unit import test_cluster_stack_mocks as cluster_mocks
 from tests.unit.test_dci_handoff import BMC_PUBLIC, PASSWORD, fake_pulumi
 from tests.unit.test_dci_inventory import outputs
-from tests.unit.test_inventory_ansible import listed_vars
+from tests.unit.test_inventory_ansible import listed_vars, templated_vars, unwrapped
 from tools.cli import app
+from tools.dci_inventory import InventoryError, InventoryOptions, render_abi_yaml
 
 PULL_SECRET = '{"auths": {"cloud.openshift.com": {"auth": "b2NwbGFiOnB1bGwtc2VjcmV0", "email": "lab@example.com"}}}'
-CA = ca_certificate(new_ca_key(), "simlab", since_day(datetime.now(UTC)))
+CA = ca_certificate(lab_ca_key("a lab key", "simlab"), "simlab", since_day(datetime.now(UTC)))
 
 
 def access(tmp_path: Path) -> MirrorAccess:
@@ -130,22 +133,24 @@ def test_a_mirror_whose_password_cannot_be_read_stops_install_config_in_one_line
 
 # --- ocplab handoff on a lab with a mirror ---------------------------------------------------------------------------
 
-def test_the_ipi_handoff_names_the_mirror_files_redhatcis_installer_reads(tmp_path: Path,
-                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """The inventory says disconnected_registry: existing and names the two files (as ansible-inventory lists it);
-    the role's jq merge of the auths file and the mirrors file appended to an install-config give the mirror."""
-    fake_pulumi(tmp_path, {"ipi1": {**outputs("ipi"), "bmc": {**BMC_PUBLIC, "password": PASSWORD}},
+@pytest.mark.parametrize(("stack", "topology"), [("ipi1", "ipi"), ("sno1", "sno")])
+def test_the_handoff_names_the_mirror_files_redhatcis_installers_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      stack: str, topology: str) -> None:
+    """Every host of the inventory has disconnected_registry: existing and the two files (as ansible-inventory lists
+    it), which installer (IPI) and sno_installer (SNO) read alike; the roles' jq merge of the auths file and the
+    mirrors file appended to an install-config give the mirror."""
+    fake_pulumi(tmp_path, {stack: {**outputs(topology), "bmc": {**outputs(topology)["bmc"], "password": PASSWORD}},
                            "simlab": lab_stack_outputs(tmp_path, "s3cret-pass")})
     monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
     root = tmp_path / "inventories"
-    done = CliRunner().invoke(app, ["handoff", "ipi1", "--pool", "simlab", "--root", str(root)])
+    done = CliRunner().invoke(app, ["handoff", stack, "--pool", "simlab", "--root", str(root)])
     assert done.exit_code == 0, done.output
-    hostvars = listed_vars(root / "simlab" / "ipi1", tmp_path)
+    hostvars = listed_vars(root / "simlab" / stack, tmp_path)
+    assert {host["disconnected_registry"] for host in hostvars.values()} == {"existing"}
     first = next(iter(hostvars.values()))
-    assert first["disconnected_registry"] == "existing"
     mirrors, auths = Path(first["disconnected_registry_mirrors_file"]), Path(first["disconnected_registry_auths_file"])
-    assert (mirrors, auths) == (root / "simlab" / "ipi1.disconnected" / "mirrors.yml",
-                                root / "simlab" / "ipi1.disconnected" / "auths.json")
+    assert (mirrors, auths) == (root / "simlab" / f"{stack}.disconnected" / "mirrors.yml",
+                                root / "simlab" / f"{stack}.disconnected" / "auths.json")
     assert mirrors.stat().st_mode & 0o777 == 0o600 and auths.stat().st_mode & 0o777 == 0o600
     merged = subprocess.run([require_tool("jq", "the Debian package jq"), "-c", f".auths += {auths.read_text()}"],
                             input=PULL_SECRET, capture_output=True, text=True, check=True).stdout
@@ -177,3 +182,32 @@ def seeds(mocks: Any) -> dict[str, dict[str, Any]]:
         if isinstance(stdin, str) and stdin.startswith("#cloud-config"):
             found[command.name.removesuffix("-seed")] = yaml.safe_load(stdin)
     return found
+
+
+# --- the agent-based inventory on a lab with a mirror ----------------------------------------------------------------
+
+def test_the_abi_inventory_gives_generate_manifests_the_mirror_and_the_agent_its_login(tmp_path: Path) -> None:
+    """What redhatci.ocp generate_manifests' registry-config.j2 writes (96f540f), as ansible-inventory lists and
+    Ansible templates the variables: `imageContentSources:` then the agent's `mirroring_image_sources` as it is, the
+    CA as `additionalTrustBundle`, `pull_secret.auths[mirror_registry]` from the `pullsecret_file` the agent's
+    plays/pullsecrets.yml merges into the job's pull secret."""
+    mirror = access(tmp_path)
+    pull_secret_file = private_file(tmp_path / "mirror-pull-secret.json", dci_pull_secret_file(mirror))
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(render_abi_yaml(outputs("ipi"), InventoryOptions(pull_secret_file=str(pull_secret_file)),
+                                         mirror))
+    for hostvars in (listed_vars(inventory, tmp_path)["bastion"], templated_vars(inventory, tmp_path)["bastion"]):
+        read = {key: unwrapped(value) for key, value in hostvars.items()}
+        assert read["use_local_mirror_registry"] is True and read["mirror_registry"] == "mirror.simlab.test:8443"
+        assert read["mirror_certificate"] == CA
+        appended = yaml.safe_load("imageContentSources:\n" + read["mirroring_image_sources"])
+        assert appended["imageContentSources"] == mirror_sections(mirror)["imageDigestSources"]
+        assert Path(read["pullsecret_file"]) == pull_secret_file
+    auths = json.loads(pull_secret_file.read_text())["auths"]
+    assert base64.b64decode(auths[read["mirror_registry"]]["auth"]) == b"ocplab:s3cret-pass"
+
+
+def test_an_abi_inventory_on_a_lab_with_a_mirror_needs_the_pull_secret_file(tmp_path: Path) -> None:
+    with pytest.raises(InventoryError, match=r"^stack ipi1: an ABI inventory on a lab with a mirror names the "
+                                             r"mirror's login as the agent's pullsecret_file: give pull_secret_file$"):
+        render_abi_yaml(outputs("ipi"), InventoryOptions(), access(tmp_path))

@@ -21,7 +21,7 @@ import pytest
 
 from components.lab_stack import lab_program
 from core.errors import ConfigError
-from core.lab_ca import ca_certificate, new_ca_key, server_certificate, since_day
+from core.lab_ca import ca_certificate, lab_ca_key, server_certificate, since_day
 from core.lab_contract import lab_outputs, mirror_outputs, parse_lab_outputs, planned_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
 from core.mirror_access import htpasswd_line, mirror_password
@@ -43,6 +43,7 @@ from tests.unit.pulumi_mocks import use_mocks
 
 VALUES = read_stack_values(stack_path("simlab"))
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n"
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # how Pulumi marks a secret value in the mocks' inputs
 
 
 def lab_with(mirror: dict[str, Any]) -> LabConfig:
@@ -106,8 +107,33 @@ def test_wrong_types_and_unknown_keys_are_refused_by_field() -> None:
 
 @pytest.fixture(scope="module")
 def ca() -> tuple[str, str]:
-    key = new_ca_key()
+    key = lab_ca_key(KEY, "simlab")
     return key, ca_certificate(key, "simlab", since_day(datetime.now(UTC)))
+
+
+def verifies(openssl: str, ca_pem: str, certificate: str, tmp_path: Path) -> bool:
+    """`openssl verify` of a server certificate for mirror.simlab.test against one CA certificate alone."""
+    (tmp_path / "trusted.pem").write_text(ca_pem)
+    (tmp_path / "checked.pem").write_text(certificate)
+    return subprocess.run([openssl, "verify", "-purpose", "sslserver", "-verify_hostname", "mirror.simlab.test",
+                           "-CAfile", str(tmp_path / "trusted.pem"), str(tmp_path / "checked.pem")],
+                          capture_output=True, check=False).returncode == 0
+
+
+def test_a_lab_destroy_and_up_sign_with_a_ca_what_trusted_the_old_one_trusts(tmp_path: Path) -> None:
+    """The CA key is derived from the lab key, so the stack made again after a destroy (another day: another
+    certificate of the same name and key) signs a registry certificate that the old CA certificate, which a
+    cluster's additionalTrustBundle holds, verifies. Another lab, or another lab key, gets another CA."""
+    openssl = require_tool("openssl", "the Debian package openssl")
+    before = ca_certificate(lab_ca_key(KEY, "simlab"), "simlab", "2026-01-01T00:00:00Z")
+    key = lab_ca_key(KEY, "simlab")
+    after = ca_certificate(key, "simlab", "2026-12-06T00:00:00Z")
+    assert after != before
+    server = server_certificate(key, after, ["mirror.simlab.test"], ["192.168.16.1"])
+    assert verifies(openssl, before, server.certificate, tmp_path)
+    for other_key, lab in ((KEY + "other\n", "simlab"), (KEY, "lab2")):
+        other = ca_certificate(lab_ca_key(other_key, lab), "simlab", "2026-01-01T00:00:00Z")
+        assert not verifies(openssl, other, server.certificate, tmp_path), lab
 
 
 def test_the_registry_certificate_verifies_against_the_lab_ca_for_its_name_and_address(
@@ -131,7 +157,7 @@ def test_the_registry_certificate_verifies_against_the_lab_ca_for_its_name_and_a
 
 
 def test_every_run_renders_the_same_certificates_and_login_from_the_kept_ca_key(ca: tuple[str, str]) -> None:
-    """So `pulumi up` after `up` changes nothing: only the CA key is random, made once and kept."""
+    """So `pulumi up` after `up` changes nothing: the kept CA key (derived from the lab key) and its inputs give all."""
     key, ca_pem = ca
     assert ca_certificate(key, "simlab", since_day(datetime.now(UTC))) == ca_pem  # same inputs, same certificate
     first = server_certificate(key, ca_pem, ["mirror.simlab.test"], ["192.168.16.1"])
@@ -275,10 +301,13 @@ def test_the_lab_program_keeps_the_ca_key_secret_and_sends_the_tls_key_on_stdin(
     declared()
     [stash] = mocks.of_type("pulumi:index:Stash")
     assert stash.name == "mirror-ca"
+    offered = stash.inputs["input"]
+    assert offered.get(SECRET_SIG) and offered["value"]["key"] == lab_ca_key(KEY, "simlab"), \
+        "the stash keeps, as a secret, the CA key derived from the lab key"
     [registry_command] = [c for c in mocks.of_type("command:remote:Command") if c.name == "mirror-registry"]
     inputs = registry_command.inputs
     assert "PRIVATE KEY" not in str(inputs["create"]) and "ocplab-mirror.service" in inputs["create"]
-    assert inputs["stdin"].get("4dabf18193072939515e22adb298388d"), "stdin is a secret"
+    assert inputs["stdin"].get(SECRET_SIG), "stdin is a secret"
     dnsmasq = next(c for c in mocks.of_type("command:remote:Command") if c.name == "jumphost-dnsmasq")
     assert b64(render_base_config(lab_with({}))) in dnsmasq.inputs["create"]
     assert "host-record=jumphost.simlab.test,mirror.simlab.test,192.168.16.1\n" in render_base_config(lab_with({}))

@@ -30,13 +30,13 @@ SEED_FIELDS: Mapping[str, Any] = {"gecos": "Admin User", "groups": "wheel", "sud
 
 
 @dataclass(frozen=True)
-class FirstBoot:
-    user: str
+class DciUser:
+    name: str  # the user on the provisionhost (ocplab:dci.user)
     controller_key: str | None = None  # None: the public half of the lab's SSH key
-    explicit: bool = False  # set in the stack, not the default (see keeps_earlier_provisionhost)
+    explicit: bool = False  # set in the stack, not the default (see keeps_provisionhost_as_deployed)
 
 
-def first_boot_of(dci: DciSchema | None, written: bool, topology: str, problems: Problems) -> FirstBoot | None:
+def dci_user_of(dci: DciSchema | None, written: bool, topology: str, problems: Problems) -> DciUser | None:
     """`ocplab:dci` of a cluster stack (`written`: the stack has the key, even as null); SNO has no provisionhost."""
     if topology != "ipi":
         if dci is not None:
@@ -45,7 +45,7 @@ def first_boot_of(dci: DciSchema | None, written: bool, topology: str, problems:
     user = DEFAULT_USER if dci is None else dci.user
     if user is None:
         return None
-    return FirstBoot(user=user, controller_key=dci.controller_key if dci else None, explicit=written)
+    return DciUser(name=user, controller_key=dci.controller_key if dci else None, explicit=written)
 
 
 def home_of(user: str) -> str:
@@ -97,16 +97,16 @@ def public_key_of(private_key: str) -> str:
                                  "public key, or ocplab:dci.user: null") from None
 
 
-def keeps_earlier_provisionhost(previous: Mapping[str, Any] | None, first: FirstBoot | None) -> bool:
+def keeps_provisionhost_as_deployed(previous: Mapping[str, Any] | None, dci: DciUser | None) -> bool:
     """A stack deployed before DCI's user was the default (its outputs have nodes but no provisionhost_user, which
     Pulumi also drops when it is null) keeps its provisionhost as it is. A changed seed is a new ISO swapped into
     the domain in place (seen: cidata replaced, domain updated), but cloud-init on a disk that has booted once does
     not run again (same instance-id): the `up` would succeed and the user would not exist. Only the default
     yields; an `ocplab:dci` the stack sets is applied (and the provisionhost rebuilt by the user, as warned)."""
-    return first is not None and not first.explicit and made_without_first_boot(previous)
+    return dci is not None and not dci.explicit and made_without_dci_user(previous)
 
 
-def made_without_first_boot(previous: Mapping[str, Any] | None) -> bool:
+def made_without_dci_user(previous: Mapping[str, Any] | None) -> bool:
     """Deployed (its previous outputs have nodes) by a version or a config that gave DCI's user no seed."""
     if not previous or not previous.get("nodes"):
         return False

@@ -15,12 +15,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.clusterconfig import parse_cluster_config
-from core.dci_first_boot import (
+from core.dci_user import (
     NOPASSWD,
     ControllerKeyError,
-    keeps_earlier_provisionhost,
+    keeps_provisionhost_as_deployed,
     keypair_command,
-    made_without_first_boot,
+    made_without_dci_user,
     public_key_of,
 )
 from core.errors import ConfigError
@@ -65,15 +65,15 @@ def test_a_stack_without_users_gets_the_seeds_user() -> None:
 
 def test_another_user_name_and_a_key_given_in_the_stack() -> None:
     cluster = config(dci={"user": "kni", "controller_key": KEY})
-    first = cluster.first_boot
-    assert first is not None and (first.user, first.controller_key) == ("kni", KEY)
+    dci = cluster.dci_user
+    assert dci is not None and (dci.name, dci.controller_key) == ("kni", KEY)
     users = [u.name for u in cluster.by_role("provisionhost")[0].users]
     assert users == ["dci", "kni"]
 
 
 def test_dci_user_null_leaves_the_provisionhost_to_the_stack() -> None:
     cluster = config(dci={"user": None})
-    assert cluster.first_boot is None
+    assert cluster.dci_user is None
     seed = yaml.safe_load(user_data(cluster.by_role("provisionhost")[0], "ipi1.simlab.test"))
     own = IPI["provisionhost"]["run_commands"]
     assert "ssh_authorized_keys" not in seed["users"][0] and seed["runcmd"] == own, "the stack's own, no key pair"
@@ -98,7 +98,7 @@ def test_bad_dci_values_are_refused_before_anything_exists() -> None:
     sno = read_stack_values(stack_path("sno1"))
     with pytest.raises(ConfigError, match=r"ocplab:dci: is for IPI clusters"):
         parse_cluster_config("sno1", {**sno, "dci": {"user": "dci"}})
-    assert parse_cluster_config("sno1", sno).first_boot is None
+    assert parse_cluster_config("sno1", sno).dci_user is None
 
 
 def ssh_keygen_public(private: bytes, tmp_path: Path) -> str:
@@ -122,17 +122,17 @@ def test_the_default_controller_key_is_what_ssh_keygen_derives(tmp_path: Path) -
 
 
 def test_a_stack_deployed_before_the_default_keeps_its_provisionhost() -> None:
-    default, explicit = config().first_boot, config(dci={"user": "dci"}).first_boot
+    default, explicit = config().dci_user, config(dci={"user": "dci"}).dci_user
     deployed_before = {"nodes": [{"name": "provisionhost"}]}
-    assert keeps_earlier_provisionhost(deployed_before, default)
-    assert not keeps_earlier_provisionhost(deployed_before, explicit)  # what the stack sets is applied
-    assert not keeps_earlier_provisionhost({**deployed_before, "provisionhost_user": "dci"}, default)
-    assert not keeps_earlier_provisionhost({}, default) and not keeps_earlier_provisionhost(None, default)
-    assert made_without_first_boot(deployed_before) and not made_without_first_boot({})
+    assert keeps_provisionhost_as_deployed(deployed_before, default)
+    assert not keeps_provisionhost_as_deployed(deployed_before, explicit)  # what the stack sets is applied
+    assert not keeps_provisionhost_as_deployed({**deployed_before, "provisionhost_user": "dci"}, default)
+    assert not keeps_provisionhost_as_deployed({}, default) and not keeps_provisionhost_as_deployed(None, default)
+    assert made_without_dci_user(deployed_before) and not made_without_dci_user({})
     kept = parse_cluster_config("ipi1", IPI, dci_default=False)
-    assert kept.first_boot is None and list(kept.by_role("provisionhost")[0].run_commands) == \
+    assert kept.dci_user is None and list(kept.by_role("provisionhost")[0].run_commands) == \
         IPI["provisionhost"]["run_commands"]
-    assert parse_cluster_config("ipi1", {**IPI, "dci": {"user": "dci"}}, dci_default=False).first_boot is not None
+    assert parse_cluster_config("ipi1", {**IPI, "dci": {"user": "dci"}}, dci_default=False).dci_user is not None
 
 
 NAMESPACED = r"""
