@@ -13,7 +13,7 @@ import pytest
 from core.cluster_design import design_cluster
 from core.clusterconfig import parse_cluster_config
 from core.lab_contract import planned_lab_outputs
-from core.labconfig import parse_lab_config
+from core.labconfig import LabConfig, parse_lab_config
 from core.stack_files import read_stack_values, stack_path
 from renderers import time_scripts
 from renderers.dnsmasq_base import render_base_config, reverse_zones6
@@ -44,11 +44,7 @@ def test_the_base_config_serves_dhcpv6_to_reserved_macs_with_managed_router_adve
 
 
 def test_where_the_lab_has_a_router_our_advertisements_carry_no_route() -> None:
-    values = dual_stack_values()
-    values["network"].update(routing="none", gateway="192.168.16.254")
-    values["network"]["reserved"] = ["192.168.16.200-192.168.16.253"]
-    values["jumphost"].pop("uplink")
-    assert "ra-param=eth0,0,0" in render_base_config(parse_lab_config("simlab", values)).splitlines()
+    assert "ra-param=eth0,0,0" in render_base_config(routed_by_the_labs_router()).splitlines()
 
 
 @pytest.mark.parametrize(("cidr", "zones"), [
@@ -82,13 +78,23 @@ def test_sno_names_share_its_node_line_in_both_families() -> None:
                          "fd00:16::30 sno.sno1.simlab.test api.sno1.simlab.test api-int.sno1.simlab.test"]
 
 
-def test_dnsmasq_accepts_the_dual_stack_lab_and_cluster_files(tmp_path: Path) -> None:
+def routed_by_the_labs_router() -> LabConfig:
+    values = dual_stack_values()
+    values["network"].update(routing="none", gateway="192.168.16.254")
+    values["network"]["reserved"] = ["192.168.16.200-192.168.16.253"]
+    values["jumphost"].pop("uplink")
+    return parse_lab_config("simlab", values)
+
+
+@pytest.mark.parametrize("routing", ["nat", "none"])
+def test_dnsmasq_accepts_the_dual_stack_lab_and_cluster_files(routing: str, tmp_path: Path) -> None:
     for sub in ("dnsmasq.d", "dhcp-hosts", "hosts"):
         (tmp_path / sub).mkdir()
     dns = cluster_dns("ipi1")
     (tmp_path / "dnsmasq.d" / "ipi1.conf").write_text(dns.wildcards)
     conf = tmp_path / "dnsmasq.conf"
-    conf.write_text(render_base_config(LAB).replace("/etc/ocplab/", f"{tmp_path}/"))
+    lab = LAB if routing == "nat" else routed_by_the_labs_router()
+    conf.write_text(render_base_config(lab).replace("/etc/ocplab/", f"{tmp_path}/"))
     done = subprocess.run([require_tool("dnsmasq", "dnsmasq-base"), "--test", f"--conf-file={conf}"],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "syntax check OK" in done.stderr, done.stderr
