@@ -57,7 +57,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-dns", connection=args["jumphost"],
             create=apply_script(config.name, render_cluster_dns(design)),
             update=apply_script(config.name, render_cluster_dns(design)),
-            delete=remove_script(config.name), opts=child,
+            delete=remove_script(config.name, dual_stack=design.slice_range6 is not None), opts=child,
         )
         provisioning = None
         if config.isolated_provisioning:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Strict, TypeAdapter
 
 from core.addresses import AddressRange
 from core.clusterconfig import ClusterConfig
-from core.config_schema import IPv4, Label, Mac, value_problems
+from core.config_schema import IPv4, IPv6, Label, Mac, value_problems
 from core.errors import ConfigError
 from core.macs import mac_for_ip
 
@@ -28,6 +28,7 @@ NIC_INDEX = {"baremetal": 0, "provisioning": 1}
 class NodeAddresses:
     ip: str
     macs: Mapping[str, str]
+    ip6: str | None = None  # dual-stack: its IPv6 address (DHCPv6, by the same MAC)
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,23 @@ class AddressPlan:
     # IPI: the installer's bootstrap VM, which boots on the provisionhost with the installer's
     # `bootstrapExternalStaticIP`/`externalMACAddress`; the static-only DHCP range needs its reservation.
     bootstrap: NodeAddresses | None = None
+    api_vip6: str | None = None  # dual-stack: the IPv6 VIPs (SNO: its node's IPv6 address)
+    ingress_vip6: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """The form kept in stack outputs and read back as `previous`."""
+        """The form kept in stack outputs and read back as `previous`; IPv6 keys only where planned, so an IPv4
+        cluster's outputs stay as they were."""
         data: dict[str, Any] = {"api_vip": self.api_vip, "ingress_vip": self.ingress_vip,
-                                "nodes": {name: {"ip": n.ip, "macs": dict(n.macs)} for name, n in self.nodes.items()}}
+                                "nodes": {name: _kept_node(n) for name, n in self.nodes.items()}}
         if self.bootstrap:
-            data["bootstrap"] = {"ip": self.bootstrap.ip, "macs": dict(self.bootstrap.macs)}
+            data["bootstrap"] = _kept_node(self.bootstrap)
+        if self.api_vip6:
+            data.update(api_vip6=self.api_vip6, ingress_vip6=self.ingress_vip6)
         return data
+
+
+def _kept_node(node: NodeAddresses) -> dict[str, Any]:
+    return {"ip": node.ip, "macs": dict(node.macs), **({"ip6": node.ip6} if node.ip6 else {})}
 
 
 class _Kept(BaseModel):
@@ -57,12 +67,15 @@ class _Kept(BaseModel):
 
 class _NodeKept(_Kept):
     ip: Annotated[IPv4, Strict()]
+    ip6: Annotated[IPv6, Strict()] | None = None
     macs: dict[Literal["baremetal", "provisioning"], Annotated[Mac, Strict()]]
 
 
 class _PlanKept(_Kept):
     api_vip: Annotated[IPv4, Strict()] | None = None
     ingress_vip: Annotated[IPv4, Strict()] | None = None
+    api_vip6: Annotated[IPv6, Strict()] | None = None
+    ingress_vip6: Annotated[IPv6, Strict()] | None = None
     nodes: dict[Label, _NodeKept] = {}
     bootstrap: _NodeKept | None = None
 
@@ -82,46 +95,56 @@ def checked_previous(cluster: str, previous: Mapping[str, Any] | None) -> Mappin
     return previous
 
 
-def _previous_ip(previous: Mapping[str, Any], name: str) -> str | None:
+def _previous_ip(previous: Mapping[str, Any], name: str, key: str = "ip") -> str | None:
     node = (previous.get("nodes") or {}).get(name)
-    return node.get("ip") if isinstance(node, Mapping) else None
+    return node.get(key) if isinstance(node, Mapping) else None
 
 
-def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
-                   previous: Mapping[str, Any] | None = None) -> AddressPlan:
-    """Assign addresses for `cluster` in `slice_range`; ConfigError when the slice is too small."""
-    previous = checked_previous(cluster.name, previous)
+API, INGRESS, BOOTSTRAP = "API VIP", "ingress VIP", "bootstrap VM"
+
+
+@dataclass(frozen=True)
+class _Family:
+    """What one family's planning reads: its slice range, the pins, what was kept, where its range is named."""
+
+    slice_range: AddressRange
+    pins: Mapping[str, str]
+    kept: Mapping[str, object]  # what -> the address it had
+    field: str  # the config field an exhausted range names
+
+
+def _assign(cluster: ClusterConfig, family: _Family) -> dict[str, str]:
+    """what -> address: pins first, then what each kept, then the lowest free address (the bootstrap VM the highest);
+    ConfigError when the range is exhausted."""
+    slice_range = family.slice_range
     usable = {str(ip) for ip in slice_range.addresses()}
-    used: dict[str, str] = {}  # ip -> what uses it
+    used = {ip: what for what, ip in family.pins.items()}  # ip -> what uses it
 
-    def keep(ip: object, what: str) -> str | None:
+    def pinned_or_kept(what: str) -> str | None:
+        ip = family.kept.get(what)
+        if what in family.pins:
+            return family.pins[what]
         if isinstance(ip, str) and ip in usable and ip not in used:
             used[ip] = what
             return ip
         return None
 
     ipi = cluster.topology == "ipi"
-    pins = _pins(cluster, slice_range, usable)  # pinned addresses come first, then the previous ones
-    used.update({ip: what for what, ip in pins.items()})
-
-    def pinned_or_kept(what: str, before: object) -> str | None:
-        return pins.get(what) or keep(before, what)
-
-    api = pinned_or_kept("API VIP", previous.get("api_vip")) if ipi else None
-    ingress = pinned_or_kept("ingress VIP", previous.get("ingress_vip")) if ipi else None
-    ips = {node.name: pinned_or_kept(node.name, _previous_ip(previous, node.name)) for node in cluster.nodes}
-    bootstrap = keep((previous.get("bootstrap") or {}).get("ip"), "bootstrap VM") if ipi else None
+    api = pinned_or_kept(API) if ipi else None
+    ingress = pinned_or_kept(INGRESS) if ipi else None
+    ips = {node.name: pinned_or_kept(node.name) for node in cluster.nodes}
+    bootstrap = pinned_or_kept(BOOTSTRAP) if ipi else None
     ordered = sorted(usable, key=lambda a: int(netaddr.IPAddress(a)))
     if ipi and bootstrap is None:
         # The slice's highest free address: nodes fill the slice from the bottom, so adding nodes and a
         # destroy + up of the same config give every node the address it had, bootstrap included.
         bootstrap = next((ip for ip in reversed(ordered) if ip not in used), None)
         if bootstrap is not None:
-            used[bootstrap] = "bootstrap VM"
+            used[bootstrap] = BOOTSTRAP
     free = (ip for ip in ordered if ip not in used)
-    wanted = [("API VIP", api), ("ingress VIP", ingress)] if ipi else []
+    wanted = [(API, api), (INGRESS, ingress)] if ipi else []
     wanted += [(name, ip) for name, ip in ips.items()]
-    wanted += [("bootstrap VM", bootstrap)] if ipi else []
+    wanted += [(BOOTSTRAP, bootstrap)] if ipi else []
     assigned: dict[str, str] = {}
     missing = 0
     for what, ip in wanted:
@@ -135,37 +158,78 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
     if missing:
         holders = sorted(used.items(), key=lambda item: int(netaddr.IPAddress(item[0])))
         listing = ", ".join(f"{what} {ip}" for ip, what in holders)
-        raise ConfigError([f"ocplab:hosts: the slice of cluster {cluster.name} ({slice_range}, {slice_range.size} "
+        raise ConfigError([f"{family.field}: the slice of cluster {cluster.name} ({slice_range}, {slice_range.size} "
                            f"addresses) is exhausted, {missing} more needed; it holds: {listing}. Widen "
                            "ocplab:slices in the lab stack or remove nodes"])
+    return assigned
+
+
+def _kept(cluster: ClusterConfig, previous: Mapping[str, Any], suffix: str) -> dict[str, object]:
+    """What each VIP, node and the bootstrap VM had in one family (`suffix` "" for IPv4, "6" for IPv6)."""
+    kept: dict[str, object] = {API: previous.get(f"api_vip{suffix}"), INGRESS: previous.get(f"ingress_vip{suffix}"),
+                               BOOTSTRAP: (previous.get("bootstrap") or {}).get(f"ip{suffix}")}
+    kept.update({node.name: _previous_ip(previous, node.name, f"ip{suffix}") for node in cluster.nodes})
+    return kept
+
+
+def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
+                   previous: Mapping[str, Any] | None = None, slice_range6: AddressRange | None = None) -> AddressPlan:
+    """Assign addresses for `cluster` in `slice_range`, and in `slice_range6` too on a dual-stack slice; each
+    family is planned on its own, so adding IPv6 to a deployed cluster keeps every IPv4 address. ConfigError when
+    a slice is too small."""
+    previous = checked_previous(cluster.name, previous)
+    assigned = _assign(cluster, _Family(slice_range, _pins(cluster, slice_range), _kept(cluster, previous, ""),
+                                        "ocplab:hosts"))
+    assigned6 = _assign(cluster, _Family(slice_range6, _pins6(cluster, slice_range6), _kept(cluster, previous, "6"),
+                                         f"ocplab:slices.{cluster.name}.range6")) if slice_range6 else {}
+    if cluster.pinned_vips6 and slice_range6 is None:
+        raise ConfigError([f"ocplab:vips.{key}: {ip} is IPv6, and cluster {cluster.name}'s slice has no range6; give "
+                           f"ocplab:slices.{cluster.name}.range6 in the lab stack, or pin IPv4 only"
+                           for key, ip in cluster.pinned_vips6.items()])
     nodes = {node.name: NodeAddresses(ip=assigned[node.name], macs={
         net: node.pinned_macs.get(net) or mac_for_ip(netaddr.IPAddress(assigned[node.name]), NIC_INDEX[net])
-        for net in node.networks}) for node in cluster.nodes}
+        for net in node.networks}, ip6=assigned6.get(node.name)) for node in cluster.nodes}
     _check_macs_unique(nodes)
-    first_node = assigned[cluster.nodes[0].name]
+    first = cluster.nodes[0].name
     boot = None
-    if "bootstrap VM" in assigned:
-        ip = assigned["bootstrap VM"]
+    if BOOTSTRAP in assigned:
+        ip = assigned[BOOTSTRAP]
         kept = (previous.get("bootstrap") or {}).get("macs", {}).get("baremetal") \
             if (previous.get("bootstrap") or {}).get("ip") == ip else None
-        boot = NodeAddresses(ip=ip, macs={"baremetal": kept or mac_for_ip(netaddr.IPAddress(ip), 0)})
+        boot = NodeAddresses(ip=ip, macs={"baremetal": kept or mac_for_ip(netaddr.IPAddress(ip), 0)},
+                             ip6=assigned6.get(BOOTSTRAP))
         _check_macs_unique({**nodes, "bootstrap": boot})
-    return AddressPlan(api_vip=assigned.get("API VIP", first_node), ingress_vip=assigned.get("ingress VIP", first_node),
-                       nodes=nodes, bootstrap=boot)
+    # SNO answers on its node: its VIPs are the node's addresses.
+    return AddressPlan(api_vip=assigned.get(API, assigned[first]), ingress_vip=assigned.get(INGRESS, assigned[first]),
+                       nodes=nodes, bootstrap=boot, api_vip6=assigned6.get(API, assigned6.get(first)),
+                       ingress_vip6=assigned6.get(INGRESS, assigned6.get(first)))
 
 
-def _pins(cluster: ClusterConfig, slice_range: AddressRange, usable: set[str]) -> dict[str, str]:
+def _pins(cluster: ClusterConfig, slice_range: AddressRange) -> dict[str, str]:
     """What the config pins (ocplab:vips, hosts' baremetal ip), each checked to be inside the slice."""
-    vips = {"api": "API VIP", "ingress": "ingress VIP"}
+    vips = {"api": API, "ingress": INGRESS}
     pins = {vips[key]: ip for key, ip in cluster.pinned_vips.items()}
     pins.update({node.name: node.pinned_ip for node in cluster.nodes if node.pinned_ip})
     fields = {what: f"ocplab:vips.{key}" for key, what in vips.items()}
     outside = [f"{fields.get(what, f'ocplab:hosts.{what}.networks.baremetal.ip')}: {ip} is outside cluster "
                f"{cluster.name}'s slice {slice_range}; pin an address of the slice, or change the slice in the lab "
-               "stack's ocplab:slices" for what, ip in pins.items() if ip not in usable]
+               "stack's ocplab:slices" for what, ip in pins.items() if not slice_range.contains(netaddr.IPAddress(ip))]
     if outside:
         raise ConfigError(outside)
     return pins
+
+
+def _pins6(cluster: ClusterConfig, slice_range6: AddressRange | None) -> dict[str, str]:
+    """The IPv6 VIPs the config pins, each checked to be inside the slice's range6."""
+    if slice_range6 is None:
+        return {}
+    vips = {"api": API, "ingress": INGRESS}
+    outside = [f"ocplab:vips.{key}: {ip} is outside cluster {cluster.name}'s range6 {slice_range6}; pin an address "
+               "of it, or change range6 in the lab stack's ocplab:slices" for key, ip in cluster.pinned_vips6.items()
+               if not slice_range6.contains(netaddr.IPAddress(ip))]
+    if outside:
+        raise ConfigError(outside)
+    return {vips[key]: ip for key, ip in cluster.pinned_vips6.items()}
 
 
 def _check_macs_unique(nodes: Mapping[str, NodeAddresses]) -> None:

@@ -14,7 +14,14 @@ from core.bmc_plan import BmcPlan, PortRange, plan_bmc_ports, redfish_plan
 from core.capacity import capacity_problems
 from core.clusterconfig import ClusterConfig
 from core.errors import ConfigError
-from core.lab_contract import HypervisorOutputs, JumphostOutputs, LabOutputs, NetworkOutputs, parse_lab_outputs
+from core.lab_contract import (
+    HypervisorOutputs,
+    JumphostOutputs,
+    LabOutputs,
+    NetworkOutputs,
+    SliceOutputs,
+    parse_lab_outputs,
+)
 from core.os_images import lab_problems as os_image_problems
 from core.os_images import os_image_urls
 from core.vrrp import VrrpIds, vrrp_ids, vrrp_problems
@@ -33,6 +40,7 @@ class ClusterDesign:
     vrrp: VrrpIds | None = None
     lab_ca: str | None = None  # the lab CA (PEM) where the lab has a mirror: nodes seeded by cloud-init trust it
     os_images: Mapping[str, str] | None = None  # "bootstrap"/"cluster" -> its cache URL with ?sha256= (core.os_images)
+    slice_range6: AddressRange | None = None  # dual-stack: the slice's IPv6 addresses
 
     @property
     def zone(self) -> str:
@@ -77,18 +85,25 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
     problems = capacity_problems(cluster, asdict(hypervisor.capacity), lab.overcommit) if hypervisor.capacity else []
     ipi = cluster.topology == "ipi"
     if ipi:  # SNO runs no keepalived; an IPI cluster must not share an id with any other cluster of the lab
-        problems += vrrp_problems(cluster.name, {name: vrrp_ids(name) for name in lab.slices})
+        problems += vrrp_problems(cluster.name, {name: vrrp_ids(name) for name in lab.slices},
+                                  {name: _families(slice_) for name, slice_ in lab.slices.items()})
     if problems:
         raise ConfigError(problems)
     slice_ = lab.slices[cluster.name]
     slice_range = AddressRange.parse(slice_.range)
-    plan = plan_addresses(cluster, slice_range, previous)
+    slice_range6 = AddressRange.parse(slice_.range6, 6) if slice_.range6 else None
+    plan = plan_addresses(cluster, slice_range, previous, slice_range6)
     return ClusterDesign(cluster=cluster, plan=plan, domain=lab.domain, slice_range=slice_range,
                          hypervisor=hypervisor, jumphost=lab.jumphost, network=lab.network,
                          bmc=_bmc_plan(cluster, slice_.bmc_ports, slice_.bmc or "ipmi", hypervisor),
                          vrrp=vrrp_ids(cluster.name) if ipi else None,
                          lab_ca=lab.mirror.ca_certificate if lab.mirror else None,
-                         os_images=os_image_urls(cluster.os_images, lab.cache) or None)
+                         os_images=os_image_urls(cluster.os_images, lab.cache) or None, slice_range6=slice_range6)
+
+
+def _families(slice_: SliceOutputs) -> frozenset[int]:
+    """The address families a slice's cluster has its VIPs in: keepalived runs one VRRP instance per family."""
+    return frozenset({4, 6} if slice_.range6 else {4})
 
 
 def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,

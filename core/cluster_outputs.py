@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from core.cluster_design import ClusterDesign
-from core.config_schema import Cidr, Domain, IPv4, Label, Mac, Port, UserName
+from core.config_schema import Cidr, Cidr6, Domain, IPv4, IPv6, Label, Mac, Port, UserName
 from core.errors import OcplabError
 from core.resource_facts import provisioning_network_name
 
@@ -44,6 +44,7 @@ class Node:
     fqdn: str
     macs: Mapping[str, str]
     uuid: str
+    ip6: str | None = None  # dual-stack: its IPv6 address
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ class Cluster:
     provisionhost_user: str | None = None  # DCI's user on the provisionhost (core.dci_user), if made
     # "bootstrap"/"cluster" -> RHCOS in the lab's cache, `http://cache...:<port>/<file>?sha256=<hex>` (core.os_images)
     os_images: Mapping[str, str] = field(default_factory=dict)
+    cidr6: str | None = None  # dual-stack: the lab's IPv6 prefix and the cluster's IPv6 VIPs
+    api_vip6: str | None = None
+    ingress_vip6: str | None = None
 
     def by_role(self, role: str) -> list[Node]:
         return [n for n in self.nodes if n.role == role]
@@ -145,6 +149,7 @@ class _Network(_Read):
     cidr: Cidr
     gateway: IPv4
     dns: IPv4
+    cidr6: Cidr6 | None = None
 
 
 class _Jumphost(_Read):
@@ -165,6 +170,7 @@ class _Node(_Read):
     fqdn: Domain
     macs: Annotated[dict[Label, Mac], Field(max_length=8)]
     uuid: Uuid
+    ip6: IPv6 | None = None
 
 
 class _BmcNode(_Read):
@@ -206,6 +212,8 @@ class _Outputs(_Read):
     hypervisor: _Hypervisor
     api_vip: IPv4
     ingress_vip: IPv4
+    api_vip6: IPv6 | None = None
+    ingress_vip6: IPv6 | None = None
     nodes: Annotated[list[_Node], Field(min_length=1, max_length=512)]
     bmc: _Bmc | None = None
     bootstrap: _Bootstrap | None = None
@@ -288,7 +296,7 @@ def _check_deployed(outputs: Mapping[str, Any], stack: str) -> None:
 
 def _node(raw: _Node) -> Node:
     return Node(name=raw.name, role=raw.role, hypervisor=raw.hypervisor, ip=raw.ip, fqdn=raw.fqdn,
-                macs=dict(raw.macs), uuid=raw.uuid)
+                macs=dict(raw.macs), uuid=raw.uuid, ip6=raw.ip6)
 
 
 def _bmc(raw: _Bmc | None, stack: str) -> Bmc | None:
@@ -325,7 +333,12 @@ def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluste
         api_vip=raw.api_vip, ingress_vip=raw.ingress_vip, nodes=tuple(_node(n) for n in raw.nodes),
         bmc=_bmc(raw.bmc, name), bootstrap=_bootstrap(raw.bootstrap), provisionhost_user=raw.provisionhost_user,
         os_images=raw.os_images.model_dump(exclude_none=True) if raw.os_images else {},
+        cidr6=raw.network.cidr6, api_vip6=raw.api_vip6, ingress_vip6=raw.ingress_vip6,
     )
+    if (cluster.cidr6 is None) != (cluster.api_vip6 is None) or (cluster.api_vip6 is None) != \
+            (cluster.ingress_vip6 is None) or any((n.ip6 is None) != (cluster.cidr6 is None) for n in cluster.nodes):
+        raise OutputsError(f"stack {name}: outputs network.cidr6, api_vip6, ingress_vip6 and every node's ip6 are "
+                           "set together (a dual-stack cluster) or not at all")
     _check_nodes(cluster)
     if raw.cluster_domain is not None and raw.cluster_domain != f"{cluster.name}.{cluster.domain}":
         raise OutputsError(f"stack {name}: output cluster_domain is not <cluster>.<domain> "
@@ -369,8 +382,8 @@ def provisioning_mac(cluster: Cluster, node: Node, what: str) -> str:
 
 # Every output a cluster stack exports besides `kind`, `bmc` (a secret) and `seed_media`, in export order.
 EXPORTED = ("version", "cluster", "domain", "cluster_domain", "topology", "lab", "network", "jumphost", "hypervisor",
-            "api_vip", "ingress_vip", "nodes", "dnsmasq", "assignments", "bootstrap", "vrrp", "provisioning",
-            "provisionhost_user", "os_images")
+            "api_vip", "ingress_vip", "api_vip6", "ingress_vip6", "nodes", "dnsmasq", "assignments", "bootstrap",
+            "vrrp", "provisioning", "provisionhost_user", "os_images")
 
 
 def _provisioning(design: ClusterDesign) -> dict[str, str] | None:
@@ -391,13 +404,17 @@ def cluster_outputs(design: ClusterDesign, uuids: Mapping[str, str], dnsmasq: Ma
         "version": CONTRACT_VERSION,
         "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
         "topology": config.topology, "lab": config.lab,
-        "network": asdict(design.network), "jumphost": asdict(design.jumphost),
+        # An IPv4 lab's network has no IPv6 keys: a cluster deployed before dual-stack sees no change.
+        "network": {k: v for k, v in asdict(design.network).items() if v is not None or k not in ("cidr6", "dns6")},
+        "jumphost": asdict(design.jumphost),
         "hypervisor": {"name": config.hypervisor, "address": design.hypervisor.address},
         "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
+        "api_vip6": plan.api_vip6, "ingress_vip6": plan.ingress_vip6,  # None (no output) on an IPv4 cluster
         "provisioning": _provisioning(design),
         "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
                    "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
-                   "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes} for n in config.nodes],
+                   "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes,
+                   **({"ip6": ip6} if (ip6 := plan.nodes[n.name].ip6) else {})} for n in config.nodes],
         "dnsmasq": dict(dnsmasq),
         "assignments": plan.as_dict(),
         "bootstrap": {"ip": plan.bootstrap.ip, "mac": plan.bootstrap.macs["baremetal"],

@@ -27,6 +27,7 @@ from core.config_schema import (
 from core.dci_user import DciUser, dci_user_of, keypair_command, user_fields
 from core.errors import Problems
 from core.firmware import FIRMWARE_OF, UefiFiles
+from core.ip_families import split_vips
 from core.names import label_problem
 from core.os_images import config_problems as os_image_problems
 from core.os_images import os_images_of
@@ -91,6 +92,7 @@ class ClusterConfig:
     # lab's second NIC, so servers elsewhere (a hub's bare-metal spokes) share the provisioning network
     provisioning_network: str = "isolated"
     pinned_vips: Mapping[str, str] = field(default_factory=dict)  # "api"/"ingress" -> address (ocplab:vips)
+    pinned_vips6: Mapping[str, str] = field(default_factory=dict)  # the same, IPv6 (dual-stack)
     # DCI's user on the provisionhost (core.dci_user), already merged into its users and run_commands;
     # its controller key joins at render time. None: SNO, `ocplab:dci.user: null`, or kept off for a stack
     # deployed before it was the default.
@@ -232,12 +234,13 @@ def _check_unique(nodes: list[NodeSpec], problems: Problems) -> None:
             owners[mac] = f"{node.name}/{net}"
 
 
-def _pinned_vips(config: ClusterSchema, problems: Problems) -> dict[str, str]:
+def _pinned_vips(config: ClusterSchema, problems: Problems) -> tuple[dict[str, str], dict[str, str]]:
+    """The IPv4 and the IPv6 pins (core.ip_families)."""
     vips = config.vips.model_dump(exclude_none=True) if config.vips else {}
     if vips and config.topology != "ipi":
         problems.add("ocplab:vips", "only an IPI cluster has API and ingress VIPs; an SNO cluster answers on its node")
-        return {}
-    return vips
+        return {}, {}
+    return split_vips(vips, problems)
 
 
 def _check_pinned_addresses(nodes: list[NodeSpec], vips: Mapping[str, str], problems: Problems) -> None:
@@ -290,7 +293,7 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
     if len(nodes) == len(hosts):
         _check_topology(config.topology, nodes, problems)
     _check_unique(nodes, problems)
-    vips = _pinned_vips(config, problems)
+    vips, vips6 = _pinned_vips(config, problems)
     _check_pinned_addresses(nodes, vips, problems)
     dci_user = dci_user_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
     if dci_user is not None and not (dci_default or dci_user.explicit):
@@ -304,6 +307,7 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
     problems.raise_if_any()
     return ClusterConfig(name=name, lab=config.lab, topology=config.topology, hypervisor=config.hypervisor,
                          domain_type=config.domain_type, nodes=tuple(nodes), start=config.start, pinned_vips=vips,
+                         pinned_vips6=vips6,
                          provisioning_network=config.provisioning_network, dci_user=dci_user,
                          seed_media=config.seed_media, uefi=uefi, os_images=os_images)
 

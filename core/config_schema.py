@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
+import netaddr
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -76,6 +77,29 @@ AddressRangeText = Annotated[str, _pattern(_IPV4 + r"((-" + _IPV4 + r")|/(2[0-9]
                                            "an address, range or small CIDR like 192.168.16.32-192.168.16.47"),
                             _parses(AddressRange.parse)]
 PortRangeText = Annotated[str, _pattern(r"\d{1,5}-\d{1,5}", "a port range like 6230-6239 (UDP)")]
+
+
+def _canonical6(value: str) -> str:
+    """IPv6 has many spellings of one address: only the short one netaddr writes is taken, so addresses compare as
+    text everywhere (dnsmasq lines, sticky state, outputs)."""
+    address, _, prefix = value.partition("/")
+    try:
+        shown = str(netaddr.IPNetwork(value, version=6).cidr) if prefix else str(netaddr.IPAddress(address, 6))
+    except (netaddr.AddrFormatError, ValueError) as exc:
+        raise ValueError(f"{value[:80]!r} is not an IPv6 address") from exc
+    if shown != value:
+        raise ValueError(f"{value[:80]!r} is not written as {shown!r}; write IPv6 that way (lowercase, shortest"
+                         f"{', the network address' if prefix else ''})")
+    return value
+
+
+_IPV6 = r"[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}"
+IPv6 = Annotated[str, _pattern(_IPV6, "an IPv6 address such as fd00:16::1"), AfterValidator(_canonical6)]
+Cidr6 = Annotated[str, _pattern(_IPV6 + r"/\d{1,3}", "an IPv6 network such as fd00:16::/64"),
+                  AfterValidator(_canonical6)]
+AddressRange6Text = Annotated[str, _pattern(_IPV6 + r"(-" + _IPV6 + r"|/\d{1,3})?",
+                                            "an IPv6 address, range or CIDR like fd00:16::20-fd00:16::2f"),
+                              _parses(lambda text: AddressRange.parse(text, 6))]
 Interface = Annotated[str, _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}",
                                     "an interface name (1-15 letters, digits, '_', '.' or '-')")]
 UserName = Annotated[str, _pattern(r"[a-z_][a-z0-9_-]{0,31}", "a user name (lowercase, digits, '_' or '-', "
@@ -153,6 +177,7 @@ CpuMode = Literal["host-passthrough", "host-model", "custom", "maximum"]
 
 class NetworkSchema(_Strict):
     cidr: Cidr
+    cidr6: Cidr6 | None = None  # dual-stack: the lab network's IPv6 prefix (DHCPv6 and router advertisements)
     gateway: IPv4 | None = None  # the lab's router; with routing nat the jumphost, so it may be left out
     routing: Routing = "none"
     dns_upstream: Annotated[list[IPv4], Field(max_length=8)] = []
@@ -163,6 +188,7 @@ class NetworkSchema(_Strict):
 
 class JumphostSchema(_Strict):
     address: IPv4
+    address6: IPv6 | None = None  # its IPv6 address on the lab interface: DHCPv6, DNS and RA come from it
     user: UserName = "root"
     port: Port = 22
     interface: Interface
@@ -196,6 +222,7 @@ class HypervisorSchema(_Strict):
 class SliceSchema(_Strict):
     hypervisor: Label
     range: AddressRangeText
+    range6: AddressRange6Text | None = None  # dual-stack: the cluster's IPv6 addresses, in network.cidr6
     bmc_ports: PortRangeText | None = None
     bmc: BmcKind = DEFAULT_BMC
 
@@ -277,9 +304,13 @@ class NicSchema(_Strict):
     ip: IPv4 | None = None  # baremetal only: an address the lab already gives this node (ocplab import)
 
 
+# A VIP, or on a dual-stack cluster one per family, IPv4 first (core/ip_families.py checks the order).
+Vip = IPv4 | Annotated[list[IPv4 | IPv6], Field(min_length=1, max_length=2)]
+
+
 class VipsSchema(_Strict):
-    api: IPv4 | None = None
-    ingress: IPv4 | None = None
+    api: Vip | None = None
+    ingress: Vip | None = None
 
 
 class SizeSchema(_Strict):

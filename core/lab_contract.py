@@ -31,6 +31,9 @@ READABLE_VERSIONS = (1, 2)
 # mirror). A version-2 lab always exports the first three; `mirror` only with ocplab:mirror.
 _ADDED_IN_2 = ("network.routing", "network.ntp", "network.ntp_upstream", "mirror", "cache")
 _OPTIONAL_IN_2 = ("mirror", "cache")
+# Dual-stack labs (ocplab:network.cidr6) export these too, in version 2: an IPv4 lab's outputs stay as they were,
+# so its cluster stacks see no change; an older ocplab refuses a dual-stack lab naming the field.
+_NETWORK6 = ("cidr6", "dns6")
 # Secret outputs: not part of the contract (a reader without the passphrase sees "[secret]"); a cluster stack
 # derives the mirror's password from the lab key instead.
 SECRET_OUTPUTS = ("mirror_password",)
@@ -48,6 +51,7 @@ def _whole(value: Any) -> Any:
 Whole = Annotated[int, Strict(), BeforeValidator(_whole)]
 Name = Annotated[schema.Label, Strict()]
 Address = Annotated[schema.IPv4, Strict()]
+Address6 = Annotated[schema.IPv6, Strict()]
 User = Annotated[schema.UserName, Strict()]
 Iface = Annotated[schema.Interface, Strict()]
 Port = Annotated[Whole, Field(ge=1, le=65535)]
@@ -111,6 +115,8 @@ class NetworkOutputs:
     # where the lab's NTP server takes time from; empty: its own clock, at a high stratum
     ntp_upstream: Annotated[list[Annotated[schema.NtpServer, Strict()]], Field(max_length=8)] = \
         dataclasses.field(default_factory=list)
+    cidr6: Annotated[schema.Cidr6, Strict()] | None = None  # dual-stack: the IPv6 prefix DHCPv6 serves
+    dns6: Address6 | None = None  # dual-stack: the jumphost's IPv6 address (DNS, DHCPv6, RA)
 
 
 @dataclass(config=_OUTPUTS)
@@ -154,6 +160,7 @@ class SliceOutputs:
     bmc: BmcKind | None = None  # the BMC kind where the slice has bmc_ports
     # the keepalived ids OpenShift will derive from the name (core/vrrp.py)
     vrrp: Mapping[VrrpName, Annotated[Whole, Field(ge=0, le=255)]] | None = None
+    range6: Annotated[schema.AddressRange6Text, Strict()] | None = None  # dual-stack: the IPv6 addresses
 
 
 @dataclass(config=_OUTPUTS)
@@ -176,6 +183,9 @@ class LabOutputs:
         for optional in _OPTIONAL_IN_2:  # a lab without one exports none (pulumi drops a null output anyway)
             if data[optional] is None:
                 del data[optional]
+        for key in _NETWORK6:
+            if data["network"][key] is None:
+                del data["network"][key]
         return {"kind": "lab", **data}
 
 
@@ -219,7 +229,9 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
         network=NetworkOutputs(cidr=str(lab.network.cidr), gateway=str(lab.network.gateway),
                                prefix=lab.network.cidr.prefixlen, dns=lab.jumphost.ssh.address,
                                routing=lab.network.routing, ntp=[lab.jumphost.ssh.address],
-                               ntp_upstream=list(lab.network.ntp_upstream)),
+                               ntp_upstream=list(lab.network.ntp_upstream),
+                               cidr6=str(lab.network.cidr6) if lab.network.cidr6 else None,
+                               dns6=lab.jumphost.address6 if lab.network.cidr6 else None),
         jumphost=JumphostOutputs(address=lab.jumphost.ssh.address, user=lab.jumphost.ssh.user,
                                  port=lab.jumphost.ssh.port, interface=lab.jumphost.interface,
                                  ssh_key_path=key_path, known_hosts=known_hosts, dnsmasq=dnsmasq),
@@ -227,7 +239,8 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
         slices={s.cluster: SliceOutputs(hypervisor=s.hypervisor, range=str(s.range),
                                         bmc_ports=str(s.bmc_ports) if s.bmc_ports else None,
                                         bmc=s.bmc if s.bmc_ports else None,
-                                        vrrp=vrrp_ids(s.cluster).as_dict()) for s in lab.slices},
+                                        vrrp=vrrp_ids(s.cluster).as_dict(),
+                                        range6=str(s.range6) if s.range6 else None) for s in lab.slices},
         overcommit=dict(lab.overcommit),
         mirror=mirror,
         cache=cache_outputs(lab),
@@ -320,7 +333,21 @@ def _consistency_problems(lab: LabOutputs) -> list[str]:
             found.append(f"slices.{name}.hypervisor: {slice_.hypervisor!r} is not a hypervisor of this lab")
         if not AddressRange.parse(slice_.range).within(network):
             found.append(f"slices.{name}.range: {slice_.range} is outside {network}")
-    return found
+    return found + _consistency6_problems(lab)
+
+
+def _consistency6_problems(lab: LabOutputs) -> list[str]:
+    """The IPv6 fields: both or neither of cidr6 and dns6, and every IPv6 address inside cidr6."""
+    net = lab.network
+    if (net.cidr6 is None) != (net.dns6 is None):
+        return ["network.cidr6: a dual-stack lab exports both cidr6 and dns6"]
+    ranges = {name: slice_.range6 for name, slice_ in lab.slices.items() if slice_.range6}
+    if net.cidr6 is None or net.dns6 is None:
+        return [f"slices.{name}.range6: the lab network has no cidr6" for name in ranges]
+    network6 = IPNetwork(net.cidr6)
+    found = [f"network.dns6: {net.dns6} is outside {network6}"] if IPAddress(net.dns6) not in network6 else []
+    return found + [f"slices.{name}.range6: {text} is outside {network6}" for name, text in ranges.items()
+                    if not AddressRange.parse(text, 6).within(network6)]
 
 
 def slice_bmc_kind(cluster: str, raw: Mapping[str, Any] | None) -> str | None:

@@ -33,6 +33,11 @@ from core.errors import Problems
 from core.mirror_config import Mirror, mirror_of, mirror_problems
 from core.sizes import parse_bytes
 
+# Router advertisements announce the lab's IPv6 prefix on-link, and dnsmasq's DHCPv6 ranges are /64 at least
+# (its man page, --dhcp-range): the lab's IPv6 network is one /64.
+PREFIX6 = 64
+# A slice's IPv6 range is planned address by address, like an IPv4 one (at most a /20 there).
+MAX_SLICE6 = 4096
 # Where host keys are looked up when the lab names no known_hosts (found by address, hashed or not).
 USER_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
@@ -53,6 +58,7 @@ class Jumphost:
     key_path: str | None
     known_hosts: str  # host keys are always pinned: without one given, the user's own known_hosts
     uplink: str | None = None  # toward the outside: where routing nat masquerades the lab
+    address6: str | None = None  # dual-stack: its IPv6 address on the lab interface
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ class Slice:
     range: AddressRange
     bmc_ports: PortRange | None = None
     bmc: str = BMC_KIND  # ipmi: a virtualbmc per node and port; redfish: one sushy-tools emulator on the first port
+    range6: AddressRange | None = None  # dual-stack: the cluster's IPv6 addresses
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,7 @@ class Network:
     lease_time: str
     routing: Routing = "none"
     ntp_upstream: tuple[str, ...] = ()  # none: the jumphost serves its own clock, at a high stratum
+    cidr6: netaddr.IPNetwork | None = None  # dual-stack: the lab's IPv6 prefix, served by DHCPv6
 
 
 @dataclass(frozen=True)
@@ -143,12 +151,13 @@ def _network(net: NetworkSchema, jump: JumphostSchema) -> Network:
     gateway = net.gateway or jump.address
     return Network(cidr=netaddr.IPNetwork(net.cidr, version=4), gateway=netaddr.IPAddress(gateway, 4),
                    dns_upstream=tuple(net.dns_upstream), reserved=tuple(map(AddressRange.parse, net.reserved)),
-                   lease_time=net.lease_time, routing=net.routing, ntp_upstream=tuple(net.ntp_upstream))
+                   lease_time=net.lease_time, routing=net.routing, ntp_upstream=tuple(net.ntp_upstream),
+                   cidr6=netaddr.IPNetwork(net.cidr6, version=6) if net.cidr6 else None)
 
 
 def _jumphost(jump: JumphostSchema) -> Jumphost:
     return Jumphost(ssh=_ssh(jump), interface=jump.interface, key_path=jump.ssh_key_path,
-                    known_hosts=jump.known_hosts or USER_KNOWN_HOSTS, uplink=jump.uplink)
+                    known_hosts=jump.known_hosts or USER_KNOWN_HOSTS, uplink=jump.uplink, address6=jump.address6)
 
 
 def _capacity(capacity: CapacitySchema | None) -> HostCapacity | None:
@@ -177,7 +186,8 @@ def _slice(cluster: str, slice_: SliceSchema, problems: Problems) -> Slice:
         except ValueError as exc:
             problems.add(f"ocplab:slices.{cluster}.bmc_ports", str(exc))
     return Slice(cluster=cluster, hypervisor=slice_.hypervisor, range=AddressRange.parse(slice_.range),
-                 bmc_ports=ports, bmc=slice_.bmc)
+                 bmc_ports=ports, bmc=slice_.bmc,
+                 range6=AddressRange.parse(slice_.range6, 6) if slice_.range6 else None)
 
 
 def _check_key(config: LabConfig, has_key_secret: bool, problems: Problems) -> None:
@@ -278,6 +288,51 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
                              f"on hypervisor {first.hypervisor}; give each slice its own ports")
 
 
+def _check_plan6(config: LabConfig, problems: Problems) -> None:
+    """The IPv6 plan: a prefix DHCPv6 and router advertisements can serve, the jumphost on it, each slice's
+    range6 inside it, clear of the jumphost and of each other, and no IPv6 in a slice of a lab without it."""
+    cidr6, address6 = config.network.cidr6, config.jumphost.address6
+    if cidr6 is None:
+        if address6 is not None:
+            problems.add("ocplab:jumphost.address6", "the lab network has no IPv6: add network.cidr6 (e.g. "
+                         "fd00:16::/64), or remove jumphost.address6")
+        for item in config.slices:
+            if item.range6 is not None:
+                problems.add(f"ocplab:slices.{item.cluster}.range6", "the lab network has no IPv6: add "
+                             "network.cidr6 (e.g. fd00:16::/64) and jumphost.address6, or remove range6")
+        return
+    if cidr6.prefixlen != PREFIX6:
+        longer = "longer" if cidr6.prefixlen > PREFIX6 else "shorter"
+        fix = cidr6.supernet(PREFIX6)[0] if cidr6.prefixlen > PREFIX6 else next(cidr6.subnet(PREFIX6))
+        problems.add("ocplab:network.cidr6", f"{cidr6} is {longer} than /{PREFIX6}: router advertisements announce "
+                     f"the /{PREFIX6} the nodes' DHCPv6 addresses are on-link in, and dnsmasq's DHCPv6 ranges are "
+                     f"/{PREFIX6}; use a /{PREFIX6}, e.g. {fix}")
+    if address6 is None:
+        problems.add("ocplab:jumphost.address6", f"a dual-stack lab needs the jumphost's IPv6 address on the lab "
+                     f"interface (in {cidr6}), where dnsmasq serves DHCPv6 and DNS: set jumphost.address6")
+    elif netaddr.IPAddress(address6) not in cidr6 or netaddr.IPAddress(address6) == cidr6.network:
+        problems.add("ocplab:jumphost.address6", f"{address6} is not a host address of network.cidr6 {cidr6}")
+    taken = {"the subnet-router anycast address": AddressRange(cidr6.network, cidr6.network)}
+    if address6 is not None:
+        taken["the jumphost"] = AddressRange.parse(address6, 6)
+    for index, item in enumerate(config.slices):
+        if item.range6 is None:
+            continue
+        where = f"ocplab:slices.{item.cluster}.range6"
+        if not item.range6.within(cidr6):
+            problems.add(where, f"{item.range6} is outside the lab's IPv6 network {cidr6}; give a range in it")
+        if item.range6.size > MAX_SLICE6:
+            problems.add(where, f"{item.range6} holds {item.range6.size} addresses; a slice holds at most "
+                         f"{MAX_SLICE6} (e.g. a /116): give a smaller range")
+        for what, used in taken.items():
+            if item.range6.overlaps(used):
+                problems.add(where, f"{item.range6} overlaps {what} ({used}); move the slice to free addresses")
+        for other in config.slices[:index]:
+            if other.range6 is not None and item.range6.overlaps(other.range6):
+                problems.add(where, f"{item.range6} overlaps slice {other.cluster} ({other.range6}); slices must "
+                             "not share addresses")
+
+
 def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool = False) -> LabConfig:
     """Check `values` (keys without the `ocplab:` prefix) against the schema, then build the config from the
     validated model and check what spans fields; raise ConfigError with every problem."""
@@ -294,6 +349,7 @@ def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool 
     _check_redfish(lab, problems)
     _check_routing(lab, problems)
     _check_plan(config, problems)
+    _check_plan6(config, problems)
     for where, problem in mirror_problems(config) + cache_problems(config):
         problems.add(where, problem)
     problems.raise_if_any()

@@ -6,6 +6,11 @@ api = FletcherChecksum8(name + "-api") + 1, ingress = FletcherChecksum8(name + "
 ingress bumped by one while it equals api; `pkg/utils/utils.go` FletcherChecksum8 sums the bytes
 modulo 15 in uint8 arithmetic. Two clusters on one L2 with a common id make their VIPs flap, and
 with 8-bit ids a clash among tens of clusters is likely.
+
+Dual-stack: `pkg/config/node.go` GetConfig makes one node config per VIP of `apiVIPs`/`ingressVIPs` and each
+calls PopulateVRIDs with the same name, so a cluster's IPv6 instances carry its IPv4 ids. VRRP for IPv4 and for
+IPv6 are separate (VRRPv3, RFC 5798: other multicast groups and protocol), so two clusters clash only on an id
+they share in a family both have.
 """
 
 from __future__ import annotations
@@ -43,12 +48,16 @@ def vrrp_ids(cluster: str) -> VrrpIds:
     return VrrpIds(api=api, ingress=ingress)
 
 
-def vrrp_problems(cluster: str, neighbours: Mapping[str, VrrpIds]) -> list[str]:
-    """Clashes of `cluster`'s ids with the other clusters of its lab (same L2), naming both."""
+def vrrp_problems(cluster: str, neighbours: Mapping[str, VrrpIds],
+                  families: Mapping[str, frozenset[int]] | None = None) -> list[str]:
+    """Clashes of `cluster`'s ids with the other clusters of its lab (same L2), naming both; with `families`
+    (each cluster's address families; IPv4 only where not given), only clusters sharing a family clash."""
     mine = vrrp_ids(cluster)
+    families = families or {}
     found = []
     for other, ids in sorted(neighbours.items()):
-        if other != cluster and (common := mine.common(ids)):
+        shared = families.get(cluster, frozenset({4})) & families.get(other, frozenset({4}))
+        if other != cluster and shared and (common := mine.common(ids)):
             found.append(f"ocplab:cluster: cluster {cluster}'s keepalived VRRP ids (api {mine.api}, ingress "
                          f"{mine.ingress}, which OpenShift derives from the name) share {sorted(common)} with "
                          f"cluster {other}'s (api {ids.api}, ingress {ids.ingress}) on the same lab network: their "

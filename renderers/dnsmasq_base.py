@@ -49,15 +49,45 @@ def render_base_config(lab: LabConfig) -> str:
         # The lab's own servers by name, forward and reverse.
         # The mirror registry and the image cache (ocplab:mirror, cache) are the jumphost too; the first name
         # keeps the PTR.
-        f"host-record={','.join(jumphost_names(lab))},{lab.jumphost.ssh.address}",
+        f"host-record={','.join(jumphost_names(lab))},{lab.jumphost.ssh.address}"
+        + (f",{lab.jumphost.address6}" if net.cidr6 else ""),
         *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" for hv in lab.hypervisors),
+        *ipv6_lines(lab),
     ]
     return "\n".join(lines) + "\n"
+
+
+def ipv6_lines(lab: LabConfig) -> list[str]:
+    """Dual-stack: DHCPv6 for reserved MACs only, router advertisements telling nodes to take their address from
+    DHCPv6 (the managed flag, no SLAAC: dnsmasq's default for a DHCP range), the IPv6 reverse zone ours. The jumphost
+    is the nodes' IPv6 default router only where it routes the lab (nat; it forwards no IPv6 out: no NAT66,
+    docs/ipv6.md); else the lab's router is, and our advertisements carry no route (router lifetime 0)."""
+    net = lab.network
+    if net.cidr6 is None:
+        return []
+    return [
+        *(f"local=/{zone}/" for zone in reverse_zones6(net.cidr6)),
+        f"dhcp-range={net.cidr6.network},static,{net.cidr6.prefixlen},{net.lease_time}",
+        "enable-ra",
+        *([] if net.routing == "nat" else [f"ra-param={lab.jumphost.interface},0,0"]),
+        f"dhcp-option=option6:dns-server,[{lab.jumphost.address6}]",
+        f"dhcp-option=option6:domain-search,{lab.domain}",
+    ]
 
 
 def jumphost_names(lab: LabConfig) -> list[str]:
     return [f"jumphost.{lab.domain}", *([lab.mirror.host(lab.domain)] if lab.mirror else []),
             *([lab.cache.host(lab.domain)] if lab.cache else [])]
+
+
+def reverse_zones6(cidr: netaddr.IPNetwork) -> list[str]:
+    """The ip6.arpa zones that together cover exactly `cidr`: one per nibble-aligned subnet (a /64 is one zone)."""
+    nibbles = -(-cidr.prefixlen // 4)
+    zones = []
+    for subnet in cidr.subnet(nibbles * 4):
+        digits = f"{int(subnet.network):032x}"[:nibbles]
+        zones.append(".".join(reversed(digits)) + ".ip6.arpa")
+    return zones
 
 
 def reverse_zones(cidr: netaddr.IPNetwork) -> list[str]:

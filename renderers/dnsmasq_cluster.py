@@ -35,19 +35,26 @@ class ClusterDns:
 def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
     """dnsmasq entries for every node, the API and ingress VIPs, and the cluster's subdomain."""
     cluster, plan, slice_range, zone = design.cluster, design.plan, design.slice_range, design.zone
-    dhcp = [f"{plan.nodes[n.name].macs['baremetal']},{plan.nodes[n.name].ip},{n.name}.{zone}" for n in cluster.nodes]
+    # One reservation per MAC, both families on dual-stack (dnsmasq: `<mac>,<ipv4>,[<ipv6>],<name>`).
+    hosted = [(n.name, plan.nodes[n.name]) for n in cluster.nodes]
+    hosted += [("bootstrap", plan.bootstrap)] if plan.bootstrap else []  # the installer's bootstrap VM
+    dhcp = [f"{node.macs['baremetal']},{node.ip},{f'[{node.ip6}],' if node.ip6 else ''}{name}.{zone}"
+            for name, node in hosted]
     names: dict[str, list[str]] = {}
-    for node in cluster.nodes:
-        names.setdefault(plan.nodes[node.name].ip, []).append(f"{node.name}.{zone}")
-    if plan.bootstrap:  # the installer's bootstrap VM: a reservation like the nodes'
-        dhcp.append(f"{plan.bootstrap.macs['baremetal']},{plan.bootstrap.ip},bootstrap.{zone}")
-        names.setdefault(plan.bootstrap.ip, []).append(f"bootstrap.{zone}")
-    names.setdefault(plan.api_vip, []).extend([f"api.{zone}", f"api-int.{zone}"])
+    for family in ("ip", "ip6"):  # IPv4 lines first, as an IPv4 cluster's file always had them
+        for name, node in hosted:
+            if address := getattr(node, family):
+                names.setdefault(address, []).append(f"{name}.{zone}")
+        if api := {"ip": plan.api_vip, "ip6": plan.api_vip6}[family]:
+            names.setdefault(api, []).extend([f"api.{zone}", f"api-int.{zone}"])
     hosts = [f"{ip} {' '.join(fqdns)}" for ip, fqdns in names.items()]
+    range6 = design.slice_range6
     wildcards = [
         f"# ocplab cluster {cluster.name}: *.apps wildcard and the cluster's DHCP domain",
         f"address=/apps.{zone}/{plan.ingress_vip}",
+        *([f"address=/apps.{zone}/{plan.ingress_vip6}"] if plan.ingress_vip6 else []),
         f"domain={zone},{slice_range.first},{slice_range.last}",
+        *([f"domain={zone},{range6.first},{range6.last}"] if range6 else []),
         *pxe_boot.cluster_lines(cluster.name, pxe_boot.pxe_macs(design)),
     ]
     header = f"# ocplab cluster {cluster.name}\n"
@@ -56,22 +63,24 @@ def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
                       tftp_dirs=tuple(pxe_boot.tftp_dir(mac) for mac in pxe_boot.pxe_macs(design)))
 
 
-def _cluster_script(part: str, cluster: str, **extra: ShellValue) -> str:
+def _cluster_script(parts: tuple[str, ...], cluster: str, **extra: ShellValue) -> str:
     files = layout.cluster_files(cluster)
-    return script("dnsmasq-cluster-lock", part, cluster=cluster, control=layout.CONTROL, lock_file=layout.LOCK_FILE,
+    return script("dnsmasq-cluster-lock", *parts, cluster=cluster, control=layout.CONTROL, lock_file=layout.LOCK_FILE,
                   dhcp_file=files["dhcp"], hosts_file=files["hosts"], wildcards_file=files["wildcards"], **extra)
 
 
 def apply_script(cluster: str, dns: ClusterDns) -> str:
     """Create or update the cluster's files, and the TFTP root of each node offered a network boot (renderers.
     pxe_boot); a failed check keeps the previous ones and fails."""
-    return _cluster_script("dnsmasq-cluster-apply", cluster, root=layout.ROOT, conf=layout.CONF,
+    return _cluster_script(("dnsmasq-cluster-apply",), cluster, root=layout.ROOT, conf=layout.CONF,
                            dhcp_b64=b64(dns.dhcp_hosts), hosts_b64=b64(dns.hosts), wildcards_b64=b64(dns.wildcards),
                            tftp_root=pxe_boot.TFTP_ROOT, tftp_dirs=" ".join(dns.tftp_dirs))
 
 
-def remove_script(cluster: str) -> str:
-    """Remove the cluster's files and its nodes' TFTP roots; restart only because its wildcard goes away."""
-    return _cluster_script("dnsmasq-cluster-remove", cluster, lease_file=layout.LEASE_FILE,
-                           tftp_root=pxe_boot.TFTP_ROOT)
+def remove_script(cluster: str, dual_stack: bool = False) -> str:
+    """Remove the cluster's files and its nodes' TFTP roots; restart only because its wildcard goes away. A
+    dual-stack cluster's DHCPv6 leases go first (files/dnsmasq-cluster-drop-leases6.sh); an IPv4 cluster's script
+    stays as deployed stacks hold it (their `delete` would otherwise change)."""
+    parts = ("dnsmasq-cluster-drop-leases6",) * dual_stack + ("dnsmasq-cluster-remove",)
+    return _cluster_script(parts, cluster, lease_file=layout.LEASE_FILE, tftp_root=pxe_boot.TFTP_ROOT)
 

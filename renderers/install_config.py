@@ -42,6 +42,10 @@ templates/install-config.j2, provisioning_bridge / baremetal_bridge) set them up
 The provisioning network is `<cluster>-provisioning`, isolated (libvirt mode none, no DHCP), so Managed with the
 default CIDR: the bootstrap VM serves DHCP and PXE on it.
 
+Dual-stack (docs/ipv6.md): the OpenShift docs' "Deploying with dual-stack networking" (openshift-docs, installing on
+bare metal): each of machineNetwork, clusterNetwork and serviceNetwork has two entries, the primary family first,
+and apiVIPs/ingressVIPs follow that order; ocplab's dual-stack clusters are IPv4-primary.
+
 Targets OpenShift 4.14 or later (bootstrapExternalStaticDNS). SNO is refused: it installs with the agent-based
 or assisted installer, not with an IPI install-config. Secrets: the BMC password and the pull secret are only in
 the returned document; no error message carries them.
@@ -64,7 +68,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.cluster_outputs import (
     Bmc,
@@ -77,7 +81,7 @@ from core.cluster_outputs import (
     read_cluster,
     require_topology,
 )
-from core.config_schema import Domain, IPv4, Label, Mac
+from core.config_schema import Cidr6, Domain, IPv4, IPv6, Label, Mac
 from core.firmware import FIRMWARE_OF
 from core.os_images import INSTALL_CONFIG_KEYS
 from renderers.install_config_mirror import MirrorAccess, merged_pull_secret, mirror_sections
@@ -99,6 +103,12 @@ class InstallConfigOptions:
     cluster_network_host_prefix: int = 23
     service_network_cidr: str = "172.30.0.0/16"
     network_type: str = "OVNKubernetes"
+    # A dual-stack cluster's IPv6 networks: OpenShift's documented dual-stack example (installing on bare metal,
+    # "Deploying with dual-stack networking"), which redhatci.ocp's install-config template writes too: fd02::/48
+    # with a /64 per node, and fd03::/112.
+    cluster_network_cidr6: str = "fd02::/48"
+    cluster_network_host_prefix6: int = 64
+    service_network_cidr6: str = "fd03::/112"
 
 
 # --- the user's inputs --------------------------------------------------------------------------------------------
@@ -200,12 +210,30 @@ def _ipi_cluster(outputs: Mapping[str, Any], stack: str | None) -> tuple[Cluster
 
 def _check_networks(cluster: Cluster, options: InstallConfigOptions) -> None:
     """The machine network must not overlap the provisioning, cluster or service network (OVN would not route)."""
-    machine = ipaddress.ip_network(cluster.cidr, strict=False)
-    for what, cidr in (("provisioning", options.provisioning_network_cidr),
-                       ("cluster", options.cluster_network_cidr), ("service", options.service_network_cidr)):
-        if machine.overlaps(ipaddress.ip_network(cidr, strict=False)):
-            raise OutputsError(f"stack {cluster.stack}: the lab network {cluster.cidr} overlaps the installer's "
+    checks = [(cluster.cidr, "provisioning", options.provisioning_network_cidr),
+              (cluster.cidr, "cluster", options.cluster_network_cidr),
+              (cluster.cidr, "service", options.service_network_cidr)]
+    if cluster.cidr6:
+        checks += [(cluster.cidr6, "cluster", options.cluster_network_cidr6),
+                   (cluster.cidr6, "service", options.service_network_cidr6)]
+    for lab, what, cidr in checks:
+        if ipaddress.ip_network(lab, strict=False).overlaps(ipaddress.ip_network(cidr, strict=False)):
+            raise OutputsError(f"stack {cluster.stack}: the lab network {lab} overlaps the installer's "
                                f"{what} network {cidr}; choose another {what} network")
+
+
+def _networking(cluster: Cluster, options: InstallConfigOptions) -> dict[str, Any]:
+    """One network of each kind per family, IPv4 first on a dual-stack cluster (its VIPs follow that order)."""
+    machine = [{"cidr": cluster.cidr}]
+    pods: list[dict[str, Any]] = [{"cidr": options.cluster_network_cidr,
+                                   "hostPrefix": options.cluster_network_host_prefix}]
+    services = [options.service_network_cidr]
+    if cluster.cidr6:
+        machine.append({"cidr": cluster.cidr6})
+        pods.append({"cidr": options.cluster_network_cidr6, "hostPrefix": options.cluster_network_host_prefix6})
+        services.append(options.service_network_cidr6)
+    return {"networkType": options.network_type, "machineNetwork": machine, "clusterNetwork": pods,
+            "serviceNetwork": services}
 
 
 def _bootstrap_fields(cluster: Cluster) -> dict[str, Any]:
@@ -233,19 +261,13 @@ def install_config(outputs: Mapping[str, Any], pull_secret: str, ssh_key: str,
         "apiVersion": "v1",
         "baseDomain": cluster.domain,
         "metadata": {"name": cluster.name},
-        "networking": {
-            "networkType": options.network_type,
-            "machineNetwork": [{"cidr": cluster.cidr}],
-            "clusterNetwork": [{"cidr": options.cluster_network_cidr,
-                                "hostPrefix": options.cluster_network_host_prefix}],
-            "serviceNetwork": [options.service_network_cidr],
-        },
+        "networking": _networking(cluster, options),
         "controlPlane": {"name": "master", "replicas": len(cluster.by_role("master")),
                          "platform": {"baremetal": {}}},
         "compute": [{"name": "worker", "replicas": len(cluster.by_role("worker")), "platform": {"baremetal": {}}}],
         "platform": {"baremetal": {
-            "apiVIPs": [cluster.api_vip],
-            "ingressVIPs": [cluster.ingress_vip],
+            "apiVIPs": [cluster.api_vip, *([cluster.api_vip6] if cluster.api_vip6 else [])],
+            "ingressVIPs": [cluster.ingress_vip, *([cluster.ingress_vip6] if cluster.ingress_vip6 else [])],
             "provisioningNetwork": "Managed",
             "provisioningNetworkCIDR": options.provisioning_network_cidr,
             "externalBridge": options.external_bridge,
@@ -290,8 +312,20 @@ class _Strict(BaseModel):
 
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=4096)]
-Network = Annotated[str, full_match(r"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-                                    r"/([0-9]|[12][0-9]|3[0-2])", "an IPv4 network a.b.c.d/n")]
+Network4 = Annotated[str, full_match(r"((25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+                                     r"/([0-9]|[12][0-9]|3[0-2])", "an IPv4 network a.b.c.d/n")]
+Network = Network4 | Cidr6  # machine, cluster and service networks: one per family on a dual-stack cluster
+
+
+def _one_per_family_ipv4_first(addresses: list[str]) -> list[str]:
+    """The installer's order for dual-stack lists: as the networks, IPv4 first; one address per family."""
+    families = [6 if ":" in address else 4 for address in addresses]
+    if families not in ([4], [6], [4, 6]):
+        raise ValueError("is not one address per family, IPv4 first")
+    return addresses
+
+
+Vips = Annotated[list[IPv4 | IPv6], Field(min_length=1, max_length=2), AfterValidator(_one_per_family_ipv4_first)]
 BmcUrl = Annotated[str, full_match(r"(ipmi|redfish|redfish-virtualmedia|redfish\+https?|idrac-virtualmedia)"
                                    r"://[^\s/]+(/\S*)?", "a BMC address <scheme>://<host>[:port][/path]")]
 
@@ -312,10 +346,10 @@ class _Host(_Strict):
 
 
 class _Baremetal(_Strict):
-    apiVIPs: Annotated[list[IPv4], Field(min_length=1, max_length=2)]
-    ingressVIPs: Annotated[list[IPv4], Field(min_length=1, max_length=2)]
+    apiVIPs: Vips
+    ingressVIPs: Vips
     provisioningNetwork: Literal["Managed", "Unmanaged", "Disabled"]
-    provisioningNetworkCIDR: Network
+    provisioningNetworkCIDR: Network4
     externalBridge: Label
     provisioningBridge: Label
     externalMACAddress: Mac | None = None
@@ -358,7 +392,7 @@ class _MachineNetwork(_Strict):
 
 class _ClusterNetwork(_Strict):
     cidr: Network
-    hostPrefix: Annotated[int, Field(ge=1, le=32)]
+    hostPrefix: Annotated[int, Field(ge=1, le=128)]
 
 
 class _Networking(_Strict):
@@ -366,6 +400,17 @@ class _Networking(_Strict):
     machineNetwork: Annotated[list[_MachineNetwork], Field(min_length=1)]
     clusterNetwork: Annotated[list[_ClusterNetwork], Field(min_length=1)]
     serviceNetwork: Annotated[list[Network], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _one_network_per_family_ipv4_first(self) -> _Networking:
+        for kind, cidrs in (("machineNetwork", [n.cidr for n in self.machineNetwork]),
+                            ("clusterNetwork", [n.cidr for n in self.clusterNetwork]),
+                            ("serviceNetwork", self.serviceNetwork)):
+            try:
+                _one_per_family_ipv4_first([cidr.split("/")[0] for cidr in cidrs])
+            except ValueError as exc:
+                raise ValueError(f"{kind} {exc}") from None
+        return self
 
 
 class _Metadata(_Strict):

@@ -4,7 +4,7 @@
 # leaves nftables.service disabled, so installing it changes no firewall; docker-registry for the jumphost's
 # mirror and nginx-light for its image cache, which their remote scripts cannot fetch from the namespace;
 # skopeo and umoci for the mirror tests),
-# the guest image (kernel, busybox, syslinux, GRUB EFI for its UEFI boot) and the tests (dig, ipmitool, postgresql for the team
+# the guest image (kernel, busybox, dhcpcd for its DHCPv6 leases, syslinux, GRUB EFI for its UEFI boot) and the tests (dig, ipmitool, postgresql for the team
 # backend, which the tests start in the jumphost namespace; GRUB EFI, mtools and xorriso for the virtual-media test ISO),
 # then virtualbmc in /opt/ocplab/vbmc and sushy-tools in /opt/ocplab/sushy, where the lab's scripts
 # find them (the simulated hypervisors share this machine's /opt and cannot reach PyPI, so they are
@@ -13,7 +13,7 @@ set -euo pipefail
 packages=(
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base dnsmasq
   network-manager openssh-server openssh-client dbus systemd udev iproute2 iputils-ping procps psmisc
-  util-linux kmod cpio genisoimage xorriso xsltproc busybox-static linux-image-amd64 dnsutils ipmitool curl
+  util-linux kmod cpio genisoimage xorriso xsltproc busybox-static dhcpcd-base linux-image-amd64 dnsutils ipmitool curl
   syslinux syslinux-common mtools dosfstools libxml2-utils shellcheck graphviz tmux
   chrony nftables
   docker-registry skopeo umoci nginx-light

@@ -6,9 +6,12 @@ No side effects here, so the plan is the single source the other modules and lab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Network
 
 NETWORK = IPv4Network("192.168.16.0/24")
+# The lab network's IPv6 /64: the jumphost holds its first address as a dual-stack lab's would, so a lab stack
+# with network.cidr6 (docs/ipv6.md) can serve DHCPv6 from it; an IPv4 lab never uses it.
+NETWORK6 = IPv6Network("fd00:16::/64")
 PREFIX = "ocplab-"
 SWITCH_NETNS = f"{PREFIX}sw"
 SWITCH_BRIDGE = "lab"
@@ -52,6 +55,11 @@ class HostPlan:
     @property
     def cidr(self) -> str:
         return f"{self.ip}/{self.prefixlen}"
+
+    @property
+    def cidr6(self) -> str:
+        """Its IPv6 address on the lab network: the same host index as its IPv4 one (the jumphost: fd00:16::1)."""
+        return f"{NETWORK6.network_address + (int(self.ip) - int(NETWORK.network_address))}/{NETWORK6.prefixlen}"
 
 
 def _mac(ip: IPv4Address) -> str:

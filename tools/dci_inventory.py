@@ -293,7 +293,18 @@ def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scal
             "prov_nic": options.prov_nic, "pub_nic": options.pub_nic, "masters_prov_nic": options.masters_prov_nic,
             "extcidrnet": cluster.cidr, "apivip": cluster.api_vip, "ingressvip": cluster.ingress_vip,
             **bootstrap, "provisionhost_user": _provisioner_user(cluster, options), "dir": options.cluster_dir,
-            **_ipi_install_choices(cluster, options)}
+            **_ipi_install_choices(cluster, options), **_dual_stack_vars(cluster)}
+
+
+def _dual_stack_vars(cluster: Cluster) -> dict[str, Scalar]:
+    """A dual-stack cluster as redhatci.ocp's install-config template reads one (roles/installer/templates/
+    install-config.j2: `ipv6_enabled and dualstack_baremetal` gives machineNetwork per family, `dualstack_vips`
+    the apiVIPs/ingressVIPs lists from apivip(6)/ingressvip(6)); its provisioning network stays IPv4
+    (node_prep 45_networking_facts.yml reads `ipv4_provisioning`), as ocplab's install-config has it."""
+    if cluster.cidr6 is None or cluster.api_vip6 is None or cluster.ingress_vip6 is None:
+        return {}
+    return {"ipv6_enabled": True, "dualstack_baremetal": True, "dualstack_vips": True, "ipv4_provisioning": True,
+            "extcidrnet6": cluster.cidr6, "apivip6": cluster.api_vip6, "ingressvip6": cluster.ingress_vip6}
 
 
 def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:

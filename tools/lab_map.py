@@ -60,16 +60,26 @@ def provisioning_line(name: str, cluster: Mapping[str, Any]) -> str | None:
     return f"{network or name + '-provisioning'} (isolated)"
 
 
+def _vips(cluster: Mapping[str, Any], kind: str) -> str:
+    """A VIP, and its IPv6 one on a dual-stack cluster."""
+    ip6 = cluster.get(f"{kind}_vip6")
+    return f"{cluster.get(f'{kind}_vip')}" + (f" {ip6}" if ip6 else "")
+
+
+def _ips(node: Mapping[str, Any]) -> str:
+    return f"{node['ip']}" + (f" {node['ip6']}" if node.get("ip6") else "")
+
+
 def _cluster_table(name: str, slice_title: str, cluster: Mapping[str, Any]) -> str:
     """One cluster as one compact table: title, VIPs, one row per node (name, IP, MAC, BMC port)."""
     planned = is_planned(cluster)
     rows = [f'<tr><td colspan="4" bgcolor="{"#fff4d6" if planned else "#e8f2e0"}"><b>'
             f"{escape(_cluster_title(name, cluster))}</b><br/>{escape(slice_title)}</td></tr>",
-            f'<tr><td colspan="4">api {escape(str(cluster.get("api_vip")))}   '
-            f'*.apps {escape(str(cluster.get("ingress_vip")))}</td></tr>']
+            f'<tr><td colspan="4">api {escape(_vips(cluster, "api"))}   '
+            f'*.apps {escape(_vips(cluster, "ingress"))}</td></tr>']
     for node in cluster.get("nodes", []):
         port = bmc_port(cluster, node["name"])
-        cells = (f"{node['name']} ({node['role']})", node["ip"], node["macs"].get("baremetal", ""),
+        cells = (f"{node['name']} ({node['role']})", _ips(node), node["macs"].get("baremetal", ""),
                  f"BMC :{port}" if port else "")
         rows.append("<tr>" + "".join(f'<td align="left">{escape(str(c))}</td>' for c in cells) + "</tr>")
     if line := provisioning_line(name, cluster):
@@ -137,11 +147,12 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
                 branch.add(f"[dim]{slice_name}: free slice {slice_.range}[/dim]")
                 continue
             cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {slice_.range}: api "
-                                 f"{deployed.get('api_vip')}, *.apps {deployed.get('ingress_vip')}")
+                                 f"{markup(_vips(deployed, 'api'))}, *.apps {markup(_vips(deployed, 'ingress'))}")
             for node in deployed.get("nodes", []):
                 port = bmc_port(deployed, node["name"])
                 cluster.add(f"{node['name']:<16} {node['role']:<13} {node['ip']:<15} "
-                            f"{node['macs'].get('baremetal', '')}" + (f"  BMC :{port}" if port else ""))
+                            f"{node['macs'].get('baremetal', '')}" + (f"  BMC :{port}" if port else "")
+                            + (f"  {markup(str(node['ip6']))}" if node.get("ip6") else ""))
             if line := provisioning_line(slice_name, deployed):
                 cluster.add(f"[i]{markup(line)}[/i]")
     for name, message in sorted(view.refused.items()):

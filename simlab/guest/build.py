@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from simlab.guest import disk, efi
+from simlab.guest import dhcp6, disk, efi
 from simlab.guest.initramfs import ASSETS, BUSYBOX, build_initramfs, check_busybox
 from simlab.guest.kernel import Kernel, find_kernel, resolve_modules
 from simlab.guest.tools import require_file
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_IMAGE = REPO / ".simlab" / "cache" / "guest.qcow2"
 # tty0 last would make it /dev/console: ttyS0 must be last so /init prints to the serial port.
 KERNEL_CMDLINE = "console=tty0 console=ttyS0,115200n8 panic=10"
-_BUILDER_SOURCES = ("build.py", "cpio.py", "disk.py", "efi.py", "initramfs.py", "kernel.py", "tools.py")
+_BUILDER_SOURCES = ("build.py", "cpio.py", "dhcp6.py", "disk.py", "efi.py", "initramfs.py", "kernel.py", "tools.py")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def inputs_hash(kernel: Kernel, busybox: Path = BUSYBOX) -> str:
         ("kernel-version", kernel.version),
         ("kernel", _sha256(kernel.image)),
         ("busybox", _sha256(busybox)),
+        *((f"dhcp6:{target}", _sha256(source)) for target, source in dhcp6.client_files()),
         ("mbr", _sha256(require_file(disk.SYSLINUX_MBR, "syslinux-common"))),
         ("ldlinux", _sha256(require_file(disk.SYSLINUX_LDLINUX_C32, "syslinux-common"))),
     ]

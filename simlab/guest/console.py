@@ -35,6 +35,20 @@ class Lease:
 
 
 @dataclass(frozen=True)
+class Lease6:
+    """One `dhcp6` line: the DHCPv6 address dhcpcd bound on `iface`, and what came with it."""
+
+    iface: str
+    mac: str
+    ip6: str
+    router: str  # the IPv6 default route the router advertisements gave ("" where they give none)
+    dns: tuple[str, ...]
+    domain: str
+    lease: int | None
+    uptime: float | None = None  # the guest's uptime (s) when it bound the lease
+
+
+@dataclass(frozen=True)
 class Renewal:
     """One `dhcp-renew` line."""
 
@@ -96,6 +110,9 @@ class GuestReport:
     lease_events: list[Lease] = field(default_factory=list)
     renewals: list[Renewal] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    leases6: dict[str, Lease6] = field(default_factory=dict)
+    renewals6: list[Renewal] = field(default_factory=list)  # `dhcp6-renew` lines (Renewal.ip: the IPv6 address)
+    lost6: list[str] = field(default_factory=list)
     no_lease: list[str] = field(default_factory=list)
     hostname: str | None = None
     hostname_source: str | None = None
@@ -206,6 +223,8 @@ def _apply(report: GuestReport, event: str, words: list[str], f: dict[str, str])
         if "iface" not in f or "ip" not in f:
             return False
         report.renewals.append(Renewal(f["iface"], f["ip"], _int(f.get("lease"))))
+    elif event in ("dhcp6", "dhcp6-renew", "dhcp6-lost"):
+        return _apply6(report, event, f)
     elif event in ("dhcp-lost", "dhcp-none"):
         if "iface" not in f:
             return False
@@ -230,6 +249,22 @@ def _apply(report: GuestReport, event: str, words: list[str], f: dict[str, str])
         report.ready = True
     else:
         return False
+    return True
+
+
+def _apply6(report: GuestReport, event: str, f: dict[str, str]) -> bool:
+    """A DHCPv6 line (assets/dhcpcd6.sh)."""
+    if "iface" not in f or (event != "dhcp6-lost" and not f.get("ip6")):
+        return False
+    if event == "dhcp6":
+        report.leases6[f["iface"]] = Lease6(iface=f["iface"], mac=f.get("mac", ""), ip6=f["ip6"],
+                                            router=f.get("router", ""), dns=_csv(f.get("dns", "")),
+                                            domain=f.get("domain", ""), lease=_int(f.get("lease")),
+                                            uptime=_float(f.get("uptime")))
+    elif event == "dhcp6-renew":
+        report.renewals6.append(Renewal(f["iface"], f["ip6"], _int(f.get("lease"))))
+    else:
+        report.lost6.append(f["iface"])
     return True
 
 

@@ -1,4 +1,4 @@
-"""Assembles the guest's whole userland as one gzip'd initramfs: busybox, /init, modules.
+"""Assembles the guest's whole userland as one gzip'd initramfs: busybox, /init, modules, the DHCPv6 client.
 
 The guest never mounts a root filesystem: everything runs from the initramfs, so the disk only
 has to carry the boot loader, the kernel and this file.
@@ -12,6 +12,7 @@ import struct
 import subprocess
 from pathlib import Path
 
+from simlab.guest import dhcp6
 from simlab.guest.cpio import CpioWriter
 from simlab.guest.kernel import Module, module_bytes
 from simlab.guest.tools import MissingToolError, require_file
@@ -26,6 +27,8 @@ ASSET_FILES: tuple[tuple[str, str, int], ...] = (
     ("etc/inittab", "inittab", 0o644),
     ("etc/ocplab/lib.sh", "lib.sh", 0o644),
     ("etc/ocplab/udhcpc.sh", "udhcpc.sh", 0o755),
+    ("etc/ocplab/dhcpcd6.sh", "dhcpcd6.sh", 0o755),
+    ("etc/ocplab/dhcpcd.conf", "dhcpcd.conf", 0o644),
     ("etc/ocplab/cloudinit.sh", "cloudinit.sh", 0o755),
     ("etc/ocplab/cloudinit.awk", "cloudinit.awk", 0o644),
 )
@@ -48,13 +51,17 @@ DIRECTORIES: tuple[tuple[str, int], ...] = (
     ("mnt", 0o755),
     ("var", 0o755),
     ("var/log", 0o755),
+    ("var/lib", 0o755),
+    ("var/lib/dhcpcd", 0o755),
+    ("usr/lib", 0o755),
+    (dhcp6.PRIVSEP_HOME, 0o755),
     ("lib", 0o755),
     ("lib/modules", 0o755),
     ("lib/modules/ocplab", 0o755),
 )
 
 STATIC_FILES: tuple[tuple[str, str, int], ...] = (
-    ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644),
+    ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n" + dhcp6.PRIVSEP_USER, 0o644),
     ("etc/group", "root:x:0:\n", 0o644),
     ("etc/shadow", "root:*:0:0:99999:7:::\n", 0o600),
     ("etc/hosts", "127.0.0.1 localhost\n::1 localhost\n", 0o644),
@@ -108,6 +115,13 @@ def build_initramfs(out: Path, modules: list[Module], *, busybox: Path = BUSYBOX
     for applet in busybox_applets(busybox):
         if applet != "bin/busybox":
             cpio.symlink(applet, "/bin/busybox")
+    made = {name for name, _ in DIRECTORIES}
+    for target, source in dhcp6.client_files():
+        for parent in reversed(Path(target).parents[:-1]):
+            if str(parent) not in made:
+                cpio.directory(str(parent), 0o755)
+                made.add(str(parent))
+        cpio.file(target, source.read_bytes(), 0o755)
     for target, asset, perm in ASSET_FILES:
         cpio.file(target, (ASSETS / asset).read_bytes(), perm)
     for target, text, perm in STATIC_FILES:

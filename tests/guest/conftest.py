@@ -23,6 +23,8 @@ from tests.guest.lab import Guest, NetNs, StaticLease
 NETWORK = "192.168.16.0"
 NETMASK = "255.255.255.0"
 GATEWAY = "192.168.16.1"
+NETWORK6 = "fd00:16::"
+GATEWAY6 = "fd00:16::1"
 DOMAIN = "lab.test"
 
 
@@ -79,13 +81,15 @@ def guest_net(guest_dir: Path) -> Iterator[GuestNet]:
     try:
         ns.create()
         net = GuestNet(ns, {
-            "a": StaticLease(lab.random_mac(), "192.168.16.50", "guest-a"),
+            "a": StaticLease(lab.random_mac(), "192.168.16.50", "guest-a", "fd00:16::50"),
             "b": StaticLease(lab.random_mac(), "192.168.16.51", "guest-b"),
         })
         ns.add_bridge(net.dhcp_bridge, f"{GATEWAY}/24")
+        ns.run("ip", "-6", "addr", "add", f"{GATEWAY6}/64", "dev", net.dhcp_bridge, "nodad")
         ns.add_bridge(net.isolated_bridge)
         conf = workdir / "dnsmasq.conf"
-        conf.write_text(lab.dnsmasq_conf(net.dhcp_bridge, NETWORK, NETMASK, DOMAIN, list(net.hosts.values()), workdir))
+        conf.write_text(lab.dnsmasq_conf(net.dhcp_bridge, NETWORK, NETMASK, DOMAIN, list(net.hosts.values()), workdir,
+                                         NETWORK6))
         dnsmasq = lab.start_dnsmasq(ns, conf)
         try:
             yield net

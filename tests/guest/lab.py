@@ -113,10 +113,14 @@ class StaticLease:
     mac: str
     ip: str
     hostname: str
+    ip6: str | None = None  # its DHCPv6 reservation, where the network has IPv6
 
 
-def dnsmasq_conf(bridge: str, network: str, netmask: str, domain: str, hosts: list[StaticLease], workdir: Path) -> str:
-    """Static-only DHCP with a 2-minute lease (dnsmasq's minimum), so renewals come quickly."""
+def dnsmasq_conf(bridge: str, network: str, netmask: str, domain: str, hosts: list[StaticLease], workdir: Path,
+                 network6: str | None = None) -> str:
+    """Static-only DHCP with a 2-minute lease (dnsmasq's minimum), so renewals come quickly; with `network6`
+    (a /64's first address), static-only DHCPv6 too, announced by router advertisements as the lab's dnsmasq
+    does (renderers/dnsmasq_base.py)."""
     lines = [
         f"interface={bridge}",
         "bind-interfaces",
@@ -128,8 +132,9 @@ def dnsmasq_conf(bridge: str, network: str, netmask: str, domain: str, hosts: li
         f"dhcp-leasefile={workdir / 'dnsmasq.leases'}",
         f"log-facility={workdir / 'dnsmasq.log'}",
         "log-dhcp",
+        *([f"dhcp-range={network6},static,64,2m", "enable-ra"] if network6 else []),
     ]
-    lines += [f"dhcp-host={h.mac},{h.ip},{h.hostname}" for h in hosts]
+    lines += [f"dhcp-host={h.mac},{h.ip},{f'[{h.ip6}],' if h.ip6 and network6 else ''}{h.hostname}" for h in hosts]
     return "\n".join(lines) + "\n"
 
 

@@ -105,6 +105,15 @@ def test_lease_disks_cloud_init_and_renewal(
     while not guest_net.ns.ping(host.ip):
         assert time.monotonic() < deadline, "guest does not answer ping"
 
+    # IPv6: the router advertisements' managed flag, then its DHCPv6 reservation, by MAC (dhcpcd).
+    report, t_lease6 = guest.wait("a DHCPv6 lease", lambda r: iface in r.leases6, 60)
+    lease6 = report.leases6[iface]
+    print(f"boot to DHCPv6 lease {t_lease6:.1f} s (guest uptime {lease6.uptime} s)")
+    assert (lease6.mac, lease6.ip6, lease6.lease) == (host.mac, host.ip6, 120)
+    assert lease6.router.startswith("fe80::"), "the router advertisements gave a default route"
+    assert guest_net.ns.ping(str(host.ip6)), "the guest answers on its IPv6 address"
+    assert not report.unparsed, report.unparsed
+
     # udhcpc renews at half the lease (60 s of 120 s) after it bound.
     report, t_renew = guest.wait("a renewal", lambda r: bool(r.renewals_of(iface)), 60 + 45)
     renewal = report.renewals_of(iface)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simlab.guest.console import Disk, Lease, Renewal, RunCmd, parse_console, split_fields
+from simlab.guest.console import Disk, Lease, Lease6, Renewal, RunCmd, parse_console, split_fields
 
 LOG = """\
 SYSLINUX 6.04 20210613 Copyright (C) 1994-2015 H. Peter Anvin et al\r
@@ -86,3 +86,17 @@ def test_empty_lease_fields() -> None:
 def test_split_fields_keeps_cmd_verbatim() -> None:
     assert split_fields("runcmd rc=0 cmd=echo  x=y 'a b'") == ("runcmd", [], {"rc": "0", "cmd": "echo  x=y 'a b'"})
     assert split_fields("cloud-init key user=u sha256=h") == ("cloud-init", ["key"], {"user": "u", "sha256": "h"})
+
+
+def test_dhcpv6_lease_renewal_and_loss() -> None:
+    log = ("OCPLAB: boot kernel=6.1.0-56-amd64\r\n"
+           "OCPLAB: dhcp6 iface=eth0 mac=52:54:00:5a:0b:7a ip6=fd00:16::50 router=fe80::1 dns=fd00:16::1 "
+           "domain=lab.test lease=120 uptime=11.06\r\n"
+           "OCPLAB: dhcp6-renew iface=eth0 ip6=fd00:16::50 lease=120\r\n"
+           "OCPLAB: dhcp6-lost iface=eth0\r\n"
+           "OCPLAB: dhcp6 iface=eth1\r\n")
+    report = parse_console(log)
+    assert report.leases6 == {"eth0": Lease6("eth0", "52:54:00:5a:0b:7a", "fd00:16::50", "fe80::1", ("fd00:16::1",),
+                                             "lab.test", 120, 11.06)}
+    assert report.renewals6 == [Renewal("eth0", "fd00:16::50", 120)] and report.lost6 == ["eth0"]
+    assert report.unparsed == ["dhcp6 iface=eth1"], "a dhcp6 line without its address is not a lease"

@@ -126,6 +126,22 @@ def test_map_draws_the_tree_and_an_svg(stacks: dict[str, Any], tmp_path: Path) -
     assert text.startswith("<?xml") and "<svg" in text and "master&#45;0 (master)" in text and "free slice" in text
 
 
+def test_map_shows_a_dual_stack_clusters_ipv6_addresses(stacks: dict[str, Any], tmp_path: Path) -> None:
+    ipi = stacks["ipi1"]
+    ipi.update(api_vip6="fd00:16::20", ingress_vip6="fd00:16::21")
+    ipi["network"].update(cidr6="fd00:16::/64", dns6="fd00:16::1")
+    for index, node in enumerate(ipi["nodes"]):
+        node["ip6"] = f"fd00:16::{0x22 + index:x}"
+    fake_stacks(tmp_path, stacks)
+    tree = runner.invoke(app, ["map", "--lab", "simlab"], env={"COLUMNS": "200"})
+    assert tree.exit_code == 0, tree.output
+    assert "api 192.168.16.32 fd00:16::20, *.apps 192.168.16.33 fd00:16::21" in tree.output
+    assert "fd00:16::23" in next(line for line in tree.output.splitlines() if "master-0" in line)
+    svg = tmp_path / "lab.svg"
+    assert runner.invoke(app, ["map", "--lab", "simlab", "--output", str(svg)]).exit_code == 0
+    assert "192.168.16.35 fd00:16::23" in svg.read_text()
+
+
 def test_map_draws_where_provisioning_networks_are(stacks: dict[str, Any], tmp_path: Path) -> None:
     isolated = runner.invoke(app, ["map", "--lab", "simlab"], env={"COLUMNS": "200"})
     assert "ipi1-provisioning (isolated)" in isolated.output

@@ -63,25 +63,34 @@ def test_scripts_parse_and_take_the_shared_lock() -> None:
 
 
 def test_removing_a_cluster_drops_its_leases_while_dnsmasq_is_stopped(tmp_path: Path) -> None:
-    """A destroyed node's lease would keep its address bound (and show as debris in doctor) until it expires."""
+    """A destroyed node's lease would keep its address bound (and show as debris in doctor) until it expires. A
+    DHCPv6 lease names its address and the client's DUID, not the MAC: it goes by the address its reservation
+    gives (else a destroy + up, whose node has a new DUID, would wait for it to expire)."""
     control, calls = tmp_path / "ocplab-dnsmasq", tmp_path / "calls"
     control.write_text(f"#!/bin/sh\necho \"$1 $(wc -l < {tmp_path}/leases)\" >> {calls}\n")
     control.chmod(0o755)
     files = {name: tmp_path / name for name in ("dhcp", "hosts", "wildcards")}
-    files["dhcp"].write_text("# ocplab cluster rf2\n52:54:00:A8:10:52,192.168.16.82,sno.rf2.simlab.test\n")
+    files["dhcp"].write_text("# ocplab cluster rf2\n"
+                             "52:54:00:A8:10:52,192.168.16.82,[fd00:16::52],sno.rf2.simlab.test\n")
     files["hosts"].write_text("")
     files["wildcards"].write_text("address=/apps.rf2.simlab.test/192.168.16.82\n")
-    (tmp_path / "leases").write_text("1700000000 52:54:00:a8:10:52 192.168.16.82 sno 01:52:54:00:a8:10:52\n"
-                                     "1700000000 52:54:00:a8:10:50 192.168.16.80 sno 01:52:54:00:a8:10:50\n")
-    text = shell_script("dnsmasq-cluster-lock", "dnsmasq-cluster-remove", cluster="rf2", control=str(control),
-                  lock_file=str(tmp_path / "lock"), dhcp_file=str(files["dhcp"]), hosts_file=str(files["hosts"]),
-                  wildcards_file=str(files["wildcards"]), lease_file=str(tmp_path / "leases"),
-                  tftp_root=str(tmp_path / "tftp"))
+    kept = ("1700000000 52:54:00:a8:10:50 192.168.16.80 sno 01:52:54:00:a8:10:50\n"
+            "duid 00:01:00:01:32:a7:fe:2c:b2:28:86:fe:9b:7a\n"
+            "1796555304 11014178 fd00:16::50 sno 00:01:00:01:32:a7:fe:2e:52:54:00:a8:10:50\n")
+    gone6 = "1796555304 11014192 fd00:16::52 sno 00:01:00:01:32:a7:fe:2e:52:54:00:a8:10:52\n"
+    (tmp_path / "leases").write_text("1700000000 52:54:00:a8:10:52 192.168.16.82 sno 01:52:54:00:a8:10:52\n" + kept
+                                     + gone6)
+    # A dual-stack cluster's parts (renderers.dnsmasq_cluster.remove_script), with the test's paths.
+    text = shell_script("dnsmasq-cluster-lock", "dnsmasq-cluster-drop-leases6", "dnsmasq-cluster-remove",
+                        cluster="rf2", control=str(control), lock_file=str(tmp_path / "lock"),
+                        dhcp_file=str(files["dhcp"]), hosts_file=str(files["hosts"]),
+                        wildcards_file=str(files["wildcards"]), lease_file=str(tmp_path / "leases"),
+                        tftp_root=str(tmp_path / "tftp"))
     (tmp_path / "tftp" / "52-54-00-a8-10-52" / "images").mkdir(parents=True)
     (tmp_path / "tftp" / "52-54-00-a8-10-50").mkdir()
     done = subprocess.run(["sh", "-c", text], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "tftp").iterdir()) == ["52-54-00-a8-10-50"], "only its node's TFTP root"
-    assert calls.read_text().split("\n")[:2] == ["stop 2", "start 1"]  # the lease went while dnsmasq was down
-    assert (tmp_path / "leases").read_text() == "1700000000 52:54:00:a8:10:50 192.168.16.80 sno 01:52:54:00:a8:10:50\n"
+    assert calls.read_text().split("\n")[:4] == ["stop 5", "start 4", "stop 4", "start 3"]  # while dnsmasq was down
+    assert (tmp_path / "leases").read_text() == kept
     assert not any(path.exists() for path in files.values())

@@ -18,7 +18,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm /run /tmp
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=0755 tmpfs /run
-mkdir -p "$R" /var/log
+mkdir -p "$R" /var/log /run/dhcpcd
 exec </dev/console >/dev/console 2>&1
 # Kernel messages would land in the middle of our lines: only emergencies from here on.
 dmesg -n 1
@@ -73,6 +73,9 @@ for d in /sys/class/net/*; do
     # -t/-T: 4 discovers 2 s apart, then "leasefail" (-> dhcp-none); -A: retry every 5 s forever.
     # -O ntpsrv: ask for the NTP servers (option 42), as NetworkManager on RHCOS does.
     udhcpc -f -i "$nic" -s /etc/ocplab/udhcpc.sh -t 4 -T 2 -A 5 -O ntpsrv >"/var/log/udhcpc.$nic.log" 2>&1 &
+    # IPv6: dhcpcd follows the router advertisements; where they say "managed" it takes its DHCPv6 lease.
+    # Nothing waits for it: an IPv4-only lab sends none.
+    dhcpcd -6 -B -f /etc/ocplab/dhcpcd.conf -c /etc/ocplab/dhcpcd6.sh "$nic" >"/var/log/dhcpcd.$nic.log" 2>&1 &
 done
 [ -n "$nics" ] || say "nic none"
 
