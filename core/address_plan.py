@@ -8,7 +8,7 @@ config gives the same addresses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -205,17 +205,17 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
                        ingress_vip6=assigned6.get(INGRESS, assigned6.get(first)))
 
 
+VIPS = {"api": API, "ingress": INGRESS}  # ocplab:vips key -> what the plan calls it
+
+
 def _pins(cluster: ClusterConfig, slice_range: AddressRange) -> dict[str, str]:
     """What the config pins (ocplab:vips, hosts' baremetal ip), each checked to be inside the slice."""
-    vips = {"api": API, "ingress": INGRESS}
-    pins = {vips[key]: ip for key, ip in cluster.pinned_vips.items()}
+    pins = {VIPS[key]: ip for key, ip in cluster.pinned_vips.items()}
     pins.update({node.name: node.pinned_ip for node in cluster.nodes if node.pinned_ip})
-    fields = {what: f"ocplab:vips.{key}" for key, what in vips.items()}
-    outside = [f"{fields.get(what, f'ocplab:hosts.{what}.networks.baremetal.ip')}: {ip} is outside cluster "
-               f"{cluster.name}'s slice {slice_range}; pin an address of the slice, or change the slice in the lab "
-               "stack's ocplab:slices" for what, ip in pins.items() if not slice_range.contains(netaddr.IPAddress(ip))]
-    if outside:
-        raise ConfigError(outside)
+    fields = {what: f"ocplab:vips.{key}" for key, what in VIPS.items()}
+    _refuse_outside(pins, lambda what: fields.get(what, f"ocplab:hosts.{what}.networks.baremetal.ip"),
+                    f"cluster {cluster.name}'s slice {slice_range}", slice_range,
+                    "pin an address of the slice, or change the slice in the lab stack's ocplab:slices")
     return pins
 
 
@@ -223,13 +223,20 @@ def _pins6(cluster: ClusterConfig, slice_range6: AddressRange | None) -> dict[st
     """The IPv6 VIPs the config pins, each checked to be inside the slice's range6."""
     if slice_range6 is None:
         return {}
-    vips = {"api": API, "ingress": INGRESS}
-    outside = [f"ocplab:vips.{key}: {ip} is outside cluster {cluster.name}'s range6 {slice_range6}; pin an address "
-               "of it, or change range6 in the lab stack's ocplab:slices" for key, ip in cluster.pinned_vips6.items()
-               if not slice_range6.contains(netaddr.IPAddress(ip))]
+    pins = {VIPS[key]: ip for key, ip in cluster.pinned_vips6.items()}
+    fields = {what: f"ocplab:vips.{key}" for key, what in VIPS.items()}
+    _refuse_outside(pins, fields.__getitem__, f"cluster {cluster.name}'s range6 {slice_range6}", slice_range6,
+                    "pin an address of it, or change range6 in the lab stack's ocplab:slices")
+    return pins
+
+
+def _refuse_outside(pins: Mapping[str, str], field: Callable[[str], str], where: str, slice_range: AddressRange,
+                    fix: str) -> None:
+    """One ConfigError naming every pin outside `slice_range`, by its field."""
+    outside = [f"{field(what)}: {ip} is outside {where}; {fix}" for what, ip in pins.items()
+               if not slice_range.contains(netaddr.IPAddress(ip))]
     if outside:
         raise ConfigError(outside)
-    return {vips[key]: ip for key, ip in cluster.pinned_vips6.items()}
 
 
 def _check_macs_unique(nodes: Mapping[str, NodeAddresses]) -> None:

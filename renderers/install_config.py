@@ -83,6 +83,7 @@ from core.cluster_outputs import (
 )
 from core.config_schema import Cidr6, Domain, IPv4, IPv6, Label, Mac
 from core.firmware import FIRMWARE_OF
+from core.ip_families import family_of
 from core.os_images import INSTALL_CONFIG_KEYS
 from renderers.install_config_mirror import MirrorAccess, merged_pull_secret, mirror_sections
 
@@ -319,7 +320,7 @@ Network = Network4 | Cidr6  # machine, cluster and service networks: one per fam
 
 def _one_per_family_ipv4_first(addresses: list[str]) -> list[str]:
     """The installer's order for dual-stack lists: as the networks, IPv4 first; one address per family."""
-    families = [6 if ":" in address else 4 for address in addresses]
+    families = [family_of(address) for address in addresses]
     if families not in ([4], [6], [4, 6]):
         raise ValueError("is not one address per family, IPv4 first")
     return addresses
