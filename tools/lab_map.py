@@ -111,7 +111,7 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
             slices_here = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
             for index, (slice_name, slice_) in enumerate(slices_here):
                 node_id = f"slice__{slice_name}"
-                slice_title = slice_.range + (f", BMC {slice_.bmc_ports}" if slice_.bmc_ports else "")
+                slice_title = slice_.shown_range + (f", BMC {slice_.bmc_ports}" if slice_.bmc_ports else "")
                 cluster = view.clusters.get(slice_name)
                 if cluster:
                     box.node(node_id, _cluster_table(slice_name, slice_title, cluster), shape="plaintext")
@@ -144,9 +144,9 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
                 continue
             deployed = view.clusters.get(slice_name)
             if not deployed:
-                branch.add(f"[dim]{slice_name}: free slice {slice_.range}[/dim]")
+                branch.add(f"[dim]{slice_name}: free slice {slice_.shown_range}[/dim]")
                 continue
-            cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {slice_.range}: api "
+            cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {slice_.shown_range}: api "
                                  f"{markup(_vips(deployed, 'api'))}, *.apps {markup(_vips(deployed, 'ingress'))}")
             for node in deployed.get("nodes", []):
                 port = bmc_port(deployed, node["name"])
