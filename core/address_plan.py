@@ -188,8 +188,8 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange | None,
         raise ConfigError([f"ocplab:vips.{key}: {ip} is IPv6, and cluster {cluster.name}'s slice has no range6; give "
                            f"ocplab:slices.{cluster.name}.range6 in the lab stack, or pin IPv4 only"
                            for key, ip in cluster.pinned_vips6.items()])
-    nodes = {node.name: NodeAddresses(ip=assigned.get(node.name), macs={
-        net: node.pinned_macs.get(net) or _derived_mac(assigned.get(node.name), assigned6.get(node.name), NIC_INDEX[net])
+    nodes = {node.name: NodeAddresses(ip=(ip := assigned.get(node.name)), macs={
+        net: node.pinned_macs.get(net) or _derived_mac(ip, assigned6.get(node.name), NIC_INDEX[net])
         for net in node.networks}, ip6=assigned6.get(node.name)) for node in cluster.nodes}
     _check_macs_unique(nodes)
     first = cluster.nodes[0].name
