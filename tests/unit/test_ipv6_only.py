@@ -17,6 +17,7 @@ from core.cluster_design import _families, design_cluster
 from core.cluster_outputs import Bmc, Node, OutputsError, cluster_outputs, read_cluster
 from core.errors import ConfigError
 from core.lab_contract import parse_lab_outputs, planned_lab_outputs
+from core.lab_usage import lab_usage
 from core.labconfig import LabConfig, parse_lab_config
 from renderers.dnsmasq_base import render_base_config
 from renderers.dnsmasq_cluster import render_cluster_dns
@@ -204,3 +205,11 @@ def test_the_dci_inventory_of_an_ipv6_only_cluster_says_ipv6_without_dual_stack(
         "extcidrnet": "fd00:16::/64", "extcidrnet6": "fd00:16::/64", "apivip": "fd00:16::20",
         "ingressvip": "fd00:16::21"}
     assert ipv6_only_vars(read_cluster(ipi_outputs("ipi"), "ipi1")) == {}
+
+
+def test_ocplab_plan_counts_an_ipv6_only_slice_by_its_ipv6_addresses() -> None:
+    config = lab()
+    deployed = {"sno1": {**sno_outputs(), "kind": "cluster"}}
+    usage = lab_usage(config, parse_lab_outputs("simlab", lab_outputs(config)), deployed)
+    sno1 = next(s for s in usage.slices if s.cluster == "sno1")
+    assert (sno1.range, sno1.size, sno1.used, sno1.deployed) == (str(RANGE6), 8, 1, True)
