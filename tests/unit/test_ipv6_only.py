@@ -213,3 +213,10 @@ def test_ocplab_plan_counts_an_ipv6_only_slice_by_its_ipv6_addresses() -> None:
     usage = lab_usage(config, parse_lab_outputs("simlab", lab_outputs(config)), deployed)
     sno1 = next(s for s in usage.slices if s.cluster == "sno1")
     assert (sno1.range, sno1.size, sno1.used, sno1.deployed) == (str(RANGE6), 8, 1, True)
+
+
+def test_outputs_with_ipv4_on_some_parts_only_are_refused() -> None:
+    data = ipv6_only_ipi_outputs()
+    data["nodes"][0]["ip"] = "192.168.16.34"
+    with pytest.raises(OutputsError, match="api_vip, ingress_vip and every node's ip are set together"):
+        read_cluster(data, "ipi1")
