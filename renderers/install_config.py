@@ -171,8 +171,8 @@ def require_yaml_text_bmc(cluster: Cluster) -> None:
 
 
 def _host_part(address: str) -> str:
-    """An IPv6 address goes in brackets in a URL (RFC 3986), e.g. `ipmi://[fd00:16::11]:6230`."""
-    return f"[{address}]" if family_of(address) == 6 else address
+    """An IPv6 address goes in brackets in a URL."""
+    return f"[{address}]" if ":" in address else address
 
 
 def bmc_address(bmc: Bmc, node: Node) -> str:
