@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from rich.console import Console
 
 from core.address_plan import plan_addresses
 from core.addresses import AddressRange
@@ -26,6 +27,8 @@ from tests.unit.test_dci_inventory import outputs as ipi_outputs
 from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
 from tests.unit.test_install_config import PULL_SECRET, SSH_KEY
 from tools.dci_inventory import ipv6_only_vars, render_sno_hosts
+from tools.lab_map import lab_graph, lab_tree
+from tools.lab_view import LabView
 
 ROOT = Path(__file__).parent.parent.parent
 RANGE6 = AddressRange.parse("fd00:16::30-fd00:16::37", 6)
@@ -220,3 +223,16 @@ def test_outputs_with_ipv4_on_some_parts_only_are_refused() -> None:
     data["nodes"][0]["ip"] = "192.168.16.34"
     with pytest.raises(OutputsError, match="api_vip, ingress_vip and every node's ip are set together"):
         read_cluster(data, "ipi1")
+
+
+def test_ocplab_map_draws_an_ipv6_only_cluster_by_its_ipv6_addresses() -> None:
+    config = lab()
+    outputs = parse_lab_outputs("simlab", lab_outputs(config))
+    deployed = {"sno1": {**sno_outputs(), "kind": "cluster"}}
+    view = LabView(config=config, outputs=outputs, clusters=deployed)
+    usage = lab_usage(config, outputs, deployed)
+    console = Console(width=200, record=True)
+    console.print(lab_tree(view, usage))
+    text = console.export_text()
+    assert "fd00:16::30-fd00:16::37: api fd00:16::30, *.apps fd00:16::30" in text and "None" not in text
+    assert "fd00:16::30" in lab_graph(view, usage).source
