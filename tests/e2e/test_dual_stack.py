@@ -5,7 +5,9 @@ dual-stack jumphost would) and a `range6` per slice; the jumphost's dnsmasq then
 the managed flag, and the running node's DHCPv6 client (dhcpcd in the guest image) takes the IPv6 address the
 cluster stack planned for its MAC, while every IPv4 address stays. dnsmasq answers AAAA and IPv6 PTR for the
 node, api, api-int and *.apps; a preview after `up` wants no change; destroy + up gives the same addresses.
-Steps build on each other in file order.
+Then an IPv6-only SNO cluster (sno6, a slice with range6 alone) comes up beside it: its node takes its planned
+DHCPv6 lease and no IPv4 one, dnsmasq answers AAAA/PTR and no A, and its destroy + up keeps its address and
+leaves sno1's answers alone. Steps build on each other in file order.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from typing import Any
 
 import pytest
+import yaml
 
 from simlab.guest.console import GuestReport
 from tests.e2e.lab_helpers import JUMPHOST, LabSession, dig, stack_value, wait_for
@@ -122,3 +125,78 @@ def test_destroy_and_up_give_the_same_addresses_in_both_families(lab: LabSession
     lab.note("dual-stack: from pulumi up -s sno1 to the node's DHCPv6 lease (s)", time.monotonic() - started)
     assert console(lab).leases["eth0"].ip == before["ip"]
     assert aaaa(lab, NODE) == [PLANNED6]
+
+
+# --- an IPv6-only SNO cluster beside the dual-stack one ------------------------------------------------------------
+
+HV1 = "192.168.16.11"
+DOMAIN6 = "sno6-sno"
+NODE6 = "sno.sno6.simlab.test"
+RANGE6_ONLY, PLANNED6_ONLY = "fd00:16::40-fd00:16::47", "fd00:16::40"
+
+
+def node6(lab: LabSession) -> dict[str, Any]:
+    found: dict[str, Any] = lab.outputs("sno6")["nodes"][0]
+    return found
+
+
+def leased6_only(lab: LabSession) -> bool:
+    lease6 = lab.console(HV1, DOMAIN6).leases6.get("eth0")
+    return lease6 is not None and lease6.ip6 == PLANNED6_ONLY
+
+
+def dhcpv4_leases_of(lab: LabSession, mac: str) -> list[str]:
+    """The jumphost's DHCPv4 lease lines for `mac` (`<expiry> <mac> <ip> ...`; DHCPv6 lines name a DUID there)."""
+    leases = lab.jumphost(["cat", "/var/lib/ocplab/dnsmasq.leases"], timeout=30).stdout.splitlines()
+    return [line for line in leases if line.split()[1:2] == [mac]]
+
+
+def answers_of_sno1(lab: LabSession) -> list[list[str]]:
+    names = (NODE, "api.sno1.simlab.test", "console.apps.sno1.simlab.test")
+    return [ask(lab, name) for name in names for ask in (dig, aaaa)]
+
+
+def test_an_ipv6_only_sno_cluster_takes_its_planned_ipv6_lease_and_no_ipv4_one(lab: LabSession) -> None:
+    slices = stack_value(lab, "simlab", "ocplab:slices")
+    lab.edit_stack("simlab", {"ocplab:slices": {**slices, "sno6": {"hypervisor": "hv1", "range6": RANGE6_ONLY}}})
+    lab.up("simlab")
+    sno = yaml.safe_load((lab.project / "stacks" / "Pulumi.sno1.yaml").read_text())
+    (lab.project / "stacks" / "Pulumi.sno6.yaml").write_text(yaml.safe_dump(
+        {"config": {**sno["config"], "ocplab:hypervisor": "hv1"}, "encryptionsalt": sno["encryptionsalt"]},
+        sort_keys=False))
+    started = time.monotonic()
+    lab.up("sno6")
+    lab.note("IPv6-only: pulumi up -s sno6 (s)", time.monotonic() - started)
+    out = lab.outputs("sno6")
+    assert "ip" not in node6(lab) and node6(lab)["ip6"] == PLANNED6_ONLY
+    assert "api_vip" not in out and (out["api_vip6"], out["ingress_vip6"]) == (PLANNED6_ONLY, PLANNED6_ONLY)
+    wait_for("the IPv6-only node's DHCPv6 lease", lambda: leased6_only(lab), 300, 1)
+    lab.note("IPv6-only: from pulumi up -s sno6 to the node's DHCPv6 lease (s)", time.monotonic() - started)
+    report = lab.console(HV1, DOMAIN6)
+    assert report.leases6["eth0"].mac == node6(lab)["macs"]["baremetal"] and report.leases6["eth0"].dns == (JUMPHOST6,)
+    assert "eth0" not in report.leases, "no DHCPv4 lease: its MAC has no IPv4 reservation"
+    assert dhcpv4_leases_of(lab, node6(lab)["macs"]["baremetal"]) == []
+
+
+def test_dnsmasq_answers_the_ipv6_only_cluster_in_ipv6_alone(lab: LabSession) -> None:
+    for name in (NODE6, "api.sno6.simlab.test", "api-int.sno6.simlab.test", "console.apps.sno6.simlab.test"):
+        assert aaaa(lab, name) == [PLANNED6_ONLY], name
+        assert dig(lab, name) == [], f"{name}: no A answer"
+    assert dig(lab, PLANNED6_ONLY, reverse=True) == [f"{NODE6}."]
+    for stack in ("simlab", "sno6"):
+        lab.pulumi.preview(stack, "--expect-no-changes")
+
+
+def test_the_ipv6_only_clusters_destroy_and_up_keep_its_address_and_its_neighbours_answers(lab: LabSession) -> None:
+    before, neighbour = node6(lab), answers_of_sno1(lab)
+    assert all(neighbour), neighbour
+    lab.pulumi.destroy("sno6")
+    assert aaaa(lab, NODE6) == [] and answers_of_sno1(lab) == neighbour
+    lab.ssh(HV1, f"rm -f /var/log/libvirt/qemu/{DOMAIN6}-console.log")
+    started = time.monotonic()
+    lab.up("sno6")
+    after = node6(lab)
+    assert (after.get("ip"), after["ip6"], after["macs"]) == (None, before["ip6"], before["macs"])
+    wait_for("the DHCPv6 lease after destroy + up", lambda: leased6_only(lab), 300, 1)
+    lab.note("IPv6-only: destroy + up, from pulumi up -s sno6 to the DHCPv6 lease (s)", time.monotonic() - started)
+    assert aaaa(lab, NODE6) == [PLANNED6_ONLY] and answers_of_sno1(lab) == neighbour
