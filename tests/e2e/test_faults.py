@@ -2,7 +2,8 @@
 
 Ten SNO cluster stacks (defined, not started) go up at the same time and then down at the same
 time while a client keeps asking the jumphost's dnsmasq for every name: every file right, every
-answer given, no lock timeout; the same ten one after the other give the comparison. Then faults,
+answer given, no lock timeout (the comparison with one after the other is the bench's scenario 5, `make bench
+BENCH_ARGS="--only pair"`). Then faults,
 each ending in a rerun of `pulumi up` that converges to the planned lab, proven by `ocplab doctor`
 finding no orphan, duplicate or missing piece: libvirtd killed in the middle of a cluster's `up`,
 the hypervisor's SSH sessions cut in the middle of one, and the jumphost dnsmasq killed while a
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.simlab
 
 HV = {"hv1": "192.168.16.11", "hv2": "192.168.16.12"}
 TEAM = [f"t{i:02d}" for i in range(1, 11)]  # ten SNO clusters, two addresses each from .56
+CUT_HANG = 120  # s after the SSH cut past which the up is taken as hung (and killed, as a CI timeout would)
 
 
 def team_slices() -> dict[str, Any]:
@@ -117,16 +119,6 @@ def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSe
         lab.note("10 SNO stacks: pulumi destroy at once (s)", time.monotonic() - started)
     assert seen["failures"] == [], seen
     assert not set(TEAM) & set(dns_files(lab)) and all(dig(lab, f"sno.{n}.simlab.test") == [] for n in TEAM)
-    assert doctor(lab) == (0, [])
-
-    started = time.monotonic()
-    for name in TEAM:
-        lab.up(name)
-    lab.note("10 SNO stacks: pulumi up one after the other (s)", time.monotonic() - started)
-    started = time.monotonic()
-    for name in TEAM:
-        lab.pulumi.destroy(name)
-    lab.note("10 SNO stacks: pulumi destroy one after the other (s)", time.monotonic() - started)
     assert doctor(lab) == (0, [])
 
 
@@ -226,9 +218,13 @@ def test_the_ssh_link_to_the_hypervisor_cut_in_the_middle_of_an_up_then_a_rerun_
     sshd = next(h for h in load_lab().hosts if h.name == "hv1").pids["sshd"]
     cut = subprocess.run(["pkill", "-9", "-P", str(sshd)], capture_output=True, text=True, timeout=60, check=False)
     assert cut.returncode == 0, "hv1's sshd had sessions to cut"
+    started = time.monotonic()
     try:
-        job.communicate(timeout=300)
+        # An up that survives the cut ends within seconds (its other creates fail or finish); one still running
+        # after CUT_HANG s waits on a call that never returns, and waiting longer only costs CI minutes.
+        job.communicate(timeout=CUT_HANG)
         lab.note("ipi1: exit status of the up whose SSH sessions were cut", float(job.returncode))
+        lab.note("ipi1: the up's end after the cut (s)", time.monotonic() - started)
     except subprocess.TimeoutExpired:
         # Seen once in CI: terraform-provider-libvirt waited for good on volume creates whose connection had died.
         # Nothing of ours can end that call; the job is killed as a CI timeout would, then the README's
