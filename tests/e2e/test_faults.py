@@ -2,8 +2,7 @@
 
 Ten SNO cluster stacks (defined, not started) go up at the same time and then down at the same
 time while a client keeps asking the jumphost's dnsmasq for every name: every file right, every
-answer given, no lock timeout (the comparison with one after the other is the bench's scenario 5, `make bench
-BENCH_ARGS="--only pair"`). Then faults,
+answer given, no lock timeout; the same ten one after the other give the comparison. Then faults,
 each ending in a rerun of `pulumi up` that converges to the planned lab, proven by `ocplab doctor`
 finding no orphan, duplicate or missing piece: libvirtd killed in the middle of a cluster's `up`,
 the hypervisor's SSH sessions cut in the middle of one, and the jumphost dnsmasq killed while a
@@ -119,6 +118,19 @@ def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSe
         lab.note("10 SNO stacks: pulumi destroy at once (s)", time.monotonic() - started)
     assert seen["failures"] == [], seen
     assert not set(TEAM) & set(dns_files(lab)) and all(dig(lab, f"sno.{n}.simlab.test") == [] for n in TEAM)
+    assert doctor(lab) == (0, [])
+
+    # Kept although nothing is asserted on its figure: without it, the libvirtd test that follows the ten
+    # parallel destroys failed 2 of 4 full runs (hv1's libvirtd stopped answering; an orphan autostarted by
+    # the restarted libvirtd that `virsh destroy` refused) and passed 2; not understood yet (docs/tests.md).
+    started = time.monotonic()
+    for name in TEAM:
+        lab.up(name)
+    lab.note("10 SNO stacks: pulumi up one after the other (s)", time.monotonic() - started)
+    started = time.monotonic()
+    for name in TEAM:
+        lab.pulumi.destroy(name)
+    lab.note("10 SNO stacks: pulumi destroy one after the other (s)", time.monotonic() - started)
     assert doctor(lab) == (0, [])
 
 
