@@ -32,6 +32,7 @@ pytestmark = pytest.mark.simlab
 
 HV = {"hv1": "192.168.16.11", "hv2": "192.168.16.12"}
 TEAM = [f"t{i:02d}" for i in range(1, 11)]  # ten SNO clusters, two addresses each from .56
+CUT_HANG = 120  # s after the SSH cut past which the up is taken as hung (and killed, as a CI timeout would)
 
 
 def team_slices() -> dict[str, Any]:
@@ -119,6 +120,9 @@ def test_ten_clusters_up_and_down_at_once_lose_no_entry_and_no_answer(lab: LabSe
     assert not set(TEAM) & set(dns_files(lab)) and all(dig(lab, f"sno.{n}.simlab.test") == [] for n in TEAM)
     assert doctor(lab) == (0, [])
 
+    # Kept although nothing is asserted on its figure: without it, the libvirtd test that follows the ten
+    # parallel destroys failed 2 of 4 full runs (hv1's libvirtd stopped answering; an orphan autostarted by
+    # the restarted libvirtd that `virsh destroy` refused) and passed 2; not understood yet (docs/tests.md).
     started = time.monotonic()
     for name in TEAM:
         lab.up(name)
@@ -226,9 +230,13 @@ def test_the_ssh_link_to_the_hypervisor_cut_in_the_middle_of_an_up_then_a_rerun_
     sshd = next(h for h in load_lab().hosts if h.name == "hv1").pids["sshd"]
     cut = subprocess.run(["pkill", "-9", "-P", str(sshd)], capture_output=True, text=True, timeout=60, check=False)
     assert cut.returncode == 0, "hv1's sshd had sessions to cut"
+    started = time.monotonic()
     try:
-        job.communicate(timeout=300)
+        # An up that survives the cut ends within seconds (its other creates fail or finish); one still running
+        # after CUT_HANG s waits on a call that never returns, and waiting longer only costs CI minutes.
+        job.communicate(timeout=CUT_HANG)
         lab.note("ipi1: exit status of the up whose SSH sessions were cut", float(job.returncode))
+        lab.note("ipi1: the up's end after the cut (s)", time.monotonic() - started)
     except subprocess.TimeoutExpired:
         # Seen once in CI: terraform-provider-libvirt waited for good on volume creates whose connection had died.
         # Nothing of ours can end that call; the job is killed as a CI timeout would, then the README's
