@@ -3,18 +3,25 @@ contract only where set (an IPv4 lab's outputs stay as they were), and bad input
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.bmc_plan import PortRange
 from core.cluster_outputs import Bmc, Node
 from core.errors import ConfigError
 from core.ip_families import url_host
 from core.lab_contract import parse_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
 from core.stack_files import read_stack_values, stack_path
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script, bridge_update_script
+from renderers.dnsmasq_base import render_base_config
 from renderers.install_config import bmc_address
+from renderers.shell import script, script_file
+from renderers.sushy_scripts import sushy_install_script
 from tests.unit.test_dual_stack import dual_stack_values, outputs, problems_of
+from tests.unit.test_lab_stack_mocks import project, run_lab  # noqa: F401 # project: the fixture
 
 
 def hyper6_values() -> dict[str, Any]:
@@ -117,3 +124,55 @@ def test_a_bmc_on_an_ipv6_address_is_addressed_in_brackets_in_install_config(kin
                                                                             url: str) -> None:
     bmc = Bmc(kind=kind, address=address, port=6230, user="admin", password="x", node_ports={"master-0": 6230})
     assert bmc_address(bmc, NODE) == url
+
+
+@pytest.mark.parametrize("backend", ["nmcli", "iproute2"])
+def test_a_hypervisor_without_address6_renders_its_bridge_scripts_as_before(backend: str) -> None:
+    inputs = {"nic": "eth0", "br": "br0", "state_dir": "/etc/ocplab"}
+    for action, render in (("create", bridge_create_script), ("delete", bridge_delete_script)):
+        assert render(backend, "eth0", "br0") == script("bridge-common", f"bridge-{backend}-{action}", **inputs)
+        assert render(backend, "eth0", "br0", None) == render(backend, "eth0", "br0")
+
+
+@pytest.mark.parametrize("backend", ["nmcli", "iproute2"])
+def test_with_address6_the_bridge_keeps_the_ipv6_address_on_create_and_on_update(backend: str) -> None:
+    create = bridge_create_script(backend, "eth0", "br0", "fd00:16::b")
+    update = bridge_update_script(backend, "eth0", "br0", "fd00:16::b")
+    assert "addr6='fd00:16::b/64'" in create and "addr6='fd00:16::b/64'" in update
+    lines = script_file(f"bridge-{backend}-ipv6").splitlines(keepends=True)
+    ipv6_part = "".join(lines[next(i for i, line in enumerate(lines) if not line.startswith("#")):])
+    assert create.endswith(ipv6_part) and update.endswith(ipv6_part), "both end with the IPv6 part"
+    assert ("ipv6.method manual" if backend == "nmcli" else "ip -6 addr replace") in update
+    ipv4_part = bridge_create_script(backend, "eth0", "br0").split("state_dir='/etc/ocplab'\n", 1)[1]
+    assert ipv4_part in create, "the IPv4 part first, as an IPv4 hypervisor has it"
+
+
+def test_the_iproute2_removal_gives_the_ipv6_addresses_back_and_nmcli_the_original_profile() -> None:
+    assert "ip -6 addr replace \"$a\" dev \"$nic\"" in bridge_delete_script("iproute2", "eth0", "br0", "fd00:16::b")
+    assert "ip -6" not in bridge_delete_script("iproute2", "eth0", "br0")
+    assert bridge_delete_script("nmcli", "eth0", "br0", "fd00:16::b") == bridge_delete_script("nmcli", "eth0", "br0")
+
+
+def test_dnsmasq_names_a_hypervisor_in_both_families_only_where_it_has_address6() -> None:
+    values = hyper6_values()
+    del values["hypervisors"][1]["address6"]
+    text = render_base_config(lab(values))
+    assert "host-record=hv1.simlab.test,192.168.16.11,fd00:16::b\n" in text
+    assert "host-record=hv2.simlab.test,192.168.16.12\n" in text
+
+
+def test_a_redfish_hypervisor_with_address6_gets_a_certificate_for_both_addresses() -> None:
+    ports = [PortRange(8100, 8100)]
+    plain, dual = (sushy_install_script("192.168.16.12", ports, *six) for six in ((), ("fd00:16::c",)))
+    assert "subjectAltName=IP:$address,IP:$address6" in dual and "address6='fd00:16::c'" in dual
+    assert "address6" not in plain and dual.startswith(plain.split("address='192.168.16.12'")[0])
+
+
+def test_the_lab_program_gives_a_bridge_an_update_script_only_for_a_hypervisor_with_address6(
+        project: Path) -> None:  # noqa: F811 # the fixture, imported
+    values = hyper6_values()
+    del values["hypervisors"][1]["address6"]
+    commands = {c.name: c.inputs for c in run_lab(values, project).of_type("command:remote:Command")}
+    assert "fd00:16::b/64" in commands["hv1-bridge"]["update"] and "fd00:16::b/64" in commands["hv1-bridge"]["create"]
+    assert "update" not in commands["hv2-bridge"]
+    assert commands["hv2-bridge"]["create"] == bridge_create_script("nmcli", "eth0", "br0")
