@@ -5,7 +5,11 @@
 # Inputs (set before this part by renderers/shell.py): nic, br, state_dir, addr6; bridge-common.sh before it
 # shellcheck disable=SC2154
 command -v nmcli >/dev/null || fail "nmcli not found: install NetworkManager or use bridge_backend: iproute2"
-nmcli -g GENERAL.STATE dev show "$br" 2>/dev/null | grep -q '^100' || fail "$br is not up to carry $addr6"
+# Just made, br may still be activating: up to 10 s.
+tries=0
+until nmcli -g GENERAL.STATE dev show "$br" 2>/dev/null | grep -q '^100'; do
+  tries=$((tries + 1)); [ "$tries" -le 10 ] || fail "$br is not up to carry $addr6"; sleep 1
+done
 # nmcli -g writes ':' as '\:'
 plain() { sed 's/\\:/:/g' | tr -d ' '; }
 addrs6=$addr6; gw6=""; dns6=""
