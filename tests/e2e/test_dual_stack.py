@@ -252,7 +252,7 @@ def test_a_lab_made_with_the_hypervisors_address6_bridges_both_and_its_destroy_g
         f"{HV1}/24", f"{HV6['hv1']}/64"}), 30, 0.5)
     started = time.monotonic()
     lab.up("simlab")
-    lab.note("a dual-stack lab made with the hypervisors' address6: pulumi up -s simlab (s)", time.monotonic() - started)
+    lab.note("a lab made with the hypervisors' address6: pulumi up -s simlab (s)", time.monotonic() - started)
     for name, ip in (("hv1", HV1), ("hv2", HV2)):
         assert addresses(lab, ip, "br0") == {f"{ip}/24", f"{HV6[name]}/64"}, name
         wait_for(f"{name} answering ping over IPv6", partial(pings6, lab, HV6[name]), 30, 0.5)
