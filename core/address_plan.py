@@ -19,22 +19,22 @@ from core.addresses import AddressRange
 from core.clusterconfig import ClusterConfig
 from core.config_schema import IPv4, IPv6, Label, Mac, value_problems
 from core.errors import ConfigError
-from core.macs import mac_for_ip
+from core.macs import mac_for_ip, mac_for_ip6
 
 NIC_INDEX = {"baremetal": 0, "provisioning": 1}
 
 
 @dataclass(frozen=True)
 class NodeAddresses:
-    ip: str
+    ip: str | None  # None on an IPv6-only cluster
     macs: Mapping[str, str]
     ip6: str | None = None  # dual-stack: its IPv6 address (DHCPv6, by the same MAC)
 
 
 @dataclass(frozen=True)
 class AddressPlan:
-    api_vip: str
-    ingress_vip: str
+    api_vip: str | None  # None on an IPv6-only cluster (its VIPs are api_vip6, ingress_vip6)
+    ingress_vip: str | None
     nodes: Mapping[str, NodeAddresses]
     # IPI: the installer's bootstrap VM, which boots on the provisionhost with the installer's
     # `bootstrapExternalStaticIP`/`externalMACAddress`; the static-only DHCP range needs its reservation.
@@ -45,8 +45,8 @@ class AddressPlan:
     def as_dict(self) -> dict[str, Any]:
         """The form kept in stack outputs and read back as `previous`; IPv6 keys only where planned, so an IPv4
         cluster's outputs stay as they were."""
-        data: dict[str, Any] = {"api_vip": self.api_vip, "ingress_vip": self.ingress_vip,
-                                "nodes": {name: _kept_node(n) for name, n in self.nodes.items()}}
+        data: dict[str, Any] = {"api_vip": self.api_vip, "ingress_vip": self.ingress_vip} if self.api_vip else {}
+        data["nodes"] = {name: _kept_node(n) for name, n in self.nodes.items()}
         if self.bootstrap:
             data["bootstrap"] = _kept_node(self.bootstrap)
         if self.api_vip6:
@@ -55,7 +55,7 @@ class AddressPlan:
 
 
 def _kept_node(node: NodeAddresses) -> dict[str, Any]:
-    return {"ip": node.ip, "macs": dict(node.macs), **({"ip6": node.ip6} if node.ip6 else {})}
+    return {**({"ip": node.ip} if node.ip else {}), "macs": dict(node.macs), **({"ip6": node.ip6} if node.ip6 else {})}
 
 
 class _Kept(BaseModel):
@@ -66,7 +66,7 @@ class _Kept(BaseModel):
 
 
 class _NodeKept(_Kept):
-    ip: Annotated[IPv4, Strict()]
+    ip: Annotated[IPv4, Strict()] | None = None
     ip6: Annotated[IPv6, Strict()] | None = None
     macs: dict[Literal["baremetal", "provisioning"], Annotated[Mac, Strict()]]
 
@@ -172,37 +172,60 @@ def _kept(cluster: ClusterConfig, previous: Mapping[str, Any], suffix: str) -> d
     return kept
 
 
-def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange,
+def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange | None,
                    previous: Mapping[str, Any] | None = None, slice_range6: AddressRange | None = None) -> AddressPlan:
-    """Assign addresses for `cluster` in `slice_range`, and in `slice_range6` too on a dual-stack slice; each
-    family is planned on its own, so adding IPv6 to a deployed cluster keeps every IPv4 address. ConfigError when
-    a slice is too small."""
+    """Assign addresses for `cluster` in `slice_range`, and in `slice_range6` too on a dual-stack slice (in
+    `slice_range6` alone on an IPv6-only one); each family is planned on its own, so adding IPv6 to a deployed
+    cluster keeps every IPv4 address. ConfigError when a slice is too small or a pin is of a family it lacks."""
     previous = checked_previous(cluster.name, previous)
+    if slice_range is None:
+        _refuse_ipv4_pins(cluster)
     assigned = _assign(cluster, _Family(slice_range, _pins(cluster, slice_range), _kept(cluster, previous, ""),
-                                        "ocplab:hosts"))
+                                        "ocplab:hosts")) if slice_range else {}
     assigned6 = _assign(cluster, _Family(slice_range6, _pins6(cluster, slice_range6), _kept(cluster, previous, "6"),
                                          f"ocplab:slices.{cluster.name}.range6")) if slice_range6 else {}
     if cluster.pinned_vips6 and slice_range6 is None:
         raise ConfigError([f"ocplab:vips.{key}: {ip} is IPv6, and cluster {cluster.name}'s slice has no range6; give "
                            f"ocplab:slices.{cluster.name}.range6 in the lab stack, or pin IPv4 only"
                            for key, ip in cluster.pinned_vips6.items()])
-    nodes = {node.name: NodeAddresses(ip=assigned[node.name], macs={
-        net: node.pinned_macs.get(net) or mac_for_ip(netaddr.IPAddress(assigned[node.name]), NIC_INDEX[net])
+    nodes = {node.name: NodeAddresses(ip=(ip := assigned.get(node.name)), macs={
+        net: node.pinned_macs.get(net) or _derived_mac(ip, assigned6.get(node.name), NIC_INDEX[net])
         for net in node.networks}, ip6=assigned6.get(node.name)) for node in cluster.nodes}
     _check_macs_unique(nodes)
     first = cluster.nodes[0].name
     boot = None
-    if BOOTSTRAP in assigned:
-        ip = assigned[BOOTSTRAP]
-        kept = (previous.get("bootstrap") or {}).get("macs", {}).get("baremetal") \
-            if (previous.get("bootstrap") or {}).get("ip") == ip else None
-        boot = NodeAddresses(ip=ip, macs={"baremetal": kept or mac_for_ip(netaddr.IPAddress(ip), 0)},
-                             ip6=assigned6.get(BOOTSTRAP))
+    if BOOTSTRAP in assigned or BOOTSTRAP in assigned6:
+        ip, ip6 = assigned.get(BOOTSTRAP), assigned6.get(BOOTSTRAP)
+        was = previous.get("bootstrap") or {}
+        same = was.get("ip") == ip if ip else was.get("ip6") == ip6  # its MAC is kept with its address
+        kept = was.get("macs", {}).get("baremetal") if same else None
+        boot = NodeAddresses(ip=ip, macs={"baremetal": kept or _derived_mac(ip, ip6, 0)}, ip6=ip6)
         _check_macs_unique({**nodes, "bootstrap": boot})
     # SNO answers on its node: its VIPs are the node's addresses.
-    return AddressPlan(api_vip=assigned.get(API, assigned[first]), ingress_vip=assigned.get(INGRESS, assigned[first]),
+    return AddressPlan(api_vip=assigned.get(API, assigned.get(first)),
+                       ingress_vip=assigned.get(INGRESS, assigned.get(first)),
                        nodes=nodes, bootstrap=boot, api_vip6=assigned6.get(API, assigned6.get(first)),
                        ingress_vip6=assigned6.get(INGRESS, assigned6.get(first)))
+
+
+def _derived_mac(ip: str | None, ip6: str | None, nic: int) -> str:
+    """A NIC's MAC from its IPv4 address, or from its IPv6 one on an IPv6-only cluster (core.macs)."""
+    if ip:
+        return mac_for_ip(netaddr.IPAddress(ip), nic)
+    assert ip6 is not None, "every planned node has an address in one family at least"
+    return mac_for_ip6(netaddr.IPAddress(ip6), nic)
+
+
+def _refuse_ipv4_pins(cluster: ClusterConfig) -> None:
+    """An IPv6-only cluster (its slice has range6 alone) has no IPv4 address to pin."""
+    fix = f"cluster {cluster.name}'s slice is IPv6-only (range6, no range)"
+    found = [f"ocplab:vips.{key}: {ip} is IPv4 and {fix}; pin an address of its range6, or give the slice a range "
+             "in the lab stack" for key, ip in cluster.pinned_vips.items()]
+    found += [f"ocplab:hosts.{node.name}.networks.baremetal.ip: {node.pinned_ip} is IPv4 and {fix}; remove the pin "
+              "(IPv6 addresses are planned from range6), or give the slice a range in the lab stack"
+              for node in cluster.nodes if node.pinned_ip]
+    if found:
+        raise ConfigError(found)
 
 
 VIPS = {"api": API, "ingress": INGRESS}  # ocplab:vips key -> what the plan calls it

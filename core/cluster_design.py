@@ -32,7 +32,7 @@ class ClusterDesign:
     cluster: ClusterConfig
     plan: AddressPlan
     domain: str
-    slice_range: AddressRange
+    slice_range: AddressRange | None  # None: an IPv6-only cluster (slice_range6 alone)
     hypervisor: HypervisorOutputs
     jumphost: JumphostOutputs
     network: NetworkOutputs
@@ -70,6 +70,12 @@ def _lab_problems(cluster: ClusterConfig, lab: LabOutputs) -> list[str]:
             if node.image not in images:
                 found.append(f"ocplab:hosts.{node.name}.image: {node.image!r} is not a base image of lab "
                              f"{cluster.lab}; known: {', '.join(sorted(images)) or 'none'}")
+    if slice_ is not None and slice_.range is None and cluster.topology == "ipi":
+        # Its nodes would reach their BMCs over IPv6 only; the lab contract gives no hypervisor an IPv6 address yet.
+        found.append(f"ocplab:topology: cluster {cluster.name}'s slice is IPv6-only (range6, no range) and an IPI "
+                     f"cluster's nodes could not reach their BMCs, which listen on hypervisor {cluster.hypervisor}'s "
+                     f"IPv4 address only: give ocplab:slices.{cluster.name} a range too in lab {cluster.lab} "
+                     "(dual-stack), or use topology sno")
     return found + os_image_problems(cluster.os_images, cluster.lab, lab.cache)
 
 
@@ -90,7 +96,7 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
     if problems:
         raise ConfigError(problems)
     slice_ = lab.slices[cluster.name]
-    slice_range = AddressRange.parse(slice_.range)
+    slice_range = AddressRange.parse(slice_.range) if slice_.range else None
     slice_range6 = AddressRange.parse(slice_.range6, 6) if slice_.range6 else None
     plan = plan_addresses(cluster, slice_range, previous, slice_range6)
     return ClusterDesign(cluster=cluster, plan=plan, domain=lab.domain, slice_range=slice_range,
@@ -103,7 +109,7 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
 
 def _families(slice_: SliceOutputs) -> frozenset[int]:
     """The address families a slice's cluster has its VIPs in: keepalived runs one VRRP instance per family."""
-    return frozenset({4, 6} if slice_.range6 else {4})
+    return frozenset(({4} if slice_.range else set()) | ({6} if slice_.range6 else set()))
 
 
 def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,

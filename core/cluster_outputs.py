@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from core.cluster_design import ClusterDesign
-from core.config_schema import Cidr, Cidr6, Domain, IPv4, IPv6, Label, Mac, Port, UserName
+from core.config_schema import Cidr, Cidr6, Domain, IPv4, IPv4or6, IPv6, Label, Mac, Port, UserName
 from core.errors import OcplabError
 from core.resource_facts import provisioning_network_name
 
@@ -40,11 +40,16 @@ class Node:
     name: str
     role: str
     hypervisor: str
-    ip: str
+    ip: str | None  # None on an IPv6-only cluster
     fqdn: str
     macs: Mapping[str, str]
     uuid: str
-    ip6: str | None = None  # dual-stack: its IPv6 address
+    ip6: str | None = None  # dual-stack and IPv6-only: its IPv6 address
+
+    @property
+    def address(self) -> str:
+        """Where the node is reached: its IPv4 address, its IPv6 one on an IPv6-only cluster."""
+        return self.ip or self.ip6 or ""
 
 
 @dataclass(frozen=True)
@@ -76,9 +81,10 @@ class Bootstrap:
     """The installer's bootstrap VM of an IPI cluster: its address and MAC on the lab network, planned
     by the cluster stack so the lab's static-only DHCP has a reservation for it."""
 
-    ip: str
+    ip: str | None  # None on an IPv6-only cluster, whose bootstrap VM has ip6
     mac: str
     fqdn: str
+    ip6: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +101,8 @@ class Cluster:
     jumphost_address: str
     jumphost_user: str
     hypervisors: Mapping[str, str]
-    api_vip: str
-    ingress_vip: str
+    api_vip: str | None  # None on an IPv6-only cluster (api_vip6, ingress_vip6 alone)
+    ingress_vip: str | None
     nodes: tuple[Node, ...]
     bmc: Bmc | None
     bootstrap: Bootstrap | None = None
@@ -104,6 +110,7 @@ class Cluster:
     # "bootstrap"/"cluster" -> RHCOS in the lab's cache, `http://cache...:<port>/<file>?sha256=<hex>` (core.os_images)
     os_images: Mapping[str, str] = field(default_factory=dict)
     cidr6: str | None = None  # dual-stack: the lab's IPv6 prefix and the cluster's IPv6 VIPs
+    dns6: str | None = None  # the jumphost's IPv6 address (the lab's DNS and NTP server, and its IPv6 router with nat)
     api_vip6: str | None = None
     ingress_vip6: str | None = None
 
@@ -150,6 +157,7 @@ class _Network(_Read):
     gateway: IPv4
     dns: IPv4
     cidr6: Cidr6 | None = None
+    dns6: IPv6 | None = None
 
 
 class _Jumphost(_Read):
@@ -166,7 +174,7 @@ class _Node(_Read):
     name: Label
     role: Literal["provisionhost", "master", "worker"]
     hypervisor: Label
-    ip: IPv4
+    ip: IPv4 | None = None
     fqdn: Domain
     macs: Annotated[dict[Label, Mac], Field(max_length=8)]
     uuid: Uuid
@@ -179,7 +187,7 @@ class _BmcNode(_Read):
 
 class _Bmc(_Read):
     kind: Literal["redfish", "ipmi"]
-    address: IPv4
+    address: IPv4or6  # IPv6 where BMCs listen on the hypervisor's IPv6 address (an IPv6-only cluster)
     port: Port | None = None
     user: UserName
     password: BmcPassword
@@ -187,7 +195,8 @@ class _Bmc(_Read):
 
 
 class _Bootstrap(_Read):
-    ip: IPv4
+    ip: IPv4 | None = None
+    ip6: IPv6 | None = None
     mac: Mac
     fqdn: Domain
 
@@ -210,8 +219,8 @@ class _Outputs(_Read):
     network: _Network
     jumphost: _Jumphost
     hypervisor: _Hypervisor
-    api_vip: IPv4
-    ingress_vip: IPv4
+    api_vip: IPv4 | None = None
+    ingress_vip: IPv4 | None = None
     api_vip6: IPv6 | None = None
     ingress_vip6: IPv6 | None = None
     nodes: Annotated[list[_Node], Field(min_length=1, max_length=512)]
@@ -313,7 +322,7 @@ def _bmc(raw: _Bmc | None, stack: str) -> Bmc | None:
 
 def _bootstrap(raw: _Bootstrap | None) -> Bootstrap | None:
     """None for SNO, and for outputs written before the stacks planned the bootstrap VM."""
-    return None if raw is None else Bootstrap(ip=raw.ip, mac=raw.mac, fqdn=raw.fqdn)
+    return None if raw is None else Bootstrap(ip=raw.ip, mac=raw.mac, fqdn=raw.fqdn, ip6=raw.ip6)
 
 
 def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluster:
@@ -333,12 +342,17 @@ def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluste
         api_vip=raw.api_vip, ingress_vip=raw.ingress_vip, nodes=tuple(_node(n) for n in raw.nodes),
         bmc=_bmc(raw.bmc, name), bootstrap=_bootstrap(raw.bootstrap), provisionhost_user=raw.provisionhost_user,
         os_images=raw.os_images.model_dump(exclude_none=True) if raw.os_images else {},
-        cidr6=raw.network.cidr6, api_vip6=raw.api_vip6, ingress_vip6=raw.ingress_vip6,
+        cidr6=raw.network.cidr6, dns6=raw.network.dns6, api_vip6=raw.api_vip6, ingress_vip6=raw.ingress_vip6,
     )
     if (cluster.cidr6 is None) != (cluster.api_vip6 is None) or (cluster.api_vip6 is None) != \
             (cluster.ingress_vip6 is None) or any((n.ip6 is None) != (cluster.cidr6 is None) for n in cluster.nodes):
         raise OutputsError(f"stack {name}: outputs network.cidr6, api_vip6, ingress_vip6 and every node's ip6 are "
                            "set together (a dual-stack cluster) or not at all")
+    if (cluster.api_vip is None) != (cluster.ingress_vip is None) or any(
+            (n.ip is None) != (cluster.api_vip is None) for n in cluster.nodes) or \
+            (cluster.api_vip is None and cluster.api_vip6 is None):
+        raise OutputsError(f"stack {name}: outputs api_vip, ingress_vip and every node's ip are set together (an "
+                           "IPv4 or dual-stack cluster) or not at all (an IPv6-only one, with api_vip6)")
     _check_nodes(cluster)
     if raw.cluster_domain is not None and raw.cluster_domain != f"{cluster.name}.{cluster.domain}":
         raise OutputsError(f"stack {name}: output cluster_domain is not <cluster>.<domain> "
@@ -411,13 +425,15 @@ def cluster_outputs(design: ClusterDesign, uuids: Mapping[str, str], dnsmasq: Ma
         "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
         "api_vip6": plan.api_vip6, "ingress_vip6": plan.ingress_vip6,  # None (no output) on an IPv4 cluster
         "provisioning": _provisioning(design),
-        "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor, "ip": plan.nodes[n.name].ip,
+        "nodes": [{"name": n.name, "role": n.role, "hypervisor": config.hypervisor,
+                   **({"ip": ip} if (ip := plan.nodes[n.name].ip) else {}),  # none on an IPv6-only cluster
                    "fqdn": f"{n.name}.{design.zone}", "macs": dict(plan.nodes[n.name].macs), "uuid": uuids[n.name],
                    "memory_mib": n.memory_mib, "vcpus": n.vcpus, "disk_bytes": n.disk_bytes,
                    **({"ip6": ip6} if (ip6 := plan.nodes[n.name].ip6) else {})} for n in config.nodes],
         "dnsmasq": dict(dnsmasq),
         "assignments": plan.as_dict(),
-        "bootstrap": {"ip": plan.bootstrap.ip, "mac": plan.bootstrap.macs["baremetal"],
+        "bootstrap": {**({"ip": plan.bootstrap.ip} if plan.bootstrap.ip else {"ip6": plan.bootstrap.ip6}),
+                      "mac": plan.bootstrap.macs["baremetal"],
                       "fqdn": f"bootstrap.{design.zone}"} if plan.bootstrap else None,
         "vrrp": design.vrrp.as_dict() if design.vrrp else None,
         "bmc": design.bmc.public() if design.bmc else None,

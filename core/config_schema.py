@@ -95,6 +95,9 @@ def _canonical6(value: str) -> str:
 
 _IPV6 = r"[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}"
 IPv6 = Annotated[str, _pattern(_IPV6, "an IPv6 address such as fd00:16::1"), AfterValidator(_canonical6)]
+# A host either family may name (a BMC's address); not checked to be canonical IPv6.
+IPv4or6 = Annotated[str, _pattern(f"({_IPV4})|({_IPV6})", "an IPv4 or IPv6 address such as 192.168.16.11 or "
+                                  "fd00:16::11")]
 Cidr6 = Annotated[str, _pattern(_IPV6 + r"/\d{1,3}", "an IPv6 network such as fd00:16::/64"),
                   AfterValidator(_canonical6)]
 AddressRange6Text = Annotated[str, _pattern(_IPV6 + r"(-" + _IPV6 + r"|/\d{1,3})?",
@@ -222,7 +225,7 @@ class HypervisorSchema(_Strict):
 
 class SliceSchema(_Strict):
     hypervisor: Label
-    range: AddressRangeText
+    range: AddressRangeText | None = None  # None: an IPv6-only cluster (range6 alone; core.labconfig checks one is)
     range6: AddressRange6Text | None = None  # dual-stack: the cluster's IPv6 addresses, in network.cidr6
     bmc_ports: PortRangeText | None = None
     bmc: BmcKind = DEFAULT_BMC

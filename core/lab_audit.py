@@ -440,7 +440,7 @@ class Audit:
         (dnsmasq: "not using configured address ... because it is leased to ..."). dnsmasq rewrites the
         lease file from memory, so a lease goes only with dnsmasq stopped: a second without DHCP and DNS."""
         macs = {m for c in self.clusters.values() for m in c.macs}
-        slices = {name: AddressRange.parse(s.range) for name, s in self.lab.slices.items()}
+        slices = {name: AddressRange.parse(s.range) for name, s in self.lab.slices.items() if s.range}
         control, lease_file = shlex.quote(self.paths.dnsmasq_control), shlex.quote(self.paths.lease_file)
         for lease in leases:
             if lease.mac in macs or (lease.expiry and lease.expiry <= now) or not MAC.fullmatch(lease.mac):

@@ -157,12 +157,21 @@ class CacheOutputs:
 @dataclass(config=_OUTPUTS)
 class SliceOutputs:
     hypervisor: Name
-    range: Annotated[schema.AddressRangeText, Strict()]
+    range: Annotated[schema.AddressRangeText, Strict()] | None = None  # None: an IPv6-only cluster's slice
     bmc_ports: Annotated[schema.PortRangeText, Strict()] | None = None
     bmc: BmcKind | None = None  # the BMC kind where the slice has bmc_ports
     # the keepalived ids OpenShift will derive from the name (core/vrrp.py)
     vrrp: Mapping[VrrpName, Annotated[Whole, Field(ge=0, le=255)]] | None = None
     range6: Annotated[schema.AddressRange6Text, Strict()] | None = None  # dual-stack: the IPv6 addresses
+
+    @property
+    def shown_range(self) -> str:
+        """The range a summary shows: IPv4's, or range6 on an IPv6-only slice."""
+        return self.range or self.range6 or ""
+
+    @property
+    def shown_size(self) -> int:
+        return AddressRange.parse(self.range).size if self.range else AddressRange.parse(self.range6 or "", 6).size
 
 
 @dataclass(config=_OUTPUTS)
@@ -242,7 +251,7 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
                                  port=lab.jumphost.ssh.port, interface=lab.jumphost.interface,
                                  ssh_key_path=key_path, known_hosts=known_hosts, dnsmasq=dnsmasq),
         hypervisors=dict(hypervisors),
-        slices={s.cluster: SliceOutputs(hypervisor=s.hypervisor, range=str(s.range),
+        slices={s.cluster: SliceOutputs(hypervisor=s.hypervisor, range=str(s.range) if s.range else None,
                                         bmc_ports=str(s.bmc_ports) if s.bmc_ports else None,
                                         bmc=s.bmc if s.bmc_ports else None,
                                         vrrp=vrrp_ids(s.cluster).as_dict(),
@@ -337,7 +346,9 @@ def _consistency_problems(lab: LabOutputs) -> list[str]:
     for name, slice_ in lab.slices.items():
         if slice_.hypervisor not in lab.hypervisors:
             found.append(f"slices.{name}.hypervisor: {slice_.hypervisor!r} is not a hypervisor of this lab")
-        if not AddressRange.parse(slice_.range).within(network):
+        if slice_.range is None and slice_.range6 is None:
+            found.append(f"slices.{name}.range: the slice has neither range nor range6")
+        elif slice_.range is not None and not AddressRange.parse(slice_.range).within(network):
             found.append(f"slices.{name}.range: {slice_.range} is outside {network}")
     return found + _consistency6_problems(lab)
 

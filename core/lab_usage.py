@@ -124,7 +124,7 @@ def _unallocated(config: LabConfig) -> list[AddressRange]:
     cidr = config.network.cidr
     taken = netaddr.IPSet([str(config.network.gateway), config.jumphost.ssh.address,
                            *(hv.ssh.address for hv in config.hypervisors)])
-    for item in (*config.network.reserved, *(s.range for s in config.slices)):
+    for item in (*config.network.reserved, *(s.range for s in config.slices if s.range)):
         taken.add(netaddr.IPRange(item.first, item.last))
     hosts = netaddr.IPSet([netaddr.IPRange(cidr.first + 1, cidr.last - 1)])
     return [AddressRange(netaddr.IPAddress(r.first), netaddr.IPAddress(r.last))
@@ -137,7 +137,9 @@ def lab_usage(config: LabConfig, lab: LabOutputs, clusters: Mapping[str, Mapping
     slices = []
     for name, slice_ in sorted(lab.slices.items()):
         out = deployed.get(name, {})
-        addresses = {n["ip"] for n in out.get("nodes", [])} | {out.get("api_vip"), out.get("ingress_vip")}
+        # IPv4 counted; an IPv6-only cluster's IPv6 addresses
+        addresses = {n.get("ip") or n.get("ip6") for n in out.get("nodes", [])} | \
+            {out.get("api_vip") or out.get("api_vip6"), out.get("ingress_vip") or out.get("ingress_vip6")}
         addresses.discard(None)
         bmc_total = 0
         if slice_.bmc_ports:
@@ -147,8 +149,8 @@ def lab_usage(config: LabConfig, lab: LabOutputs, clusters: Mapping[str, Mapping
         bmc: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         redfish = slice_.bmc == "redfish"
         bmc_used = (1 if bmc else 0) if redfish else len(bmc.get("nodes", {}))
-        slices.append(SliceUse(cluster=name, hypervisor=slice_.hypervisor, range=slice_.range,
-                               size=AddressRange.parse(slice_.range).size, used=len(addresses), bmc_ports=bmc_total,
+        slices.append(SliceUse(cluster=name, hypervisor=slice_.hypervisor, range=slice_.shown_range,
+                               size=slice_.shown_size, used=len(addresses), bmc_ports=bmc_total,
                                bmc_used=bmc_used, deployed=name in deployed, redfish=redfish))
     hosts = []
     for name, hv in sorted(lab.hypervisors.items()):

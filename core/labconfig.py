@@ -105,7 +105,7 @@ class Slice:
 
     cluster: str
     hypervisor: str
-    range: AddressRange
+    range: AddressRange | None  # None: an IPv6-only cluster (range6 alone)
     bmc_ports: PortRange | None = None
     bmc: str = BMC_KIND  # ipmi: a virtualbmc per node and port; redfish: one sushy-tools emulator on the first port
     range6: AddressRange | None = None  # dual-stack: the cluster's IPv6 addresses
@@ -186,7 +186,11 @@ def _slice(cluster: str, slice_: SliceSchema, problems: Problems) -> Slice:
             ports = PortRange.parse(slice_.bmc_ports)
         except ValueError as exc:
             problems.add(f"ocplab:slices.{cluster}.bmc_ports", str(exc))
-    return Slice(cluster=cluster, hypervisor=slice_.hypervisor, range=AddressRange.parse(slice_.range),
+    if slice_.range is None and slice_.range6 is None:
+        problems.add(f"ocplab:slices.{cluster}.range", "the slice has no addresses: give range (IPv4), range6 "
+                     "(IPv6, on a lab with network.cidr6) or both")
+    return Slice(cluster=cluster, hypervisor=slice_.hypervisor,
+                 range=AddressRange.parse(slice_.range) if slice_.range else None,
                  bmc_ports=ports, bmc=slice_.bmc,
                  range6=AddressRange.parse(slice_.range6, 6) if slice_.range6 else None)
 
@@ -270,6 +274,8 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
         if item.hypervisor not in hv_names:
             problems.add(f"{where}.hypervisor", f"unknown hypervisor {item.hypervisor!r}; "
                          f"known: {', '.join(sorted(hv_names)) or 'none'}")
+        if item.range is None:  # IPv6-only: _check_plan6 checks its range6
+            continue
         if not item.range.within(net.cidr):
             problems.add(f"{where}.range", f"{item.range} is outside the lab network {net.cidr}")
         for what, used in taken.items():
@@ -278,7 +284,7 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
                              "move the slice to free addresses")
     for index, first in enumerate(config.slices):
         for second in config.slices[index + 1:]:
-            if first.range.overlaps(second.range):
+            if first.range and second.range and first.range.overlaps(second.range):
                 problems.add(f"ocplab:slices.{second.cluster}.range",
                              f"{second.range} overlaps slice {first.cluster} ({first.range}); "
                              "slices must not share addresses")
@@ -337,6 +343,25 @@ def _check_plan6(config: LabConfig, problems: Problems) -> None:
             if other.range6 is not None and item.range6.overlaps(other.range6):
                 problems.add(where, f"{item.range6} overlaps slice {other.cluster} ({other.range6}); slices must "
                              "not share addresses")
+    _check_mac_windows6(config, problems)
+
+
+def _mac_window(range6: AddressRange) -> set[int]:
+    """The last three bytes of each address of an IPv6-only slice: its nodes' MACs are made of them
+    (core.macs.mac_for_ip6)."""
+    return {int(ip) & 0xFFFFFF for ip in range6.addresses()}
+
+
+def _check_mac_windows6(config: LabConfig, problems: Problems) -> None:
+    """IPv6-only slices whose addresses end in the same three bytes would give two nodes one MAC."""
+    only6 = [item for item in config.slices if item.range is None and item.range6 is not None]
+    for index, item in enumerate(only6):
+        for other in only6[:index]:
+            if item.range6 and other.range6 and _mac_window(item.range6) & _mac_window(other.range6):
+                problems.add(f"ocplab:slices.{item.cluster}.range6",
+                             f"{item.range6} and IPv6-only slice {other.cluster}'s {other.range6} have addresses "
+                             "ending in the same three bytes, from which an IPv6-only node's MAC is made; move one "
+                             "so their last 24 bits differ (e.g. fd00:16::30-fd00:16::37 and fd00:16::40-fd00:16::47)")
 
 
 def _hypervisors6(config: LabConfig, cidr6: netaddr.IPNetwork, taken: Mapping[str, AddressRange],

@@ -32,3 +32,11 @@ def mac_for_ip(ip: netaddr.IPAddress, nic: int = 0) -> str:
     octets = ip.words
     prefix = PREFIX if nic == 0 else f"52:54:{nic:02x}"
     return f"{prefix}:{octets[1]:02x}:{octets[2]:02x}:{octets[3]:02x}"
+
+
+def mac_for_ip6(ip: netaddr.IPAddress, nic: int = 0) -> str:
+    """An IPv6-only cluster's MAC, from its IPv6 address's last three bytes. The second byte is 0x56 (IPv4's are
+    0x54), so it never meets a MAC derived from an IPv4 address; the lab's range6 slices differ in their last three
+    bytes (core.labconfig checks it), so these are unique in a lab too."""
+    low = int(ip) & 0xFFFFFF
+    return f"52:56:{nic:02x}:{low >> 16:02x}:{(low >> 8) & 0xFF:02x}:{low & 0xFF:02x}"

@@ -73,6 +73,8 @@ def ipv6_lines(lab: LabConfig) -> list[str]:
         *([] if net.routing == "nat" else [f"ra-param={lab.jumphost.interface},0,0"]),
         f"dhcp-option=option6:dns-server,[{lab.jumphost.address6}]",
         f"dhcp-option=option6:domain-search,{lab.domain}",
+        # The lab's NTP server by DHCPv6 too (option 56): an IPv6-only node gets no DHCPv4 option 42.
+        f"dhcp-option=option6:ntp-server,[{lab.jumphost.address6}]",
     ]
 
 

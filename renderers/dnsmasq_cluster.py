@@ -38,8 +38,9 @@ def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
     # One reservation per MAC, both families on dual-stack (dnsmasq: `<mac>,<ipv4>,[<ipv6>],<name>`).
     hosted = [(n.name, plan.nodes[n.name]) for n in cluster.nodes]
     hosted += [("bootstrap", plan.bootstrap)] if plan.bootstrap else []  # the installer's bootstrap VM
-    dhcp = [f"{node.macs['baremetal']},{node.ip},{f'[{node.ip6}],' if node.ip6 else ''}{name}.{zone}"
-            for name, node in hosted]
+    # IPv6-only: `<mac>,[<ipv6>],<name>`, no IPv4 address and so no DHCPv4 lease for its MACs.
+    dhcp = [f"{node.macs['baremetal']},{f'{node.ip},' if node.ip else ''}{f'[{node.ip6}],' if node.ip6 else ''}"
+            f"{name}.{zone}" for name, node in hosted]
     names: dict[str, list[str]] = {}
     for family in ("ip", "ip6"):  # IPv4 lines first, as an IPv4 cluster's file always had them
         for name, node in hosted:
@@ -51,9 +52,8 @@ def render_cluster_dns(design: ClusterDesign) -> ClusterDns:
     range6 = design.slice_range6
     wildcards = [
         f"# ocplab cluster {cluster.name}: *.apps wildcard and the cluster's DHCP domain",
-        f"address=/apps.{zone}/{plan.ingress_vip}",
-        *([f"address=/apps.{zone}/{plan.ingress_vip6}"] if plan.ingress_vip6 else []),
-        f"domain={zone},{slice_range.first},{slice_range.last}",
+        *(f"address=/apps.{zone}/{vip}" for vip in (plan.ingress_vip, plan.ingress_vip6) if vip),
+        *([f"domain={zone},{slice_range.first},{slice_range.last}"] if slice_range else []),
         *([f"domain={zone},{range6.first},{range6.last}"] if range6 else []),
         *pxe_boot.cluster_lines(cluster.name, pxe_boot.pxe_macs(design)),
     ]

@@ -206,9 +206,10 @@ def _ipi_cluster(outputs: Mapping[str, Any], stack: str | None) -> tuple[Cluster
 
 def _check_networks(cluster: Cluster, options: InstallConfigOptions) -> None:
     """The machine network must not overlap the provisioning, cluster or service network (OVN would not route)."""
-    checks = [(cluster.cidr, "provisioning", options.provisioning_network_cidr),
-              (cluster.cidr, "cluster", options.cluster_network_cidr),
-              (cluster.cidr, "service", options.service_network_cidr)]
+    checks = [(cluster.cidr, "provisioning", options.provisioning_network_cidr)]
+    if cluster.api_vip is not None:  # the IPv4 cluster and service networks (none on an IPv6-only cluster)
+        checks += [(cluster.cidr, "cluster", options.cluster_network_cidr),
+                   (cluster.cidr, "service", options.service_network_cidr)]
     if cluster.cidr6:
         checks += [(cluster.cidr6, "cluster", options.cluster_network_cidr6),
                    (cluster.cidr6, "service", options.service_network_cidr6)]
@@ -219,11 +220,13 @@ def _check_networks(cluster: Cluster, options: InstallConfigOptions) -> None:
 
 
 def _networking(cluster: Cluster, options: InstallConfigOptions) -> dict[str, Any]:
-    """One network of each kind per family, IPv4 first on a dual-stack cluster (its VIPs follow that order)."""
-    machine = [{"cidr": cluster.cidr}]
+    """One network of each kind per family, IPv4 first on a dual-stack cluster (its VIPs follow that order); the
+    IPv6 ones alone on an IPv6-only cluster (no api_vip: its lab network's IPv4 is not its own)."""
+    ipv4 = cluster.api_vip is not None
+    machine = [{"cidr": cluster.cidr}] if ipv4 else []
     pods: list[dict[str, Any]] = [{"cidr": options.cluster_network_cidr,
-                                   "hostPrefix": options.cluster_network_host_prefix}]
-    services = [options.service_network_cidr]
+                                   "hostPrefix": options.cluster_network_host_prefix}] if ipv4 else []
+    services = [options.service_network_cidr] if ipv4 else []
     if cluster.cidr6:
         machine.append({"cidr": cluster.cidr6})
         pods.append({"cidr": options.cluster_network_cidr6, "hostPrefix": options.cluster_network_host_prefix6})
@@ -237,6 +240,8 @@ def _bootstrap_fields(cluster: Cluster) -> dict[str, Any]:
     the bootstrap does not depend on a lease; none of them for outputs that predate the bootstrap plan."""
     if cluster.bootstrap is None:
         return {}
+    if cluster.bootstrap.ip is None:  # IPv6-only: its DHCPv6 reservation, by the MAC, gives its address
+        return {"externalMACAddress": cluster.bootstrap.mac}
     return {"externalMACAddress": cluster.bootstrap.mac, "bootstrapExternalStaticIP": cluster.bootstrap.ip,
             "bootstrapExternalStaticGateway": cluster.gateway, "bootstrapExternalStaticDNS": cluster.dns}
 
@@ -262,8 +267,8 @@ def install_config(outputs: Mapping[str, Any], pull_secret: str, ssh_key: str,
                          "platform": {"baremetal": {}}},
         "compute": [{"name": "worker", "replicas": len(cluster.by_role("worker")), "platform": {"baremetal": {}}}],
         "platform": {"baremetal": {
-            "apiVIPs": [cluster.api_vip, *([cluster.api_vip6] if cluster.api_vip6 else [])],
-            "ingressVIPs": [cluster.ingress_vip, *([cluster.ingress_vip6] if cluster.ingress_vip6 else [])],
+            "apiVIPs": [vip for vip in (cluster.api_vip, cluster.api_vip6) if vip],  # IPv4 first, as the networks
+            "ingressVIPs": [vip for vip in (cluster.ingress_vip, cluster.ingress_vip6) if vip],
             "provisioningNetwork": "Managed",
             "provisioningNetworkCIDR": options.provisioning_network_cidr,
             "externalBridge": options.external_bridge,

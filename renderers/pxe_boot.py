@@ -36,9 +36,10 @@ def tftp_dir(mac: str) -> str:
 
 
 def pxe_macs(design: ClusterDesign) -> list[str]:
-    """The MACs offered a network boot: an SNO node's (the topology that boots UEFI, which DCI PXE-boots)."""
+    """The MACs offered a network boot: an SNO node's (the topology that boots UEFI, which DCI PXE-boots); none on
+    an IPv6-only cluster, whose nodes get no DHCPv4 lease to boot by (DCI's SNO hand-off refuses it)."""
     cluster = design.cluster
-    if FIRMWARE_OF[cluster.topology] != "uefi":
+    if FIRMWARE_OF[cluster.topology] != "uefi" or design.slice_range is None:
         return []
     return [design.plan.nodes[n.name].macs["baremetal"] for n in cluster.nodes]
 

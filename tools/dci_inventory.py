@@ -280,7 +280,7 @@ def _bmc_fields(bmc: Bmc | None, node: Node) -> dict[str, Scalar]:
 def _ipi_node_vars(cluster: Cluster, node: Node) -> dict[str, Scalar]:
     mac = provisioning_mac(cluster, node, "provision_mac")
     profile = "default" if node.role == "master" else "unknown"
-    return {"ansible_host": node.ip, "name": node.name, "role": node.role, **_bmc_fields(cluster.bmc, node),
+    return {"ansible_host": node.address, "name": node.name, "role": node.role, **_bmc_fields(cluster.bmc, node),
             "provision_mac": mac, "hardware_profile": profile}
 
 
@@ -292,9 +292,9 @@ def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scal
     bootstrap: dict[str, Scalar] = {"externalMACAddress": cluster.bootstrap.mac} if cluster.bootstrap else {}
     return {"install_type": "ipi", "cluster": cluster.name, "domain": cluster.domain,
             "prov_nic": options.prov_nic, "pub_nic": options.pub_nic, "masters_prov_nic": options.masters_prov_nic,
-            "extcidrnet": cluster.cidr, "apivip": cluster.api_vip, "ingressvip": cluster.ingress_vip,
+            "extcidrnet": cluster.cidr, "apivip": cluster.api_vip or "", "ingressvip": cluster.ingress_vip or "",
             **bootstrap, "provisionhost_user": _provisioner_user(cluster, options), "dir": options.cluster_dir,
-            **_ipi_install_choices(cluster, options), **_dual_stack_vars(cluster)}
+            **_ipi_install_choices(cluster, options), **_dual_stack_vars(cluster), **ipv6_only_vars(cluster)}
 
 
 def _dual_stack_vars(cluster: Cluster) -> dict[str, Scalar]:
@@ -306,6 +306,21 @@ def _dual_stack_vars(cluster: Cluster) -> dict[str, Scalar]:
         return {}
     return {"ipv6_enabled": True, "dualstack_baremetal": True, "dualstack_vips": True, "ipv4_provisioning": True,
             "extcidrnet6": cluster.cidr6, "apivip6": cluster.api_vip6, "ingressvip6": cluster.ingress_vip6}
+
+
+def ipv6_only_vars(cluster: Cluster) -> dict[str, Scalar]:
+    """An IPv6-only cluster as redhatci.ocp reads one: `ipv6_enabled` without `ipv4_baremetal` or
+    `dualstack_baremetal` (installer and sno_installer install-config.j2 then write `machineCIDR: extcidrnet` and
+    IPv6 cluster and service networks; node_prep 10_validation.yml wants extcidrnet6 IPv6 and 45_networking_facts
+    takes the baremetal network from IPv6), so extcidrnet is the lab's /64 and apivip/ingressvip the IPv6 VIPs;
+    the provisioning network stays IPv4 (`ipv4_provisioning`), as ocplab's install-config has it. Overrides the
+    IPv4 values of the same names; nothing for an IPv4 or dual-stack cluster."""
+    if cluster.api_vip is not None or cluster.cidr6 is None or cluster.api_vip6 is None \
+            or cluster.ingress_vip6 is None:
+        return {}
+    return {"ipv6_enabled": True, "ipv4_baremetal": False, "dualstack_baremetal": False, "ipv4_provisioning": True,
+            "extcidrnet": cluster.cidr6, "extcidrnet6": cluster.cidr6, "apivip": cluster.api_vip6,
+            "ingressvip": cluster.ingress_vip6}
 
 
 def _ipi_install_choices(cluster: Cluster, options: InventoryOptions) -> dict[str, Scalar]:
@@ -370,7 +385,7 @@ def render_ipi_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
                                     **_bmc_credentials(cluster.bmc)}
     all_vars = _ipi_all_vars(cluster, options)
     provisioner_vars: dict[str, Scalar] = {
-        "ansible_host": provisionhost.ip, "name": provisionhost.name,
+        "ansible_host": provisionhost.address, "name": provisionhost.name,
         "ansible_user": _provisioner_user(cluster, options), "prov_nic": options.prov_nic,
         "pub_nic": options.pub_nic, "ansible_ssh_common_args": options.ssh_common_args}
     hosts = {n.name: _ipi_node_vars(cluster, n) for role in ("master", "worker") for n in cluster.by_role(role)}
@@ -416,10 +431,15 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
     cluster = _read(outputs)
     require_topology(cluster, "sno")
     node = _sno_node(cluster)
+    if node.ip is None:
+        raise OutputsError(f"stack {cluster.stack} is an IPv6-only SNO cluster: redhatci.ocp's SNO baremetal install "
+                           "boots the node from the network by UEFI PXE over DHCPv4 (renderers/pxe_boot.py), which an "
+                           f"IPv6-only node gets no lease for; give ocplab:slices.{cluster.name} a range too in the "
+                           "lab stack (dual-stack) to hand it to DCI")
     provisioner = sno_provisioner_name(cluster)
     all_vars: dict[str, Scalar] = {
         "cluster": cluster.name, "domain": cluster.domain, "dir": options.cluster_dir, "extcidrnet": cluster.cidr,
-        "extcidrrouter": cluster.gateway, "extcidrdns": cluster.dns, "sno_extnet_ip": node.ip,
+        "extcidrrouter": cluster.gateway, "extcidrdns": cluster.dns, "sno_extnet_ip": node.address,
         "install_type": "sno", "sno_install_type": "baremetal", "ansible_ssh_extra_args": options.ssh_common_args,
         # The provisioner is our jumphost, whose dnsmasq already serves the node: with the default (true) the
         # collection writes /etc/dnsmasq.d/<cluster>.conf there and restarts the distribution's dnsmasq
@@ -434,7 +454,7 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
         # What the collection tells the BMC to boot next (60_deploy_sno_bm.yml): 0x80 legacy, 0xa0 UEFI; an SNO
         # node boots OVMF (core.firmware).
         "bootmode": BOOTMODES[FIRMWARE_OF["sno"]], **_disconnected_vars(options)}
-    master_vars: dict[str, Scalar] = {"ansible_host": node.ip, "name": node.name, "role": "master",
+    master_vars: dict[str, Scalar] = {"ansible_host": node.address, "name": node.name, "role": "master",
                                       "ansible_user": "core", **_bmc_fields(cluster.bmc, node),
                                       "baremetal_mac": node.macs["baremetal"],
                                       "installation_disk": options.installation_disk}
@@ -488,7 +508,7 @@ def _abi_nodes_vars(cluster: Cluster) -> dict[str, Any]:
 
 
 def _abi_role_group(cluster: Cluster, role: str) -> dict[str, Any]:
-    hosts = {n.name: {"ansible_host": n.ip, "mac": n.macs["baremetal"], "vm_host": n.hypervisor}
+    hosts = {n.name: {"ansible_host": n.address, "mac": n.macs["baremetal"], "vm_host": n.hypervisor}
              for n in cluster.by_role(role)}
     return {"vars": {"role": role}, "hosts": hosts}
 

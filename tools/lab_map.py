@@ -61,13 +61,12 @@ def provisioning_line(name: str, cluster: Mapping[str, Any]) -> str | None:
 
 
 def _vips(cluster: Mapping[str, Any], kind: str) -> str:
-    """A VIP, and its IPv6 one on a dual-stack cluster."""
-    ip6 = cluster.get(f"{kind}_vip6")
-    return f"{cluster.get(f'{kind}_vip')}" + (f" {ip6}" if ip6 else "")
+    """A VIP, and its IPv6 one on a dual-stack cluster (the IPv6 one alone on an IPv6-only cluster)."""
+    return " ".join(str(vip) for vip in (cluster.get(f"{kind}_vip"), cluster.get(f"{kind}_vip6")) if vip)
 
 
 def _ips(node: Mapping[str, Any]) -> str:
-    return f"{node['ip']}" + (f" {node['ip6']}" if node.get("ip6") else "")
+    return " ".join(str(ip) for ip in (node.get("ip"), node.get("ip6")) if ip)
 
 
 def _cluster_table(name: str, slice_title: str, cluster: Mapping[str, Any]) -> str:
@@ -111,7 +110,7 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
             slices_here = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
             for index, (slice_name, slice_) in enumerate(slices_here):
                 node_id = f"slice__{slice_name}"
-                slice_title = slice_.range + (f", BMC {slice_.bmc_ports}" if slice_.bmc_ports else "")
+                slice_title = slice_.shown_range + (f", BMC {slice_.bmc_ports}" if slice_.bmc_ports else "")
                 cluster = view.clusters.get(slice_name)
                 if cluster:
                     box.node(node_id, _cluster_table(slice_name, slice_title, cluster), shape="plaintext")
@@ -144,13 +143,13 @@ def lab_tree(view: LabView, usage: LabUsage) -> Tree:
                 continue
             deployed = view.clusters.get(slice_name)
             if not deployed:
-                branch.add(f"[dim]{slice_name}: free slice {slice_.range}[/dim]")
+                branch.add(f"[dim]{slice_name}: free slice {slice_.shown_range}[/dim]")
                 continue
-            cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {slice_.range}: api "
+            cluster = branch.add(f"{_cluster_title(slice_name, deployed)} {slice_.shown_range}: api "
                                  f"{markup(_vips(deployed, 'api'))}, *.apps {markup(_vips(deployed, 'ingress'))}")
             for node in deployed.get("nodes", []):
                 port = bmc_port(deployed, node["name"])
-                cluster.add(f"{node['name']:<16} {node['role']:<13} {node['ip']:<15} "
+                cluster.add(f"{node['name']:<16} {node['role']:<13} {node.get('ip', ''):<15} "
                             f"{node['macs'].get('baremetal', '')}" + (f"  BMC :{port}" if port else "")
                             + (f"  {markup(str(node['ip6']))}" if node.get("ip6") else ""))
             if line := provisioning_line(slice_name, deployed):

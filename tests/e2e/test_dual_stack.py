@@ -5,6 +5,9 @@ dual-stack jumphost would) and a `range6` per slice; the jumphost's dnsmasq then
 the managed flag, and the running node's DHCPv6 client (dhcpcd in the guest image) takes the IPv6 address the
 cluster stack planned for its MAC, while every IPv4 address stays. dnsmasq answers AAAA and IPv6 PTR for the
 node, api, api-int and *.apps; a preview after `up` wants no change; destroy + up gives the same addresses.
+Then an IPv6-only SNO cluster (sno6, a slice with range6 alone) comes up beside it: its node takes its planned
+DHCPv6 lease and no IPv4 one, dnsmasq answers AAAA/PTR and no A, and its destroy + up keeps its address and
+leaves sno1's answers alone.
 Then the hypervisors get their IPv6 addresses (`hypervisors[].address6`; the simulated ones hold them in their
 NIC's profile): `pulumi up` keeps them on br0 beside the IPv4 ones, dnsmasq names them in both families, a
 hypervisor's BMCs answer IPMI and Redfish on its IPv6 address, and the lab's destroy gives each NIC both back.
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from core.bmc_plan import BmcPlan
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
@@ -138,9 +142,83 @@ def test_destroy_and_up_give_the_same_addresses_in_both_families(lab: LabSession
     assert aaaa(lab, NODE) == [PLANNED6]
 
 
-# --- the hypervisors in IPv6 (issue 27, item 3): address6 on br0, in DNS, and BMCs on it ------------------------
+# --- an IPv6-only SNO cluster beside the dual-stack one ------------------------------------------------------------
 
 HV1 = "192.168.16.11"
+DOMAIN6 = "sno6-sno"
+NODE6 = "sno.sno6.simlab.test"
+RANGE6_ONLY, PLANNED6_ONLY = "fd00:16::40-fd00:16::47", "fd00:16::40"
+
+
+def node6(lab: LabSession) -> dict[str, Any]:
+    found: dict[str, Any] = lab.outputs("sno6")["nodes"][0]
+    return found
+
+
+def leased6_only(lab: LabSession) -> bool:
+    lease6 = lab.console(HV1, DOMAIN6).leases6.get("eth0")
+    return lease6 is not None and lease6.ip6 == PLANNED6_ONLY
+
+
+def dhcpv4_leases_of(lab: LabSession, mac: str) -> list[str]:
+    """The jumphost's DHCPv4 lease lines for `mac` (`<expiry> <mac> <ip> ...`; DHCPv6 lines name a DUID there)."""
+    leases = lab.jumphost(["cat", "/var/lib/ocplab/dnsmasq.leases"], timeout=30).stdout.splitlines()
+    return [line for line in leases if line.split()[1:2] == [mac]]
+
+
+def answers_of_sno1(lab: LabSession) -> list[list[str]]:
+    names = (NODE, "api.sno1.simlab.test", "console.apps.sno1.simlab.test")
+    return [ask(lab, name) for name in names for ask in (dig, aaaa)]
+
+
+def test_an_ipv6_only_sno_cluster_takes_its_planned_ipv6_lease_and_no_ipv4_one(lab: LabSession) -> None:
+    slices = stack_value(lab, "simlab", "ocplab:slices")
+    lab.edit_stack("simlab", {"ocplab:slices": {**slices, "sno6": {"hypervisor": "hv1", "range6": RANGE6_ONLY}}})
+    lab.up("simlab")
+    sno = yaml.safe_load((lab.project / "stacks" / "Pulumi.sno1.yaml").read_text())
+    (lab.project / "stacks" / "Pulumi.sno6.yaml").write_text(yaml.safe_dump(
+        {"config": {**sno["config"], "ocplab:hypervisor": "hv1"}, "encryptionsalt": sno["encryptionsalt"]},
+        sort_keys=False))
+    started = time.monotonic()
+    lab.up("sno6")
+    lab.note("IPv6-only: pulumi up -s sno6 (s)", time.monotonic() - started)
+    out = lab.outputs("sno6")
+    assert "ip" not in node6(lab) and node6(lab)["ip6"] == PLANNED6_ONLY
+    assert "api_vip" not in out and (out["api_vip6"], out["ingress_vip6"]) == (PLANNED6_ONLY, PLANNED6_ONLY)
+    wait_for("the IPv6-only node's DHCPv6 lease", lambda: leased6_only(lab), 300, 1)
+    lab.note("IPv6-only: from pulumi up -s sno6 to the node's DHCPv6 lease (s)", time.monotonic() - started)
+    report = lab.console(HV1, DOMAIN6)
+    assert report.leases6["eth0"].mac == node6(lab)["macs"]["baremetal"] and report.leases6["eth0"].dns == (JUMPHOST6,)
+    assert "eth0" not in report.leases, "no DHCPv4 lease: its MAC has no IPv4 reservation"
+    assert dhcpv4_leases_of(lab, node6(lab)["macs"]["baremetal"]) == []
+
+
+def test_dnsmasq_answers_the_ipv6_only_cluster_in_ipv6_alone(lab: LabSession) -> None:
+    for name in (NODE6, "api.sno6.simlab.test", "api-int.sno6.simlab.test", "console.apps.sno6.simlab.test"):
+        assert aaaa(lab, name) == [PLANNED6_ONLY], name
+        assert dig(lab, name) == [], f"{name}: no A answer"
+    assert dig(lab, PLANNED6_ONLY, reverse=True) == [f"{NODE6}."]
+    for stack in ("simlab", "sno6"):
+        lab.pulumi.preview(stack, "--expect-no-changes")
+
+
+def test_the_ipv6_only_clusters_destroy_and_up_keep_its_address_and_its_neighbours_answers(lab: LabSession) -> None:
+    before, neighbour = node6(lab), answers_of_sno1(lab)
+    assert all(neighbour), neighbour
+    lab.pulumi.destroy("sno6")
+    assert aaaa(lab, NODE6) == [] and answers_of_sno1(lab) == neighbour
+    lab.ssh(HV1, f"rm -f /var/log/libvirt/qemu/{DOMAIN6}-console.log")
+    started = time.monotonic()
+    lab.up("sno6")
+    after = node6(lab)
+    assert (after.get("ip"), after["ip6"], after["macs"]) == (None, before["ip6"], before["macs"])
+    wait_for("the DHCPv6 lease after destroy + up", lambda: leased6_only(lab), 300, 1)
+    lab.note("IPv6-only: destroy + up, from pulumi up -s sno6 to the DHCPv6 lease (s)", time.monotonic() - started)
+    assert aaaa(lab, NODE6) == [PLANNED6_ONLY] and answers_of_sno1(lab) == neighbour
+
+
+# --- the hypervisors in IPv6 (issue 27, item 3): address6 on br0, in DNS, and BMCs on it ------------------------
+
 HV6 = {"hv1": "fd00:16::b", "hv2": "fd00:16::c"}  # what simlab/topology.py gives each hypervisor's eth0 profile
 # A Redfish slice on hv2 with no cluster: the lab stack installs sushy-tools there and its certificate.
 RF6 = {"hypervisor": "hv2", "range": "192.168.16.56-192.168.16.63", "bmc": "redfish", "bmc_ports": "8100-8100"}
@@ -214,12 +292,13 @@ def test_bmcs_answer_on_a_hypervisors_ipv6_address(lab: LabSession, tmp_path: Pa
 
 
 def test_a_preview_after_the_hypervisors_address6_wants_no_change(lab: LabSession) -> None:
-    for stack in ("simlab", "sno1"):
+    for stack in ("simlab", "sno1", "sno6"):
         lab.pulumi.preview(stack, "--expect-no-changes")
 
 
 def test_the_labs_destroy_puts_both_addresses_back_on_each_hypervisors_nic(lab: LabSession) -> None:
-    lab.pulumi.destroy("sno1")
+    for cluster in ("sno1", "sno6"):
+        lab.pulumi.destroy(cluster)
     started = time.monotonic()
     lab.pulumi.destroy("simlab")
     lab.note("dual-stack lab with the hypervisors' address6: pulumi destroy -s simlab (s)", time.monotonic() - started)

@@ -32,12 +32,13 @@ def cluster_dns(stack: str) -> ClusterDns:
 
 def test_the_base_config_serves_dhcpv6_to_reserved_macs_with_managed_router_advertisements() -> None:
     lines = render_base_config(LAB).splitlines()
-    assert lines[-5:] == [
+    assert lines[-6:] == [
         "local=/0.0.0.0.0.0.0.0.6.1.0.0.0.0.d.f.ip6.arpa/",
         "dhcp-range=fd00:16::,static,64,2m",
         "enable-ra",
         "dhcp-option=option6:dns-server,[fd00:16::1]",
         "dhcp-option=option6:domain-search,simlab.test",
+        "dhcp-option=option6:ntp-server,[fd00:16::1]",
     ]
     assert "host-record=jumphost.simlab.test,192.168.16.1,fd00:16::1" in lines
     assert not any(line.startswith("ra-param=") for line in lines), "routing nat: the jumphost is the default router"

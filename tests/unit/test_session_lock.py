@@ -5,14 +5,25 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
-from simlab.session import SESSION_ENV, exclusive_lab
+import pytest
+
+from simlab.session import LOCK_ENV, SESSION_ENV, exclusive_lab
 
 TRY = "from simlab.session import exclusive_lab\nwith exclusive_lab(timeout=0):\n    print('got the lab')\n"
 
 
 def attempt(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", TRY], capture_output=True, text=True, env=env, check=False)
+
+
+@pytest.fixture(autouse=True)
+def own_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A lock file of these specs' own (children inherit it), so a lab another run holds never delays them."""
+    monkeypatch.setenv(LOCK_ENV, str(tmp_path / "simlab.lock"))
+    yield
 
 
 def test_an_outsider_is_refused_while_the_lab_is_held() -> None:
