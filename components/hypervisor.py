@@ -16,6 +16,7 @@ from core.labconfig import LabConfig
 from renderers.bridge_scripts import (
     bridge_create_script,
     bridge_delete_script,
+    bridge_update_script,
     plain_bridge_create_script,
     plain_bridge_delete_script,
 )
@@ -48,11 +49,15 @@ class Hypervisor(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self, depends_on=args.get("after", []))
         self.provider = libvirt.Provider(f"{name}-libvirt", uri=args["libvirt_uri"], opts=child)
         on_host = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        backend, address6 = config.bridge_backend, config.address6
         self.bridge = command.remote.Command(
             f"{name}-bridge",
             connection=args["connection"],
-            create=bridge_create_script(config.bridge_backend, config.nic, config.bridge),
-            delete=bridge_delete_script(config.bridge_backend, config.nic, config.bridge),
+            create=bridge_create_script(backend, config.nic, config.bridge, address6),
+            delete=bridge_delete_script(backend, config.nic, config.bridge, address6),
+            # Only with address6 (None is no input: an IPv4 hypervisor's Command stays as deployed): adding it to a
+            # deployed bridge runs this, not create again (whose first step sees the bridge there and stops).
+            update=bridge_update_script(backend, config.nic, config.bridge, address6) if address6 else None,
             opts=child,
         )
         # A second NIC for bridged provisioning networks: bridged with no address, nothing else on it.
@@ -95,7 +100,7 @@ class Hypervisor(pulumi.ComponentResource):
         redfish = [s.bmc_ports for s in here if s.bmc_ports and s.bmc == "redfish"]
         self.sushy = None
         if redfish:
-            install = sushy_install_script(config.ssh.address, redfish)
+            install = sushy_install_script(config.ssh.address, redfish, address6)
             self.sushy = command.remote.Command(
                 f"{name}-sushy", connection=args["connection"], create=install, update=install,
                 delete=sushy_uninstall_script(redfish),

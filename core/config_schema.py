@@ -211,6 +211,7 @@ class CapacitySchema(_Strict):
 class HypervisorSchema(_Strict):
     name: Label
     address: IPv4
+    address6: IPv6 | None = None  # dual-stack: its IPv6 address on the lab NIC, kept on br0 as the IPv4 one is
     user: UserName = "root"
     port: Port = 22
     nic: Interface

@@ -1,4 +1,5 @@
-"""Which family an address is, and a cluster's pinned VIPs split by family in the installer's order.
+"""Which family an address is, how a URL writes it, and a cluster's pinned VIPs split by family in the
+installer's order.
 
 A dual-stack cluster has one API and one ingress VIP per family. ocplab's dual-stack clusters are IPv4-primary
 (machineNetwork, clusterNetwork and serviceNetwork list IPv4 first), and the installer wants apiVIPs and
@@ -19,6 +20,12 @@ FAMILIES = {4: "IPv4", 6: "IPv6"}
 def family_of(address: str) -> int:
     """4 or 6; the address was checked by the schema."""
     return int(netaddr.IPAddress(address).version)
+
+
+def url_host(address: str) -> str:
+    """An address as a URL's host part: IPv6 in brackets (RFC 3986), so `ipmi://[fd00:16::b]:6230` keeps its
+    port apart; IPv4 as it is. BMC URLs in install-config and the DCI inventories are written with it."""
+    return f"[{address}]" if family_of(address) == 6 else address
 
 
 def split_vips(vips: Mapping[str, str | Sequence[str]],

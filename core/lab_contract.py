@@ -32,7 +32,8 @@ READABLE_VERSIONS = (1, 2)
 _ADDED_IN_2 = ("network.routing", "network.ntp", "network.ntp_upstream", "mirror", "cache")
 _OPTIONAL_IN_2 = ("mirror", "cache")
 # Dual-stack labs (ocplab:network.cidr6) export these too, in version 2: an IPv4 lab's outputs stay as they were,
-# so its cluster stacks see no change; an older ocplab refuses a dual-stack lab naming the field.
+# so its cluster stacks see no change; an older ocplab refuses a dual-stack lab naming the field. Likewise
+# hypervisors.<name>.address6, only for a hypervisor with ocplab:hypervisors[].address6.
 _NETWORK6 = ("cidr6", "dns6")
 # Secret outputs: not part of the contract (a reader without the passphrase sees "[secret]"); a cluster stack
 # derives the mirror's password from the lab key instead.
@@ -91,6 +92,7 @@ class HypervisorOutputs:
     base_volumes: Annotated[Mapping[Name, VolumeId], Field(max_length=64)]
     capacity: Capacity | None  # libvirt's figures; None only in a planned view without a declared capacity
     provisioning_bridge: Iface | None = None  # where bridged provisioning NICs attach (a second NIC's bridge)
+    address6: Address6 | None = None  # dual-stack: its IPv6 address on the bridge (exported only when set)
 
 
 @dataclass(config=_OUTPUTS)
@@ -195,6 +197,9 @@ class LabOutputs:
         for key in _NETWORK6:
             if data["network"][key] is None:
                 del data["network"][key]
+        for hv in data["hypervisors"].values():
+            if hv["address6"] is None:
+                del hv["address6"]
         return {"kind": "lab", **data}
 
 
@@ -210,7 +215,8 @@ def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: 
     return HypervisorOutputs(name=hv.name, address=hv.ssh.address, user=hv.ssh.user, port=hv.ssh.port,
                              libvirt_uri=libvirt_uri, bridge=hv.bridge, network=hv.network_name,
                              network_id=network_id, pool=pool, base_volumes=dict(base_volumes), capacity=capacity,
-                             provisioning_bridge=hv.provisioning_bridge if hv.provisioning_nic else None)
+                             provisioning_bridge=hv.provisioning_bridge if hv.provisioning_nic else None,
+                             address6=hv.address6)
 
 
 def mirror_outputs(lab: LabConfig, ca_certificate: str) -> MirrorOutputs | None:
@@ -348,15 +354,20 @@ def _consistency_problems(lab: LabOutputs) -> list[str]:
 
 
 def _consistency6_problems(lab: LabOutputs) -> list[str]:
-    """The IPv6 fields: both or neither of cidr6 and dns6, and every IPv6 address inside cidr6."""
+    """The IPv6 fields: both or neither of cidr6 and dns6, and every IPv6 address (dns6, range6, a hypervisor's
+    address6) inside cidr6."""
     net = lab.network
     if (net.cidr6 is None) != (net.dns6 is None):
         return ["network.cidr6: a dual-stack lab exports both cidr6 and dns6"]
     ranges = {name: slice_.range6 for name, slice_ in lab.slices.items() if slice_.range6}
+    hosts6 = {name: hv.address6 for name, hv in lab.hypervisors.items() if hv.address6}
     if net.cidr6 is None or net.dns6 is None:
-        return [f"slices.{name}.range6: the lab network has no cidr6" for name in ranges]
+        return [f"slices.{name}.range6: the lab network has no cidr6" for name in ranges] + \
+            [f"hypervisors.{name}.address6: the lab network has no cidr6" for name in hosts6]
     network6 = IPNetwork(net.cidr6)
     found = [f"network.dns6: {net.dns6} is outside {network6}"] if IPAddress(net.dns6) not in network6 else []
+    found += [f"hypervisors.{name}.address6: {address} is outside {network6}" for name, address in hosts6.items()
+              if IPAddress(address) not in network6]
     return found + [f"slices.{name}.range6: {text} is outside {network6}" for name, text in ranges.items()
                     if not AddressRange.parse(text, 6).within(network6)]
 

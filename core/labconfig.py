@@ -82,6 +82,7 @@ class Hypervisor:
     capacity: HostCapacity | None = None
     provisioning_nic: str | None = None  # a second NIC, bridged with no address for bridged provisioning
     provisioning_bridge: str = PROVISIONING_BRIDGE
+    address6: str | None = None  # dual-stack: its IPv6 address on the lab NIC, then on the bridge
 
     @property
     def network_name(self) -> str:
@@ -174,7 +175,7 @@ def _hypervisor(hv: HypervisorSchema) -> Hypervisor:
     bridge = hv.provisioning_bridge if hv.provisioning_nic else PROVISIONING_BRIDGE
     return Hypervisor(name=hv.name, ssh=_ssh(hv), nic=hv.nic, bridge=hv.bridge, bridge_backend=hv.bridge_backend,
                       pool_path=hv.pool_path, capacity=_capacity(hv.capacity), provisioning_nic=hv.provisioning_nic,
-                      provisioning_bridge=bridge)
+                      provisioning_bridge=bridge, address6=hv.address6)
 
 
 def _slice(cluster: str, slice_: SliceSchema, problems: Problems) -> Slice:
@@ -295,13 +296,17 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
 
 
 def _check_plan6(config: LabConfig, problems: Problems) -> None:
-    """The IPv6 plan: a prefix DHCPv6 and router advertisements can serve, the jumphost on it, each slice's
-    range6 inside it, clear of the jumphost and of each other, and no IPv6 in a slice of a lab without it."""
+    """The IPv6 plan: a prefix DHCPv6 and router advertisements can serve, the jumphost and hypervisors on it, each
+    slice's range6 inside it, clear of those and of each other, and no IPv6 in a lab without it."""
     cidr6, address6 = config.network.cidr6, config.jumphost.address6
     if cidr6 is None:
         if address6 is not None:
             problems.add("ocplab:jumphost.address6", "the lab network has no IPv6: add network.cidr6 (e.g. "
                          "fd00:16::/64), or remove jumphost.address6")
+        for index, hv in enumerate(config.hypervisors):
+            if hv.address6 is not None:
+                problems.add(f"ocplab:hypervisors[{index}].address6", "the lab network has no IPv6: add "
+                             "network.cidr6 (e.g. fd00:16::/64) and jumphost.address6, or remove address6")
         for item in config.slices:
             if item.range6 is not None:
                 problems.add(f"ocplab:slices.{item.cluster}.range6", "the lab network has no IPv6: add "
@@ -321,6 +326,7 @@ def _check_plan6(config: LabConfig, problems: Problems) -> None:
     taken = {"the subnet-router anycast address": AddressRange(cidr6.network, cidr6.network)}
     if address6 is not None:
         taken["the jumphost"] = AddressRange.parse(address6, 6)
+    taken.update(_hypervisors6(config, cidr6, taken, problems))
     for index, item in enumerate(config.slices):
         if item.range6 is None:
             continue
@@ -356,6 +362,24 @@ def _check_mac_windows6(config: LabConfig, problems: Problems) -> None:
                              f"{item.range6} and IPv6-only slice {other.cluster}'s {other.range6} have addresses "
                              "ending in the same three bytes, from which an IPv6-only node's MAC is made; move one "
                              "so their last 24 bits differ (e.g. fd00:16::30-fd00:16::37 and fd00:16::40-fd00:16::47)")
+
+
+def _hypervisors6(config: LabConfig, cidr6: netaddr.IPNetwork, taken: Mapping[str, AddressRange],
+                  problems: Problems) -> dict[str, AddressRange]:
+    """Each hypervisor's address6: a host address of cidr6, its own (not the jumphost's nor another's)."""
+    mine: dict[str, AddressRange] = {}
+    for index, hv in enumerate(config.hypervisors):
+        if hv.address6 is None:
+            continue
+        where, address = f"ocplab:hypervisors[{index}].address6", netaddr.IPAddress(hv.address6, 6)
+        used = AddressRange(address, address)
+        if address not in cidr6 or address == cidr6.network:
+            problems.add(where, f"{hv.address6} is not a host address of network.cidr6 {cidr6}: give the address "
+                         f"the hypervisor's NIC has in it")
+        elif clash := next((what for what, other in {**taken, **mine}.items() if used.overlaps(other)), None):
+            problems.add(where, f"{hv.address6} is {clash}'s address; give hypervisor {hv.name} its own")
+        mine[f"hypervisor {hv.name}"] = used
+    return mine
 
 
 def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool = False) -> LabConfig:

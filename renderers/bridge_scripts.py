@@ -3,31 +3,45 @@
 They run on the hypervisor over SSH (pulumi-command remote.Command create/delete), so they are
 idempotent, keep the SSH session alive while the address moves, and record what they replaced
 under /etc/ocplab so `delete` restores exactly the original networking. The shell is in
-files/bridge-*.sh.
+files/bridge-*.sh. A hypervisor with an IPv6 address (address6, dual-stack labs) gets one more part
+(files/bridge-<backend>-ipv6.sh), also its update script; one without renders exactly what it did.
 """
 
 from __future__ import annotations
 
+from core.labconfig import PREFIX6
 from renderers.shell import script
 
 STATE_DIR = "/etc/ocplab"
 BACKENDS = ("nmcli", "iproute2")
 
 
-def _bridge_script(backend: str, action: str, nic: str, bridge: str) -> str:
+def _bridge_script(backend: str, action: str, nic: str, bridge: str, address6: str | None = None) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"bridge backend {backend!r} is not one of {', '.join(BACKENDS)}")
-    return script("bridge-common", f"bridge-{backend}-{action}", nic=nic, br=bridge, state_dir=STATE_DIR)
+    inputs = {"nic": nic, "br": bridge, "state_dir": STATE_DIR}
+    # NetworkManager's removal gives nic its original profile back, IPv6 included: nothing to add there.
+    if address6 is None or (backend, action) == ("nmcli", "delete"):
+        return script("bridge-common", f"bridge-{backend}-{action}", **inputs)
+    parts = {"create": [f"bridge-{backend}-create", f"bridge-{backend}-ipv6"], "update": [f"bridge-{backend}-ipv6"],
+             "delete": ["bridge-iproute2-delete", "bridge-iproute2-ipv6-delete"]}[action]
+    return script("bridge-common", *parts, **inputs, addr6=f"{address6}/{PREFIX6}")
 
 
-def bridge_create_script(backend: str, nic: str, bridge: str) -> str:
-    """Script that makes `bridge` enslave `nic` and carry its address; safe to run twice."""
-    return _bridge_script(backend, "create", nic, bridge)
+def bridge_create_script(backend: str, nic: str, bridge: str, address6: str | None = None) -> str:
+    """Script that makes `bridge` enslave `nic` and carry its address (and address6); safe to run twice."""
+    return _bridge_script(backend, "create", nic, bridge, address6)
 
 
-def bridge_delete_script(backend: str, nic: str, bridge: str) -> str:
-    """Script that gives `nic` its original address back and removes `bridge`."""
-    return _bridge_script(backend, "delete", nic, bridge)
+def bridge_update_script(backend: str, nic: str, bridge: str, address6: str) -> str:
+    """Script that makes a deployed `bridge` carry the hypervisor's address6 too (address6 added to a lab that
+    was IPv4 on this hypervisor); safe to run twice."""
+    return _bridge_script(backend, "update", nic, bridge, address6)
+
+
+def bridge_delete_script(backend: str, nic: str, bridge: str, address6: str | None = None) -> str:
+    """Script that gives `nic` its original address (and IPv6 addresses) back and removes `bridge`."""
+    return _bridge_script(backend, "delete", nic, bridge, address6)
 
 
 def plain_bridge_create_script(backend: str, nic: str, bridge: str) -> str:

@@ -51,7 +51,8 @@ def render_base_config(lab: LabConfig) -> str:
         # keeps the PTR.
         f"host-record={','.join(jumphost_names(lab))},{lab.jumphost.ssh.address}"
         + (f",{lab.jumphost.address6}" if net.cidr6 else ""),
-        *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" for hv in lab.hypervisors),
+        *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" + (f",{hv.address6}" if hv.address6 else "")
+          for hv in lab.hypervisors),
         *ipv6_lines(lab),
     ]
     return "\n".join(lines) + "\n"

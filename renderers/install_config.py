@@ -83,7 +83,7 @@ from core.cluster_outputs import (
 )
 from core.config_schema import Cidr6, Domain, IPv4, IPv6, Label, Mac
 from core.firmware import FIRMWARE_OF
-from core.ip_families import family_of
+from core.ip_families import family_of, url_host
 from core.os_images import INSTALL_CONFIG_KEYS
 from renderers.install_config_mirror import MirrorAccess, merged_pull_secret, mirror_sections
 
@@ -170,15 +170,10 @@ def require_yaml_text_bmc(cluster: Cluster) -> None:
 # --- hosts --------------------------------------------------------------------------------------------------------
 
 
-def _host_part(address: str) -> str:
-    """An IPv6 address goes in brackets in a URL."""
-    return f"[{address}]" if ":" in address else address
-
-
 def bmc_address(bmc: Bmc, node: Node) -> str:
     """virtualbmc answers IPMI on one port per node; sushy-tools serves every node's Redfish system on one port,
     the system id being the libvirt domain's UUID. Redfish uses virtual media, which needs no PXE."""
-    host = _host_part(bmc.address)
+    host = url_host(bmc.address)
     if bmc.kind == "ipmi":
         return f"ipmi://{host}:{bmc.port_of(node.name)}"
     return f"redfish-virtualmedia://{host}:{bmc.redfish_port}/redfish/v1/Systems/{node.uuid}"

@@ -1,7 +1,7 @@
 """Remote-command scripts for Redfish BMCs (sushy-tools) on a hypervisor.
 
 The lab stack owns the shared part: sushy-tools in its own virtualenv (pinned, with the distribution's
-libvirt binding), a TLS certificate for the hypervisor's address and the helper, refused unless the
+libvirt binding), a TLS certificate for the hypervisor's address (and its IPv6 one) and the helper, refused unless the
 installed sushy-tools passes its health check. Cluster stacks own one emulator each, on the first port
 of their slice's bmc_ports: `sync` makes it serve exactly the cluster's domains and `remove` stops and
 deletes it, both through renderers/files/ocplab_sushy.py. The password reaches the helper on stdin.
@@ -35,10 +35,14 @@ def helper_source() -> str:
     return resources.files("renderers").joinpath("files/ocplab_sushy.py").read_text()
 
 
-def sushy_install_script(address: str, ranges: list[PortRange]) -> str:
-    """Install and health-check sushy-tools, make the hypervisor's certificate; safe to run again."""
-    return _sushy_script("libvirt-venv", "sushy-install", requirement=REQUIREMENT, version=VERSION,
-                         helper_b64=b64(helper_source()), address=address, port_ranges=[str(r) for r in ranges])
+def sushy_install_script(address: str, ranges: list[PortRange], address6: str | None = None) -> str:
+    """Install and health-check sushy-tools, make the hypervisor's certificate (for both its addresses where it has
+    an IPv6 one; without, the script is what it was); safe to run again."""
+    inputs: dict[str, ShellValue] = {"requirement": REQUIREMENT, "version": VERSION, "helper_b64": b64(helper_source()),
+                                     "address": address, "port_ranges": [str(r) for r in ranges]}
+    if address6 is None:
+        return _sushy_script("libvirt-venv", "sushy-install", **inputs)
+    return _sushy_script("libvirt-venv", "sushy-install", "sushy-cert6", **inputs, address6=address6)
 
 
 def sushy_uninstall_script(ranges: list[PortRange]) -> str:

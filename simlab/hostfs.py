@@ -148,7 +148,7 @@ def seed_hypervisor(paths: StatePaths, host: HostPlan) -> None:
 
 
 def eth0_profile(host: HostPlan) -> str:
-    """The keyfile a RHEL server installed with a static lab address would have for its NIC."""
+    """The keyfile a RHEL server installed with static lab addresses (IPv4 and IPv6) would have for its NIC."""
     gateway = NETWORK.network_address + 1
     return "\n".join([
         "[connection]",
@@ -166,8 +166,9 @@ def eth0_profile(host: HostPlan) -> str:
         f"dns={gateway};",
         "may-fail=false",
         "",
-        "[ipv6]",
-        "method=disabled",
+        "[ipv6]",  # its address in the lab /64 too, as a dual-stack server's: an IPv4 lab's bridge leaves it off
+        "method=manual",
+        f"address1={host.cidr6}",
         "",
     ])
 

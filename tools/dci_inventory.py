@@ -73,6 +73,7 @@ from core.cluster_outputs import (
 )
 from core.config_schema import AbsolutePath, Interface, Port, UserName
 from core.firmware import FIRMWARE_OF
+from core.ip_families import url_host
 from renderers import pxe_boot
 from renderers.install_config import require_yaml_text_bmc
 from renderers.install_config_mirror import MirrorAccess, dci_image_sources_block
@@ -503,7 +504,7 @@ def _abi_nodes_vars(cluster: Cluster) -> dict[str, Any]:
         raise InventoryError(f"stack {cluster.stack}: ABI boots nodes through Redfish virtual media, "
                              "but the cluster's BMC is IPMI")
     return {"vendor": "KVM", "bmc_user": cluster.bmc.user, "bmc_password": cluster.bmc.password,
-            "bmc_address": f"{cluster.bmc.address}:{cluster.bmc.redfish_port}"}
+            "bmc_address": f"{url_host(cluster.bmc.address)}:{cluster.bmc.redfish_port}"}
 
 
 def _abi_role_group(cluster: Cluster, role: str) -> dict[str, Any]:

@@ -7,19 +7,34 @@ cluster stack planned for its MAC, while every IPv4 address stays. dnsmasq answe
 node, api, api-int and *.apps; a preview after `up` wants no change; destroy + up gives the same addresses.
 Then an IPv6-only SNO cluster (sno6, a slice with range6 alone) comes up beside it: its node takes its planned
 DHCPv6 lease and no IPv4 one, dnsmasq answers AAAA/PTR and no A, and its destroy + up keeps its address and
-leaves sno1's answers alone. Steps build on each other in file order.
+leaves sno1's answers alone.
+Then the hypervisors get their IPv6 addresses (`hypervisors[].address6`; the simulated ones hold them in their
+NIC's profile): `pulumi up` keeps them on br0 beside the IPv4 ones, dnsmasq names them in both families, a
+hypervisor's BMCs answer IPMI and Redfish on its IPv6 address, and the lab's destroy gives each NIC both back.
+Steps build on each other in file order.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import secrets
 import time
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from core.bmc_plan import BmcPlan
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.sushy_scripts import sushy_remove_script, sushy_sync_script
+from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
+from simlab.clients import run_in_jumphost, ssh_run
 from simlab.guest.console import GuestReport
 from tests.e2e.lab_helpers import JUMPHOST, LabSession, dig, stack_value, wait_for
+from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
 
@@ -200,3 +215,128 @@ def test_the_ipv6_only_clusters_destroy_and_up_keep_its_address_and_its_neighbou
     wait_for("the DHCPv6 lease after destroy + up", lambda: leased6_only(lab), 300, 1)
     lab.note("IPv6-only: destroy + up, from pulumi up -s sno6 to the DHCPv6 lease (s)", time.monotonic() - started)
     assert aaaa(lab, NODE6) == [PLANNED6_ONLY] and answers_of_sno1(lab) == neighbour
+
+
+# --- the hypervisors in IPv6 (issue 27, item 3): address6 on br0, in DNS, and BMCs on it ------------------------
+
+HV6 = {"hv1": "fd00:16::b", "hv2": "fd00:16::c"}  # what simlab/topology.py gives each hypervisor's eth0 profile
+# A Redfish slice on hv2 with no cluster: the lab stack installs sushy-tools there and its certificate.
+RF6 = {"hypervisor": "hv2", "range": "192.168.16.56-192.168.16.63", "bmc": "redfish", "bmc_ports": "8100-8100"}
+PROBE, PROBE_NODE = "v6probe", "node"  # a BMC of the probe's own domain (v6probe-node), as a cluster stack makes it
+PROBE_XML = ("<domain type='qemu'><name>v6probe-node</name><memory unit='MiB'>16</memory><vcpu>1</vcpu>"
+             "<os><type arch='x86_64'>hvm</type></os></domain>")
+
+
+def addresses(lab: LabSession, host: str, device: str) -> set[str]:
+    """The global addresses on a device of a lab host, in both families (`ip -o addr`)."""
+    shown = lab.ssh(host, f"ip -o addr show dev {device} scope global")
+    return set(re.findall(r"\binet6? (\S+)", shown))
+
+
+def holds(lab: LabSession, host: str, device: str, wanted: set[str]) -> bool:
+    return addresses(lab, host, device) == wanted
+
+
+def pings6(lab: LabSession, address: str) -> bool:
+    return lab.jumphost(["ping", "-6", "-c", "1", "-W", "1", address], timeout=30).returncode == 0
+
+
+def test_hypervisors_given_address6_carry_it_on_br0_and_are_named_in_both_families(lab: LabSession) -> None:
+    hypervisors = stack_value(lab, "simlab", "ocplab:hypervisors")
+    for hv in hypervisors:
+        hv["address6"] = HV6[hv["name"]]
+    lab.edit_stack("simlab", {"ocplab:hypervisors": hypervisors,
+                              "ocplab:slices": {**stack_value(lab, "simlab", "ocplab:slices"), "rf6": RF6}})
+    started = time.monotonic()
+    lab.up("simlab")
+    lab.note("hypervisors' address6 (and sushy-tools on hv2): pulumi up -s simlab (s)", time.monotonic() - started)
+    for name, ip in (("hv1", HV1), ("hv2", HV2)):
+        assert addresses(lab, ip, "br0") == {f"{ip}/24", f"{HV6[name]}/64"}, name
+        assert addresses(lab, ip, "eth0") == set(), f"{name}: eth0 is br0's port, with no address of its own"
+        wait_for(f"{name} answering ping over IPv6", partial(pings6, lab, HV6[name]), 30, 0.5)
+        assert lab.outputs("simlab")["hypervisors"][name]["address6"] == HV6[name]
+        assert aaaa(lab, f"{name}.simlab.test") == [HV6[name]]
+        assert dig(lab, f"{name}.simlab.test") == [ip], "its A answer is kept"
+        assert dig(lab, HV6[name], reverse=True) == [f"{name}.simlab.test."]
+    cert = lab.ssh(HV2, "openssl x509 -in /etc/ocplab/sushy/tls/cert.pem -noout -ext subjectAltName")
+    assert f"IP Address:{HV2}, IP Address:FD00:16:0:0:0:0:0:C" in cert, cert
+
+
+def test_bmcs_answer_on_a_hypervisors_ipv6_address(lab: LabSession, tmp_path: Path) -> None:
+    """The scripts a cluster stack runs for its BMCs, with the hypervisor's IPv6 address (an IPv6-only cluster's):
+    virtualbmc answers IPMI and sushy-tools Redfish there, from the jumphost, over IPv6."""
+    password = secrets.token_urlsafe(12)
+    lab.ssh(HV2, f"printf '%s' \"{PROBE_XML}\" > /tmp/v6probe.xml && virsh -q define /tmp/v6probe.xml")
+    uuid = lab.virsh(HV2, "domuuid", "v6probe-node").strip()
+    ipmi = BmcPlan(address=HV6["hv2"], ports={PROBE_NODE: 6249})
+    redfish = BmcPlan(address=HV6["hv2"], ports={PROBE_NODE: 8100}, kind="redfish", port=8100)
+    try:
+        for sync in (vbmc_sync_script(PROBE, ipmi), sushy_sync_script(PROBE, redfish, [uuid])):
+            done = ssh_run(HV2, sync, input=password + "\n", timeout=120)
+            assert done.returncode == 0, done.stderr
+        argv = [require_tool("ipmitool", "the Debian package ipmitool"), "-I", "lanplus", "-H", HV6["hv2"], "-p",
+                "6249", "-U", "admin", "-E", "power", "status"]
+        answered = run_in_jumphost(argv, env={**lab.env(), "IPMI_PASSWORD": password}, timeout=120)
+        assert (answered.returncode, answered.stdout.strip()) == (0, "Chassis Power is off"), answered.stderr
+        cafile = tmp_path / "hv2-cert.pem"
+        cafile.write_text(lab.ssh(HV2, "cat /etc/ocplab/sushy/tls/cert.pem"))
+        argv = [require_tool("curl", "the Debian package curl"), "-sS", "-g", "--cacert", str(cafile), "-K", "-",
+                f"https://[{HV6['hv2']}]:8100/redfish/v1/Systems"]
+        listed = run_in_jumphost(argv, input=f'user = "admin:{password}"\n', timeout=120)
+        assert listed.returncode == 0, listed.stderr
+        assert [m["@odata.id"] for m in json.loads(listed.stdout)["Members"]] == [f"/redfish/v1/Systems/{uuid}"]
+    finally:
+        for remove in (vbmc_remove_script(PROBE), sushy_remove_script(PROBE)):
+            ssh_run(HV2, remove, timeout=120)
+        lab.virsh(HV2, "undefine", "v6probe-node")
+
+
+def test_a_preview_after_the_hypervisors_address6_wants_no_change(lab: LabSession) -> None:
+    for stack in ("simlab", "sno1", "sno6"):
+        lab.pulumi.preview(stack, "--expect-no-changes")
+
+
+def test_the_labs_destroy_puts_both_addresses_back_on_each_hypervisors_nic(lab: LabSession) -> None:
+    for cluster in ("sno1", "sno6"):
+        lab.pulumi.destroy(cluster)
+    started = time.monotonic()
+    lab.pulumi.destroy("simlab")
+    lab.note("dual-stack lab with the hypervisors' address6: pulumi destroy -s simlab (s)", time.monotonic() - started)
+    for name, ip in (("hv1", HV1), ("hv2", HV2)):
+        both = {f"{ip}/24", f"{HV6[name]}/64"}
+        wait_for(f"{name}'s eth0 holding both addresses", partial(holds, lab, ip, "eth0", both), 30, 0.5)
+        assert lab.ssh(ip, "ls /sys/class/net").split().count("br0") == 0
+
+
+def test_the_iproute2_backend_moves_the_ipv6_address_to_br0_and_back(lab: LabSession) -> None:
+    """Hosts without NetworkManager: the same scripts over SSH, as test_lab_and_clusters does for IPv4."""
+    lab.ssh(HV1, "nmcli dev set eth0 managed no")
+    try:
+        lab.ssh(HV1, bridge_create_script("iproute2", "eth0", "br0", HV6["hv1"]))
+        assert addresses(lab, HV1, "br0") == {f"{HV1}/24", f"{HV6['hv1']}/64"}
+        assert addresses(lab, HV1, "eth0") == set()
+        lab.ssh(HV1, bridge_create_script("iproute2", "eth0", "br0", HV6["hv1"]))  # again: nothing changes
+        assert addresses(lab, HV1, "br0") == {f"{HV1}/24", f"{HV6['hv1']}/64"}
+        assert "carries its IPv6 addresses again" in lab.ssh(HV1, bridge_delete_script("iproute2", "eth0", "br0",
+                                                                                        HV6["hv1"]))
+        assert addresses(lab, HV1, "eth0") == {f"{HV1}/24", f"{HV6['hv1']}/64"}
+    finally:
+        lab.ssh(HV1, "nmcli dev set eth0 managed yes")
+
+
+def test_a_lab_made_with_the_hypervisors_address6_bridges_both_and_its_destroy_gives_both_back(
+        lab: LabSession) -> None:
+    """The create path (the steps above took the update path: address6 added to deployed bridges)."""
+    wait_for("hv1's eth0 managed by NetworkManager again", partial(holds, lab, HV1, "eth0", {
+        f"{HV1}/24", f"{HV6['hv1']}/64"}), 30, 0.5)
+    started = time.monotonic()
+    lab.up("simlab")
+    lab.note("a lab made with the hypervisors' address6: pulumi up -s simlab (s)", time.monotonic() - started)
+    for name, ip in (("hv1", HV1), ("hv2", HV2)):
+        assert addresses(lab, ip, "br0") == {f"{ip}/24", f"{HV6[name]}/64"}, name
+        wait_for(f"{name} answering ping over IPv6", partial(pings6, lab, HV6[name]), 30, 0.5)
+    lab.pulumi.preview("simlab", "--expect-no-changes")
+    lab.pulumi.destroy("simlab")
+    for name, ip in (("hv1", HV1), ("hv2", HV2)):
+        wait_for(f"{name}'s eth0 holding both addresses", partial(holds, lab, ip, "eth0", {
+            f"{ip}/24", f"{HV6[name]}/64"}), 30, 0.5)

@@ -13,6 +13,7 @@ import netaddr
 import pytest
 
 from renderers.dnsmasq_base import reverse_zones
+from simlab import topology
 from simlab.clients import jumphost_argv, libvirt_uri, run_in_jumphost, ssh_run, virsh
 from simlab.env import client_env
 from simlab.lab import health, load
@@ -153,6 +154,10 @@ def cmdline(pid: int) -> str:
         return ""
 
 
+# Each hypervisor's IPv6 address in the lab /64 (simlab/topology.py): hv1 fd00:16::b/64, hv2 fd00:16::c/64.
+CIDR6 = {host.name: host.cidr6 for host in topology.plan(topology.MAX_HYPERVISORS)}
+
+
 def test_networkmanager_manages_eth0_with_its_static_profile(lab: LabState) -> None:
     for hv in hypervisors(lab):
         devices = ssh_run(hv.ip, "nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device").stdout
@@ -160,6 +165,8 @@ def test_networkmanager_manages_eth0_with_its_static_profile(lab: LabState) -> N
         assert "br0" not in devices  # making the bridge is the project's job
         addrs = ssh_run(hv.ip, "nmcli -g ipv4.method,ipv4.addresses connection show eth0").stdout
         assert addrs.split() == ["manual", f"{hv.ip}/24"]
+        addrs6 = ssh_run(hv.ip, "nmcli -g ipv6.method,ipv6.addresses connection show eth0").stdout
+        assert addrs6.replace("\\:", ":").split() == ["manual", CIDR6[hv.name]]
         assert ssh_run(hv.ip, "ip -o link show br0").returncode != 0
 
 

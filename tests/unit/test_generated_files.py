@@ -9,7 +9,7 @@ import pytest
 
 from core.labconfig import parse_lab_config
 from core.stack_files import read_stack_values, stack_path
-from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script, bridge_update_script
 from renderers.dnsmasq_base import render_base_config
 from renderers.jumphost_scripts import control_script, install_script, uninstall_script
 from tests.tools import require_tool
@@ -56,6 +56,10 @@ SCRIPTS = {
     "bridge nmcli delete": bridge_delete_script("nmcli", "eth0", "br0"),
     "bridge iproute2 create": bridge_create_script("iproute2", "eno1", "br0"),
     "bridge iproute2 delete": bridge_delete_script("iproute2", "eno1", "br0"),
+    **{f"bridge {backend} {action} with address6": render(backend, "eno1", "br0", "fd00:16::b")
+       for backend in ("nmcli", "iproute2")
+       for action, render in (("create", bridge_create_script), ("update", bridge_update_script),
+                              ("delete", bridge_delete_script))},
     "jumphost install": install_script("interface=eth0\n"),
     "jumphost uninstall": uninstall_script(),
     "dnsmasq control": control_script(),
