@@ -70,12 +70,14 @@ def _lab_problems(cluster: ClusterConfig, lab: LabOutputs) -> list[str]:
             if node.image not in images:
                 found.append(f"ocplab:hosts.{node.name}.image: {node.image!r} is not a base image of lab "
                              f"{cluster.lab}; known: {', '.join(sorted(images)) or 'none'}")
-    if slice_ is not None and slice_.range is None and cluster.topology == "ipi":
-        # Its nodes would reach their BMCs over IPv6 only; the lab contract gives no hypervisor an IPv6 address yet.
-        found.append(f"ocplab:topology: cluster {cluster.name}'s slice is IPv6-only (range6, no range) and an IPI "
-                     f"cluster's nodes could not reach their BMCs, which listen on hypervisor {cluster.hypervisor}'s "
-                     f"IPv4 address only: give ocplab:slices.{cluster.name} a range too in lab {cluster.lab} "
-                     "(dual-stack), or use topology sno")
+    hypervisor = lab.hypervisors.get(cluster.hypervisor)
+    if slice_ is not None and slice_.range is None and slice_.bmc_ports and hypervisor is not None \
+            and hypervisor.address6 is None:
+        # An IPv6-only cluster's nodes reach their BMCs on the hypervisor's IPv6 address, which it must have.
+        found.append(f"ocplab:slices.{cluster.name}.bmc_ports: cluster {cluster.name}'s slice is IPv6-only (range6, "
+                     f"no range), so its BMCs must listen on hypervisor {cluster.hypervisor}'s IPv6 address, and it "
+                     f"has none: give it ocplab:hypervisors[].address6 in lab {cluster.lab} and pulumi up the lab, "
+                     f"or give the slice a range too (dual-stack)")
     return found + os_image_problems(cluster.os_images, cluster.lab, lab.cache)
 
 
@@ -99,9 +101,10 @@ def design_cluster(cluster: ClusterConfig, lab_outputs: Mapping[str, Any] | LabO
     slice_range = AddressRange.parse(slice_.range) if slice_.range else None
     slice_range6 = AddressRange.parse(slice_.range6, 6) if slice_.range6 else None
     plan = plan_addresses(cluster, slice_range, previous, slice_range6)
+    bmc = _bmc_plan(cluster, slice_.bmc_ports, slice_.bmc or "ipmi", hypervisor, ipv6_only=slice_range is None)
     return ClusterDesign(cluster=cluster, plan=plan, domain=lab.domain, slice_range=slice_range,
                          hypervisor=hypervisor, jumphost=lab.jumphost, network=lab.network,
-                         bmc=_bmc_plan(cluster, slice_.bmc_ports, slice_.bmc or "ipmi", hypervisor),
+                         bmc=bmc,
                          vrrp=vrrp_ids(cluster.name) if ipi else None,
                          lab_ca=lab.mirror.ca_certificate if lab.mirror else None,
                          os_images=os_image_urls(cluster.os_images, lab.cache) or None, slice_range6=slice_range6)
@@ -113,10 +116,12 @@ def _families(slice_: SliceOutputs) -> frozenset[int]:
 
 
 def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,
-              hypervisor: HypervisorOutputs) -> BmcPlan | None:
+              hypervisor: HypervisorOutputs, ipv6_only: bool = False) -> BmcPlan | None:
     """Virtual BMCs when the lab gives the slice BMC ports; an exhausted range raises ConfigError."""
     if not bmc_ports:
         return None
+    # An IPv6-only cluster's nodes have no IPv4: its BMCs listen on the hypervisor's IPv6 address (checked present).
+    address = hypervisor.address6 if ipv6_only and hypervisor.address6 else hypervisor.address
     if kind == "redfish":
-        return redfish_plan(cluster, hypervisor.address, PortRange.parse(bmc_ports))
-    return BmcPlan(address=hypervisor.address, ports=plan_bmc_ports(cluster, PortRange.parse(bmc_ports)))
+        return redfish_plan(cluster, address, PortRange.parse(bmc_ports))
+    return BmcPlan(address=address, ports=plan_bmc_ports(cluster, PortRange.parse(bmc_ports)))

@@ -29,6 +29,7 @@ import yaml
 
 from core.bmc_plan import BmcPlan
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.install_config import render_install_config
 from renderers.sushy_scripts import sushy_remove_script, sushy_sync_script
 from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 from simlab.clients import run_in_jumphost, ssh_run
@@ -294,6 +295,40 @@ def test_bmcs_answer_on_a_hypervisors_ipv6_address(lab: LabSession, tmp_path: Pa
 def test_a_preview_after_the_hypervisors_address6_wants_no_change(lab: LabSession) -> None:
     for stack in ("simlab", "sno1", "sno6"):
         lab.pulumi.preview(stack, "--expect-no-changes")
+
+
+IPI6_RANGE, IPI6_BMC_PORTS = "fd00:16::50-fd00:16::5f", "6250-6259"
+
+
+def test_an_ipv6_only_ipi_clusters_bmcs_answer_on_its_hypervisors_ipv6_address(lab: LabSession) -> None:
+    """Through pulumi up: an IPv6-only IPI cluster (defined, not started) on hv1, which now has address6: its
+    planned BMCs listen there, IPMI answers over IPv6 from the jumphost, and its preview wants no change."""
+    slices = stack_value(lab, "simlab", "ocplab:slices")
+    lab.edit_stack("simlab", {"ocplab:slices": {**slices, "ipi6": {"hypervisor": "hv1", "range6": IPI6_RANGE,
+                                                                   "bmc_ports": IPI6_BMC_PORTS}}})
+    lab.up("simlab")
+    ipi = yaml.safe_load((lab.project / "stacks" / "Pulumi.ipi1.yaml").read_text())
+    (lab.project / "stacks" / "Pulumi.ipi6.yaml").write_text(yaml.safe_dump(
+        {"config": {**ipi["config"], "ocplab:start": False}, "encryptionsalt": ipi["encryptionsalt"]},
+        sort_keys=False))
+    lab.pulumi.ensure_stack("ipi6")
+    started = time.monotonic()
+    lab.up("ipi6")
+    lab.note("IPv6-only IPI, defined only: pulumi up -s ipi6 (s)", time.monotonic() - started)
+    out = lab.outputs("ipi6", show_secrets=True)
+    assert out["bmc"]["address"] == HV6["hv1"] and "api_vip" not in out
+    assert all("ip" not in n and n["ip6"].startswith("fd00:16::5") for n in out["nodes"])
+    port = out["bmc"]["nodes"]["master-0"]["port"]
+    argv = [require_tool("ipmitool", "the Debian package ipmitool"), "-I", "lanplus", "-H", HV6["hv1"], "-p",
+            str(port), "-U", out["bmc"]["user"], "-E", "power", "status"]
+    answered = run_in_jumphost(argv, env={**lab.env(), "IPMI_PASSWORD": out["bmc"]["password"]}, timeout=120)
+    assert (answered.returncode, answered.stdout.strip()) == (0, "Chassis Power is off"), answered.stderr
+    key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKu3 e2e"
+    document = yaml.safe_load(render_install_config(out, '{"auths": {}}', key))
+    bmcs = {host["name"]: host["bmc"]["address"] for host in document["platform"]["baremetal"]["hosts"]}
+    assert bmcs["master-0"] == f"ipmi://[{HV6['hv1']}]:{port}"
+    lab.pulumi.preview("ipi6", "--expect-no-changes")
+    lab.pulumi.destroy("ipi6")
 
 
 def test_the_labs_destroy_puts_both_addresses_back_on_each_hypervisors_nic(lab: LabSession) -> None:

@@ -114,13 +114,35 @@ def test_ipv6_vips_pinned_on_an_ipv6_only_cluster_are_taken() -> None:
     assert plan.api_vip6 == "fd00:16::25" and plan.api_vip is None
 
 
-def test_an_ipv6_only_ipi_cluster_is_refused_while_its_bmcs_listen_on_ipv4_only() -> None:
+def ipv6_only_ipi_values(bmc: str = "ipmi", address6: str | None = "fd00:16::b") -> dict[str, Any]:
+    """ipi1's slice IPv6-only with BMC ports on hv1, which has (or lacks) an IPv6 address on its bridge."""
     values = ipv6_only_values()
-    values["slices"]["ipi1"] = {"hypervisor": "hv1", "range6": "fd00:16::20-fd00:16::2f", "bmc_ports": "6230-6239"}
+    values["slices"]["ipi1"] = {"hypervisor": "hv1", "range6": str(IPI6), "bmc_ports": "6230-6239", "bmc": bmc}
+    hv1 = next(hv for hv in values["hypervisors"] if hv["name"] == "hv1")
+    if address6:
+        hv1["address6"] = address6
+    return values
+
+
+def test_an_ipv6_only_ipi_cluster_on_a_hypervisor_without_ipv6_is_refused_naming_the_field() -> None:
     with pytest.raises(ConfigError) as raised:
-        design_cluster(cluster("ipi1"), lab_outputs(lab(values)), None)
-    assert raised.value.problems[0].startswith("ocplab:topology: cluster ipi1's slice is IPv6-only")
-    assert "give ocplab:slices.ipi1 a range too" in raised.value.problems[0]
+        design_cluster(cluster("ipi1"), lab_outputs(lab(ipv6_only_ipi_values(address6=None))), None)
+    assert raised.value.problems[0].startswith("ocplab:slices.ipi1.bmc_ports: cluster ipi1's slice is IPv6-only")
+    assert "give it ocplab:hypervisors[].address6 in lab simlab" in raised.value.problems[0]
+
+
+@pytest.mark.parametrize("kind", ["ipmi", "redfish"])
+def test_an_ipv6_only_ipi_clusters_bmcs_listen_on_its_hypervisors_ipv6_address(kind: str) -> None:
+    design = design_cluster(cluster("ipi1"), lab_outputs(lab(ipv6_only_ipi_values(kind))), None)
+    assert design.bmc is not None and design.bmc.address == "fd00:16::b" and design.bmc.kind == kind
+
+
+def test_a_dual_stack_clusters_bmcs_stay_on_the_hypervisors_ipv4_address() -> None:
+    values = dual_stack_values()
+    values["slices"]["ipi1"]["bmc_ports"] = "6230-6239"
+    next(hv for hv in values["hypervisors"] if hv["name"] == "hv1")["address6"] = "fd00:16::b"
+    design = design_cluster(cluster("ipi1"), lab_outputs(lab(values)), None)
+    assert design.bmc is not None and design.bmc.address == "192.168.16.11"
 
 
 def test_an_ipv6_only_cluster_runs_vrrp_in_ipv6_alone() -> None:
