@@ -21,8 +21,10 @@ def attempt(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(autouse=True)
 def own_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A lock file of these specs' own (children inherit it), so a lab another run holds never delays them."""
+    """A lock file of these specs' own (children inherit it), so a lab another run holds never delays them; and no
+    session of the run around them (a full test run holds the lab), so these specs take and hold that file."""
     monkeypatch.setenv(LOCK_ENV, str(tmp_path / "simlab.lock"))
+    monkeypatch.delenv(SESSION_ENV, raising=False)
     yield
 
 
