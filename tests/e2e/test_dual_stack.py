@@ -24,6 +24,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import netaddr
 import pytest
 import yaml
 
@@ -144,6 +145,48 @@ def test_destroy_and_up_give_the_same_addresses_in_both_families(lab: LabSession
 
 
 # --- an IPv6-only SNO cluster beside the dual-stack one ------------------------------------------------------------
+
+def within(address: str, text_range: str) -> bool:
+    first, _, last = text_range.partition("-")
+    return netaddr.IPAddress(address) in netaddr.IPRange(first, last)
+
+
+def provisionhost_leased_both(lab: LabSession, provisionhost: dict[str, Any]) -> bool:
+    report = lab.console(HV1, "ipi1-provisionhost")
+    lease, lease6 = report.leases.get("eth0"), report.leases6.get("eth0")
+    return lease is not None and lease.ip == provisionhost["ip"] and lease6 is not None \
+        and lease6.ip6 == provisionhost["ip6"]
+
+
+def test_a_dual_stack_ipi_cluster_gets_both_families_and_its_provisionhost_both_leases(lab: LabSession) -> None:
+    """The IPI side: every node, both VIPs and the bootstrap VM in both families, each in its slice's range; the
+    provisionhost (the node started before the installer) takes both planned leases; names in both; the preview
+    after up wants no change, and its destroy leaves the neighbour's answers as they were."""
+    started = time.monotonic()
+    lab.up("ipi1")
+    lab.note("dual-stack IPI: pulumi up -s ipi1 (s)", time.monotonic() - started)
+    out = lab.outputs("ipi1")
+    ranges = stack_value(lab, "simlab", "ocplab:slices")["ipi1"]
+    addresses4 = [n["ip"] for n in out["nodes"]] + [out["api_vip"], out["ingress_vip"], out["bootstrap"]["ip"]]
+    addresses6 = [n["ip6"] for n in out["nodes"]] + [out["api_vip6"], out["ingress_vip6"],
+                                                     out["assignments"]["bootstrap"]["ip6"]]
+    assert all(within(a, ranges["range"]) for a in addresses4) and len(set(addresses4)) == len(addresses4)
+    assert all(within(a, ranges["range6"]) for a in addresses6) and len(set(addresses6)) == len(addresses6)
+    for name, ip, ip6 in [(n["fqdn"], n["ip"], n["ip6"]) for n in out["nodes"]] + [
+            ("api.ipi1.simlab.test", out["api_vip"], out["api_vip6"]),
+            ("api-int.ipi1.simlab.test", out["api_vip"], out["api_vip6"]),
+            ("console.apps.ipi1.simlab.test", out["ingress_vip"], out["ingress_vip6"])]:
+        assert (dig(lab, name), aaaa(lab, name)) == ([ip], [ip6]), name
+    provisionhost = next(n for n in out["nodes"] if n["role"] == "provisionhost")
+    wait_for("the provisionhost's two leases", partial(provisionhost_leased_both, lab, provisionhost), 300, 1)
+    lab.note("dual-stack IPI: from pulumi up -s ipi1 to the provisionhost's DHCPv6 lease (s)",
+             time.monotonic() - started)
+    lab.pulumi.preview("ipi1", "--expect-no-changes")
+    neighbour = answers_of_sno1(lab)
+    lab.pulumi.destroy("ipi1")
+    assert answers_of_sno1(lab) == neighbour
+    assert (dig(lab, "api.ipi1.simlab.test"), aaaa(lab, "api.ipi1.simlab.test")) == ([], [])
+
 
 HV1 = "192.168.16.11"
 DOMAIN6 = "sno6-sno"
