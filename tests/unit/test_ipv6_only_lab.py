@@ -17,6 +17,8 @@ from core.lab_contract import IPV6_ONLY_VERSION, parse_lab_outputs, planned_lab_
 from core.labconfig import LabConfig, SshTarget, parse_lab_config
 from core.ssh_access import libvirt_uri
 from core.stack_files import read_stack_values, stack_path
+from renderers.dnsmasq_base import render_base_config
+from renderers.time_scripts import chrony_config
 from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
 
 ROOT = Path(__file__).parent.parent.parent
@@ -164,3 +166,27 @@ def test_an_ipi_cluster_on_an_ipv6_only_lab_has_its_bmcs_on_the_hypervisors_addr
     design = design_cluster(cluster("ipi1"), outputs6(), None)
     assert design.bmc is not None and design.bmc.address == "fd00:16::b"
     assert design.plan.api_vip is None and design.plan.api_vip6 is not None
+
+
+def test_the_jumphosts_dnsmasq_on_an_ipv6_only_lab_serves_dhcpv6_alone_and_names_hosts_in_ipv6() -> None:
+    conf = render_base_config(lab6()).splitlines()
+    assert not [line for line in conf if line.startswith("dhcp-option=option:") or "in-addr.arpa" in line]
+    assert [line for line in conf if line.startswith("dhcp-range=")] == ["dhcp-range=fd00:16::,static,64,2m"]
+    assert {"enable-ra", "ra-param=eth0,0,0", "dhcp-option=option6:dns-server,[fd00:16::1]",
+            "dhcp-option=option6:ntp-server,[fd00:16::1]", "server=fd00:51::2",
+            "local=/0.0.0.0.0.0.0.0.6.1.0.0.0.0.d.f.ip6.arpa/"} <= set(conf)
+    assert [line for line in conf if line.startswith("host-record=")] == [
+        "host-record=jumphost.simlab.test,fd00:16::1", "host-record=hv1.simlab.test,fd00:16::b",
+        "host-record=hv2.simlab.test,fd00:16::c"]
+
+
+def test_the_labs_chrony_on_an_ipv6_only_lab_binds_and_serves_ipv6_alone() -> None:
+    conf = chrony_config(lab6()).splitlines()
+    assert [line for line in conf if line.startswith(("bindaddress", "allow", "server"))] == \
+        ["server fd00:51::2 iburst", "bindaddress fd00:16::1", "allow fd00:16::/64"]
+
+
+def test_a_dual_stack_labs_jumphost_files_keep_both_families_as_before() -> None:
+    conf = render_base_config(parse_lab_config("simlab", dual_stack_values()))
+    assert "host-record=jumphost.simlab.test,192.168.16.1,fd00:16::1\n" in conf
+    assert "dhcp-range=192.168.16.0,static,255.255.255.0,2m\n" in conf and "dhcp-option=option:router," in conf
