@@ -106,8 +106,8 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
         with graph.subgraph(name=f"cluster_hv__{name}") as box:
             box.attr(label="", style="rounded", color="#9fbf8f")
             second = f"\\n{hv.provisioning_bridge} (provisioning)" if hv.provisioning_bridge else ""
-            box.node(f"hv__{name}", f"{name} {hv.ssh_address}\\n{hv.bridge} ({hv.network}){second}\\n{_load(usage, name)}",
-                     style="filled", fillcolor="#e8f2e0")
+            shown = f"{name} {hv.ssh_address}\\n{hv.bridge} ({hv.network}){second}\\n{_load(usage, name)}"
+            box.node(f"hv__{name}", shown, style="filled", fillcolor="#e8f2e0")
             slices_here = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
             for index, (slice_name, slice_) in enumerate(slices_here):
                 node_id = f"slice__{slice_name}"
