@@ -6,6 +6,7 @@ Bad input is refused naming the field and the fix."""
 from __future__ import annotations
 
 import copy
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,14 @@ from core.labconfig import LabConfig, SshTarget, parse_lab_config
 from core.ssh_access import libvirt_uri, ssh_argv
 from core.stack_files import read_stack_values, stack_path
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.console_scripts import collector_config
 from renderers.dnsmasq_base import render_base_config
 from renderers.install_config import render_install_config
 from renderers.shell import _body
 from renderers.time_scripts import chrony_config
+from tests.tools import require_tool
 from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
+from tests.unit.test_generated_files import rooted
 from tests.unit.test_install_config import PULL_SECRET, SSH_KEY
 from tests.unit.test_lab_stack_mocks import run_lab
 from tools.dci_inventory import render_abi_yaml, render_ipi_hosts, render_sno_hosts
@@ -301,3 +305,17 @@ def test_ocplab_plan_map_and_doctor_take_an_ipv6_only_lab() -> None:
     assert "network fd00:16::/64, jumphost fd00:16::1" in text and "hv2 fd00:16::c" in text and "None" not in text
     target = host_target(outputs, "hv1")
     assert ssh_argv(target, "/k", "/kh")[-1] == "root@fd00:16::b"
+
+
+def test_dnsmasq_accepts_an_ipv6_only_labs_base_config(tmp_path: Path) -> None:
+    conf = tmp_path / "dnsmasq.conf"
+    conf.write_text(rooted(tmp_path, render_base_config(lab6())))
+    result = subprocess.run([require_tool("dnsmasq", "dnsmasq-base"), "--test", f"--conf-file={conf}"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "syntax check OK" in result.stderr, result.stderr
+
+
+def test_the_console_collector_reaches_an_ipv6_only_labs_hypervisor_by_its_ipv6_address() -> None:
+    design = design_cluster(cluster("sno1", hypervisor="hv2"), outputs6(), None)
+    nodes = [line for line in collector_config(design).splitlines() if line.startswith("node ")]
+    assert nodes and all(line.split()[2] == "root@fd00:16::c" for line in nodes), nodes
