@@ -17,7 +17,7 @@ from rich.console import Console
 from core.cluster_design import design_cluster
 from core.cluster_outputs import OutputsError, cluster_outputs, read_cluster
 from core.errors import ConfigError
-from core.lab_audit import host_target
+from core.lab_audit import FoundHypervisor, FoundJumphost, FoundLab, Lease, audit, host_target
 from core.lab_contract import IPV6_ONLY_VERSION, parse_lab_outputs, planned_lab_outputs
 from core.lab_usage import lab_usage
 from core.labconfig import LabConfig, SshTarget, parse_lab_config
@@ -27,8 +27,10 @@ from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
 from renderers.console_scripts import collector_config
 from renderers.dnsmasq_base import render_base_config
 from renderers.install_config import render_install_config
+from renderers.lab_audit_scripts import PATHS
 from renderers.shell import _body
 from renderers.time_scripts import chrony_config
+from renderers.urns import ClusterUrns
 from tests.tools import require_tool
 from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
 from tests.unit.test_generated_files import rooted
@@ -319,3 +321,17 @@ def test_the_console_collector_reaches_an_ipv6_only_labs_hypervisor_by_its_ipv6_
     design = design_cluster(cluster("sno1", hypervisor="hv2"), outputs6(), None)
     nodes = [line for line in collector_config(design).splitlines() if line.startswith("node ")]
     assert nodes and all(line.split()[2] == "root@fd00:16::c" for line in nodes), nodes
+
+
+def test_ocplab_doctor_audits_an_ipv6_only_lab_and_names_its_hosts_by_their_ipv6_addresses() -> None:
+    outputs = parse_lab_outputs("simlab", outputs6())
+    sno1 = cluster6_outputs("sno1", "hv2")
+    volumes = ["base-guest.qcow2", "sno1-sno-root.qcow2"]
+    found = FoundLab(hypervisors={"hv2": FoundHypervisor(
+        domains=["sno1-sno"], running=["sno1-sno"], pools=["ocplab"], volumes=volumes, networks=["ocplab-br0"],
+        active_networks=["ocplab-br0"], bmcs=[], bmc_records=[], redfish=[])},
+        jumphost=FoundJumphost(files={}, leases=[Lease(0, "52:56:00:00:00:99", "192.0.2.9", "x")], consoles=[]),
+        unreachable={"hv1": "ssh: connect to host fd00:16::b port 22: No route to host"})
+    findings = audit("simlab", outputs, {"sno1": sno1}, found, PATHS, ClusterUrns("ocplab"))
+    unreachable = [f for f in findings if f.kind == "unreachable"]
+    assert [f.host for f in unreachable] == ["hv1"] and "root@fd00:16::b" in unreachable[0].what, findings
