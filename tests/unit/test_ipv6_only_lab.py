@@ -199,10 +199,16 @@ def test_the_jumphosts_dnsmasq_on_an_ipv6_only_lab_serves_dhcpv6_alone_and_names
         "host-record=hv2.simlab.test,fd00:16::c"]
 
 
-def test_the_labs_chrony_on_an_ipv6_only_lab_binds_and_serves_ipv6_alone() -> None:
-    conf = chrony_config(lab6()).splitlines()
-    assert [line for line in conf if line.startswith(("bindaddress", "allow", "server"))] == \
+def test_the_labs_chrony_on_an_ipv6_only_lab_binds_and_serves_ipv6_alone_and_chronyd_reads_it(
+        tmp_path: Path) -> None:
+    text = chrony_config(lab6())
+    assert [line for line in text.splitlines() if line.startswith(("bindaddress", "allow", "server"))] == \
         ["server fd00:51::2 iburst", "bindaddress fd00:16::1", "allow fd00:16::/64"]
+    conf = tmp_path / "chrony.conf"
+    conf.write_text(text)
+    done = subprocess.run([require_tool("chronyd", "chrony"), "-p", "-f", str(conf)], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0 and "bindaddress fd00:16::1" in done.stdout, done.stderr
 
 
 def test_a_dual_stack_labs_jumphost_files_keep_both_families_as_before() -> None:
