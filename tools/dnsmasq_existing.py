@@ -115,6 +115,9 @@ def _ipv6_of(part: str, where: str) -> str:
     if inner is None or not netaddr.valid_ipv6(inner) or "%" in inner:
         raise ExistingDnsError(f"{where}: dhcp-host {part[:80]!r} is not a bracketed IPv6 address like [fd00:16::40]")
     address = netaddr.IPAddress(inner, 6)
+    if 0 < int(address) < 2**32:
+        raise ExistingDnsError(f"{where}: dhcp-host [{address}] is a suffix for a dhcp-range constructor:, not a "
+                               "node's address; write the whole address the node has (e.g. [fd00:16::45])")
     if address.is_link_local() or address.is_multicast() or address.is_loopback() or address.is_ipv4_mapped() \
             or not int(address):
         raise ExistingDnsError(f"{where}: dhcp-host [{address}] is not an address a node is given (link-local, "

@@ -124,6 +124,7 @@ def test_dnsmasq_lines_are_read_as_dnsmasq_reads_them(tmp_path: Path) -> None:
     ("dhcp-host=52:54:00:00:00:01,[::ffff:192.168.16.5],node-a", "is not an address a node is given"),
     ("dhcp-host=52:54:00:00:00:01,[fd00:16::5],[fd00:16::6],node-a", "has more than one address or hostname"),
     ("dhcp-host=52:54:00:00:00:01,[fd00:16::5]x,node-a", "is not a bracketed IPv6 address"),
+    ("dhcp-host=52:54:00:00:00:01,[::45],node-a", "is a suffix for a dhcp-range constructor:"),
     ("fd00:16::5", "names no host"),
     ("host-record=fd00:16::5", "needs a name and an address"),
 ])
