@@ -10,7 +10,7 @@ is never reported):
   record under its `clusters/` directory;
 - on the jumphost: every file (not dotfile) of the three dnsmasq drop-in directories, and every
   unexpired lease of the lab's lease file, DHCPv4 (by MAC) and DHCPv6 (by address: a DHCPv6 lease names its
-  client by DUID, which holds the MAC when it is a DUID-LL or DUID-LLT, as dhcpcd's and NetworkManager's are).
+  client by DUID, which holds the MAC only when it is a DUID-LL or DUID-LLT).
 
 Owners: a piece a deployed stack's outputs (or the lab's) name is that stack's, where that stack puts
 it (a cluster's domain on another hypervisor is an orphan there). Anything else of ocplab's is an
@@ -484,29 +484,32 @@ class Audit:
     def leases6(self, leases: Iterable[Lease6], now: int) -> None:
         """DHCPv6 leases against the plan: a lease on an address no stack plans is an orphan (it keeps that address
         from a new reservation until it expires); a node that holds another address than its planned one, or a
-        client that holds a node's planned address, differs. Both go as an IPv4 lease goes (dnsmasq stopped)."""
+        client that holds a node's planned address, differs. Both go as an IPv4 lease goes (dnsmasq stopped).
+        A lease's client is the node whose MAC its DUID holds (DUID-LL/LLT), else the node whose planned lease has
+        the same DUID (a DUID-UUID, as dhcpcd and NetworkManager make from the machine's UUID, holds no MAC)."""
         planned = {ip6: (c, what, mac) for c in self.clusters.values() for ip6, (what, mac) in c.addresses6.items()}
         by_mac = {mac: (c, what, ip6) for ip6, (c, what, mac) in planned.items()}
+        live = [lease for lease in leases if not (lease.expiry and lease.expiry <= now) and _is_ipv6(lease.ip)]
+        by_duid = {lease.duid: by_mac[planned[lease.ip][2]] for lease in live
+                   if lease.ip in planned and lease.mac in (None, planned[lease.ip][2])}
         slices = {name: AddressRange.parse(s.range6, 6) for name, s in self.lab.slices.items() if s.range6}
         control, lease_file = shlex.quote(self.paths.dnsmasq_control), shlex.quote(self.paths.lease_file)
-        for lease in leases:
-            if (lease.expiry and lease.expiry <= now) or not _is_ipv6(lease.ip):
-                continue
+        for lease in live:
             drop = f"{control} stop && sed -i '/^[0-9]* [^ ]* {lease.ip} /d' {lease_file} && {control} start"
             shown = f"lease {lease.ip}" + (f" {lease.hostname}" if lease.hostname != "*" else "")
-            client = lease.mac
-            if client in by_mac and by_mac[client][2] != lease.ip:
-                c, what, ip6 = by_mac[client]
-                self.add("differs", JUMPHOST, f"{shown} of {what} ({client}), planned {ip6}", c.stack,
+            owner = by_mac.get(lease.mac) if lease.mac else by_duid.get(lease.duid)
+            if owner is not None and owner[2] != lease.ip:
+                c, what, ip6 = owner
+                self.add("differs", JUMPHOST, f"{shown} of {what} ({planned[ip6][2]}), planned {ip6}", c.stack,
                          self.on_host(JUMPHOST, drop))
-            elif lease.ip in planned and client is not None and client != planned[lease.ip][2]:
+            elif lease.ip in planned and lease.mac is not None and lease.mac != planned[lease.ip][2]:
                 c, what, mac = planned[lease.ip]
-                self.add("differs", JUMPHOST, f"{shown} held by {client}, planned for {what} ({mac})", c.stack,
+                self.add("differs", JUMPHOST, f"{shown} held by {lease.mac}, planned for {what} ({mac})", c.stack,
                          self.on_host(JUMPHOST, drop))
             elif lease.ip not in planned:
                 belongs_to = next((name for name, r in slices.items() if r.contains(netaddr.IPAddress(lease.ip, 6))),
                                   None)
-                self.orphan(JUMPHOST, shown + (f" {client}" if client else ""), belongs_to, drop)
+                self.orphan(JUMPHOST, shown + (f" {lease.mac}" if lease.mac else ""), belongs_to, drop)
 
 
 def held_pieces(cluster: str, resources: Iterable[Mapping[str, Any]], paths: LabPaths) -> set[str]:

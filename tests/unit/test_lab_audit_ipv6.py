@@ -115,3 +115,15 @@ def test_a_stack_without_ipv6_addresses_sees_its_neighbours_dhcpv6_lease_as_an_o
     del clusters["sno1"]  # destroyed: its lease stays until it expires
     findings = run_audit(with_leases6(), dual_stack_lab(), clusters)
     assert ("orphan", JUMPHOST, f"lease fd00:16::30 sno {SNO_MAC}", None) in rows(findings)
+
+
+def test_a_client_whose_duid_holds_no_mac_is_known_by_the_duid_of_its_planned_lease() -> None:
+    """dhcpcd (the simulated lab's guests) and NetworkManager send a DUID-UUID: the node is the one whose planned
+    lease carries that DUID, so its lease on another address differs; an unknown DUID's lease is an orphan."""
+    uuid = "00:04:6c:1f:0e:9a:41:2b:4c:5d:9e:8f:70:61:52:43:34:25"
+    found = with_leases6(Lease6(0, "fd00:16::35", "*", uuid), Lease6(0, "fd00:16::36", "*", uuid[:-2] + "26"))
+    assert found.jumphost is not None
+    found.jumphost.leases6[0] = Lease6(NOW + 3600, "fd00:16::30", "*", uuid)
+    assert rows(audit6(found)) == {
+        ("differs", JUMPHOST, f"lease fd00:16::35 of sno ({SNO_MAC}), planned fd00:16::30", "sno1"),
+        ("orphan", JUMPHOST, "lease fd00:16::36", None)}
