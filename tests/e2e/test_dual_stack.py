@@ -329,6 +329,16 @@ def test_doctor_checks_the_real_dhcpv6_leases_against_the_plan(lab: LabSession) 
     lab.note("doctor on the DHCPv6 leases: the step (s)", time.monotonic() - started)
 
 
+def test_ocplab_plan_counts_the_ipv6_addresses_of_the_deployed_slices(lab: LabSession) -> None:
+    result = lab.jumphost([str(PROJECT / "bin" / "ocplab"), "plan", "--lab", "simlab", "--json"], timeout=120)
+    assert result.returncode == 0, result.stderr
+    slices = {s["cluster"]: s for s in json.loads(result.stdout)["slices"]}
+    assert {k: slices["sno1"][k] for k in ("used", "range6", "used6", "size6", "free6")} == {
+        "used": 1, "range6": RANGES6["sno1"], "used6": 1, "size6": 8, "free6": 7}
+    assert (slices["ipi1"]["used6"], slices["ipi1"]["size6"]) == (0, 16), "destroyed above: free in both"
+    assert (slices["sno6"]["range"], slices["sno6"]["used"]) == (RANGE6_ONLY, 1) and "range6" not in slices["sno6"]
+
+
 # --- the hypervisors in IPv6 (issue 27, item 3): address6 on br0, in DNS, and BMCs on it ------------------------
 
 HV6 = {"hv1": "fd00:16::b", "hv2": "fd00:16::c"}  # what simlab/topology.py gives each hypervisor's eth0 profile
