@@ -16,7 +16,7 @@ from pathlib import Path
 from simlab.mountns import OVERLAID
 from simlab.paths import StatePaths
 from simlab.sshkeys import sshd_config_text
-from simlab.topology import JUMPHOST, HostPlan
+from simlab.topology import JUMPHOST, ROUTER6, HostPlan
 
 UDEV_RULE_DIRS = (Path("/usr/lib/udev/rules.d"), Path("/lib/udev/rules.d"))
 # Rules a hypervisor's udevd keeps: naming/driver facts NetworkManager needs for net devices.
@@ -154,7 +154,7 @@ def _jumphost_address(host: HostPlan) -> str:
 
 def eth0_profile(host: HostPlan) -> str:
     """The keyfile a RHEL server installed with static lab addresses (IPv4 and IPv6) would have for its NIC; in an
-    IPv6-only lab, no IPv4 at all and its /64 address with the jumphost as gateway and DNS server."""
+    IPv6-only lab, no IPv4 at all and its /64 address with the lab's IPv6 router and the jumphost as DNS server."""
     gateway = _jumphost_address(host)
     head = [
         "[connection]",
@@ -169,7 +169,7 @@ def eth0_profile(host: HostPlan) -> str:
     ]
     if host.ipv6_only:
         return "\n".join([*head, "[ipv4]", "method=disabled", "", "[ipv6]", "method=manual",
-                          f"address1={host.cidr6},{gateway}", f"dns={gateway};", "may-fail=false", ""])
+                          f"address1={host.cidr6},{ROUTER6}", f"dns={gateway};", "may-fail=false", ""])
     return "\n".join([
         *head,
         "[ipv4]",

@@ -12,6 +12,9 @@ NETWORK = IPv4Network("192.168.16.0/24")
 # The lab network's IPv6 /64: the jumphost holds its first address as a dual-stack lab's would, so a lab stack
 # with network.cidr6 (docs/ipv6.md) can serve DHCPv6 from it; an IPv4 lab never uses it.
 NETWORK6 = IPv6Network("fd00:16::/64")
+# An IPv6-only lab's router, as its hosts' profiles and the lab stack name it: the jumphost routes no IPv6 (no NAT66,
+# docs/ipv6.md) and nothing answers here, so no test traffic leaves the lab.
+ROUTER6 = NETWORK6.network_address + 0xFE
 PREFIX = "ocplab-"
 SWITCH_NETNS = f"{PREFIX}sw"
 SWITCH_BRIDGE = "lab"

@@ -39,12 +39,12 @@ def test_an_ipv6_only_lab_addresses_each_host_by_its_64_address_with_the_same_ma
     assert {str(h.network) for h in ipv6} == {"fd00:16::/64"}
 
 
-def test_an_ipv6_only_hypervisors_nic_profile_has_ipv4_disabled_and_the_jumphost_as_ipv6_gateway() -> None:
+def test_an_ipv6_only_hypervisors_nic_profile_has_ipv4_disabled_the_labs_router_and_the_jumphost_as_dns() -> None:
     profile = eth0_profile(plan(1, ipv6_only=True)[1])
     ipv4 = profile.split("[ipv4]\n")[1].split("\n\n")[0]
     ipv6 = profile.split("[ipv6]\n")[1].split("\n\n")[0]
     assert ipv4 == "method=disabled"
-    assert ipv6.splitlines() == ["method=manual", "address1=fd00:16::b/64,fd00:16::1", "dns=fd00:16::1;",
+    assert ipv6.splitlines() == ["method=manual", "address1=fd00:16::b/64,fd00:16::fe", "dns=fd00:16::1;",
                                  "may-fail=false"]
     assert "192.168.16" not in profile
 
