@@ -81,7 +81,7 @@ def private_key(design: ClusterDesign, secret_key: pulumi.Output[str] | None) ->
 def connection(host: HypervisorOutputs | JumphostOutputs, key: pulumi.Output[str],
                pins: Mapping[SshTarget, str]) -> command.remote.ConnectionArgs:
     """SSH with the lab's key to a host of the lab outputs, pinned to its key in the lab's known_hosts."""
-    target = SshTarget(address=host.address, user=host.user, port=host.port)
+    target = SshTarget(address=host.ssh_address, user=host.user, port=host.port)
     return command.remote.ConnectionArgs(host=target.address, user=target.user, port=float(target.port),
                                          private_key=key, host_key=pins[target])
 
@@ -93,7 +93,7 @@ def lab_access(cluster: ClusterConfig, lab: LabOutputs) -> dict[SshTarget, str]:
     hosts: list[JumphostOutputs | HypervisorOutputs] = [lab.jumphost]
     hosts += [lab.hypervisors[cluster.hypervisor]] if cluster.hypervisor in lab.hypervisors else []
     return pinned_keys(Path(lab.jumphost.known_hosts),
-                       [SshTarget(address=h.address, user=h.user, port=h.port) for h in hosts],
+                       [SshTarget(address=h.ssh_address, user=h.user, port=h.port) for h in hosts],
                        f"ocplab:lab: lab stack {cluster.lab!r} output jumphost.known_hosts")
 
 

@@ -121,7 +121,7 @@ def _bmc_plan(cluster: ClusterConfig, bmc_ports: str | None, kind: str,
     if not bmc_ports:
         return None
     # An IPv6-only cluster's nodes have no IPv4: its BMCs listen on the hypervisor's IPv6 address (checked present).
-    address = hypervisor.address6 if ipv6_only and hypervisor.address6 else hypervisor.address
+    address = hypervisor.address6 if ipv6_only and hypervisor.address6 else hypervisor.ssh_address
     if kind == "redfish":
         return redfish_plan(cluster, address, PortRange.parse(bmc_ports))
     return BmcPlan(address=address, ports=plan_bmc_ports(cluster, PortRange.parse(bmc_ports)))

@@ -113,10 +113,12 @@ AbsolutePath = Annotated[str, _pattern(r"/[A-Za-z0-9_./@%+=:,-]{0,1023}", "an ab
 ImageSource = Annotated[str, _pattern(r"(https?://[A-Za-z0-9._~:/?#@!$&()*+,;=%-]{1,2000})|(~/)?[A-Za-z0-9_./@%+=:,-]"
                                       r"[A-Za-z0-9_./@%+=:, -]{0,1023}", "a file path or an http(s) URL")]
 LeaseTime = Annotated[str, _pattern(r"\d{1,7}[smhdw]?|infinite", "a dnsmasq lease time such as 2m, 1h or infinite")]
-# An NTP server as chrony's `server` line takes it: an address or a host name (no port, no options).
-NtpServer = Annotated[str, Field(max_length=253),
-                      _pattern(rf"{_IPV4}|({LABEL}\.)*(?=[0-9-]*[a-z]){LABEL}",  # a name's last label has a letter
-                               "an NTP server's IPv4 address or host name such as ntp.example.com")]
+# An NTP server as chrony's `server` line takes it: an address or a host name (no port, no options); IPv6 as
+# canonical text, for an IPv6-only lab (core.labconfig checks the family against the lab's).
+NtpName = Annotated[str, Field(max_length=253),
+                    _pattern(rf"{_IPV4}|({LABEL}\.)*(?=[0-9-]*[a-z]){LABEL}",  # a name's last label has a letter
+                             "an NTP server's IPv4 address or host name such as ntp.example.com")]
+NtpServer = NtpName | IPv6
 Mac = Annotated[str, _pattern(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}", "a MAC address like 52:54:00:00:02:00")]
 NodeMac = Annotated[Mac, _no_problem(mac_problem)]  # a NIC's own: unicast and not all-zero too
 
@@ -179,18 +181,20 @@ CpuMode = Literal["host-passthrough", "host-model", "custom", "maximum"]
 # --- the lab stack ------------------------------------------------------------------------------
 
 class NetworkSchema(_Strict):
-    cidr: Cidr
+    # One of cidr and cidr6 at least (core.labconfig): cidr6 alone is an IPv6-only lab, whose gateway, upstreams
+    # and reserved ranges are IPv6 (the lab's family; IPv4 ones are refused there by field).
+    cidr: Cidr | None = None
     cidr6: Cidr6 | None = None  # dual-stack: the lab network's IPv6 prefix (DHCPv6 and router advertisements)
-    gateway: IPv4 | None = None  # the lab's router; with routing nat the jumphost, so it may be left out
+    gateway: IPv4 | IPv6 | None = None  # the lab's router; with routing nat the jumphost, so it may be left out
     routing: Routing = "none"
-    dns_upstream: Annotated[list[IPv4], Field(max_length=8)] = []
+    dns_upstream: Annotated[list[IPv4 | IPv6], Field(max_length=8)] = []
     ntp_upstream: Annotated[list[NtpServer], Field(max_length=8)] = []
-    reserved: Annotated[list[AddressRangeText], Field(max_length=64)] = []
+    reserved: Annotated[list[AddressRangeText | AddressRange6Text], Field(max_length=64)] = []
     lease_time: LeaseTime = "1h"
 
 
 class JumphostSchema(_Strict):
-    address: IPv4
+    address: IPv4 | None = None  # required on a lab with network.cidr; absent on an IPv6-only lab (address6 alone)
     address6: IPv6 | None = None  # its IPv6 address on the lab interface: DHCPv6, DNS and RA come from it
     user: UserName = "root"
     port: Port = 22
@@ -210,7 +214,7 @@ class CapacitySchema(_Strict):
 
 class HypervisorSchema(_Strict):
     name: Label
-    address: IPv4
+    address: IPv4 | None = None  # as the jumphost's: absent on an IPv6-only lab, which names it by address6
     address6: IPv6 | None = None  # dual-stack: its IPv6 address on the lab NIC, kept on br0 as the IPv4 one is
     user: UserName = "root"
     port: Port = 22

@@ -189,9 +189,9 @@ def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConf
 def host_target(lab: LabOutputs, host: str) -> SshTarget:
     """Where a host of the lab (a hypervisor's name, or "jumphost") is reached over SSH."""
     if host == JUMPHOST:
-        return SshTarget(address=lab.jumphost.address, user=lab.jumphost.user, port=lab.jumphost.port)
+        return SshTarget(address=lab.jumphost.ssh_address, user=lab.jumphost.user, port=lab.jumphost.port)
     hv = lab.hypervisors[host]
-    return SshTarget(address=hv.address, user=hv.user, port=hv.port)
+    return SshTarget(address=hv.ssh_address, user=hv.user, port=hv.port)
 
 
 def up_refreshed(stack: str) -> str:

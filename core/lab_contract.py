@@ -25,8 +25,13 @@ from core.vrrp import vrrp_ids
 # Bump when a field changes meaning, goes away or is added; cluster stacks refuse other versions by name.
 # 2: network.routing, network.ntp and network.ntp_upstream (where the lab's way out and time come from);
 #    mirror and cache (the lab's mirror registry and image cache, only where the lab has them).
+# 3: an IPv6-only lab (network.cidr6 without network.cidr): the IPv4 keys go (network.cidr, gateway, prefix, dns,
+#    ntp; jumphost.address and each hypervisor's address), the hosts are named by address6 and the lab's IPv6
+#    router is network.gateway6. Only such a lab exports version 3: IPv4 and dual-stack labs stay version 2, so
+#    their outputs and cluster stacks see no change, and an older ocplab refuses an IPv6-only lab by version.
 CONTRACT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+IPV6_ONLY_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 # What version 2 added; a version-1 lab is read as having none of it (no routing of ours, no time served, no
 # mirror). A version-2 lab always exports the first three; `mirror` only with ocplab:mirror.
 _ADDED_IN_2 = ("network.routing", "network.ntp", "network.ntp_upstream", "mirror", "cache")
@@ -35,6 +40,9 @@ _OPTIONAL_IN_2 = ("mirror", "cache")
 # so its cluster stacks see no change; an older ocplab refuses a dual-stack lab naming the field. Likewise
 # hypervisors.<name>.address6, only for a hypervisor with ocplab:hypervisors[].address6.
 _NETWORK6 = ("cidr6", "dns6")
+# What a version-3 (IPv6-only) lab has not, and what it must have instead.
+_IPV4_ONLY = ("network.cidr", "network.gateway", "network.prefix", "network.dns", "network.ntp", "jumphost.address")
+_REQUIRED_IN_3 = ("network.cidr6", "network.dns6", "jumphost.address6")
 # Secret outputs: not part of the contract (a reader without the passphrase sees "[secret]"); a cluster stack
 # derives the mirror's password from the lab key instead.
 SECRET_OUTPUTS = ("mirror_password",)
@@ -81,7 +89,8 @@ class Capacity:
 @dataclass(config=_OUTPUTS)
 class HypervisorOutputs:
     name: Name
-    address: Address
+    # None on an IPv6-only lab (version 3), which names it by address6 (keyword-only: it has a default)
+    address: Address | None = dataclasses.field(default=None, kw_only=True)
     user: User
     port: Port
     libvirt_uri: Uri
@@ -94,31 +103,48 @@ class HypervisorOutputs:
     provisioning_bridge: Iface | None = None  # where bridged provisioning NICs attach (a second NIC's bridge)
     address6: Address6 | None = None  # dual-stack: its IPv6 address on the bridge (exported only when set)
 
+    @property
+    def ssh_address(self) -> str:
+        """Where ocplab reaches it: its IPv4 address, its IPv6 one on an IPv6-only lab (version 3)."""
+        return self.address or self.address6 or ""
+
 
 @dataclass(config=_OUTPUTS)
 class JumphostOutputs:
-    address: Address
+    address: Address | None = dataclasses.field(default=None, kw_only=True)  # None on an IPv6-only lab: address6
     user: User
     port: Port
     interface: Iface
     ssh_key_path: LocalPath | None
     known_hosts: LocalPath  # host keys are always pinned: a lab without one is refused
     dnsmasq: ObjectId
+    address6: Address6 | None = None  # an IPv6-only lab's jumphost (exported in version 3 only; else network.dns6)
+
+    @property
+    def ssh_address(self) -> str:
+        return self.address or self.address6 or ""
 
 
 @dataclass(config=_OUTPUTS)
 class NetworkOutputs:
-    cidr: Annotated[schema.Cidr, Strict()]
-    gateway: Address
-    prefix: Annotated[Whole, Field(ge=16, le=30)]
-    dns: Address
+    # None on an IPv6-only lab (version 3); required in versions 1 and 2 (_version_problems)
+    cidr: Annotated[schema.Cidr, Strict()] | None = None
+    gateway: Address | None = None
+    prefix: Annotated[Whole, Field(ge=16, le=30)] | None = None
+    dns: Address | None = None
     routing: schema.Routing = "none"  # nat: the jumphost routes the lab out (gateway)
     ntp: Annotated[list[Address], Field(max_length=8)] = dataclasses.field(default_factory=list)  # DHCP option 42
     # where the lab's NTP server takes time from; empty: its own clock, at a high stratum
-    ntp_upstream: Annotated[list[Annotated[schema.NtpServer, Strict()]], Field(max_length=8)] = \
+    ntp_upstream: Annotated[list[Annotated[schema.NtpName, Strict()] | Annotated[schema.IPv6, Strict()]],
+                            Field(max_length=8)] = \
         dataclasses.field(default_factory=list)
     cidr6: Annotated[schema.Cidr6, Strict()] | None = None  # dual-stack: the IPv6 prefix DHCPv6 serves
     dns6: Address6 | None = None  # dual-stack: the jumphost's IPv6 address (DNS, DHCPv6, RA)
+    gateway6: Address6 | None = None  # an IPv6-only lab's router (version 3 only)
+
+    @property
+    def ipv6_only(self) -> bool:
+        return self.cidr is None
 
 
 @dataclass(config=_OUTPUTS)
@@ -194,12 +220,19 @@ class LabOutputs:
         for optional in _OPTIONAL_IN_2:  # a lab without one exports none (pulumi drops a null output anyway)
             if data[optional] is None:
                 del data[optional]
-        for key in _NETWORK6:
+        for key in (*_NETWORK6, "gateway6"):
             if data["network"][key] is None:
                 del data["network"][key]
+        if self.version == IPV6_ONLY_VERSION:  # no IPv4 key at all (ntp: DHCPv6 names dns6)
+            for path in _IPV4_ONLY:
+                part, name = path.split(".")
+                del data[part][name]
+        if data["jumphost"]["address6"] is None:
+            del data["jumphost"]["address6"]
         for hv in data["hypervisors"].values():
-            if hv["address6"] is None:
-                del hv["address6"]
+            for key in ("address", "address6"):
+                if hv[key] is None:
+                    del hv[key]
         return {"kind": "lab", **data}
 
 
@@ -212,7 +245,8 @@ def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: 
     hv = lab.hypervisor(name)
     capacity = Capacity(vcpus=int(vcpus), memory_mib=int(memory_mib)) \
         if vcpus is not None and memory_mib is not None else None
-    return HypervisorOutputs(name=hv.name, address=hv.ssh.address, user=hv.ssh.user, port=hv.ssh.port,
+    return HypervisorOutputs(name=hv.name, address=None if lab.network.ipv6_only else hv.ssh.address,
+                             user=hv.ssh.user, port=hv.ssh.port,
                              libvirt_uri=libvirt_uri, bridge=hv.bridge, network=hv.network_name,
                              network_id=network_id, pool=pool, base_volumes=dict(base_volumes), capacity=capacity,
                              provisioning_bridge=hv.provisioning_bridge if hv.provisioning_nic else None,
@@ -238,18 +272,24 @@ def cache_outputs(lab: LabConfig) -> CacheOutputs | None:
 
 def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], key_path: str | None,
                 known_hosts: str, dnsmasq: str, mirror: MirrorOutputs | None = None) -> LabOutputs:
-    """Everything but secrets: key material stays in config; only where the key file lives."""
+    """Everything but secrets: key material stays in config; only where the key file lives. An IPv6-only lab
+    exports version 3, without the IPv4 keys."""
+    net, only6 = lab.network, lab.network.ipv6_only
+    ipv4 = None if only6 else lab.jumphost.ssh.address
     return LabOutputs(
         domain=lab.domain,
-        network=NetworkOutputs(cidr=str(lab.network.cidr), gateway=str(lab.network.gateway),
-                               prefix=lab.network.cidr.prefixlen, dns=lab.jumphost.ssh.address,
-                               routing=lab.network.routing, ntp=[lab.jumphost.ssh.address],
-                               ntp_upstream=list(lab.network.ntp_upstream),
-                               cidr6=str(lab.network.cidr6) if lab.network.cidr6 else None,
-                               dns6=lab.jumphost.address6 if lab.network.cidr6 else None),
-        jumphost=JumphostOutputs(address=lab.jumphost.ssh.address, user=lab.jumphost.ssh.user,
+        network=NetworkOutputs(cidr=str(net.cidr) if net.cidr else None,
+                               gateway=None if only6 else str(net.gateway),
+                               prefix=net.cidr.prefixlen if net.cidr else None, dns=ipv4,
+                               routing=net.routing, ntp=[ipv4] if ipv4 else [],
+                               ntp_upstream=list(net.ntp_upstream),
+                               cidr6=str(net.cidr6) if net.cidr6 else None,
+                               dns6=lab.jumphost.address6 if net.cidr6 else None,
+                               gateway6=str(net.gateway) if only6 and net.gateway else None),
+        jumphost=JumphostOutputs(address=ipv4, user=lab.jumphost.ssh.user,
                                  port=lab.jumphost.ssh.port, interface=lab.jumphost.interface,
-                                 ssh_key_path=key_path, known_hosts=known_hosts, dnsmasq=dnsmasq),
+                                 ssh_key_path=key_path, known_hosts=known_hosts, dnsmasq=dnsmasq,
+                                 address6=lab.jumphost.address6 if only6 else None),
         hypervisors=dict(hypervisors),
         slices={s.cluster: SliceOutputs(hypervisor=s.hypervisor, range=str(s.range) if s.range else None,
                                         bmc_ports=str(s.bmc_ports) if s.bmc_ports else None,
@@ -259,6 +299,7 @@ def lab_outputs(lab: LabConfig, hypervisors: Mapping[str, HypervisorOutputs], ke
         overcommit=dict(lab.overcommit),
         mirror=mirror,
         cache=cache_outputs(lab),
+        version=IPV6_ONLY_VERSION if only6 else CONTRACT_VERSION,
     )
 
 
@@ -305,41 +346,55 @@ def parse_lab_outputs(stack: str, raw: Mapping[str, Any] | None) -> LabOutputs:
     return replace(lab, hypervisors={name: _rebuilt_uri(hv, lab.jumphost) for name, hv in lab.hypervisors.items()})
 
 
+def _holder(body: Mapping[str, Any], path: str) -> tuple[Mapping[str, Any] | None, str]:
+    """The mapping that holds `path`'s last key (None where a parent is not a mapping), and that key."""
+    *parents, name = path.split(".")
+    holder: Any = body
+    for parent in parents:
+        holder = holder.get(parent) if isinstance(holder, Mapping) else None
+    return (holder if isinstance(holder, Mapping) else None), name
+
+
 def _version_problems(version: int, body: Mapping[str, Any], where: str) -> list[str]:
     """Version 2 must carry what it added (but what only some labs have); version 1 must not (a field it never
-    had is not its own)."""
+    had is not its own). Versions 1 and 2 carry the IPv4 keys; version 3 (an IPv6-only lab) none of them, but its
+    IPv6 ones and every hypervisor's address6."""
     found = []
     for path in _ADDED_IN_2:
-        *parents, name = path.split(".")
-        holder: Any = body
-        for parent in parents:
-            holder = holder.get(parent) if isinstance(holder, Mapping) else None
-        if not isinstance(holder, Mapping):
+        holder, name = _holder(body, path)
+        if holder is None:
             continue
         if version == 1 and name in holder:
             found.append(f"{where}{path}: version 1 has no {name}; a version-2 lab exports version 2")
-        elif version != 1 and name not in holder and path not in _OPTIONAL_IN_2:
+        elif version != 1 and name not in holder and path not in _OPTIONAL_IN_2 and \
+                (version, path) != (IPV6_ONLY_VERSION, "network.ntp"):
             found.append(f"{where}{path}: missing (contract version 2 has it)")
+    hypervisors = body.get("hypervisors")
+    hosts = [f"hypervisors.{name}.address" for name in hypervisors] if isinstance(hypervisors, Mapping) else []
+    for path in (*_IPV4_ONLY, *hosts):
+        holder, name = _holder(body, path)
+        if holder is None:
+            continue
+        if version == IPV6_ONLY_VERSION and name in holder:
+            found.append(f"{where}{path}: version 3 (an IPv6-only lab) has no {name}")
+        elif version != IPV6_ONLY_VERSION and name not in holder and path not in _ADDED_IN_2:
+            found.append(f"{where}{path}: missing (contract version {version} has it)")
+    if version == IPV6_ONLY_VERSION:
+        for path in (*_REQUIRED_IN_3, *(f"{host}6" for host in hosts)):
+            holder, name = _holder(body, path)
+            if holder is not None and name not in holder:
+                found.append(f"{where}{path}: missing (contract version 3, an IPv6-only lab, has it)")
     return found
 
 
 def _rebuilt_uri(hv: HypervisorOutputs, jumphost: JumphostOutputs) -> HypervisorOutputs:
-    target = SshTarget(address=hv.address, user=hv.user, port=hv.port)
+    target = SshTarget(address=hv.ssh_address, user=hv.user, port=hv.port)
     return replace(hv, libvirt_uri=libvirt_uri(target, jumphost.ssh_key_path or "", jumphost.known_hosts))
 
 
 def _consistency_problems(lab: LabOutputs) -> list[str]:
     """What spans fields: names match their keys, addresses sit on the lab network, slices on known hosts."""
-    network = IPNetwork(lab.network.cidr)
-    found = [f"network.{name}: {value} is outside {network}" for name, value in
-             (("gateway", lab.network.gateway), ("dns", lab.network.dns)) if IPAddress(value) not in network]
-    found += [f"network.ntp: {value} is outside {network}" for value in lab.network.ntp
-              if IPAddress(value) not in network]
-    if lab.network.routing == "nat" and lab.network.gateway != lab.jumphost.address:
-        found.append(f"network.gateway: {lab.network.gateway} is not the jumphost ({lab.jumphost.address}), "
-                     "which routes this lab (routing nat)")
-    if lab.network.prefix != network.prefixlen:
-        found.append(f"network.prefix: {lab.network.prefix} is not the prefix of {network}")
+    found = _consistency4_problems(lab) if lab.network.cidr is not None else _only6_problems(lab)
     for key, hv in lab.hypervisors.items():
         if hv.name != key:
             found.append(f"hypervisors.{key}.name: {hv.name!r} is not its key {key!r}")
@@ -348,9 +403,39 @@ def _consistency_problems(lab: LabOutputs) -> list[str]:
             found.append(f"slices.{name}.hypervisor: {slice_.hypervisor!r} is not a hypervisor of this lab")
         if slice_.range is None and slice_.range6 is None:
             found.append(f"slices.{name}.range: the slice has neither range nor range6")
-        elif slice_.range is not None and not AddressRange.parse(slice_.range).within(network):
-            found.append(f"slices.{name}.range: {slice_.range} is outside {network}")
+        elif slice_.range is not None and (lab.network.cidr is None or
+                                           not AddressRange.parse(slice_.range).within(IPNetwork(lab.network.cidr))):
+            found.append(f"slices.{name}.range: {slice_.range} is outside {lab.network.cidr or 'the lab (IPv6-only)'}")
     return found + _consistency6_problems(lab)
+
+
+def _consistency4_problems(lab: LabOutputs) -> list[str]:
+    """A lab with IPv4 (versions 1 and 2; _version_problems found each key there)."""
+    net = lab.network
+    network = IPNetwork(str(net.cidr))  # present: the caller checked
+    found = [f"network.{name}: {value} is outside {network}" for name, value in
+             (("gateway", net.gateway), ("dns", net.dns)) if value is None or IPAddress(value) not in network]
+    found += [f"network.ntp: {value} is outside {network}" for value in net.ntp if IPAddress(value) not in network]
+    if net.routing == "nat" and net.gateway != lab.jumphost.address:
+        found.append(f"network.gateway: {net.gateway} is not the jumphost ({lab.jumphost.address}), "
+                     "which routes this lab (routing nat)")
+    if net.prefix != network.prefixlen:
+        found.append(f"network.prefix: {net.prefix} is not the prefix of {network}")
+    if net.gateway6 is not None or lab.jumphost.address6 is not None:
+        found.append("network.gateway6: only an IPv6-only lab (version 3) names its IPv6 router and jumphost")
+    return found
+
+
+def _only6_problems(lab: LabOutputs) -> list[str]:
+    """An IPv6-only lab (version 3): the jumphost is dns6, its router in cidr6, nothing routed by NAT."""
+    net = lab.network
+    found = [] if lab.jumphost.address6 == net.dns6 else [
+        f"jumphost.address6: {lab.jumphost.address6} is not network.dns6 ({net.dns6})"]
+    if net.routing == "nat":
+        found.append("network.routing: nat on an IPv6-only lab (no NAT66)")
+    if net.gateway6 is not None and net.cidr6 is not None and IPAddress(net.gateway6) not in IPNetwork(net.cidr6):
+        found.append(f"network.gateway6: {net.gateway6} is outside {net.cidr6}")
+    return found
 
 
 def _consistency6_problems(lab: LabOutputs) -> list[str]:

@@ -120,8 +120,11 @@ class LabUsage:
 
 
 def _unallocated(config: LabConfig) -> list[AddressRange]:
-    """Runs of host addresses of the lab network that nothing claims: room for new slices."""
+    """Runs of host addresses of the lab network that nothing claims: room for new slices. An IPv6-only lab's
+    /64 is not counted (its room is the /64 itself)."""
     cidr = config.network.cidr
+    if cidr is None:
+        return []
     taken = netaddr.IPSet([str(config.network.gateway), config.jumphost.ssh.address,
                            *(hv.ssh.address for hv in config.hypervisors)])
     for item in (*config.network.reserved, *(s.range for s in config.slices if s.range)):

@@ -44,7 +44,8 @@ USER_KNOWN_HOSTS = "~/.ssh/known_hosts"
 
 @dataclass(frozen=True)
 class SshTarget:
-    """How to reach a host over SSH; the private key is never held here, only where it lives."""
+    """How to reach a host over SSH; the private key is never held here, only where it lives. `address` is the
+    host's IPv4 address, or its IPv6 one (address6) on an IPv6-only lab."""
 
     address: str
     user: str
@@ -113,14 +114,25 @@ class Slice:
 
 @dataclass(frozen=True)
 class Network:
-    cidr: netaddr.IPNetwork
-    gateway: netaddr.IPAddress  # the DHCP router option: the jumphost itself when it routes the lab (nat)
+    cidr: netaddr.IPNetwork | None  # None: an IPv6-only lab (cidr6 alone)
+    # The DHCP router option: the jumphost itself when it routes the lab (nat); on an IPv6-only lab its IPv6
+    # router (which announces itself: only kept out of the slices), None only in a config refused anyway.
+    gateway: netaddr.IPAddress | None
     dns_upstream: tuple[str, ...]
     reserved: tuple[AddressRange, ...]
     lease_time: str
     routing: Routing = "none"
     ntp_upstream: tuple[str, ...] = ()  # none: the jumphost serves its own clock, at a high stratum
     cidr6: netaddr.IPNetwork | None = None  # dual-stack: the lab's IPv6 prefix, served by DHCPv6
+
+    @property
+    def ipv6_only(self) -> bool:
+        return self.cidr is None
+
+    @property
+    def family(self) -> int:
+        """The family of the lab's own addresses (gateway, upstreams, reserved): 4 unless IPv6-only."""
+        return 6 if self.cidr is None else 4
 
 
 @dataclass(frozen=True)
@@ -144,14 +156,20 @@ class LabConfig:
 
 
 def _ssh(host: JumphostSchema | HypervisorSchema) -> SshTarget:
-    return SshTarget(address=host.address, user=host.user, port=host.port)
+    # An IPv6-only lab names its hosts by address6 (_check_families refuses a host with neither).
+    return SshTarget(address=host.address or host.address6 or "", user=host.user, port=host.port)
+
+
+def _reserved(text: str) -> AddressRange:
+    return AddressRange.parse(text, 6 if ":" in text else 4)
 
 
 def _network(net: NetworkSchema, jump: JumphostSchema) -> Network:
     # Without a gateway _check_routing refuses the config, unless the jumphost routes the lab.
     gateway = net.gateway or jump.address
-    return Network(cidr=netaddr.IPNetwork(net.cidr, version=4), gateway=netaddr.IPAddress(gateway, 4),
-                   dns_upstream=tuple(net.dns_upstream), reserved=tuple(map(AddressRange.parse, net.reserved)),
+    return Network(cidr=netaddr.IPNetwork(net.cidr, version=4) if net.cidr else None,
+                   gateway=netaddr.IPAddress(gateway) if gateway else None,
+                   dns_upstream=tuple(net.dns_upstream), reserved=tuple(map(_reserved, net.reserved)),
                    lease_time=net.lease_time, routing=net.routing, ntp_upstream=tuple(net.ntp_upstream),
                    cidr6=netaddr.IPNetwork(net.cidr6, version=6) if net.cidr6 else None)
 
@@ -215,7 +233,7 @@ def _check_hypervisors(lab: LabSchema, problems: Problems) -> None:
                          "bridge another name (default br1)")
     for dup in _duplicates([hv.name for hv in lab.hypervisors]):
         problems.add("ocplab:hypervisors", f"name {dup!r} is used twice; names must be unique")
-    for dup in _duplicates([hv.address for hv in lab.hypervisors]):
+    for dup in _duplicates([hv.address or "" for hv in lab.hypervisors]):
         problems.add("ocplab:hypervisors", f"address {dup} is used twice")
 
 
@@ -230,7 +248,10 @@ def _check_routing(lab: LabSchema, problems: Problems) -> None:
     """nat: the jumphost routes the lab out of an uplink of its own and is the lab's gateway; none: the lab's
     network has a router of its own, which must be named."""
     net, jump = lab.network, lab.jumphost
-    if net.routing == "none" and net.gateway is None:
+    if net.routing == "none" and net.gateway is None and net.cidr is None and net.cidr6 is not None:
+        problems.add("ocplab:network.gateway", "no gateway: name the IPv6-only lab network's router (its IPv6 "
+                     "address in network.cidr6; an IPv6-only lab has no NAT, so the jumphost is never its router)")
+    elif net.routing == "none" and net.gateway is None:
         problems.add("ocplab:network.gateway", "no gateway: name the lab network's router, or set "
                      "network.routing: nat for the jumphost to route the lab out of its uplink")
     if net.routing == "nat" and jump.uplink is None:
@@ -244,6 +265,60 @@ def _check_routing(lab: LabSchema, problems: Problems) -> None:
                      "interface toward the outside")
 
 
+def _check_families(lab: LabSchema, problems: Problems) -> None:
+    """A lab network has IPv4 (cidr), IPv6 (cidr6) or both. Its own addresses (hosts, gateway, upstreams,
+    reserved ranges) are of the lab's family: IPv4 on a lab with cidr, IPv6 on an IPv6-only lab, whose hosts are
+    named by address6 alone and whose jumphost routes nothing (no NAT66: docs/ipv6.md)."""
+    net = lab.network
+    if net.cidr is None and net.cidr6 is None:
+        problems.add("ocplab:network.cidr", "the lab network has no address: give network.cidr (IPv4, e.g. "
+                     "192.168.16.0/24), network.cidr6 (IPv6, e.g. fd00:16::/64, an IPv6-only lab) or both")
+        return
+    family = 6 if net.cidr is None else 4
+    hosts: list[tuple[str, JumphostSchema | HypervisorSchema]] = [("ocplab:jumphost", lab.jumphost)]
+    hosts += [(f"ocplab:hypervisors[{index}]", hv) for index, hv in enumerate(lab.hypervisors)]
+    for where, host in hosts:
+        if family == 4 and host.address is None:
+            problems.add(f"{where}.address", "is required: the host's IPv4 address on the lab network (only an "
+                         "IPv6-only lab, network.cidr6 without network.cidr, names its hosts by address6 alone)")
+        elif family == 6 and host.address is not None:
+            problems.add(f"{where}.address", f"{host.address} is IPv4 and the lab network is IPv6-only (network.cidr6 "
+                         f"without network.cidr): remove address and name the host by address6, or give "
+                         f"network.cidr too (dual-stack)")
+        elif family == 6 and host.address6 is None and where != "ocplab:jumphost":  # _check_plan6 names the jumphost
+            problems.add(f"{where}.address6", "is required on an IPv6-only lab: the hypervisor's IPv6 address on its "
+                         "lab NIC (in network.cidr6), where ocplab reaches it")
+    if family == 4:
+        return
+    shown = "an IPv6-only lab's (network.cidr6 without network.cidr)"
+    if net.gateway is not None and ":" not in net.gateway:
+        problems.add("ocplab:network.gateway", f"{net.gateway} is IPv4; {shown} router is an IPv6 address in "
+                     f"network.cidr6: give it, or give network.cidr too (dual-stack)")
+    for index, upstream in enumerate(net.dns_upstream):
+        if ":" not in upstream:
+            problems.add(f"ocplab:network.dns_upstream[{index}]", f"{upstream} is IPv4; {shown} jumphost asks IPv6 "
+                         "name servers: give their IPv6 addresses")
+    for index, server in enumerate(net.ntp_upstream):
+        if netaddr.valid_ipv4(server):
+            problems.add(f"ocplab:network.ntp_upstream[{index}]", f"{server} is IPv4; {shown} jumphost takes time "
+                         "over IPv6: give an IPv6 address or a host name")
+    for index, text in enumerate(net.reserved):
+        if ":" not in text:
+            problems.add(f"ocplab:network.reserved[{index}]", f"{text} is IPv4; {shown} reserved ranges are IPv6 "
+                         "ranges in network.cidr6")
+    if net.routing == "nat":
+        problems.add("ocplab:network.routing", "nat: an IPv6-only lab has no NAT (no NAT66, docs/ipv6.md): set "
+                     "network.routing: none and name the lab's IPv6 router as network.gateway")
+    for cluster, slice_ in lab.slices.items():
+        if slice_.range is not None:
+            problems.add(f"ocplab:slices.{cluster}.range", f"{slice_.range} is IPv4 and the lab network is "
+                         "IPv6-only: give the slice range6 alone (e.g. fd00:16::20-fd00:16::2f)")
+    for part in ("mirror", "cache"):
+        if getattr(lab, part) is not None:
+            problems.add(f"ocplab:{part}", f"not on an IPv6-only lab in this version (it listens on the jumphost's "
+                         f"IPv4 address): remove ocplab:{part}, or give network.cidr too (dual-stack)")
+
+
 def _duplicates(names: list[str]) -> set[str]:
     return {n for n in names if n and names.count(n) > 1}
 
@@ -251,13 +326,20 @@ def _duplicates(names: list[str]) -> set[str]:
 def _check_plan(config: LabConfig, problems: Problems) -> None:
     """The address plan: slices inside the network, clear of infrastructure and of each other."""
     net = config.network
-    if net.gateway not in net.cidr:
+    if net.cidr is None:  # IPv6-only: _check_plan6 checks the plan, the hypervisor names are checked here
+        _check_slices(config, problems)
+        return
+    if net.gateway is not None and net.gateway.version != 4:
+        problems.add("ocplab:network.gateway", f"{net.gateway} is IPv6; the lab's router on an IPv4 or dual-stack "
+                     f"lab is its IPv4 address, in {net.cidr} (router advertisements name the IPv6 one)")
+    elif net.gateway is None or net.gateway not in net.cidr:
         problems.add("ocplab:network.gateway", f"{net.gateway} is outside {net.cidr}")
+    _check_own_family(config, problems)
     taken: dict[str, AddressRange] = {
         "the network address": AddressRange(net.cidr.network, net.cidr.network),
         "the jumphost": AddressRange.parse(config.jumphost.ssh.address),
     }
-    if net.routing == "none":
+    if net.routing == "none" and net.gateway is not None and net.gateway.version == 4:
         taken["the gateway"] = AddressRange(net.gateway, net.gateway)
     if net.cidr.broadcast is not None:
         taken["the broadcast address"] = AddressRange(net.cidr.broadcast, net.cidr.broadcast)
@@ -267,13 +349,11 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
             problems.add(f"ocplab:hypervisors.{hv.name}.address",
                          f"{hv.ssh.address} is outside the lab network {net.cidr}")
     for index, reserved in enumerate(net.reserved):
-        taken[f"reserved range {index} ({reserved})"] = reserved
-    hv_names = {hv.name for hv in config.hypervisors}
+        if reserved.version == 4:
+            taken[f"reserved range {index} ({reserved})"] = reserved
+    _check_slices(config, problems)
     for item in config.slices:
         where = f"ocplab:slices.{item.cluster}"
-        if item.hypervisor not in hv_names:
-            problems.add(f"{where}.hypervisor", f"unknown hypervisor {item.hypervisor!r}; "
-                         f"known: {', '.join(sorted(hv_names)) or 'none'}")
         if item.range is None:  # IPv6-only: _check_plan6 checks its range6
             continue
         if not item.range.within(net.cidr):
@@ -288,6 +368,34 @@ def _check_plan(config: LabConfig, problems: Problems) -> None:
                 problems.add(f"ocplab:slices.{second.cluster}.range",
                              f"{second.range} overlaps slice {first.cluster} ({first.range}); "
                              "slices must not share addresses")
+
+
+def _check_own_family(config: LabConfig, problems: Problems) -> None:
+    """On a lab with cidr, the lab's own addresses stay IPv4 (what they have always been)."""
+    net = config.network
+    for index, upstream in enumerate(net.dns_upstream):
+        if ":" in upstream:
+            problems.add(f"ocplab:network.dns_upstream[{index}]", f"{upstream} is IPv6; a lab with network.cidr asks "
+                         "IPv4 name servers: give their IPv4 addresses")
+    for index, server in enumerate(net.ntp_upstream):
+        if ":" in server:
+            problems.add(f"ocplab:network.ntp_upstream[{index}]", f"{server} is IPv6; a lab with network.cidr takes "
+                         "time over IPv4: give an IPv4 address or a host name")
+    for index, reserved in enumerate(net.reserved):
+        if reserved.version == 6:
+            problems.add(f"ocplab:network.reserved[{index}]", f"{reserved} is IPv6; a lab with network.cidr "
+                         "reserves IPv4 ranges (slices' range6 are planned apart)")
+
+
+def _check_slices(config: LabConfig, problems: Problems) -> None:
+    """Each slice on a known hypervisor; slices on one hypervisor with their own BMC ports."""
+    hv_names = {hv.name for hv in config.hypervisors}
+    for item in config.slices:
+        if item.hypervisor not in hv_names:
+            problems.add(f"ocplab:slices.{item.cluster}.hypervisor", f"unknown hypervisor {item.hypervisor!r}; "
+                         f"known: {', '.join(sorted(hv_names)) or 'none'}")
+    for index, first in enumerate(config.slices):
+        for second in config.slices[index + 1:]:
             if (first.hypervisor == second.hypervisor and first.bmc_ports and second.bmc_ports
                     and first.bmc_ports.overlaps(second.bmc_ports)):
                 problems.add(f"ocplab:slices.{second.cluster}.bmc_ports",
@@ -326,6 +434,8 @@ def _check_plan6(config: LabConfig, problems: Problems) -> None:
     taken = {"the subnet-router anycast address": AddressRange(cidr6.network, cidr6.network)}
     if address6 is not None:
         taken["the jumphost"] = AddressRange.parse(address6, 6)
+    if config.network.ipv6_only:
+        taken.update(_own6(config, cidr6, problems))
     taken.update(_hypervisors6(config, cidr6, taken, problems))
     for index, item in enumerate(config.slices):
         if item.range6 is None:
@@ -344,6 +454,22 @@ def _check_plan6(config: LabConfig, problems: Problems) -> None:
                 problems.add(where, f"{item.range6} overlaps slice {other.cluster} ({other.range6}); slices must "
                              "not share addresses")
     _check_mac_windows6(config, problems)
+
+
+def _own6(config: LabConfig, cidr6: netaddr.IPNetwork, problems: Problems) -> dict[str, AddressRange]:
+    """An IPv6-only lab's router and reserved ranges: in cidr6, kept out of the slices."""
+    net, mine = config.network, {}
+    if net.gateway is not None and net.gateway.version == 6:
+        if net.gateway not in cidr6 or net.gateway == cidr6.network:
+            problems.add("ocplab:network.gateway", f"{net.gateway} is not a host address of network.cidr6 {cidr6}")
+        mine["the gateway"] = AddressRange(net.gateway, net.gateway)
+    for index, reserved in enumerate(net.reserved):
+        if reserved.version != 6:
+            continue
+        if not reserved.within(cidr6):
+            problems.add(f"ocplab:network.reserved[{index}]", f"{reserved} is outside network.cidr6 {cidr6}")
+        mine[f"reserved range {index} ({reserved})"] = reserved
+    return mine
 
 
 def _mac_window(range6: AddressRange) -> set[int]:
@@ -396,6 +522,10 @@ def parse_lab_config(name: str, values: Mapping[str, Any], has_key_secret: bool 
     _check_key(config, has_key_secret, problems)
     _check_hypervisors(lab, problems)
     _check_redfish(lab, problems)
+    before = len(problems.items)
+    _check_families(lab, problems)
+    if len(problems.items) > before:  # a host without an address, a family mixed: the plans below would misread
+        problems.raise_if_any()
     _check_routing(lab, problems)
     _check_plan(config, problems)
     _check_plan6(config, problems)

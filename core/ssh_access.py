@@ -24,6 +24,8 @@ def libvirt_uri(target: SshTarget, key_path: str, known_hosts: str) -> str:
     query = {"keyfile": key_path, "sshauth": "privkey", "knownhosts": known_hosts}
     port = "" if target.port == 22 else f":{target.port}"
     user, address = quote(target.user, safe=""), quote(target.address, safe=".")
+    if ":" in target.address:  # IPv6 (an IPv6-only lab): bracketed as RFC 3986 and Go's url.Parse take it
+        address = f"[{quote(target.address, safe='.:')}]"
     return f"qemu+ssh://{user}@{address}{port}/system?{urlencode(query, safe='/')}"
 
 

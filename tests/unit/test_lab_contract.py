@@ -77,9 +77,9 @@ def test_the_test_data_follows_the_contract() -> None:
 @pytest.mark.parametrize(("change", "message"), [
     (lambda o: o.clear(), r"stack 'simlab' has no outputs: name a deployed lab stack \(pulumi up -s simlab\)"),
     (lambda o: o.update(kind="cluster"), r"stack 'simlab' is not a lab stack \(its kind is 'cluster'\)"),
-    (lambda o: o.pop("version"), r"exports contract version None, this ocplab reads versions 1, 2: run pulumi up "
+    (lambda o: o.pop("version"), r"exports contract version None, this ocplab reads versions 1, 2, 3: run pulumi up "
                                  r"-s simlab with this ocplab first"),
-    (lambda o: o.update(version=3), r"exports contract version 3"),
+    (lambda o: o.update(version=4), r"exports contract version 4"),
     (lambda o: o.update(version=True), r"exports contract version True"),
     (lambda o: o["network"].update(ntp=["192.168.16.1"]), r"output network\.ntp: version 1 has no ntp"),
     (lambda o: o.update(version=2), r"output network\.routing: missing \(contract version 2 has it\)"),

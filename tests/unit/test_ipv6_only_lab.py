@@ -1,0 +1,166 @@
+"""IPv6-only lab networks (issue 27): `network.cidr6` without `network.cidr`, hosts named by address6 alone, the
+lab's own addresses (router, upstreams, reserved ranges) in IPv6, slices with range6 only, no NAT; the contract's
+version 3 without any IPv4 key, read by cluster stacks, and an IPv4 or dual-stack lab exporting exactly what it did.
+Bad input is refused naming the field and the fix."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.cluster_design import design_cluster
+from core.errors import ConfigError
+from core.lab_contract import IPV6_ONLY_VERSION, parse_lab_outputs, planned_lab_outputs
+from core.labconfig import LabConfig, SshTarget, parse_lab_config
+from core.ssh_access import libvirt_uri
+from core.stack_files import read_stack_values, stack_path
+from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def ipv6_only_lab_values() -> dict[str, Any]:
+    """The simulated lab's stack made IPv6-only: the jumphost and hypervisors by their /64 addresses, the lab's
+    router named (the jumphost: it answers router solicitations), an IPv6 upstream, each slice range6 alone."""
+    values = copy.deepcopy(read_stack_values(stack_path("simlab")))
+    values["network"] = {"cidr6": "fd00:16::/64", "gateway": "fd00:16::1", "dns_upstream": ["fd00:51::2"],
+                         "ntp_upstream": ["fd00:51::2"], "reserved": ["fd00:16::c8-fd00:16::fe"], "lease_time": "2m"}
+    values["jumphost"] = {**values["jumphost"], "address6": "fd00:16::1"}
+    del values["jumphost"]["address"], values["jumphost"]["uplink"]
+    for hv, address6 in zip(values["hypervisors"], ("fd00:16::b", "fd00:16::c"), strict=True):
+        del hv["address"]
+        hv["address6"] = address6
+    values["slices"] = {"ipi1": {"hypervisor": "hv1", "range6": "fd00:16::20-fd00:16::2f", "bmc_ports": "6230-6239"},
+                        "sno1": {"hypervisor": "hv2", "range6": "fd00:16::30-fd00:16::37"}}
+    return values
+
+
+def lab6(values: dict[str, Any] | None = None) -> LabConfig:
+    return parse_lab_config("simlab", values or ipv6_only_lab_values())
+
+
+def outputs6(config: LabConfig | None = None) -> dict[str, Any]:
+    return planned_lab_outputs(config or lab6(), ROOT).as_outputs()
+
+
+def test_an_ipv6_only_lab_names_its_hosts_by_address6_and_has_no_ipv4() -> None:
+    config = lab6()
+    assert config.network.ipv6_only and config.network.cidr is None and str(config.network.cidr6) == "fd00:16::/64"
+    assert config.jumphost.ssh.address == "fd00:16::1" and config.jumphost.address6 == "fd00:16::1"
+    assert [hv.ssh.address for hv in config.hypervisors] == ["fd00:16::b", "fd00:16::c"]
+    assert str(config.network.gateway) == "fd00:16::1" and config.network.routing == "none"
+    assert all(s.range is None and s.range6 is not None for s in config.slices)
+
+
+def test_a_host_is_reached_over_ipv6_with_its_address_bracketed_in_the_libvirt_uri() -> None:
+    hv1 = lab6().hypervisor("hv1")
+    uri = libvirt_uri(hv1.ssh, "/k", "/kh")
+    assert uri.startswith("qemu+ssh://root@[fd00:16::b]/system?"), uri
+    assert libvirt_uri(SshTarget("fd00:16::b", "root", 2222), "/k", "/kh").startswith(
+        "qemu+ssh://root@[fd00:16::b]:2222/system?")
+
+
+def _drop(values: dict[str, Any], part: str, key: str) -> None:
+    del values[part][key]
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    (lambda v: _drop(v, "network", "cidr6"), "ocplab:network.cidr", "give network.cidr (IPv4"),
+    (lambda v: v["slices"]["sno1"].update(range="192.168.16.48-192.168.16.55"), "ocplab:slices.sno1.range",
+     "give the slice range6 alone"),
+    (lambda v: v["network"].update(gateway="192.168.16.254"), "ocplab:network.gateway", "is IPv4"),
+    (lambda v: v["network"].update(dns_upstream=["198.51.100.2"]), "ocplab:network.dns_upstream[0]", "is IPv4"),
+    (lambda v: v["network"].update(ntp_upstream=["198.51.100.2"]), "ocplab:network.ntp_upstream[0]", "is IPv4"),
+    (lambda v: v["network"].update(reserved=["192.168.16.200-192.168.16.254"]), "ocplab:network.reserved[0]",
+     "is IPv4"),
+    (lambda v: v["network"].update(routing="nat"), "ocplab:network.routing", "no NAT66"),
+    (lambda v: v["hypervisors"][0].update(address="192.168.16.11"), "ocplab:hypervisors[0].address",
+     "name the host by address6"),
+    (lambda v: v["jumphost"].update(address="192.168.16.1"), "ocplab:jumphost.address", "name the host by address6"),
+    (lambda v: v["hypervisors"][1].pop("address6"), "ocplab:hypervisors[1].address6", "is required"),
+    (lambda v: _drop(v, "jumphost", "address6"), "ocplab:jumphost.address6", "needs the jumphost's IPv6"),
+    (lambda v: _drop(v, "network", "gateway"), "ocplab:network.gateway", "IPv6-only lab network's router"),
+    (lambda v: v["network"].update(gateway="fd00:17::1"), "ocplab:network.gateway", "not a host address"),
+    (lambda v: v["network"].update(reserved=["fd00:16::30-fd00:16::31"]), "ocplab:slices.sno1.range6",
+     "overlaps reserved range 0"),
+    (lambda v: v.update(mirror={}), "ocplab:mirror", "not on an IPv6-only lab in this version"),
+])
+def test_bad_input_on_an_ipv6_only_lab_is_refused_naming_the_field_and_the_fix(change: Any, field: str,
+                                                                              words: str) -> None:
+    values = ipv6_only_lab_values()
+    change(values)
+    found = [p for p in problems_of(values) if p.startswith(field + ":")]
+    assert found and words in found[0], problems_of(values)
+
+
+@pytest.mark.parametrize(("change", "field", "words"), [
+    (lambda v: v["jumphost"].pop("address"), "ocplab:jumphost.address", "is required"),
+    (lambda v: v["hypervisors"][0].pop("address"), "ocplab:hypervisors[0].address", "is required"),
+    (lambda v: v["network"].update(gateway="fd00:16::fe", routing="none"), "ocplab:network.gateway", "is IPv6"),
+    (lambda v: v["network"].update(dns_upstream=["fd00:51::2"]), "ocplab:network.dns_upstream[0]", "is IPv6"),
+    (lambda v: v["network"].update(reserved=["fd00:16::c8-fd00:16::fe"]), "ocplab:network.reserved[0]", "is IPv6"),
+])
+def test_a_lab_with_ipv4_keeps_its_own_addresses_ipv4(change: Any, field: str, words: str) -> None:
+    values = dual_stack_values()
+    change(values)
+    found = [p for p in problems_of(values) if p.startswith(field + ":")]
+    assert found and words in found[0], problems_of(values)
+
+
+def test_an_ipv6_only_lab_exports_contract_version_3_without_any_ipv4_key() -> None:
+    out = outputs6()
+    assert out["version"] == IPV6_ONLY_VERSION == 3
+    assert out["network"] == {"routing": "none", "ntp_upstream": ["fd00:51::2"], "cidr6": "fd00:16::/64",
+                              "dns6": "fd00:16::1", "gateway6": "fd00:16::1"}
+    assert "address" not in out["jumphost"] and out["jumphost"]["address6"] == "fd00:16::1"
+    assert {name: ("address" in hv, hv["address6"]) for name, hv in out["hypervisors"].items()} == \
+        {"hv1": (False, "fd00:16::b"), "hv2": (False, "fd00:16::c")}
+    assert out["hypervisors"]["hv1"]["libvirt_uri"].startswith("qemu+ssh://root@[fd00:16::b]/system?")
+    assert {name: set(s) for name, s in out["slices"].items()} == \
+        {"ipi1": {"hypervisor", "range6", "bmc_ports", "bmc", "vrrp"}, "sno1": {"hypervisor", "range6", "vrrp"}}
+    read = parse_lab_outputs("simlab", out)
+    assert read.network.ipv6_only and read.jumphost.ssh_address == "fd00:16::1"
+    assert read.hypervisors["hv2"].ssh_address == "fd00:16::c"
+    assert read.hypervisors["hv2"].libvirt_uri == out["hypervisors"]["hv2"]["libvirt_uri"]
+
+
+def test_ipv4_and_dual_stack_labs_still_export_version_2_as_they_did() -> None:
+    for values in (read_stack_values(stack_path("simlab")), dual_stack_values()):
+        out = planned_lab_outputs(parse_lab_config("simlab", values), ROOT).as_outputs()
+        assert out["version"] == 2
+        assert {"cidr", "gateway", "prefix", "dns", "ntp"} <= set(out["network"]) and "gateway6" not in out["network"]
+        assert "address6" not in out["jumphost"] and all("address" in hv for hv in out["hypervisors"].values())
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda o: o["network"].update(cidr="192.168.16.0/24"), "network.cidr: version 3 (an IPv6-only lab) has no cidr"),
+    (lambda o: o["hypervisors"]["hv1"].update(address="192.168.16.11"),
+     "hypervisors.hv1.address: version 3 (an IPv6-only lab) has no address"),
+    (lambda o: o["hypervisors"]["hv1"].pop("address6"), "hypervisors.hv1.address6: missing (contract version 3"),
+    (lambda o: o["jumphost"].pop("address6"), "jumphost.address6: missing (contract version 3"),
+    (lambda o: o["network"].pop("dns6"), "network.dns6: missing (contract version 3"),
+    (lambda o: o.update(version=2), "network.cidr: missing (contract version 2 has it)"),
+    (lambda o: o["network"].update(routing="nat"), "network.routing: nat on an IPv6-only lab"),
+])
+def test_a_version_3_lab_whose_outputs_are_off_is_refused_naming_the_output(change: Any, words: str) -> None:
+    out = outputs6()
+    change(out)
+    with pytest.raises(ConfigError) as raised:
+        parse_lab_outputs("simlab", out)
+    assert any(words in p for p in raised.value.problems), raised.value.problems
+
+
+def test_an_sno_cluster_on_an_ipv6_only_lab_is_planned_in_ipv6_alone() -> None:
+    design = design_cluster(cluster("sno1", hypervisor="hv2"), outputs6(), None)
+    node = design.plan.nodes["sno"]
+    assert (node.ip, node.ip6, design.slice_range) == (None, "fd00:16::30", None)
+    assert design.plan.api_vip is None and design.plan.api_vip6 is not None
+
+
+def test_an_ipi_cluster_on_an_ipv6_only_lab_has_its_bmcs_on_the_hypervisors_address6() -> None:
+    design = design_cluster(cluster("ipi1"), outputs6(), None)
+    assert design.bmc is not None and design.bmc.address == "fd00:16::b"
+    assert design.plan.api_vip is None and design.plan.api_vip6 is not None
