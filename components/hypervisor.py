@@ -53,7 +53,7 @@ class Hypervisor(pulumi.ComponentResource):
         self.bridge = command.remote.Command(
             f"{name}-bridge",
             connection=args["connection"],
-            create=bridge_create_script(backend, config.nic, config.bridge, address6),
+            create=bridge_create_script(backend, config.nic, config.bridge, address6, args["lab"].network.ipv6_only),
             delete=bridge_delete_script(backend, config.nic, config.bridge, address6),
             # Only with address6 (None is no input: an IPv4 hypervisor's Command stays as deployed): adding it to a
             # deployed bridge runs this, not create again (whose first step sees the bridge there and stops).
@@ -100,7 +100,9 @@ class Hypervisor(pulumi.ComponentResource):
         redfish = [s.bmc_ports for s in here if s.bmc_ports and s.bmc == "redfish"]
         self.sushy = None
         if redfish:
-            install = sushy_install_script(config.ssh.address, redfish, address6)
+            # IPv6-only: its SSH address is address6, for which the certificate is made in the first place
+            install = sushy_install_script(config.ssh.address, redfish,
+                                           None if args["lab"].network.ipv6_only else address6)
             self.sushy = command.remote.Command(
                 f"{name}-sushy", connection=args["connection"], create=install, update=install,
                 delete=sushy_uninstall_script(redfish),

@@ -50,7 +50,20 @@ step() { # $1 step name, rest: command. Output goes to the step's log, the tail 
 
 engine_complete() {
   have_version "$bin/pulumi" "$PULUMI_VERSION" && [ -x "$bin/pulumi-language-python" ] &&
-    plugin_installed libvirt "$PULUMI_LIBVIRT_VERSION" && plugin_installed command "$PULUMI_COMMAND_VERSION"
+    plugin_installed libvirt "$PULUMI_LIBVIRT_VERSION" && plugin_installed command "$PULUMI_COMMAND_VERSION" &&
+    libvirt_dials_ipv6
+}
+
+# terraform-provider-libvirt v0.8.1 (libvirt/uri/ssh.go) dials the URI's host part as it is, brackets and port
+# included (u.Host, then net.JoinHostPort), so qemu+ssh://root@[fd00:16::b]/system fails with "address
+# [[fd00:16::b]]:22: missing port in address" and an IPv6-only lab cannot be reached. The provider ocplab builds
+# dials u.Hostname() (the address alone; the port is read apart, as before): one word changed, the same for IPv4
+# hosts on port 22. The marker beside the binary says it was built so; a binary without it is built again (an
+# official one used from PATH or ~/.pulumi stays as it is, and cannot reach an IPv6-only lab).
+LIBVIRT_DIAL_FIX="u.dialHost(u.Hostname(), sshcfg, 0)"
+libvirt_marker="$providers/pulumi-resource-libvirt.dials-hostname"
+libvirt_dials_ipv6() {
+  [ ! -x "$providers/pulumi-resource-libvirt" ] || [ -f "$libvirt_marker" ]
 }
 
 install_plugins() { # from $providers, else the user's own plugins (~/.pulumi) or PATH, for official binaries
@@ -182,16 +195,27 @@ build_language_host() { # its go.mod replaces pkg/v3 and sdk/v3 with ../ paths o
 }
 
 build_libvirt_provider() {
-  local src="$work/pulumi-libvirt"
+  local src="$work/pulumi-libvirt" tf="$work/terraform-provider-libvirt"
   writable_copy "github.com/pulumi/pulumi-libvirt/provider@$PULUMI_LIBVIRT_MODULE_VERSION" "$src"
   # The overlay's terraform-provider-libvirt zip lacks one test ISO (see ../shared/goproxy/README.md).
   sed -i "s|^github.com/dmacvicar/terraform-provider-libvirt $TF_PROVIDER_LIBVIRT_VERSION h1:.*|github.com/dmacvicar/terraform-provider-libvirt $TF_PROVIDER_LIBVIRT_VERSION $SUM_TF_PROVIDER_LIBVIRT|" "$src/go.sum"
+  # Its copy (the zip checked against its pin by go mod download) dials an IPv6 host: LIBVIRT_DIAL_FIX above.
+  writable_copy "github.com/dmacvicar/terraform-provider-libvirt@$TF_PROVIDER_LIBVIRT_VERSION" "$tf"
+  sed -i 's/u\.dialHost(u\.Host, sshcfg, 0)/u.dialHost(u.Hostname(), sshcfg, 0)/' "$tf/libvirt/uri/ssh.go"
+  grep -qF "$LIBVIRT_DIAL_FIX" "$tf/libvirt/uri/ssh.go" ||
+    die "terraform-provider-libvirt $TF_PROVIDER_LIBVIRT_VERSION's libvirt/uri/ssh.go does not dial as ocplab expects" \
+      "read its dialSSH and update LIBVIRT_DIAL_FIX in engine/build.sh"
+  (cd "$src" && go mod edit -replace "github.com/dmacvicar/terraform-provider-libvirt=$tf")
   # schema-embed.json is git-ignored upstream, so it is not in the module zip: generate it.
   [ -s "$src/cmd/pulumi-resource-libvirt/schema-embed.json" ] ||
     (cd "$src/cmd/pulumi-resource-libvirt" && VERSION="$PULUMI_LIBVIRT_VERSION" go run generate.go)
-  (cd "$src" && go build -trimpath -o "$providers/pulumi-resource-libvirt" \
+  (cd "$src" && go build -trimpath -o "$providers/pulumi-resource-libvirt.new" \
     -ldflags "$(ldversion github.com/pulumi/pulumi-libvirt/provider/pkg/version.Version "$PULUMI_LIBVIRT_VERSION")" \
     ./cmd/pulumi-resource-libvirt)
+  mv -f "$providers/pulumi-resource-libvirt.new" "$providers/pulumi-resource-libvirt"
+  # The plugin installed from an earlier build goes: install_plugins installs this one.
+  "$bin/pulumi" plugin rm resource libvirt "$PULUMI_LIBVIRT_VERSION" --yes >/dev/null 2>&1 || true
+  touch "$libvirt_marker"
 }
 
 build_command_provider() {
@@ -219,7 +243,7 @@ preflight
 go_env
 have_version "$bin/pulumi" "$PULUMI_VERSION" || step cli build_cli
 [ -x "$bin/pulumi-language-python" ] || step language-host build_language_host
-[ -x "$providers/pulumi-resource-libvirt" ] || step libvirt-provider build_libvirt_provider
+{ [ -x "$providers/pulumi-resource-libvirt" ] && [ -f "$libvirt_marker" ]; } || step libvirt-provider build_libvirt_provider
 [ -x "$providers/pulumi-resource-command" ] || step command-provider build_command_provider
 install_plugins
 report_sources

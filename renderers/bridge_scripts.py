@@ -4,7 +4,8 @@ They run on the hypervisor over SSH (pulumi-command remote.Command create/delete
 idempotent, keep the SSH session alive while the address moves, and record what they replaced
 under /etc/ocplab so `delete` restores exactly the original networking. The shell is in
 files/bridge-*.sh. A hypervisor with an IPv6 address (address6, dual-stack labs) gets one more part
-(files/bridge-<backend>-ipv6.sh), also its update script; one without renders exactly what it did.
+(files/bridge-<backend>-ipv6.sh), also its update script; one without renders exactly what it did. On an
+IPv6-only lab the NIC has no IPv4 address: the create part is files/bridge-<backend>-create6.sh, which moves none.
 """
 
 from __future__ import annotations
@@ -16,21 +17,34 @@ STATE_DIR = "/etc/ocplab"
 BACKENDS = ("nmcli", "iproute2")
 
 
-def _bridge_script(backend: str, action: str, nic: str, bridge: str, address6: str | None = None) -> str:
+def _bridge_script(backend: str, action: str, nic: str, bridge: str, address6: str | None = None,
+                   ipv6_only: bool = False) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"bridge backend {backend!r} is not one of {', '.join(BACKENDS)}")
     inputs = {"nic": nic, "br": bridge, "state_dir": STATE_DIR}
+    # nmcli's creates note nic's profile first and enslave it last (files/bridge-nmcli-orig.sh, -enslave.sh).
+    nmcli_create = (backend, action) == ("nmcli", "create")
+    first, last = (["bridge-nmcli-orig"], ["bridge-nmcli-enslave"]) if nmcli_create else ([], [])
     # NetworkManager's removal gives nic its original profile back, IPv6 included: nothing to add there.
     if address6 is None or (backend, action) == ("nmcli", "delete"):
-        return script("bridge-common", f"bridge-{backend}-{action}", **inputs)
-    parts = {"create": [f"bridge-{backend}-create", f"bridge-{backend}-ipv6"], "update": [f"bridge-{backend}-ipv6"],
+        return script("bridge-common", *first, f"bridge-{backend}-{action}", *last, **inputs)
+    # IPv6-only: nmcli's bridge profile has the IPv6 addresses from the start (create6, no IPv6 part after);
+    # iproute2's create6 enslaves the NIC, then the IPv6 part moves its addresses.
+    create = {"nmcli": ["bridge-nmcli-orig", "bridge-nmcli-create6", "bridge-nmcli-enslave"],
+              "iproute2": ["bridge-iproute2-create6", "bridge-iproute2-ipv6"]}[backend] if ipv6_only else \
+        [*first, f"bridge-{backend}-create", *last, f"bridge-{backend}-ipv6"]
+    parts = {"create": create, "update": [f"bridge-{backend}-ipv6"],
              "delete": ["bridge-iproute2-delete", "bridge-iproute2-ipv6-delete"]}[action]
     return script("bridge-common", *parts, **inputs, addr6=f"{address6}/{PREFIX6}")
 
 
-def bridge_create_script(backend: str, nic: str, bridge: str, address6: str | None = None) -> str:
-    """Script that makes `bridge` enslave `nic` and carry its address (and address6); safe to run twice."""
-    return _bridge_script(backend, "create", nic, bridge, address6)
+def bridge_create_script(backend: str, nic: str, bridge: str, address6: str | None = None,
+                         ipv6_only: bool = False) -> str:
+    """Script that makes `bridge` enslave `nic` and carry its address (and address6; address6 alone on an
+    IPv6-only lab, which needs it); safe to run twice."""
+    if ipv6_only and address6 is None:
+        raise ValueError("an IPv6-only lab's hypervisor is named by its address6")  # parse_lab_config refuses it
+    return _bridge_script(backend, "create", nic, bridge, address6, ipv6_only)
 
 
 def bridge_update_script(backend: str, nic: str, bridge: str, address6: str) -> str:

@@ -15,7 +15,7 @@ from renderers import pxe_boot
 
 
 def render_base_config(lab: LabConfig) -> str:
-    """dnsmasq.conf text for the lab's jumphost."""
+    """dnsmasq.conf text for the lab's jumphost; an IPv6-only lab's has no DHCPv4 range or option."""
     net = lab.network
     lines = [
         f"# Managed by ocplab (lab stack {lab.name}). Changes are overwritten by `pulumi up`.",
@@ -24,18 +24,13 @@ def render_base_config(lab: LabConfig) -> str:
         f"domain={lab.domain}",
         f"local=/{lab.domain}/",
         # The lab's addresses are ours to answer: an unknown one is NXDOMAIN here, never asked upstream.
-        *(f"local=/{zone}/" for zone in reverse_zones(net.cidr)),
+        *(f"local=/{zone}/" for zone in (reverse_zones(net.cidr) if net.cidr else ())),
         "domain-needed",
         "bogus-priv",
         "no-resolv",
         "no-hosts",
         *(f"server={server}" for server in net.dns_upstream),
-        f"dhcp-range={net.cidr.network},static,{net.cidr.netmask},{net.lease_time}",
-        f"dhcp-option=option:router,{net.gateway}",
-        f"dhcp-option=option:dns-server,{lab.jumphost.ssh.address}",
-        # The jumphost's chronyd (renderers/time_scripts.py) is every node's time source.
-        f"dhcp-option=option:ntp-server,{lab.jumphost.ssh.address}",
-        f"dhcp-option=option:domain-search,{lab.domain}",
+        *ipv4_lines(lab),
         "dhcp-authoritative",
         f"dhcp-leasefile={layout.LEASE_FILE}",
         f"dhcp-hostsdir={layout.DHCP_HOSTS_DIR}",
@@ -49,13 +44,34 @@ def render_base_config(lab: LabConfig) -> str:
         # The lab's own servers by name, forward and reverse.
         # The mirror registry and the image cache (ocplab:mirror, cache) are the jumphost too; the first name
         # keeps the PTR.
-        f"host-record={','.join(jumphost_names(lab))},{lab.jumphost.ssh.address}"
-        + (f",{lab.jumphost.address6}" if net.cidr6 else ""),
-        *(f"host-record={hv.name}.{lab.domain},{hv.ssh.address}" + (f",{hv.address6}" if hv.address6 else "")
+        # An IPv6-only lab's hosts have their address6 alone (their SSH address).
+        f"host-record={','.join(jumphost_names(lab))},"
+        + ",".join(lab_addresses(lab, lab.jumphost.ssh.address, lab.jumphost.address6 if net.cidr6 else None)),
+        *(f"host-record={hv.name}.{lab.domain}," + ",".join(lab_addresses(lab, hv.ssh.address, hv.address6))
           for hv in lab.hypervisors),
         *ipv6_lines(lab),
     ]
     return "\n".join(lines) + "\n"
+
+
+def ipv4_lines(lab: LabConfig) -> list[str]:
+    """DHCPv4 for reserved MACs only, with the lab's router, DNS, NTP and search domain; none on an IPv6-only lab."""
+    net = lab.network
+    if net.cidr is None:
+        return []
+    return [
+        f"dhcp-range={net.cidr.network},static,{net.cidr.netmask},{net.lease_time}",
+        f"dhcp-option=option:router,{net.gateway}",
+        f"dhcp-option=option:dns-server,{lab.jumphost.ssh.address}",
+        # The jumphost's chronyd (renderers/time_scripts.py) is every node's time source.
+        f"dhcp-option=option:ntp-server,{lab.jumphost.ssh.address}",
+        f"dhcp-option=option:domain-search,{lab.domain}",
+    ]
+
+
+def lab_addresses(lab: LabConfig, address: str, address6: str | None) -> list[str]:
+    """A lab host's addresses for its host-record: IPv4 then IPv6; on an IPv6-only lab `address` is address6."""
+    return [address] if lab.network.ipv6_only else [address, *([address6] if address6 else [])]
 
 
 def ipv6_lines(lab: LabConfig) -> list[str]:

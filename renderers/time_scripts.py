@@ -19,9 +19,9 @@ def chrony_config(lab: LabConfig) -> str:
     lines = [
         f"# Managed by ocplab (lab stack {lab.name}). Changes are overwritten by `pulumi up`.",
         *(f"server {server} iburst" for server in lab.network.ntp_upstream),
-        f"bindaddress {lab.jumphost.ssh.address}",
-        f"allow {lab.network.cidr}",
-        # dual-stack: served on the jumphost's IPv6 address to the lab's IPv6 network too (one bindaddress a family)
+        # IPv4 unless the lab is IPv6-only; dual-stack: served on the jumphost's IPv6 address to the lab's IPv6
+        # network too (one bindaddress a family)
+        *([f"bindaddress {lab.jumphost.ssh.address}", f"allow {lab.network.cidr}"] if lab.network.cidr else []),
         *([f"bindaddress {lab.jumphost.address6}", f"allow {lab.network.cidr6}"] if lab.network.cidr6 else []),
         f"local stratum {LOCAL_STRATUM}",
         "cmdport 0",

@@ -130,7 +130,10 @@ def test_a_bmc_on_an_ipv6_address_is_addressed_in_brackets_in_install_config(kin
 def test_a_hypervisor_without_address6_renders_its_bridge_scripts_as_before(backend: str) -> None:
     inputs = {"nic": "eth0", "br": "br0", "state_dir": "/etc/ocplab"}
     for action, render in (("create", bridge_create_script), ("delete", bridge_delete_script)):
-        assert render(backend, "eth0", "br0") == script("bridge-common", f"bridge-{backend}-{action}", **inputs)
+        nmcli_create = (backend, action) == ("nmcli", "create")
+        parts = ["bridge-nmcli-orig", "bridge-nmcli-create", "bridge-nmcli-enslave"] if nmcli_create else \
+            [f"bridge-{backend}-{action}"]
+        assert render(backend, "eth0", "br0") == script("bridge-common", *parts, **inputs)
         assert render(backend, "eth0", "br0", None) == render(backend, "eth0", "br0")
 
 

@@ -17,7 +17,12 @@ from core.lab_contract import IPV6_ONLY_VERSION, parse_lab_outputs, planned_lab_
 from core.labconfig import LabConfig, SshTarget, parse_lab_config
 from core.ssh_access import libvirt_uri
 from core.stack_files import read_stack_values, stack_path
+from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.dnsmasq_base import render_base_config
+from renderers.shell import _body
+from renderers.time_scripts import chrony_config
 from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
+from tests.unit.test_lab_stack_mocks import run_lab
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -164,3 +169,67 @@ def test_an_ipi_cluster_on_an_ipv6_only_lab_has_its_bmcs_on_the_hypervisors_addr
     design = design_cluster(cluster("ipi1"), outputs6(), None)
     assert design.bmc is not None and design.bmc.address == "fd00:16::b"
     assert design.plan.api_vip is None and design.plan.api_vip6 is not None
+
+
+def test_the_jumphosts_dnsmasq_on_an_ipv6_only_lab_serves_dhcpv6_alone_and_names_hosts_in_ipv6() -> None:
+    conf = render_base_config(lab6()).splitlines()
+    assert not [line for line in conf if line.startswith("dhcp-option=option:") or "in-addr.arpa" in line]
+    assert [line for line in conf if line.startswith("dhcp-range=")] == ["dhcp-range=fd00:16::,static,64,2m"]
+    assert {"enable-ra", "ra-param=eth0,0,0", "dhcp-option=option6:dns-server,[fd00:16::1]",
+            "dhcp-option=option6:ntp-server,[fd00:16::1]", "server=fd00:51::2",
+            "local=/0.0.0.0.0.0.0.0.6.1.0.0.0.0.d.f.ip6.arpa/"} <= set(conf)
+    assert [line for line in conf if line.startswith("host-record=")] == [
+        "host-record=jumphost.simlab.test,fd00:16::1", "host-record=hv1.simlab.test,fd00:16::b",
+        "host-record=hv2.simlab.test,fd00:16::c"]
+
+
+def test_the_labs_chrony_on_an_ipv6_only_lab_binds_and_serves_ipv6_alone() -> None:
+    conf = chrony_config(lab6()).splitlines()
+    assert [line for line in conf if line.startswith(("bindaddress", "allow", "server"))] == \
+        ["server fd00:51::2 iburst", "bindaddress fd00:16::1", "allow fd00:16::/64"]
+
+
+def test_a_dual_stack_labs_jumphost_files_keep_both_families_as_before() -> None:
+    conf = render_base_config(parse_lab_config("simlab", dual_stack_values()))
+    assert "host-record=jumphost.simlab.test,192.168.16.1,fd00:16::1\n" in conf
+    assert "dhcp-range=192.168.16.0,static,255.255.255.0,2m\n" in conf and "dhcp-option=option:router," in conf
+
+
+@pytest.mark.parametrize("backend", ["nmcli", "iproute2"])
+def test_an_ipv6_only_hypervisors_bridge_moves_no_ipv4_and_carries_its_ipv6_address(backend: str) -> None:
+    create = bridge_create_script(backend, "eth0", "br0", "fd00:16::b", ipv6_only=True)
+    assert "addr6='fd00:16::b/64'" in create and "has no IPv4 address to move" not in create
+    assert create.endswith(_body("bridge-nmcli-create6") + _body("bridge-nmcli-enslave") if backend == "nmcli" else
+                           _body("bridge-iproute2-ipv6"))
+    if backend == "nmcli":  # the bridge profile has IPv4 off and the IPv6 addresses before the NIC is enslaved
+        assert "ipv4.method disabled ipv6.method manual ipv6.addresses \"$addrs6\"" in create
+    else:  # the NIC is enslaved, then its IPv6 addresses and default route move to the bridge
+        assert create.index('ip link set "$nic" master "$br"') < create.index('ip -6 addr replace "$a" dev "$br"')
+        assert "has an IPv4 address and the lab is IPv6-only" in create
+    delete = bridge_delete_script(backend, "eth0", "br0", "fd00:16::b")  # the NIC gets its IPv6 addresses back
+    assert ('ip -6 addr replace "$a" dev "$nic" nodad' if backend == "iproute2" else 'nmcli con up "$orig"') in delete
+    assert bridge_create_script(backend, "eth0", "br0", "fd00:16::b") != create, "a dual-stack bridge is unchanged"
+
+
+@pytest.fixture
+def project6(tmp_path: Path) -> Path:
+    """A project dir holding the key and a known_hosts with the IPv6-only lab's hosts, as ssh-keyscan writes them."""
+    ssh = tmp_path / ".simlab" / "ssh"
+    ssh.mkdir(parents=True)
+    (ssh / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n")
+    (ssh / "known_hosts").write_text("".join(f"fd00:16::{n} ssh-ed25519 AAAAhost{n}\n" for n in ("1", "b", "c")))
+    return tmp_path
+
+
+def test_the_lab_program_reaches_an_ipv6_only_labs_hosts_over_ipv6_and_routes_nothing(project6: Path) -> None:
+    mocks = run_lab(ipv6_only_lab_values(), project6)
+    commands = {c.name: c.inputs for c in mocks.of_type("command:remote:Command")}
+    assert "jumphost-route" not in commands, "no NAT on an IPv6-only lab"
+    # the connection is a secret (it holds the key): its value
+    hosts = {name: (inputs["connection"]["value"]["host"], inputs["connection"]["value"]["hostKey"])
+             for name, inputs in commands.items()}
+    assert hosts["jumphost-dnsmasq"] == ("fd00:16::1", "ssh-ed25519 AAAAhost1")
+    assert hosts["hv2-bridge"] == ("fd00:16::c", "ssh-ed25519 AAAAhostc")
+    assert commands["hv1-bridge"]["create"] == bridge_create_script("nmcli", "eth0", "br0", "fd00:16::b", True)
+    uris = {p.name: p.inputs["uri"] for p in mocks.of_type("pulumi:providers:libvirt")}
+    assert uris["hv1-libvirt"].startswith("qemu+ssh://root@[fd00:16::b]/system?"), uris
