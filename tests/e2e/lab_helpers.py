@@ -88,8 +88,10 @@ def lab_session(tmp_path_factory: pytest.TempPathFactory, ipv6_only: bool = Fals
     require_root_and_engine()
     build_image()
     lab = Simlab(hypervisors=2, ipv6_only=ipv6_only)
+    started = time.monotonic()
     lab.up()
     session = LabSession(Path(tmp_path_factory.mktemp("e2e")))
+    session.note(f"simlab up{' --ipv6-only' if ipv6_only else ''} (s)", time.monotonic() - started)
     try:
         yield session
     finally:
