@@ -95,10 +95,10 @@ class Cluster:
     name: str
     domain: str
     topology: str
-    cidr: str
-    gateway: str
-    dns: str
-    jumphost_address: str
+    cidr: str | None  # None on an IPv6-only lab (cidr6, dns6 alone), as gateway and dns
+    gateway: str | None
+    dns: str | None
+    jumphost_address: str  # its IPv6 address on an IPv6-only lab
     jumphost_user: str
     hypervisors: Mapping[str, str]
     api_vip: str | None  # None on an IPv6-only cluster (api_vip6, ingress_vip6 alone)
@@ -153,21 +153,23 @@ class _Read(BaseModel):
 
 
 class _Network(_Read):
-    cidr: Cidr
-    gateway: IPv4
-    dns: IPv4
+    # None on an IPv6-only lab (cidr6 and dns6 alone); read_cluster checks one family is there
+    cidr: Cidr | None = None
+    gateway: IPv4 | None = None
+    dns: IPv4 | None = None
     cidr6: Cidr6 | None = None
     dns6: IPv6 | None = None
 
 
 class _Jumphost(_Read):
-    address: IPv4
+    address: IPv4 | None = None  # None on an IPv6-only lab: address6
     user: UserName
+    address6: IPv6 | None = None
 
 
 class _Hypervisor(_Read):
     name: Label
-    address: IPv4
+    address: IPv4or6  # IPv6 on an IPv6-only lab
 
 
 class _Node(_Read):
@@ -337,13 +339,15 @@ def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluste
         raise _refusal(name, exc) from None
     cluster = Cluster(
         stack=name, name=raw.cluster, domain=raw.domain, topology=raw.topology, cidr=raw.network.cidr,
-        gateway=raw.network.gateway, dns=raw.network.dns, jumphost_address=raw.jumphost.address,
+        gateway=raw.network.gateway, dns=raw.network.dns,
+        jumphost_address=raw.jumphost.address or raw.jumphost.address6 or "",
         jumphost_user=raw.jumphost.user, hypervisors={raw.hypervisor.name: raw.hypervisor.address},
         api_vip=raw.api_vip, ingress_vip=raw.ingress_vip, nodes=tuple(_node(n) for n in raw.nodes),
         bmc=_bmc(raw.bmc, name), bootstrap=_bootstrap(raw.bootstrap), provisionhost_user=raw.provisionhost_user,
         os_images=raw.os_images.model_dump(exclude_none=True) if raw.os_images else {},
         cidr6=raw.network.cidr6, dns6=raw.network.dns6, api_vip6=raw.api_vip6, ingress_vip6=raw.ingress_vip6,
     )
+    _check_lab_family(raw, name)
     if (cluster.cidr6 is None) != (cluster.api_vip6 is None) or (cluster.api_vip6 is None) != \
             (cluster.ingress_vip6 is None) or any((n.ip6 is None) != (cluster.cidr6 is None) for n in cluster.nodes):
         raise OutputsError(f"stack {name}: outputs network.cidr6, api_vip6, ingress_vip6 and every node's ip6 are "
@@ -358,6 +362,21 @@ def read_cluster(outputs: Mapping[str, Any], stack: str | None = None) -> Cluste
         raise OutputsError(f"stack {name}: output cluster_domain is not <cluster>.<domain> "
                            f"({cluster.name}.{cluster.domain})")
     return cluster
+
+
+def _check_lab_family(raw: _Outputs, stack: str) -> None:
+    """A lab with IPv4 gives network.cidr, gateway, dns and jumphost.address; an IPv6-only lab none of them, but
+    network.cidr6 and jumphost.address6, and its clusters no IPv4 address."""
+    ipv4 = {"network.cidr": raw.network.cidr, "network.gateway": raw.network.gateway, "network.dns": raw.network.dns,
+            "jumphost.address": raw.jumphost.address}
+    missing = [field for field, value in ipv4.items() if value is None]
+    if missing and len(missing) < len(ipv4):
+        raise OutputsError(f"stack {stack}: output {missing[0]} is missing (a lab with IPv4 gives "
+                           f"{', '.join(ipv4)}; an IPv6-only lab none of them)")
+    if missing and (raw.network.cidr6 is None or raw.jumphost.address6 is None or raw.api_vip is not None
+                    or any(node.ip for node in raw.nodes)):
+        raise OutputsError(f"stack {stack}: outputs of a cluster on an IPv6-only lab (no network.cidr) have "
+                           "network.cidr6, jumphost.address6 and IPv6 addresses only")
 
 
 def _check_nodes(cluster: Cluster) -> None:
@@ -418,10 +437,11 @@ def cluster_outputs(design: ClusterDesign, uuids: Mapping[str, str], dnsmasq: Ma
         "version": CONTRACT_VERSION,
         "cluster": config.name, "domain": design.domain, "cluster_domain": design.zone,
         "topology": config.topology, "lab": config.lab,
-        # An IPv4 lab's network has no IPv6 keys: a cluster deployed before dual-stack sees no change.
-        "network": {k: v for k, v in asdict(design.network).items() if v is not None or k not in ("cidr6", "dns6")},
-        "jumphost": asdict(design.jumphost),
-        "hypervisor": {"name": config.hypervisor, "address": design.hypervisor.address},
+        # An IPv4 lab's network has no IPv6 keys: a cluster deployed before dual-stack sees no change; an IPv6-only
+        # lab's (contract version 3) no IPv4 keys, and its jumphost and hypervisor are named by their IPv6 address.
+        "network": {k: v for k, v in asdict(design.network).items() if v is not None},
+        "jumphost": {k: v for k, v in asdict(design.jumphost).items() if v is not None or k == "ssh_key_path"},
+        "hypervisor": {"name": config.hypervisor, "address": design.hypervisor.ssh_address},
         "api_vip": plan.api_vip, "ingress_vip": plan.ingress_vip,
         "api_vip6": plan.api_vip6, "ingress_vip6": plan.ingress_vip6,  # None (no output) on an IPv4 cluster
         "provisioning": _provisioning(design),

@@ -427,7 +427,8 @@ def _check_plan6(config: LabConfig, problems: Problems) -> None:
                      f"the /{PREFIX6} the nodes' DHCPv6 addresses are on-link in, and dnsmasq's DHCPv6 ranges are "
                      f"/{PREFIX6}; use a /{PREFIX6}, e.g. {fix}")
     if address6 is None:
-        problems.add("ocplab:jumphost.address6", f"a dual-stack lab needs the jumphost's IPv6 address on the lab "
+        kind = "an IPv6-only lab, which reaches it there," if config.network.ipv6_only else "a dual-stack lab"
+        problems.add("ocplab:jumphost.address6", f"{kind} needs the jumphost's IPv6 address on the lab "
                      f"interface (in {cidr6}), where dnsmasq serves DHCPv6 and DNS: set jumphost.address6")
     elif netaddr.IPAddress(address6) not in cidr6 or netaddr.IPAddress(address6) == cidr6.network:
         problems.add("ocplab:jumphost.address6", f"{address6} is not a host address of network.cidr6 {cidr6}")

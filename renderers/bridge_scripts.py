@@ -28,9 +28,9 @@ def _bridge_script(backend: str, action: str, nic: str, bridge: str, address6: s
     # NetworkManager's removal gives nic its original profile back, IPv6 included: nothing to add there.
     if address6 is None or (backend, action) == ("nmcli", "delete"):
         return script("bridge-common", *first, f"bridge-{backend}-{action}", *last, **inputs)
-    # IPv6-only: nmcli's bridge profile has the IPv6 addresses from the start (create6, no IPv6 part after);
-    # iproute2's create6 enslaves the NIC, then the IPv6 part moves its addresses.
-    create = {"nmcli": ["bridge-nmcli-orig", "bridge-nmcli-create6", "bridge-nmcli-enslave"],
+    # IPv6-only: each create6 enslaves the NIC with no address moved, then the IPv6 part (the dual-stack one) puts
+    # the NIC's IPv6 settings and address6 on the bridge.
+    create = {"nmcli": ["bridge-nmcli-orig", "bridge-nmcli-create6", "bridge-nmcli-enslave", "bridge-nmcli-ipv6"],
               "iproute2": ["bridge-iproute2-create6", "bridge-iproute2-ipv6"]}[backend] if ipv6_only else \
         [*first, f"bridge-{backend}-create", *last, f"bridge-{backend}-ipv6"]
     parts = {"create": create, "update": [f"bridge-{backend}-ipv6"],

@@ -21,7 +21,7 @@ def collector_config(design: ClusterDesign) -> str:
     collector reads with `read` (ocplab names and addresses hold no blanks)."""
     jump, hv = design.jumphost, design.hypervisor
     lines = [f"key {jump.ssh_key_path or ''}", f"known_hosts {jump.known_hosts or ''}"]
-    lines += [f"node {node.name} {hv.user}@{hv.address} {int(hv.port)} "  # JSON may give 22.0
+    lines += [f"node {node.name} {hv.user}@{hv.ssh_address} {int(hv.port)} "  # JSON may give 22.0; IPv6 bare
               f"{console_log_path(domain_name(design.cluster.name, node.name))}" for node in design.cluster.nodes]
     return "\n".join(lines) + "\n"
 

@@ -206,8 +206,8 @@ def _ipi_cluster(outputs: Mapping[str, Any], stack: str | None) -> tuple[Cluster
 
 def _check_networks(cluster: Cluster, options: InstallConfigOptions) -> None:
     """The machine network must not overlap the provisioning, cluster or service network (OVN would not route)."""
-    checks = [(cluster.cidr, "provisioning", options.provisioning_network_cidr)]
-    if cluster.api_vip is not None:  # the IPv4 cluster and service networks (none on an IPv6-only cluster)
+    checks = [(cluster.cidr, "provisioning", options.provisioning_network_cidr)] if cluster.cidr else []
+    if cluster.api_vip is not None and cluster.cidr:  # the IPv4 cluster and service networks (none IPv6-only)
         checks += [(cluster.cidr, "cluster", options.cluster_network_cidr),
                    (cluster.cidr, "service", options.service_network_cidr)]
     if cluster.cidr6:

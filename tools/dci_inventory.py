@@ -292,7 +292,8 @@ def _ipi_all_vars(cluster: Cluster, options: InventoryOptions) -> dict[str, Scal
     bootstrap: dict[str, Scalar] = {"externalMACAddress": cluster.bootstrap.mac} if cluster.bootstrap else {}
     return {"install_type": "ipi", "cluster": cluster.name, "domain": cluster.domain,
             "prov_nic": options.prov_nic, "pub_nic": options.pub_nic, "masters_prov_nic": options.masters_prov_nic,
-            "extcidrnet": cluster.cidr, "apivip": cluster.api_vip or "", "ingressvip": cluster.ingress_vip or "",
+            # an IPv6-only lab's cluster is IPv6-only: ipv6_only_vars writes extcidrnet
+            "extcidrnet": cluster.cidr or "", "apivip": cluster.api_vip or "", "ingressvip": cluster.ingress_vip or "",
             **bootstrap, "provisionhost_user": _provisioner_user(cluster, options), "dir": options.cluster_dir,
             **_ipi_install_choices(cluster, options), **_dual_stack_vars(cluster), **ipv6_only_vars(cluster)}
 
@@ -438,8 +439,10 @@ def render_sno_hosts(outputs: Mapping[str, Any], options: InventoryOptions | Non
                            "lab stack (dual-stack) to hand it to DCI")
     provisioner = sno_provisioner_name(cluster)
     all_vars: dict[str, Scalar] = {
-        "cluster": cluster.name, "domain": cluster.domain, "dir": options.cluster_dir, "extcidrnet": cluster.cidr,
-        "extcidrrouter": cluster.gateway, "extcidrdns": cluster.dns, "sno_extnet_ip": node.address,
+        "cluster": cluster.name, "domain": cluster.domain, "dir": options.cluster_dir,
+        # node.ip is set: the lab has IPv4, so these are set too (read_cluster)
+        "extcidrnet": cluster.cidr or "", "extcidrrouter": cluster.gateway or "", "extcidrdns": cluster.dns or "",
+        "sno_extnet_ip": node.address,
         "install_type": "sno", "sno_install_type": "baremetal", "ansible_ssh_extra_args": options.ssh_common_args,
         # The provisioner is our jumphost, whose dnsmasq already serves the node: with the default (true) the
         # collection writes /etc/dnsmasq.d/<cluster>.conf there and restarts the distribution's dnsmasq
@@ -581,6 +584,10 @@ def render_abi_yaml(outputs: Mapping[str, Any], options: InventoryOptions | None
     mirror, what the agent and redhatci.ocp read to install from it (`_abi_mirror`)."""
     options = options or InventoryOptions()
     cluster = _read(outputs)
+    if cluster.cidr is None:
+        raise OutputsError(f"stack {cluster.stack} is a cluster of an IPv6-only lab: the ABI inventory is IPv4 "
+                           "(machine_network_cidr, the VIPs, ntp_server_allow) in this version; hand it over as IPI "
+                           "(ocplab handoff), or deploy it on a lab with network.cidr")
     children: dict[str, Any] = {"masters": _abi_role_group(cluster, "master")}
     if cluster.by_role("worker"):
         children["workers"] = _abi_role_group(cluster, "worker")

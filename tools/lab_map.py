@@ -13,7 +13,7 @@ import graphviz  # type: ignore[import-untyped]
 from rich.markup import escape as markup
 from rich.tree import Tree
 
-from core.lab_contract import PLANNED
+from core.lab_contract import PLANNED, LabOutputs
 from core.lab_usage import LabUsage
 from tools.lab_view import LabView
 
@@ -97,16 +97,17 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
                                                                 "ranksep": "0.35"},
                              node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"},
                              edge_attr={"fontname": "Helvetica", "fontsize": "9"})
-    graph.node("jumphost", f"jumphost {out.jumphost.address}\\ndnsmasq on {out.jumphost.interface}",
+    graph.node("jumphost", f"jumphost {out.jumphost.ssh_address}\\ndnsmasq on {out.jumphost.interface}",
                style="filled", fillcolor="#dde7f7")
-    graph.node("network", f"lab network {out.network.cidr}\\ngateway {out.network.gateway}", shape="ellipse")
+    graph.node("network", f"lab network {_network(out)}\\ngateway {out.network.gateway or out.network.gateway6}",
+               shape="ellipse")
     graph.edge("jumphost", "network")
     for name, hv in sorted(out.hypervisors.items()):
         with graph.subgraph(name=f"cluster_hv__{name}") as box:
             box.attr(label="", style="rounded", color="#9fbf8f")
             second = f"\\n{hv.provisioning_bridge} (provisioning)" if hv.provisioning_bridge else ""
-            box.node(f"hv__{name}", f"{name} {hv.address}\\n{hv.bridge} ({hv.network}){second}\\n{_load(usage, name)}",
-                     style="filled", fillcolor="#e8f2e0")
+            shown = f"{name} {hv.ssh_address}\\n{hv.bridge} ({hv.network}){second}\\n{_load(usage, name)}"
+            box.node(f"hv__{name}", shown, style="filled", fillcolor="#e8f2e0")
             slices_here = sorted((s, p) for s, p in out.slices.items() if p.hypervisor == name)
             for index, (slice_name, slice_) in enumerate(slices_here):
                 node_id = f"slice__{slice_name}"
@@ -129,15 +130,20 @@ def lab_graph(view: LabView, usage: LabUsage) -> graphviz.Digraph:
     return graph
 
 
+def _network(out: LabOutputs) -> str:
+    """The lab network as shown: its IPv4 CIDR, or its IPv6 one on an IPv6-only lab."""
+    return str(out.network.cidr or out.network.cidr6)
+
+
 def lab_tree(view: LabView, usage: LabUsage) -> Tree:
     """The same lab as a tree for the terminal."""
     out = view.outputs
-    tree = Tree(f"[b]lab {view.config.name}[/b] {out.domain}: network {out.network.cidr}, "
-                f"jumphost {out.jumphost.address} (dnsmasq on {out.jumphost.interface})"
+    tree = Tree(f"[b]lab {view.config.name}[/b] {out.domain}: network {_network(out)}, "
+                f"jumphost {out.jumphost.ssh_address} (dnsmasq on {out.jumphost.interface})"
                 + (" [i]planned from the stack files[/i]" if view.planned else ""))
     for name, hv in sorted(out.hypervisors.items()):
         second = f", {hv.provisioning_bridge} (provisioning)" if hv.provisioning_bridge else ""
-        branch = tree.add(f"[b]{name}[/b] {hv.address} {hv.bridge}{second}: {_load(usage, name)}")
+        branch = tree.add(f"[b]{name}[/b] {hv.ssh_address} {hv.bridge}{second}: {_load(usage, name)}")
         for slice_name, slice_ in sorted(out.slices.items()):
             if slice_.hypervisor != name:
                 continue

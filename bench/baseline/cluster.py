@@ -31,14 +31,14 @@ from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 
 def access(lab: LabOutputs, hypervisor: str) -> tuple[Ssh, Virsh]:
     jump = lab.jumphost
-    ssh = Ssh(jump.address, jump.user, str(jump.ssh_key_path), str(jump.known_hosts), jump.port)
+    ssh = Ssh(jump.ssh_address, jump.user, str(jump.ssh_key_path), str(jump.known_hosts), jump.port)
     return ssh, Virsh(lab.hypervisors[hypervisor].libvirt_uri)
 
 
 def hypervisor_ssh(lab: LabOutputs, hypervisor: str) -> Ssh:
     """SSH to the cluster's hypervisor with the lab's key and known_hosts (where its BMCs run)."""
     jump, hv = lab.jumphost, lab.hypervisors[hypervisor]
-    return Ssh(hv.address, hv.user, str(jump.ssh_key_path), str(jump.known_hosts), hv.port)
+    return Ssh(hv.ssh_address, hv.user, str(jump.ssh_key_path), str(jump.known_hosts), hv.port)
 
 
 def sync_bmcs(design: ClusterDesign, lab: LabOutputs) -> None:

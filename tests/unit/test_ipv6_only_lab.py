@@ -6,23 +6,39 @@ Bad input is refused naming the field and the fix."""
 from __future__ import annotations
 
 import copy
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from rich.console import Console
 
 from core.cluster_design import design_cluster
+from core.cluster_outputs import OutputsError, cluster_outputs, read_cluster
 from core.errors import ConfigError
+from core.lab_audit import FoundHypervisor, FoundJumphost, FoundLab, Lease, audit, host_target
 from core.lab_contract import IPV6_ONLY_VERSION, parse_lab_outputs, planned_lab_outputs
+from core.lab_usage import lab_usage
 from core.labconfig import LabConfig, SshTarget, parse_lab_config
-from core.ssh_access import libvirt_uri
+from core.ssh_access import libvirt_uri, ssh_argv
 from core.stack_files import read_stack_values, stack_path
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script
+from renderers.console_scripts import collector_config
 from renderers.dnsmasq_base import render_base_config
+from renderers.install_config import render_install_config
+from renderers.lab_audit_scripts import PATHS
 from renderers.shell import _body
 from renderers.time_scripts import chrony_config
+from renderers.urns import ClusterUrns
+from tests.tools import require_tool
 from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
+from tests.unit.test_generated_files import rooted
+from tests.unit.test_install_config import PULL_SECRET, SSH_KEY
 from tests.unit.test_lab_stack_mocks import run_lab
+from tools.dci_inventory import render_abi_yaml, render_ipi_hosts, render_sno_hosts
+from tools.lab_map import lab_graph, lab_tree
+from tools.lab_view import LabView
 
 ROOT = Path(__file__).parent.parent.parent
 
@@ -183,10 +199,16 @@ def test_the_jumphosts_dnsmasq_on_an_ipv6_only_lab_serves_dhcpv6_alone_and_names
         "host-record=hv2.simlab.test,fd00:16::c"]
 
 
-def test_the_labs_chrony_on_an_ipv6_only_lab_binds_and_serves_ipv6_alone() -> None:
-    conf = chrony_config(lab6()).splitlines()
-    assert [line for line in conf if line.startswith(("bindaddress", "allow", "server"))] == \
+def test_the_labs_chrony_on_an_ipv6_only_lab_binds_and_serves_ipv6_alone_and_chronyd_reads_it(
+        tmp_path: Path) -> None:
+    text = chrony_config(lab6())
+    assert [line for line in text.splitlines() if line.startswith(("bindaddress", "allow", "server"))] == \
         ["server fd00:51::2 iburst", "bindaddress fd00:16::1", "allow fd00:16::/64"]
+    conf = tmp_path / "chrony.conf"
+    conf.write_text(text)
+    done = subprocess.run([require_tool("chronyd", "chrony"), "-p", "-f", str(conf)], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0 and "bindaddress fd00:16::1" in done.stdout, done.stderr
 
 
 def test_a_dual_stack_labs_jumphost_files_keep_both_families_as_before() -> None:
@@ -199,10 +221,10 @@ def test_a_dual_stack_labs_jumphost_files_keep_both_families_as_before() -> None
 def test_an_ipv6_only_hypervisors_bridge_moves_no_ipv4_and_carries_its_ipv6_address(backend: str) -> None:
     create = bridge_create_script(backend, "eth0", "br0", "fd00:16::b", ipv6_only=True)
     assert "addr6='fd00:16::b/64'" in create and "has no IPv4 address to move" not in create
-    assert create.endswith(_body("bridge-nmcli-create6") + _body("bridge-nmcli-enslave") if backend == "nmcli" else
-                           _body("bridge-iproute2-ipv6"))
-    if backend == "nmcli":  # the bridge profile has IPv4 off and the IPv6 addresses before the NIC is enslaved
-        assert "ipv4.method disabled ipv6.method manual ipv6.addresses \"$addrs6\"" in create
+    assert create.endswith(_body(f"bridge-{backend}-ipv6")), "the IPv6 part carries the host, as on dual-stack"
+    if backend == "nmcli":  # a bridge with no address (up at once), the NIC enslaved, then the IPv6 part
+        assert create.index("ipv4.method disabled ipv6.method disabled") < create.index('con up "ocplab-$br-port"') \
+            < create.index("ipv6.method manual ipv6.addresses")
     else:  # the NIC is enslaved, then its IPv6 addresses and default route move to the bridge
         assert create.index('ip link set "$nic" master "$br"') < create.index('ip -6 addr replace "$a" dev "$br"')
         assert "has an IPv4 address and the lab is IPv6-only" in create
@@ -233,3 +255,89 @@ def test_the_lab_program_reaches_an_ipv6_only_labs_hosts_over_ipv6_and_routes_no
     assert commands["hv1-bridge"]["create"] == bridge_create_script("nmcli", "eth0", "br0", "fd00:16::b", True)
     uris = {p.name: p.inputs["uri"] for p in mocks.of_type("pulumi:providers:libvirt")}
     assert uris["hv1-libvirt"].startswith("qemu+ssh://root@[fd00:16::b]/system?"), uris
+
+
+def cluster6_outputs(stack: str, hypervisor: str) -> dict[str, Any]:
+    """A cluster stack's outputs on the IPv6-only lab, its BMC password joined as `pulumi stack output
+    --show-secrets` gives it."""
+    design = design_cluster(cluster(stack, hypervisor=hypervisor), outputs6(), None)
+    uuids = {n.name: f"6f1c1f4e-8a43-4a77-9a43-d7c2f1c0a{index:03d}" for index, n in enumerate(design.cluster.nodes)}
+    data = cluster_outputs(design, uuids, {"dhcp": "", "hosts": "", "wildcards": ""})
+    if data["bmc"]:
+        data["bmc"]["password"] = "pw"
+    return data
+
+
+def test_a_cluster_on_an_ipv6_only_lab_exports_no_ipv4_key_and_reads_back() -> None:
+    data = cluster6_outputs("sno1", "hv2")
+    assert data["network"] == {"routing": "none", "ntp": [], "ntp_upstream": ["fd00:51::2"], "cidr6": "fd00:16::/64",
+                               "dns6": "fd00:16::1", "gateway6": "fd00:16::1"}
+    assert "address" not in data["jumphost"] and data["jumphost"]["address6"] == "fd00:16::1"
+    assert data["hypervisor"] == {"name": "hv2", "address": "fd00:16::c"}
+    read = read_cluster(data, "sno1")
+    assert (read.cidr, read.gateway, read.dns, read.cidr6) == (None, None, None, "fd00:16::/64")
+    assert (read.jumphost_address, read.hypervisors, read.nodes[0].address) == \
+        ("fd00:16::1", {"hv2": "fd00:16::c"}, "fd00:16::30")
+    with pytest.raises(OutputsError, match="IPv6-only SNO cluster"):
+        render_sno_hosts(data)
+    with pytest.raises(OutputsError, match="cluster of an IPv6-only lab: the ABI inventory is IPv4"):
+        render_abi_yaml(data)
+    data["jumphost"]["address"] = "192.168.16.1"
+    with pytest.raises(OutputsError, match=r"output network\.cidr is missing \(a lab with IPv4 gives"):
+        read_cluster(data, "sno1")
+
+
+def test_an_ipi_cluster_on_an_ipv6_only_lab_gets_an_ipv6_only_install_config_and_inventory() -> None:
+    data = cluster6_outputs("ipi1", "hv1")
+    doc = yaml.safe_load(render_install_config(data, PULL_SECRET, SSH_KEY))
+    assert doc["networking"]["machineNetwork"] == [{"cidr": "fd00:16::/64"}]
+    assert doc["networking"]["serviceNetwork"] == ["fd03::/112"]
+    platform = doc["platform"]["baremetal"]
+    assert platform["apiVIPs"] == [data["api_vip6"]] and platform["hosts"][0]["bmc"]["address"].startswith(
+        "ipmi://[fd00:16::b]:623")
+    hosts = render_ipi_hosts(data)
+    assert "extcidrnet=fd00:16::/64" in hosts and "ansible_host=fd00:16::1" in hosts and "None" not in hosts
+
+
+def test_ocplab_plan_map_and_doctor_take_an_ipv6_only_lab() -> None:
+    config = lab6()
+    outputs = parse_lab_outputs("simlab", outputs6(config))
+    deployed = {"sno1": {**cluster6_outputs("sno1", "hv2"), "kind": "cluster"}}
+    usage = lab_usage(config, outputs, deployed)
+    sno1 = next(s for s in usage.slices if s.cluster == "sno1")
+    assert (sno1.range, sno1.used, usage.unallocated) == ("fd00:16::30-fd00:16::37", 1, ())
+    view = LabView(config=config, outputs=outputs, clusters=deployed)
+    console = Console(width=200, record=True)
+    console.print(lab_tree(view, usage))
+    text = console.export_text() + lab_graph(view, usage).source
+    assert "network fd00:16::/64, jumphost fd00:16::1" in text and "hv2 fd00:16::c" in text and "None" not in text
+    target = host_target(outputs, "hv1")
+    assert ssh_argv(target, "/k", "/kh")[-1] == "root@fd00:16::b"
+
+
+def test_dnsmasq_accepts_an_ipv6_only_labs_base_config(tmp_path: Path) -> None:
+    conf = tmp_path / "dnsmasq.conf"
+    conf.write_text(rooted(tmp_path, render_base_config(lab6())))
+    result = subprocess.run([require_tool("dnsmasq", "dnsmasq-base"), "--test", f"--conf-file={conf}"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and "syntax check OK" in result.stderr, result.stderr
+
+
+def test_the_console_collector_reaches_an_ipv6_only_labs_hypervisor_by_its_ipv6_address() -> None:
+    design = design_cluster(cluster("sno1", hypervisor="hv2"), outputs6(), None)
+    nodes = [line for line in collector_config(design).splitlines() if line.startswith("node ")]
+    assert nodes and all(line.split()[2] == "root@fd00:16::c" for line in nodes), nodes
+
+
+def test_ocplab_doctor_audits_an_ipv6_only_lab_and_names_its_hosts_by_their_ipv6_addresses() -> None:
+    outputs = parse_lab_outputs("simlab", outputs6())
+    sno1 = cluster6_outputs("sno1", "hv2")
+    volumes = ["base-guest.qcow2", "sno1-sno-root.qcow2"]
+    found = FoundLab(hypervisors={"hv2": FoundHypervisor(
+        domains=["sno1-sno"], running=["sno1-sno"], pools=["ocplab"], volumes=volumes, networks=["ocplab-br0"],
+        active_networks=["ocplab-br0"], bmcs=[], bmc_records=[], redfish=[])},
+        jumphost=FoundJumphost(files={}, leases=[Lease(0, "52:56:00:00:00:99", "192.0.2.9", "x")], consoles=[]),
+        unreachable={"hv1": "ssh: connect to host fd00:16::b port 22: No route to host"})
+    findings = audit("simlab", outputs, {"sno1": sno1}, found, PATHS, ClusterUrns("ocplab"))
+    unreachable = [f for f in findings if f.kind == "unreachable"]
+    assert [f.host for f in unreachable] == ["hv1"] and "root@fd00:16::b" in unreachable[0].what, findings
