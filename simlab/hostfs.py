@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from simlab.mountns import OVERLAID
 from simlab.paths import StatePaths
 from simlab.sshkeys import sshd_config_text
-from simlab.topology import JUMPHOST, ROUTER6, HostPlan
+from simlab.topology import JUMPHOST, MAX_HYPERVISORS, NETWORK, ROUTER6, HostPlan
 
 UDEV_RULE_DIRS = (Path("/usr/lib/udev/rules.d"), Path("/lib/udev/rules.d"))
 # Rules a hypervisor's udevd keeps: naming/driver facts NetworkManager needs for net devices.
@@ -60,6 +61,24 @@ namespaces = [ ]
 stdio_handler = "file"
 remember_owner = 0
 """
+
+
+# The simulated hosts share this machine's PID namespace: userdel on one host refuses a user whose uid a process of
+# another host runs as. Each host makes its system users and groups in a band of its own (useradd/groupadd --system
+# read SYS_[UG]ID_MIN/MAX from login.defs), as separate servers never see each other's processes.
+SYSTEM_ID_BAND = (999 - 100 + 1) // (MAX_HYPERVISORS + 1)
+_SYSTEM_ID_KEYS = re.compile(r"^\s*SYS_[UG]ID_(MIN|MAX)\s", re.MULTILINE)
+
+
+def login_defs_text(base: str, host: HostPlan) -> str:
+    """The machine's login.defs with the host's own band of system uids and gids (jumphost first, then hv1...)."""
+    slot = int(host.ip) - int(NETWORK.network_address)
+    slot = 0 if slot == 1 else slot - 10
+    top = 999 - slot * SYSTEM_ID_BAND
+    kept = "".join(line for line in base.splitlines(keepends=True) if not _SYSTEM_ID_KEYS.match(line))
+    band = f"SYS_UID_MIN {top - SYSTEM_ID_BAND + 1}\nSYS_UID_MAX {top}\nSYS_GID_MIN {top - SYSTEM_ID_BAND + 1}\n" \
+           f"SYS_GID_MAX {top}\n"
+    return f"{kept.rstrip(chr(10))}\n# ocplab simlab: {host.name}'s own system ids (simlab/hostfs.py)\n{band}"
 
 
 def _write(path: Path, text: str, mode: int = 0o644) -> None:
@@ -112,6 +131,8 @@ def seed_common(paths: StatePaths, host: HostPlan, authorized_key: str) -> None:
     # The jumphost is the lab's DNS server (once the project starts dnsmasq there).
     _write(etc / "resolv.conf", f"nameserver {_jumphost_address(host)}\n")
     _write(etc / "ssh" / "sshd_config", sshd_config_text(host))
+    login_defs = Path("/etc/login.defs")
+    _write(etc / "login.defs", login_defs_text(login_defs.read_text() if login_defs.is_file() else "", host))
     (etc / "ocplab").mkdir(parents=True, exist_ok=True)
     (hd / "run" / "sshd").mkdir(exist_ok=True)
     # /var/lock is /run/lock: `virsh console` locks the pty there, as on any distribution.
