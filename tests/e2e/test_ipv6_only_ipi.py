@@ -41,6 +41,7 @@ HV1, HV2 = HV6["hv1"], HV6["hv2"]
 RF6, RF6_SLICE = "rf6", {"hypervisor": "hv2", "range6": "fd00:16::30-fd00:16::31", "bmc": "redfish",
                          "bmc_ports": "8100-8100"}
 SUSHY_LIST = "/opt/ocplab/sushy/bin/python /etc/ocplab/sushy/bin/ocplab_sushy.py list"
+OUTPUTS: dict[str, dict[str, Any]] = {}
 UP_STARTED: dict[str, float] = {}  # when the clusters' `pulumi up` began: the lease step measures from there
 VBMC_LIST = "VIRTUALBMC_CONFIG=/etc/ocplab/vbmc/virtualbmc.conf /opt/ocplab/vbmc/bin/vbmc list -f value"
 
@@ -50,8 +51,12 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabSession]:
     yield from lab_session(tmp_path_factory, ipv6_only=True)
 
 
-def outputs(lab: LabSession) -> dict[str, Any]:
-    return lab.outputs(CLUSTER, show_secrets=True)
+def outputs(lab: LabSession, stack: str = CLUSTER) -> dict[str, Any]:
+    """A cluster stack's outputs, secrets shown, read once after its `up` (each read is a `pulumi stack output`;
+    the previews show they do not change)."""
+    if stack not in OUTPUTS:
+        OUTPUTS[stack] = lab.outputs(stack, show_secrets=True)
+    return OUTPUTS[stack]
 
 
 def provisionhost(lab: LabSession) -> dict[str, Any]:
@@ -112,8 +117,8 @@ def test_an_ipv6_only_ipi_cluster_comes_up_on_the_ipv6_only_lab(lab: LabSession)
                                                  "worker-1"]
     assert all("ip" not in n and n["ip6"].startswith("fd00:16::2") for n in out["nodes"])
     assert sorted(lab.virsh(HV1, "list", "--name").split()) == sorted(f"{CLUSTER}-{n['name']}" for n in out["nodes"])
-    for stack in (CLUSTER, RF6):
-        lab.pulumi.preview(stack, "--expect-no-changes")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda stack: lab.pulumi.preview(stack, "--expect-no-changes"), [CLUSTER, RF6]))
 
 
 def test_dnsmasq_names_every_node_and_vip_in_aaaa_and_ptr_and_no_a(lab: LabSession) -> None:
@@ -151,7 +156,7 @@ def test_master_0s_bmc_answers_on_the_hypervisors_ipv6_address_and_switches_its_
 def redfish(lab: LabSession, cafile: Path, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
     """curl from the jumphost namespace to rf6's emulator on hv2's IPv6 address, bracketed (-g); TLS checked
     against the hypervisor's certificate, the credentials in curl's config on stdin."""
-    bmc = lab.outputs(RF6, show_secrets=True)["bmc"]
+    bmc = outputs(lab, RF6)["bmc"]
     argv = [require_tool("curl", "the Debian package curl"), "-sS", "-g", "--cacert", str(cafile), "-K", "-",
             "-w", "\n%{http_code}", f"https://[{HV2}]:{bmc['port']}{path}"]
     if body is not None:
@@ -164,11 +169,11 @@ def redfish(lab: LabSession, cafile: Path, path: str, body: dict[str, Any] | Non
 
 def test_a_redfish_bmc_on_the_hypervisors_ipv6_address_powers_its_node_on_and_off(lab: LabSession,
                                                                                   tmp_path: Path) -> None:
-    bmc = lab.outputs(RF6, show_secrets=True)["bmc"]
+    bmc = outputs(lab, RF6)["bmc"]
     assert (bmc["kind"], bmc["address"]) == ("redfish", HV2)
     cafile = tmp_path / "hv2-cert.pem"
     cafile.write_text(lab.ssh(HV2, "cat /etc/ocplab/sushy/tls/cert.pem"))
-    uuid, domain = lab.outputs(RF6)["nodes"][0]["uuid"], f"{RF6}-sno"
+    uuid, domain = outputs(lab, RF6)["nodes"][0]["uuid"], f"{RF6}-sno"
     code, listed = redfish(lab, cafile, "/redfish/v1/Systems")
     assert code == 200 and [m["@odata.id"] for m in listed["Members"]] == [f"/redfish/v1/Systems/{uuid}"]
     assert lab.virsh(HV2, "domstate", domain).strip() == "shut off", "defined, not started"
