@@ -8,7 +8,7 @@ Each wait fails fast, naming the daemon's log, if the daemon dies.
 from __future__ import annotations
 
 from collections.abc import Callable
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from pathlib import Path
 
 from simlab.errors import SimlabError
@@ -51,28 +51,36 @@ def _last_line(log: Path) -> str:
 
 
 def tcp_listening(pid: int, host: HostPlan, port: int) -> bool:
-    """Whether a socket listens on host.ip:port in the netns of `pid` (read from /proc)."""
-    return socket_bound(pid, host.ip, port, "tcp")
+    """Whether a socket listens on the host's lab address and `port` in the netns of `pid` (read from /proc)."""
+    return socket_bound(pid, ip_address(host.address), port, "tcp")
 
 
-def socket_bound(pid: int, ip: IPv4Address, port: int, proto: str) -> bool:
+def proc_net_address(ip: IPv4Address | IPv6Address) -> str:
+    """An address as /proc/net/{tcp,udp}[6] write it: each 32-bit word in the kernel's (little-endian) order."""
+    packed = ip.packed
+    return "".join(f"{int.from_bytes(packed[i:i + 4], 'little'):08X}" for i in range(0, len(packed), 4))
+
+
+def socket_bound(pid: int, ip: IPv4Address | IPv6Address, port: int, proto: str) -> bool:
     """Whether the netns of `pid` has a socket on ip:port (or the wildcard): listening for TCP,
     bound for UDP (which has no listening state)."""
-    want = f"{int.from_bytes(ip.packed, 'little'):08X}:{port:04X}"
+    table_name = proto if ip.version == 4 else f"{proto}6"
+    want = f"{proc_net_address(ip)}:{port:04X}"
+    wildcard = f"{'0' * len(proc_net_address(ip))}:{port:04X}"
     try:
-        table = Path(f"/proc/{pid}/net/{proto}").read_text()
+        table = Path(f"/proc/{pid}/net/{table_name}").read_text()
     except OSError:
         return False
     for line in table.splitlines()[1:]:
         fields = line.split()
-        if fields[1] in (want, f"00000000:{port:04X}") and (proto == "udp" or fields[3] == "0A"):
+        if fields[1] in (want, wildcard) and (proto == "udp" or fields[3] == "0A"):
             return True
     return False
 
 
 def start_sshd(hx: HostExec) -> int:
     pid = hx.spawn("sshd", [hx.tools["sshd"], "-D", "-e", "-f", "/etc/ssh/sshd_config"])
-    _wait(hx, "sshd", pid, f"sshd on {hx.host.ip}:22", lambda: tcp_listening(pid, hx.host, 22))
+    _wait(hx, "sshd", pid, f"sshd on {hx.host.address} port 22", lambda: tcp_listening(pid, hx.host, 22))
     return pid
 
 
@@ -97,6 +105,9 @@ def boot_hypervisor(hx: HostExec) -> dict[str, int]:
     pids["libvirtd"] = hx.spawn("libvirtd", [t["libvirtd"], "-p", "/run/libvirt/libvirtd.pid"])
     _wait(hx, "NetworkManager", pids["NetworkManager"], f"NetworkManager connecting {hx.host.nic}",
           lambda: _nm_connected(hx))
+    if hx.host.ipv6_only:  # sshd binds the address: it must have passed duplicate address detection
+        _wait(hx, "NetworkManager", pids["NetworkManager"], f"{hx.host.address} usable on {hx.host.nic}",
+              lambda: _ipv6_ready(hx))
     pids["sshd"] = start_sshd(hx)
     _wait(hx, "libvirtd", pids["libvirtd"], "libvirtd socket",
           lambda: hx.private_path("/run/libvirt/libvirt-sock").exists())
@@ -108,6 +119,13 @@ def _nm_connected(hx: HostExec) -> bool:
     done = hx.run([hx.tools["nmcli"], "-t", "-g", "GENERAL.STATE", "device", "show", hx.host.nic],
                   check=False, timeout=15)
     return done.returncode == 0 and done.stdout.startswith("100")
+
+
+def _ipv6_ready(hx: HostExec) -> bool:
+    """The host's lab IPv6 address is on its NIC and no longer tentative."""
+    done = hx.run([hx.tools["ip"], "-6", "-o", "addr", "show", "dev", hx.host.nic, "to", hx.host.address],
+                  check=False, timeout=15)
+    return done.returncode == 0 and hx.host.address in done.stdout and "tentative" not in done.stdout
 
 
 def rss_kib(pid: int) -> int:

@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="create the lab (tears down an earlier one first)")
     up.add_argument("--hypervisors", "-n", type=int, default=2,
                     help=f"number of hypervisors, 1..{MAX_HYPERVISORS} (default 2)")
+    up.add_argument("--ipv6-only", action="store_true",
+                    help="the lab network in IPv6 alone: hosts hold and are reached at fd00:16::/64 addresses only")
     sub.add_parser("down", help="remove the lab: processes, mounts, namespaces, state")
     sub.add_parser("status", help="show the lab's hosts and whether their daemons run")
     sub.add_parser("shell", help="interactive bash in the jumphost netns with the client env")
@@ -46,10 +48,10 @@ def _say(msg: str) -> None:
     print(f"simlab: {msg}", file=sys.stderr, flush=True)
 
 
-def cmd_up(hypervisors: int) -> int:
+def cmd_up(hypervisors: int, ipv6_only: bool = False) -> int:
     start = time.monotonic()
     with exclusive_lab(timeout=0):
-        state = Simlab(hypervisors).up(log=_say)
+        state = Simlab(hypervisors, ipv6_only=ipv6_only).up(log=_say)
     _print_state(state)
     print(f"up in {time.monotonic() - start:.1f} s")
     return 0
@@ -125,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "up":
-            return cmd_up(args.hypervisors)
+            return cmd_up(args.hypervisors, args.ipv6_only)
         if args.command == "down":
             return cmd_down()
         if args.command == "status":

@@ -80,9 +80,11 @@ def ssh_run(
 
 
 def libvirt_uri(ip: str, paths: StatePaths | None = None) -> str:
-    """qemu+ssh URI with keyfile= and knownhosts= (both the C and the pure-Go client)."""
+    """qemu+ssh URI with keyfile= and knownhosts= (both the C and the pure-Go client); an IPv6 address in
+    brackets, as libvirt's URI parser takes it."""
     paths = paths or StatePaths()
-    return (f"qemu+ssh://root@{ip}/system?keyfile={quote(str(paths.key))}"
+    host = f"[{ip}]" if ":" in ip else ip
+    return (f"qemu+ssh://root@{host}/system?keyfile={quote(str(paths.key))}"
             f"&knownhosts={quote(str(paths.known_hosts))}")
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from simlab.mountns import OVERLAID
 from simlab.paths import StatePaths
 from simlab.sshkeys import sshd_config_text
-from simlab.topology import JUMPHOST, NETWORK, HostPlan
+from simlab.topology import JUMPHOST, ROUTER6, HostPlan
 
 UDEV_RULE_DIRS = (Path("/usr/lib/udev/rules.d"), Path("/lib/udev/rules.d"))
 # Rules a hypervisor's udevd keeps: naming/driver facts NetworkManager needs for net devices.
@@ -107,10 +107,10 @@ def seed_common(paths: StatePaths, host: HostPlan, authorized_key: str) -> None:
     _write(etc / "hosts", (
         "127.0.0.1\tlocalhost\n"
         "::1\tlocalhost ip6-localhost ip6-loopback\n"
-        f"{host.ip}\t{host.name}\n"
+        f"{host.address}\t{host.name}\n"
     ))
     # The jumphost is the lab's DNS server (once the project starts dnsmasq there).
-    _write(etc / "resolv.conf", f"nameserver {NETWORK.network_address + 1}\n")
+    _write(etc / "resolv.conf", f"nameserver {_jumphost_address(host)}\n")
     _write(etc / "ssh" / "sshd_config", sshd_config_text(host))
     (etc / "ocplab").mkdir(parents=True, exist_ok=True)
     (hd / "run" / "sshd").mkdir(exist_ok=True)
@@ -147,10 +147,16 @@ def seed_hypervisor(paths: StatePaths, host: HostPlan) -> None:
     _write(etc / "libvirt" / "qemu.conf", QEMU_CONF)
 
 
+def _jumphost_address(host: HostPlan) -> str:
+    """The jumphost's address in the host's lab network: its gateway and DNS server."""
+    return str(host.network.network_address + 1)
+
+
 def eth0_profile(host: HostPlan) -> str:
-    """The keyfile a RHEL server installed with static lab addresses (IPv4 and IPv6) would have for its NIC."""
-    gateway = NETWORK.network_address + 1
-    return "\n".join([
+    """The keyfile a RHEL server installed with static lab addresses (IPv4 and IPv6) would have for its NIC; in an
+    IPv6-only lab, no IPv4 at all and its /64 address with the lab's IPv6 router and the jumphost as DNS server."""
+    gateway = _jumphost_address(host)
+    head = [
         "[connection]",
         f"id={host.nic}",
         f"uuid={uuid.uuid5(uuid.NAMESPACE_DNS, f'{host.name}.{host.nic}.simlab')}",
@@ -160,6 +166,12 @@ def eth0_profile(host: HostPlan) -> str:
         "",
         "[ethernet]",
         "",
+    ]
+    if host.ipv6_only:
+        return "\n".join([*head, "[ipv4]", "method=disabled", "", "[ipv6]", "method=manual",
+                          f"address1={host.cidr6},{ROUTER6}", f"dns={gateway};", "may-fail=false", ""])
+    return "\n".join([
+        *head,
         "[ipv4]",
         "method=manual",
         f"address1={host.cidr},{gateway}",

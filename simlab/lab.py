@@ -1,6 +1,7 @@
 """The simlab as one object: bring the whole lab up, describe it, take it down.
 
     lab = Simlab(hypervisors=2).up()      # -> LabState, also written to .simlab/lab.json
+    Simlab(ipv6_only=True).up()           # the lab network in IPv6 alone (fd00:16::/64)
     lab = load()                          # the running lab, from lab.json
     Simlab().down()                       # idempotent; also cleans a crashed lab
 """
@@ -27,7 +28,6 @@ from simlab.topology import (
     JUMPHOST,
     JUMPHOST_NETNS,
     MAX_HYPERVISORS,
-    NETWORK,
     SWITCH_BRIDGE,
     SWITCH_NETNS,
     HostPlan,
@@ -54,14 +54,16 @@ class HostHealth:
 
 
 class Simlab:
-    """A simulated lab of one jumphost and `hypervisors` hypervisors on this machine."""
+    """A simulated lab of one jumphost and `hypervisors` hypervisors on this machine; `ipv6_only`: their lab NICs
+    hold their fd00:16::/64 addresses alone, and sshd, known_hosts, lab.json and libvirt URIs name those."""
 
-    def __init__(self, hypervisors: int = 2, paths: StatePaths | None = None) -> None:
+    def __init__(self, hypervisors: int = 2, paths: StatePaths | None = None, ipv6_only: bool = False) -> None:
         if not 1 <= hypervisors <= MAX_HYPERVISORS:
             raise PreflightError(
                 f"--hypervisors must be between 1 and {MAX_HYPERVISORS}, not {hypervisors}")
         self.hypervisors = hypervisors
         self.paths = paths or StatePaths()
+        self.ipv6_only = ipv6_only
 
     def up(self, log: Callable[[str], None] = lambda _: None) -> LabState:
         """Create the lab from scratch (tearing down any earlier or crashed one first)."""
@@ -72,7 +74,7 @@ class Simlab:
                 log(f"removed an earlier lab first ({len(found.killed)} processes, "
                     f"{len(found.netns)} namespaces)")
             try:
-                state = self._build(tools, plan(self.hypervisors), log)
+                state = self._build(tools, plan(self.hypervisors, self.ipv6_only), log)
             except BaseException:
                 with contextlib.suppress(Exception):
                     teardown.teardown(tools, self.paths)
@@ -121,7 +123,7 @@ class Simlab:
         p.known_hosts.write_text(sshkeys.known_hosts_text(host_keys))
         p.ssh_config.write_text(sshkeys.client_config_text(p, hosts))
         hostfs.give_client_identity(p, hosts[0])
-        sshkeys.install_netns_ssh_config(p, JUMPHOST_NETNS)
+        sshkeys.install_netns_ssh_config(p, JUMPHOST_NETNS, self.ipv6_only)
         log("keys and host filesystems ready")
 
         mountns.prepare_ns_dir(tools, p)
@@ -140,7 +142,7 @@ class Simlab:
             mountns.create(tools, p, h)
             hx = HostExec(tools, p, h)
             pids = boot.boot_jumphost(hx) if h.name == JUMPHOST else boot.boot_hypervisor(hx)
-            log(f"{h.name} up at {h.ip}")
+            log(f"{h.name} up at {h.address}")
             return pids
 
         pids = _parallel(start, hosts)
@@ -152,29 +154,29 @@ class Simlab:
     def _check_ssh(self, tools: preflight.Tools, h: HostPlan) -> None:
         """The end-to-end proof: from the jumphost netns, key login with a verified host key."""
         argv = [tools["ip"], "netns", "exec", JUMPHOST_NETNS,
-                *ssh_argv(str(h.ip), "hostname", self.paths)]
+                *ssh_argv(h.address, "hostname", self.paths)]
         out = run(argv, timeout=30).stdout.strip()
         if out != h.name:
-            raise SimlabError(f"ssh to {h.ip} reached {out!r}, expected {h.name}")
+            raise SimlabError(f"ssh to {h.address} reached {out!r}, expected {h.name}")
 
     def _state(self, hosts: list[HostPlan], pids: list[dict[str, int]], out: OutsideState) -> LabState:
         p = self.paths
         return LabState(
             version=SCHEMA_VERSION,
             repo=str(p.repo),
-            network=str(NETWORK),
+            network=str(hosts[0].network),
             created=datetime.now(UTC).isoformat(timespec="seconds"),
             switch=SwitchState(netns=SWITCH_NETNS, bridge=SWITCH_BRIDGE),
             ssh=SshState(key=str(p.key), public_key=str(p.public_key),
                          known_hosts=str(p.known_hosts), config=str(p.ssh_config)),
             hosts=[
                 HostState(
-                    name=h.name, role=h.role, hostname=h.name, netns=h.netns, ip=str(h.ip),
-                    prefixlen=h.prefixlen, nic=h.nic, mac=h.mac, switch_port=h.switch_port,
+                    name=h.name, role=h.role, hostname=h.name, netns=h.netns, ip=h.address,
+                    prefixlen=h.network.prefixlen, nic=h.nic, mac=h.mac, switch_port=h.switch_port,
                     ssh_user=h.ssh_user, mount_ns=str(p.mount_ns(h.name)),
                     uts_ns=str(p.uts_ns(h.name)), root_dir=str(p.host_dir(h.name)),
                     logs=str(p.host_logs(h.name)), pids=hp,
-                    libvirt_uri=libvirt_uri(str(h.ip), p) if h.role == "hypervisor" else None,
+                    libvirt_uri=libvirt_uri(h.address, p) if h.role == "hypervisor" else None,
                 )
                 for h, hp in zip(hosts, pids, strict=True)
             ],

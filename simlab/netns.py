@@ -79,8 +79,10 @@ def cable_provisioning(tools: Tools, host: HostPlan) -> None:
 
 
 def address_host(tools: Tools, host: HostPlan) -> None:
-    """Give a host without NetworkManager (the jumphost) its lab addresses directly (nodad: usable at once)."""
-    _ip(tools, "-n", host.netns, "addr", "add", host.cidr, "dev", host.nic)
+    """Give a host without NetworkManager (the jumphost) its lab addresses directly (nodad: usable at once);
+    in an IPv6-only lab its IPv6 address alone."""
+    if not host.ipv6_only:
+        _ip(tools, "-n", host.netns, "addr", "add", host.cidr, "dev", host.nic)
     _ip(tools, "-n", host.netns, "addr", "add", host.cidr6, "dev", host.nic, "nodad")
     _ip(tools, "-n", host.netns, "link", "set", host.nic, "up")
 

@@ -12,6 +12,8 @@ Schema (version 1):
              "logs": abs path, "pids": {"sshd": 1234}, "libvirt_uri": null}, ...]
 }
 Hypervisors carry pids for udevd, dbus, NetworkManager, libvirtd, sshd and a libvirt_uri.
+An IPv6-only lab (`simlab up --ipv6-only`) has "network": "fd00:16::/64" and each host's IPv6 address as "ip"
+(prefixlen 64, libvirt_uri "qemu+ssh://root@[fd00:16::b]/system?..."): the addresses clients reach it at.
 "outside" (absent in files of older labs): {"netns": "ocplab-out", "ip": "198.51.100.2", "prefixlen": 24,
   "uplink": "uplink0", "uplink_ip": "198.51.100.1", "name": "www.outside.test",
   "url": "http://198.51.100.2/hello.txt", "query_log": abs path, "http_log": abs path,
@@ -92,6 +94,11 @@ class LabState:
     ssh: SshState
     hosts: list[HostState]
     outside: OutsideState | None = None
+
+    @property
+    def ipv6_only(self) -> bool:
+        """Whether the lab network is IPv6 alone (`simlab up --ipv6-only`)."""
+        return ":" in self.network
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"

@@ -13,11 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from simlab.clients import run_in_jumphost, ssh_run
+from simlab.guest.build import build_image
 from simlab.guest.console import GuestReport, parse_console
-from simlab.lab import load
+from simlab.lab import Simlab, load
 from simlab.pulumi_engine import Workspace, copy_project, require_engine, set_stack_config
 from simlab.state import OutsideState
 from simlab.topology import PREFIX, SWITCH_BRIDGE, SWITCH_NETNS
@@ -80,10 +82,29 @@ class LabSession:
         self.figures[what] = value
 
 
-def dig(session: LabSession, name: str, reverse: bool = False) -> list[str]:
-    """Answers from the jumphost's dnsmasq, as a client in the jumphost namespace sees them."""
-    argv = ["dig", f"@{JUMPHOST}", "+short", "+tries=3", "+time=1"]
-    argv += ["-x", name] if reverse else [name, "A"]
+def lab_session(tmp_path_factory: pytest.TempPathFactory, ipv6_only: bool = False) -> Iterator[LabSession]:
+    """A module's own lab (IPv6-only: `simlab up --ipv6-only`) and session, torn down after it; its figures
+    printed at the end."""
+    require_root_and_engine()
+    build_image()
+    lab = Simlab(hypervisors=2, ipv6_only=ipv6_only)
+    started = time.monotonic()
+    lab.up()
+    session = LabSession(Path(tmp_path_factory.mktemp("e2e")))
+    session.note(f"simlab up{' --ipv6-only' if ipv6_only else ''} (s)", time.monotonic() - started)
+    try:
+        yield session
+    finally:
+        lab.down()
+        for what, value in session.figures.items():
+            print(f"\nfigure: {what}: {value:.1f}")
+
+
+def dig(session: LabSession, name: str, reverse: bool = False, rtype: str = "A", server: str = JUMPHOST) -> list[str]:
+    """Answers from the jumphost's dnsmasq (at `server`: an IPv6-only lab's is fd00:16::1), as a client in the
+    jumphost namespace sees them."""
+    argv = ["dig", f"@{server}", "+short", "+tries=3", "+time=1"]
+    argv += ["-x", name] if reverse else [name, rtype]
     result = session.jumphost(argv, timeout=30)
     return [line for line in result.stdout.split() if line and not line.startswith(";")]
 
@@ -94,6 +115,22 @@ def dig_status(session: LabSession, name: str, reverse: bool = False) -> str:
     argv += ["-x", name] if reverse else [name, "A"]
     found = re.search(r"status: ([A-Z]+)", session.jumphost(argv, timeout=30).stdout)
     return found.group(1) if found else "no answer"
+
+
+# The stratum an NTP server (argv[1], IPv4 or IPv6) answers with (RFC 5905 header, byte 1): the tiny query chronyd -Q
+# cannot print. Run with `python -c` in a namespace.
+SNTP_QUERY = """
+import socket, sys
+family, kind, proto, _, address = socket.getaddrinfo(sys.argv[1], 123, type=socket.SOCK_DGRAM)[0]
+s = socket.socket(family, kind, proto); s.settimeout(5)
+for _ in range(5):
+    s.sendto(b"\\x23" + bytes(47), address)
+    try:
+        data = s.recv(512); break
+    except socket.timeout:
+        continue
+print(f"stratum={data[1]}")
+"""
 
 
 def stack_value(session: LabSession, stack: str, key: str) -> Any:

@@ -29,6 +29,7 @@ from simlab.outside import HTTP_BODY
 from tests.e2e.lab_helpers import (
     JUMPHOST,
     PROJECT,
+    SNTP_QUERY,
     LabSession,
     dig,
     dig_status,
@@ -545,20 +546,6 @@ def test_a_stand_in_node_on_a_hypervisor_takes_its_time_from_the_jumphost(lab: L
     assert found, done.stdout + done.stderr
     lab.note("NTP client's offset against the jumphost (ms)", 1000 * float(found.group(1)))
     assert asked.returncode == 0 and asked.stdout.split()[0] == "stratum=9", asked.stdout + asked.stderr
-
-
-# The stratum a server answers with (RFC 5905 header, byte 1): the tiny query chronyd -Q cannot print.
-SNTP_QUERY = """
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
-for _ in range(5):
-    s.sendto(b"\\x23" + bytes(47), (sys.argv[1], 123))
-    try:
-        data = s.recv(512); break
-    except socket.timeout:
-        continue
-print(f"stratum={data[1]}")
-"""
 
 
 def test_nothing_from_the_outside_opens_a_connection_into_the_lab(lab: LabSession) -> None:
