@@ -7,17 +7,21 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from ipaddress import IPv6Address
 from typing import Any
 
 import pytest
+from cryptography import x509
 
+from core.errors import ConfigError
 from core.lab_ca import ca_certificate, lab_ca_key, server_certificate
-from core.lab_contract import lab_outputs, mirror_outputs
+from core.lab_contract import lab_outputs, mirror_outputs, parse_lab_outputs, planned_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
 from core.registry_build import RegistryBuild
 from core.stack_files import read_stack_values, stack_path
 from renderers import cache_scripts, mirror_scripts
-from tests.unit.test_ipv6_only_lab import dual_stack_values, ipv6_only_lab_values
+from renderers.dnsmasq_base import render_base_config
+from tests.unit.test_ipv6_only_lab import ROOT, dual_stack_values, ipv6_only_lab_values
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n"
 SINCE = "2026-12-05T00:00:00Z"
@@ -71,3 +75,78 @@ def test_an_ipv4_or_dual_stack_labs_mirror_and_cache_render_byte_for_byte_as_bef
     """Hashes of main's renderings before IPv6-only labs had a mirror (c37882d): a change shows every deployed lab
     with a mirror or a cache an update in preview."""
     assert digests(with_services(values)) == PINNED
+
+
+# --- an IPv6-only lab ------------------------------------------------------------------------------------------
+
+def lab6() -> LabConfig:
+    return with_services(ipv6_only_lab_values())
+
+
+def test_an_ipv6_only_labs_registry_and_nginx_listen_on_the_jumphosts_bracketed_address6() -> None:
+    lab = lab6()
+    assert "  addr: '[fd00:16::1]:8443'\n" in mirror_scripts.registry_config(lab, BUILD)
+    assert "        listen [fd00:16::1]:8080;\n" in cache_scripts.nginx_config(lab)
+    assert "address='[fd00:16::1]'" in mirror_scripts.mirror_apply_script(lab, "CERT", "CA", BUILD)
+    assert "address='[fd00:16::1]'" in cache_scripts.cache_apply_script(lab)
+
+
+def test_the_registrys_certificate_names_the_mirror_and_the_jumphosts_ipv6_address() -> None:
+    lab = lab6()
+    ca_key = lab_ca_key(KEY, lab.name)
+    ca = ca_certificate(ca_key, lab.name, SINCE)
+    server = x509.load_pem_x509_certificate(
+        server_certificate(ca_key, ca, ["mirror.simlab.test"], [lab.jumphost.ssh.address]).certificate.encode())
+    san = server.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == ["mirror.simlab.test"]
+    assert san.get_values_for_type(x509.IPAddress) == [IPv6Address("fd00:16::1")]
+
+
+def test_the_dnsmasq_of_an_ipv6_only_lab_names_the_mirror_and_the_cache_in_aaaa() -> None:
+    assert "host-record=jumphost.simlab.test,mirror.simlab.test,cache.simlab.test,fd00:16::1\n" in \
+        render_base_config(lab6())
+
+
+def test_an_ipv6_only_labs_outputs_give_the_mirror_and_the_cache_by_address6_in_version_3() -> None:
+    lab = lab6()
+    ca = ca_certificate(lab_ca_key(KEY, lab.name), lab.name, SINCE)
+    out = lab_outputs(lab, {}, None, "/root/.ssh/known_hosts", "dnsmasq", mirror_outputs(lab, ca)).as_outputs()
+    assert out["version"] == 3
+    assert {k: v for k, v in out["mirror"].items() if k != "ca_certificate"} == {
+        "host": "mirror.simlab.test", "address6": "fd00:16::1", "port": 8443, "user": "ocplab"}
+    assert (out["cache"]["url"], out["cache"]["address6"], "address" in out["cache"]) == (
+        "http://cache.simlab.test:8080", "fd00:16::1", False)
+    assert out["cache"]["images"]["rhcos.iso"]["url"] == "http://cache.simlab.test:8080/rhcos.iso"
+    read = parse_lab_outputs("simlab", planned_lab_outputs(lab, ROOT).as_outputs() | {
+        "mirror": out["mirror"], "cache": out["cache"]})
+    assert read.mirror is not None and read.mirror.address6 == "fd00:16::1" and read.mirror.address is None
+
+
+@pytest.mark.parametrize("service", ["mirror", "cache"])
+def test_a_version_3_output_naming_a_service_by_ipv4_or_without_address6_is_refused(service: str) -> None:
+    lab = lab6()
+    ca = ca_certificate(lab_ca_key(KEY, lab.name), lab.name, SINCE)
+    out = lab_outputs(lab, {}, None, "/root/.ssh/known_hosts", "dnsmasq", mirror_outputs(lab, ca)).as_outputs()
+    full = planned_lab_outputs(lab, ROOT).as_outputs() | {"mirror": out["mirror"], "cache": out["cache"]}
+    with pytest.raises(ConfigError) as caught:
+        parse_lab_outputs("simlab", {**full, service: {**full[service], "address": "192.168.16.1"}})
+    assert any(f"{service}.address: version 3 (an IPv6-only lab) has no address" in p for p in caught.value.problems)
+    without = {k: v for k, v in full[service].items() if k != "address6"}
+    with pytest.raises(ConfigError) as caught:
+        parse_lab_outputs("simlab", {**full, service: without})
+    assert any(f"{service}.address6: missing" in p for p in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.parametrize(("services", "field", "words"), [
+    ({"mirror": {"port": 53}}, "ocplab:mirror.port", "clashes with the jumphost's DNS"),
+    ({"mirror": {"storage": "/etc/mirror"}}, "ocplab:mirror.storage", "not a directory of its own"),
+    ({"cache": {"port": 8443}, "mirror": {}}, "ocplab:cache.port", "clashes with the mirror registry"),
+    ({"cache": {"images": {"a": {"source": "/srv/../a", "sha256": "0" * 64}}}}, "ocplab:cache.images.a.source",
+     "not a plain path"),
+])
+def test_bad_mirror_or_cache_input_on_an_ipv6_only_lab_is_refused_by_field(services: dict[str, Any], field: str,
+                                                                         words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_lab_config("simlab", {**ipv6_only_lab_values(), **services})
+    found = [p for p in caught.value.problems if p.startswith(field + ":")]
+    assert found and words in found[0], caught.value.problems
