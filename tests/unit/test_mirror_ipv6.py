@@ -21,7 +21,8 @@ from core.registry_build import RegistryBuild
 from core.stack_files import read_stack_values, stack_path
 from renderers import cache_scripts, mirror_scripts
 from renderers.dnsmasq_base import render_base_config
-from tests.unit.test_ipv6_only_lab import ROOT, dual_stack_values, ipv6_only_lab_values
+from tests.unit.test_dual_stack import dual_stack_values
+from tests.unit.test_ipv6_only_lab import ROOT, ipv6_only_lab_values
 
 KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n"
 SINCE = "2026-12-05T00:00:00Z"
