@@ -17,10 +17,12 @@ from core.errors import ConfigError
 from core.lab_ca import ca_certificate, lab_ca_key, server_certificate
 from core.lab_contract import lab_outputs, mirror_outputs, parse_lab_outputs, planned_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
+from core.os_images import os_image_urls
 from core.registry_build import RegistryBuild
 from core.stack_files import read_stack_values, stack_path
 from renderers import cache_scripts, mirror_scripts
 from renderers.dnsmasq_base import render_base_config
+from renderers.install_config_mirror import image_digest_sources, merged_pull_secret, mirror_access
 from tests.unit.test_dual_stack import dual_stack_values
 from tests.unit.test_ipv6_only_lab import ROOT, ipv6_only_lab_values
 
@@ -151,3 +153,20 @@ def test_bad_mirror_or_cache_input_on_an_ipv6_only_lab_is_refused_by_field(servi
         parse_lab_config("simlab", {**ipv6_only_lab_values(), **services})
     found = [p for p in caught.value.problems if p.startswith(field + ":")]
     assert found and words in found[0], caught.value.problems
+
+
+def test_a_cluster_on_an_ipv6_only_lab_names_the_mirror_and_the_cached_images_by_name() -> None:
+    """Install-config's imageDigestSources and pull secret and the RHCOS `?sha256=` URLs name mirror.<domain> and
+    cache.<domain>, which resolve to the jumphost's AAAA record: no bare IPv6 address to bracket."""
+    lab = lab6()
+    ca = ca_certificate(lab_ca_key(KEY, lab.name), lab.name, SINCE)
+    out = lab_outputs(lab, {}, None, "/root/.ssh/known_hosts", "dnsmasq", mirror_outputs(lab, ca)).as_outputs()
+    read = parse_lab_outputs("simlab", planned_lab_outputs(lab, ROOT).as_outputs() | {
+        "mirror": out["mirror"], "cache": out["cache"]})
+    assert read.mirror is not None
+    access = mirror_access(read.mirror, "a-password")
+    assert [m["mirrors"] for m in image_digest_sources(access)] == [
+        ["mirror.simlab.test:8443/ocp/openshift/release-images"], ["mirror.simlab.test:8443/ocp/openshift/release"]]
+    assert list(json.loads(merged_pull_secret('{"auths": {}}', access))["auths"]) == ["mirror.simlab.test:8443"]
+    assert os_image_urls({"bootstrap": "rhcos.iso"}, read.cache) == {
+        "bootstrap": f"http://cache.simlab.test:8080/rhcos.iso?sha256={'cd' * 32}"}
