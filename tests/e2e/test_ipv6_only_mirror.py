@@ -49,6 +49,13 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("mirror6")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def cache_source() -> Iterator[None]:
+    """The cache's source goes when the module ends, whatever happened."""
+    yield
+    Path(IMAGE).unlink(missing_ok=True)
+
+
 def in_jumphost(work: Path) -> list[str]:
     """argv prefix: the jumphost's namespace with a private /etc/resolv.conf naming its dnsmasq over IPv6 alone, as
     DHCPv6 gives a node (this machine's /etc is left alone)."""
@@ -74,7 +81,7 @@ def test_an_ipv6_only_lab_stack_with_the_mirror_and_the_cache_comes_up_and_names
         lab: LabSession) -> None:
     make_ipv6_only(lab)
     data = os.urandom(2 * 1024 * 1024)
-    (Path(IMAGE)).write_bytes(data)  # the jumphost's namespace shares this machine's filesystem
+    Path(IMAGE).write_bytes(data)  # the jumphost sees this machine's /var/tmp
     lab.edit_stack("simlab", {"ocplab:mirror": {}, "ocplab:cache": {"images": {
         "rhcos.img": {"source": IMAGE, "sha256": hashlib.sha256(data).hexdigest()}}}})
     started = time.monotonic()
@@ -149,11 +156,16 @@ def test_the_cache_serves_its_image_by_name_and_by_bracketed_address_with_its_sh
         assert hashlib.sha256(target.read_bytes()).hexdigest() == cached["sha256"], url
 
 
+def on_jumphost(lab: LabSession, path: str) -> bool:
+    """Whether `path` exists on the jumphost (its /usr/local is its own, not this machine's)."""
+    return lab.ssh(JUMPHOST6, f"if [ -e {path} ]; then echo yes; else echo no; fi").strip() == "yes"
+
+
 def test_the_labs_destroy_stops_the_mirror_and_the_cache_and_removes_the_registry_build(lab: LabSession) -> None:
+    assert on_jumphost(lab, REGISTRY_BINARY), "the registry's build is installed before the destroy"
     started = time.monotonic()
     lab.pulumi.destroy("simlab")
     lab.note("IPv6-only lab with mirror and cache: pulumi destroy -s simlab (s)", time.monotonic() - started)
     listening = lab.jumphost(["ss", "-H", "-t", "-l", "-n"], timeout=30).stdout
     assert not re.search(r":(8443|8080)\s", listening), listening
-    assert not Path(REGISTRY_BINARY).exists(), "the registry's build goes with the lab"
-    Path(IMAGE).unlink()
+    assert not on_jumphost(lab, REGISTRY_BINARY), "the registry's build goes with the lab"
