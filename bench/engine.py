@@ -74,7 +74,7 @@ def bytecode_env(workdir: Path, bytecode: str) -> dict[str, str]:
 class EngineClient:
     """pulumi on the bench stacks. The stack files are written into the project copy's stacks/."""
 
-    def __init__(self, workdir: Path, bytecode: str = "none") -> None:
+    def __init__(self, workdir: Path, bytecode: str = "cached") -> None:
         self.project = copy_project(workdir / "project", stacks=[])
         self.stacks = self.project / "stacks"
         self.traces = workdir / "timings" / "traces"

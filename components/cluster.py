@@ -15,7 +15,7 @@ from core.bmc_plan import bmc_nodes, with_password
 from core.cluster_design import ClusterDesign
 from core.cluster_outputs import cluster_outputs
 from core.clusterconfig import ClusterConfig, NodeSpec
-from core.resource_facts import node_facts, provisioning_bridge, provisioning_network_name
+from core.resource_facts import display_listen, node_facts, provisioning_bridge, provisioning_network_name
 from core.seed_media import SeedMedia
 from renderers.console_scripts import consoles_apply_script, consoles_remove_script
 from renderers.dnsmasq_cluster import apply_script, remove_script, render_cluster_dns
@@ -76,6 +76,7 @@ class Cluster(pulumi.ComponentResource):
                 provisioning_bridge=str(design.hypervisor.provisioning_bridge)
                 if config.provisioning_network == "bridged" else None,
                 macs=dict(design.plan.nodes[spec.name].macs), running=config.start, after=list(isos),
+                display_listen=display_listen(design.network.ipv6_only),
                 # A started node asks for its lease at once; a domain declared off waits for nothing of the jumphost's.
                 boot_after=[self.dns] if config.start else [],
                 authorized_keys=_dci_keys(config, spec, args.get("controller_key")),

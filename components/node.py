@@ -33,6 +33,7 @@ class NodeArgs(TypedDict):
     authorized_keys: NotRequired[pulumi.Input[dict[str, list[str]]]]  # user -> keys known at deploy time (DCI's)
     trusted_cas: NotRequired[list[str]]  # PEM certificates the node's seed adds to its trust store (the lab CA)
     running: NotRequired[bool]
+    display_listen: NotRequired[str | None]  # core.resource_facts.display_listen: None keeps the default display
     virtual_media: NotRequired[bool]  # a Redfish BMC may insert media: see _bmc_owned
     after: NotRequired[list[pulumi.Resource]]  # what the node's volumes and seed wait for
     # What the domain also waits for: the cluster's DNS entries (a started node asks for its lease at once). Only
@@ -89,6 +90,7 @@ class Node(pulumi.ComponentResource):
             f"{name}-domain", name=facts.domain, type=args["domain_type"], memory=spec.memory_mib, vcpu=spec.vcpus,
             cpu=libvirt.DomainCpuArgs(mode=spec.cpu_mode), disks=disks, cloudinit=cloudinit, network_interfaces=nics,
             consoles=[libvirt.DomainConsoleArgs(type="pty", target_port="0", target_type="serial")],
+            graphics=_display(args.get("display_listen")),
             xml=libvirt.DomainXmlArgs(xslt=domain_xslt(facts.console_log, spec.disk_cache)),
             # OVMF where the topology boots UEFI (core.firmware); libvirt copies the template into the domain's NVRAM.
             firmware=facts.uefi.code if facts.uefi else None,
@@ -99,6 +101,13 @@ class Node(pulumi.ComponentResource):
                                                                            *([self.seed] if self.seed else [])]))),
         )
         self.register_outputs({"uuid": self.domain.id})
+
+
+def _display(listen: str | None) -> libvirt.DomainGraphicsArgs | None:
+    """The SPICE display on `listen`; None: the provider's default (SPICE on qemu.conf's spice_listen)."""
+    if listen is None:
+        return None
+    return libvirt.DomainGraphicsArgs(type="spice", autoport=True, listen_type="address", listen_address=listen)
 
 
 def _seed_file(name: str, args: NodeArgs, iso: str, user: pulumi.Output[str], meta: str,

@@ -184,10 +184,8 @@ def plan_addresses(cluster: ClusterConfig, slice_range: AddressRange | None,
                                         "ocplab:hosts")) if slice_range else {}
     assigned6 = _assign(cluster, _Family(slice_range6, _pins6(cluster, slice_range6), _kept(cluster, previous, "6"),
                                          f"ocplab:slices.{cluster.name}.range6")) if slice_range6 else {}
-    if cluster.pinned_vips6 and slice_range6 is None:
-        raise ConfigError([f"ocplab:vips.{key}: {ip} is IPv6, and cluster {cluster.name}'s slice has no range6; give "
-                           f"ocplab:slices.{cluster.name}.range6 in the lab stack, or pin IPv4 only"
-                           for key, ip in cluster.pinned_vips6.items()])
+    if slice_range6 is None:
+        _refuse_ipv6_pins(cluster)
     nodes = {node.name: NodeAddresses(ip=(ip := assigned.get(node.name)), macs={
         net: node.pinned_macs.get(net) or _derived_mac(ip, assigned6.get(node.name), NIC_INDEX[net])
         for net in node.networks}, ip6=assigned6.get(node.name)) for node in cluster.nodes}
@@ -221,34 +219,48 @@ def _refuse_ipv4_pins(cluster: ClusterConfig) -> None:
     fix = f"cluster {cluster.name}'s slice is IPv6-only (range6, no range)"
     found = [f"ocplab:vips.{key}: {ip} is IPv4 and {fix}; pin an address of its range6, or give the slice a range "
              "in the lab stack" for key, ip in cluster.pinned_vips.items()]
-    found += [f"ocplab:hosts.{node.name}.networks.baremetal.ip: {node.pinned_ip} is IPv4 and {fix}; remove the pin "
-              "(IPv6 addresses are planned from range6), or give the slice a range in the lab stack"
-              for node in cluster.nodes if node.pinned_ip]
+    found += [f"{_NODE_PIN.format(node.name)}: {node.pinned_ip} is IPv4 and {fix}; pin an address of its range6 "
+              "alone, or give the slice a range in the lab stack" for node in cluster.nodes if node.pinned_ip]
+    if found:
+        raise ConfigError(found)
+
+
+def _refuse_ipv6_pins(cluster: ClusterConfig) -> None:
+    """An IPv4 cluster (its slice has no range6) has no IPv6 address to pin."""
+    fix = (f"is IPv6, and cluster {cluster.name}'s slice has no range6; give ocplab:slices.{cluster.name}.range6 in "
+           "the lab stack, or pin IPv4 only")
+    found = [f"ocplab:vips.{key}: {ip} {fix}" for key, ip in cluster.pinned_vips6.items()]
+    found += [f"{_NODE_PIN.format(node.name)}: {node.pinned_ip6} {fix}" for node in cluster.nodes if node.pinned_ip6]
     if found:
         raise ConfigError(found)
 
 
 VIPS = {"api": API, "ingress": INGRESS}  # ocplab:vips key -> what the plan calls it
+_NODE_PIN = "ocplab:hosts.{}.networks.baremetal.ip"
+_VIP_FIELDS = {what: f"ocplab:vips.{key}" for key, what in VIPS.items()}
+
+
+def _pin_field(what: str) -> str:
+    """The config field that pins `what` (a VIP, else a node)."""
+    return _VIP_FIELDS.get(what) or _NODE_PIN.format(what)
 
 
 def _pins(cluster: ClusterConfig, slice_range: AddressRange) -> dict[str, str]:
     """What the config pins (ocplab:vips, hosts' baremetal ip), each checked to be inside the slice."""
     pins = {VIPS[key]: ip for key, ip in cluster.pinned_vips.items()}
     pins.update({node.name: node.pinned_ip for node in cluster.nodes if node.pinned_ip})
-    fields = {what: f"ocplab:vips.{key}" for key, what in VIPS.items()}
-    _refuse_outside(pins, lambda what: fields.get(what, f"ocplab:hosts.{what}.networks.baremetal.ip"),
-                    f"cluster {cluster.name}'s slice {slice_range}", slice_range,
+    _refuse_outside(pins, _pin_field, f"cluster {cluster.name}'s slice {slice_range}", slice_range,
                     "pin an address of the slice, or change the slice in the lab stack's ocplab:slices")
     return pins
 
 
 def _pins6(cluster: ClusterConfig, slice_range6: AddressRange | None) -> dict[str, str]:
-    """The IPv6 VIPs the config pins, each checked to be inside the slice's range6."""
+    """The IPv6 VIPs and node addresses the config pins, each checked to be inside the slice's range6."""
     if slice_range6 is None:
         return {}
     pins = {VIPS[key]: ip for key, ip in cluster.pinned_vips6.items()}
-    fields = {what: f"ocplab:vips.{key}" for key, what in VIPS.items()}
-    _refuse_outside(pins, fields.__getitem__, f"cluster {cluster.name}'s range6 {slice_range6}", slice_range6,
+    pins.update({node.name: node.pinned_ip6 for node in cluster.nodes if node.pinned_ip6})
+    _refuse_outside(pins, _pin_field, f"cluster {cluster.name}'s range6 {slice_range6}", slice_range6,
                     "pin an address of it, or change range6 in the lab stack's ocplab:slices")
     return pins
 

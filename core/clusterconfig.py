@@ -27,7 +27,7 @@ from core.config_schema import (
 from core.dci_user import DciUser, dci_user_of, keypair_command, user_fields
 from core.errors import Problems
 from core.firmware import FIRMWARE_OF, UefiFiles
-from core.ip_families import split_vips
+from core.ip_families import per_family, split_vips
 from core.names import label_problem
 from core.os_images import config_problems as os_image_problems
 from core.os_images import os_images_of
@@ -73,6 +73,7 @@ class NodeSpec:
     users: tuple[User, ...] = ()
     run_commands: tuple[str, ...] = ()
     pinned_ip: str | None = None  # the baremetal address a lab already gives it (kept by `ocplab import`)
+    pinned_ip6: str | None = None  # the same, IPv6 (networks[].ip's IPv6 member)
 
     @property
     def needs_cloud_init(self) -> bool:
@@ -170,22 +171,23 @@ def _user(user: UserSchema) -> User:
     return User(name=user.name, ssh_authorized_keys=tuple(user.ssh_authorized_keys), extra=extra)
 
 
-def _nics(host: _Host, topology: str, problems: Problems) -> tuple[tuple[str, ...], dict[str, str], str | None]:
-    """The node's networks, its pinned MACs and its pinned lab address (the baremetal NIC's only)."""
+def _nics(host: _Host, topology: str,
+          problems: Problems) -> tuple[tuple[str, ...], dict[str, str], dict[int, str]]:
+    """The node's networks, its pinned MACs and its pinned lab addresses by family (the baremetal NIC's only)."""
     where = f"ocplab:hosts.{host.name}"
     default: tuple[NetworkName, ...] = ("baremetal", "provisioning") if topology == "ipi" else ("baremetal",)
     nets = host.networks or tuple(NicSchema(name=name) for name in default)
     macs: dict[str, str] = {nic.name: nic.mac.lower() for nic in nets if nic.mac is not None}
-    pinned_ip = None
+    pinned: dict[int, str] = {}
     for index, nic in enumerate(nets):
         if nic.ip is not None and nic.name != "baremetal":
             problems.add(f"{where}.networks[{index}].ip", "only the baremetal NIC has a lab address; "
                          "remove ip from the provisioning NIC")
         elif nic.ip is not None:
-            pinned_ip = nic.ip
+            pinned = per_family(nic.ip, f"{where}.networks.baremetal.ip", problems)
     if "baremetal" not in (names := tuple(nic.name for nic in nets)):
         problems.add(f"{where}.networks", "every node needs a baremetal NIC (its DHCP address comes from there)")
-    return names, macs, pinned_ip
+    return names, macs, pinned
 
 
 def _node(host: _Host, config: ClusterSchema, problems: Problems) -> NodeSpec | None:
@@ -198,11 +200,12 @@ def _node(host: _Host, config: ClusterSchema, problems: Problems) -> NodeSpec | 
     given = config.defaults.model_dump(exclude_none=True)  # an explicit null default is "not given"
     devices = {key: sizes.get(key) or given.get(key) or fallback for key, fallback in DEFAULT_DEVICES.items()}
     disk2 = sizes.get("disk2_size")
-    networks, macs, pinned_ip = _nics(host, config.topology, problems)
+    networks, macs, pinned = _nics(host, config.topology, problems)
     return NodeSpec(
         name=host.name, role=role, memory_mib=sizes["memory"], vcpus=sizes["vcpus"],
         disk_bytes=parse_bytes(sizes.get("disk_size") or 0), disk2_bytes=parse_bytes(disk2) if disk2 else None,
-        image=sizes.get("image") or config.image, networks=networks, pinned_macs=macs, pinned_ip=pinned_ip,
+        image=sizes.get("image") or config.image, networks=networks, pinned_macs=macs, pinned_ip=pinned.get(4),
+        pinned_ip6=pinned.get(6),
         users=tuple(map(_user, host.users)), run_commands=host.run_commands, **devices)
 
 
@@ -243,9 +246,12 @@ def _pinned_vips(config: ClusterSchema, problems: Problems) -> tuple[dict[str, s
     return split_vips(vips, problems)
 
 
-def _check_pinned_addresses(nodes: list[NodeSpec], vips: Mapping[str, str], problems: Problems) -> None:
-    pins = [(f"ocplab:vips.{key}", f"the {key} VIP", ip) for key, ip in vips.items()]
-    pins += [(f"ocplab:hosts.{n.name}.networks.baremetal.ip", n.name, n.pinned_ip) for n in nodes if n.pinned_ip]
+def _check_pinned_addresses(nodes: list[NodeSpec], vips: Mapping[str, str], vips6: Mapping[str, str],
+                             problems: Problems) -> None:
+    """No address pinned twice, in either family."""
+    pins = [(f"ocplab:vips.{key}", f"the {key} VIP", ip) for pinned in (vips, vips6) for key, ip in pinned.items()]
+    pins += [(f"ocplab:hosts.{n.name}.networks.baremetal.ip", n.name, ip) for n in nodes
+             for ip in (n.pinned_ip, n.pinned_ip6) if ip]
     holders: dict[str, str] = {}
     for where, what, ip in pins:
         if ip in holders:
@@ -294,7 +300,7 @@ def parse_cluster_config(stack: str, values: Mapping[str, Any], dci_default: boo
         _check_topology(config.topology, nodes, problems)
     _check_unique(nodes, problems)
     vips, vips6 = _pinned_vips(config, problems)
-    _check_pinned_addresses(nodes, vips, problems)
+    _check_pinned_addresses(nodes, vips, vips6, problems)
     dci_user = dci_user_of(config.dci, "dci" in config.model_fields_set, config.topology, problems)
     if dci_user is not None and not (dci_default or dci_user.explicit):
         dci_user = None

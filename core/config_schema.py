@@ -98,6 +98,11 @@ IPv6 = Annotated[str, _pattern(_IPV6, "an IPv6 address such as fd00:16::1"), Aft
 # A host either family may name (a BMC's address); not checked to be canonical IPv6.
 IPv4or6 = Annotated[str, _pattern(f"({_IPV4})|({_IPV6})", "an IPv4 or IPv6 address such as 192.168.16.11 or "
                                   "fd00:16::11")]
+# An address of either family that a cluster pins (a VIP, a node's): IPv6 only as netaddr writes it, so a pin
+# and a planned address compare as text (one pattern for both, so a bad value gets one message, not one per family).
+PinnedAddress = Annotated[IPv4or6, AfterValidator(lambda value: _canonical6(value) if ":" in value else value)]
+# A pinned address, or one per family, IPv4 first (core/ip_families.py checks the order): VIPs and node addresses.
+PerFamily = PinnedAddress | Annotated[list[PinnedAddress], Field(min_length=1, max_length=2)]
 Cidr6 = Annotated[str, _pattern(_IPV6 + r"/\d{1,3}", "an IPv6 network such as fd00:16::/64"),
                   AfterValidator(_canonical6)]
 AddressRange6Text = Annotated[str, _pattern(_IPV6 + r"(-" + _IPV6 + r"|/\d{1,3})?",
@@ -309,16 +314,13 @@ class UserSchema(_Strict):
 class NicSchema(_Strict):
     name: NetworkName
     mac: NodeMac | None = None
-    ip: IPv4 | None = None  # baremetal only: an address the lab already gives this node (ocplab import)
-
-
-# A VIP, or on a dual-stack cluster one per family, IPv4 first (core/ip_families.py checks the order).
-Vip = IPv4 | Annotated[list[IPv4 | IPv6], Field(min_length=1, max_length=2)]
+    # baremetal only: the address this node keeps (one the lab already gives it: ocplab import), or one per family
+    ip: PerFamily | None = None
 
 
 class VipsSchema(_Strict):
-    api: Vip | None = None
-    ingress: Vip | None = None
+    api: PerFamily | None = None
+    ingress: PerFamily | None = None
 
 
 class SizeSchema(_Strict):
@@ -492,9 +494,15 @@ def _problems(model: type[BaseModel], values: Mapping[str, Any], exc: Validation
     for error in exc.errors(include_url=False):
         loc = tuple(p for p in error["loc"] if not _branch(p))
         found.setdefault(_field(_named_hosts(loc, values)), []).append(_message(model, {**error, "loc": loc}))
-    # A union (a size: a number or '42G') fails once per member: say the most telling one.
-    return [f"{where}: {next((m for m in messages if 'whole number' not in m), messages[0])}"
-            for where, messages in found.items()]
+    # A union (a size: a number or '42G') fails once per member: say the most telling one; a list's item that
+    # fails (ip[0]) says more than that the list is not the union's string.
+    return [f"{where}: {next((m for m in messages if not _union_noise(m)), messages[0])}"
+            for where, messages in found.items()
+            if not (all(map(_union_noise, messages)) and any(f.startswith(f"{where}[") for f in found))]
+
+
+def _union_noise(message: str) -> bool:
+    return "whole number" in message or message.endswith(" is not a string")
 
 
 def schema_problems(model: type[BaseModel], values: Mapping[str, Any]) -> list[str]:

@@ -28,21 +28,27 @@ def url_host(address: str) -> str:
     return f"[{address}]" if family_of(address) == 6 else address
 
 
+def per_family(given: str | Sequence[str], where: str, problems: Problems) -> dict[int, str]:
+    """A pin (a VIP, a node's address: an address, or a list of one per family, IPv4 first) by family; {} and a
+    problem naming `where` when it gives two of one family or puts IPv6 first."""
+    listed = [given] if isinstance(given, str) else list(given)
+    families = [family_of(ip) for ip in listed]
+    if len(set(families)) < len(families):
+        problems.add(where, f"{', '.join(listed)} gives two {FAMILIES[families[0]]} addresses; give one address "
+                     "per family, IPv4 first (e.g. [192.168.16.20, fd00:16::20])")
+    elif families == [6, 4]:
+        problems.add(where, f"[{', '.join(listed)}] puts IPv6 first; write [{listed[1]}, {listed[0]}]: a "
+                     "dual-stack cluster is IPv4-primary and the installer takes its addresses in that order")
+    else:
+        return dict(zip(families, listed, strict=True))
+    return {}
+
+
 def split_vips(vips: Mapping[str, str | Sequence[str]],
                problems: Problems) -> tuple[dict[str, str], dict[str, str]]:
     """`ocplab:vips` (each an address, or a list of one per family, IPv4 first) as the IPv4 and the IPv6 pins."""
     pins: dict[int, dict[str, str]] = {4: {}, 6: {}}
     for key, given in vips.items():
-        listed = [given] if isinstance(given, str) else list(given)
-        families = [family_of(ip) for ip in listed]
-        where = f"ocplab:vips.{key}"
-        if len(set(families)) < len(families):
-            problems.add(where, f"{', '.join(listed)} gives two {FAMILIES[families[0]]} addresses; give one address "
-                         "per family, IPv4 first (e.g. [192.168.16.20, fd00:16::20])")
-        elif families == [6, 4]:
-            problems.add(where, f"[{', '.join(listed)}] puts IPv6 first; write [{listed[1]}, {listed[0]}]: a "
-                         "dual-stack cluster is IPv4-primary and the installer takes its VIPs in that order")
-        else:
-            for ip, family in zip(listed, families, strict=True):
-                pins[family][key] = ip
+        for family, ip in per_family(given, f"ocplab:vips.{key}", problems).items():
+            pins[family][key] = ip
     return pins[4], pins[6]

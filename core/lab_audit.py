@@ -9,7 +9,8 @@ is never reported):
   bridged network (`ocplab-br0`); every entry of the lab's vbmcd (its config is private) and every
   record under its `clusters/` directory;
 - on the jumphost: every file (not dotfile) of the three dnsmasq drop-in directories, and every
-  unexpired lease of the lab's lease file.
+  unexpired lease of the lab's lease file, DHCPv4 (by MAC) and DHCPv6 (by address: a DHCPv6 lease names its
+  client by DUID, which holds the MAC only when it is a DUID-LL or DUID-LLT).
 
 Owners: a piece a deployed stack's outputs (or the lab's) name is that stack's, where that stack puts
 it (a cluster's domain on another hypervisor is an orphan there). Anything else of ocplab's is an
@@ -106,6 +107,28 @@ class Lease:
     hostname: str
 
 
+@dataclass(frozen=True)
+class Lease6:
+    """A DHCPv6 lease line (after the file's `duid` line): `EXPIRY IAID ADDRESS HOSTNAME CLIENT-DUID`."""
+
+    expiry: int  # seconds since the epoch; 0: never
+    ip: str
+    hostname: str
+    duid: str
+
+    @property
+    def mac(self) -> str | None:
+        """The client's MAC when its DUID holds one (RFC 8415: DUID-LLT type 1, DUID-LL type 3, on Ethernet)."""
+        octets = self.duid.lower().split(":")
+        if octets[:4] == ["00", "01", "00", "01"] and len(octets) == 14:
+            found = ":".join(octets[8:])
+        elif octets[:4] == ["00", "03", "00", "01"] and len(octets) == 10:
+            found = ":".join(octets[4:])
+        else:
+            return None
+        return found if MAC.fullmatch(found) else None
+
+
 @dataclass
 class FoundHypervisor:
     """What `virsh` and `vbmc` list on one hypervisor; None where that listing failed (see errors)."""
@@ -126,6 +149,7 @@ class FoundHypervisor:
 class FoundJumphost:
     files: dict[str, str] | None = None  # path -> content, for every file of the drop-in directories
     leases: list[Lease] | None = None
+    leases6: list[Lease6] = field(default_factory=list)  # read with leases (the same file)
     consoles: list[str] | None = None  # clusters with a console collector's config or gathered logs
     now: int = 0
     errors: dict[str, str] = field(default_factory=dict)
@@ -153,6 +177,7 @@ class ExpectedCluster:
     dnsmasq: Mapping[str, str] | None  # the exported file texts (None in outputs older than that)
     redfish: bool = False  # the cluster runs a Redfish emulator on its hypervisor
     seed_media: str = "volume"  # its cloud-init seeds: files its seed commands make, or volumes (core.seed_media)
+    addresses6: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # planned IPv6 -> (what, its MAC)
 
 
 def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConfig | None = None) -> ExpectedCluster:
@@ -170,9 +195,13 @@ def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConf
         volumes += [facts.root.name, *([facts.disk2.name] if facts.disk2 else []),
                     *([facts.cloud_init_iso] if facts.cloud_init_iso else [])]
     macs = [str(n.get("macs", {}).get("baremetal", "")).lower() for n in nodes]
+    addresses6 = {str(n["ip6"]): (str(n["name"]), mac) for n, mac in zip(nodes, macs, strict=True) if n.get("ip6")}
     bootstrap = outputs.get("bootstrap")
     if isinstance(bootstrap, Mapping) and bootstrap.get("mac"):
         macs.append(str(bootstrap["mac"]).lower())
+        kept = (outputs.get("assignments") or {}).get("bootstrap") or {}  # a dual-stack one's IPv6 is kept there
+        if ip6 := bootstrap.get("ip6") or kept.get("ip6"):
+            addresses6[str(ip6)] = ("bootstrap", macs[-1])
     bmc = outputs.get("bmc")
     bmc_nodes = tuple(bmc.get("nodes") or {}) if isinstance(bmc, Mapping) and bmc.get("kind") == "ipmi" else ()
     dnsmasq = outputs.get("dnsmasq")
@@ -183,7 +212,7 @@ def expected_cluster(stack: str, outputs: Mapping[str, Any], config: ClusterConf
         and (outputs.get("provisioning") or {}).get("mode") != "bridged", macs=tuple(m for m in macs if m),
         bmc_nodes=bmc_nodes, dnsmasq=dict(dnsmasq) if isinstance(dnsmasq, Mapping) else None,
         redfish=isinstance(bmc, Mapping) and bmc.get("kind") == "redfish",
-        seed_media=seed_media_of(outputs))
+        seed_media=seed_media_of(outputs), addresses6=addresses6)
 
 
 def host_target(lab: LabOutputs, host: str) -> SshTarget:
@@ -384,6 +413,7 @@ class Audit:
             self.dnsmasq_files(seen.files)
         if seen.leases is not None:
             self.leases(seen.leases, seen.now)
+            self.leases6(seen.leases6, seen.now)
         if seen.consoles is not None:
             self.consoles(seen.consoles)
 
@@ -451,6 +481,37 @@ class Audit:
                         f"{control} stop && sed -i '/^[0-9]* {lease.mac} /d' {lease_file} && {control} start")
 
 
+    def leases6(self, leases: Iterable[Lease6], now: int) -> None:
+        """DHCPv6 leases against the plan: a lease on an address no stack plans is an orphan (it keeps that address
+        from a new reservation until it expires); a node that holds another address than its planned one, or a
+        client that holds a node's planned address, differs. Both go as an IPv4 lease goes (dnsmasq stopped).
+        A lease's client is the node whose MAC its DUID holds (DUID-LL/LLT), else the node whose planned lease has
+        the same DUID (a DUID-UUID, as dhcpcd and NetworkManager make from the machine's UUID, holds no MAC)."""
+        planned = {ip6: (c, what, mac) for c in self.clusters.values() for ip6, (what, mac) in c.addresses6.items()}
+        by_mac = {mac: (c, what, ip6) for ip6, (c, what, mac) in planned.items()}
+        live = [lease for lease in leases if not (lease.expiry and lease.expiry <= now) and _is_ipv6(lease.ip)]
+        by_duid = {lease.duid: by_mac[planned[lease.ip][2]] for lease in live
+                   if lease.ip in planned and lease.mac in (None, planned[lease.ip][2])}
+        slices = {name: AddressRange.parse(s.range6, 6) for name, s in self.lab.slices.items() if s.range6}
+        control, lease_file = shlex.quote(self.paths.dnsmasq_control), shlex.quote(self.paths.lease_file)
+        for lease in live:
+            drop = f"{control} stop && sed -i '/^[0-9]* [^ ]* {lease.ip} /d' {lease_file} && {control} start"
+            shown = f"lease {lease.ip}" + (f" {lease.hostname}" if lease.hostname != "*" else "")
+            owner = by_mac.get(lease.mac) if lease.mac else by_duid.get(lease.duid)
+            if owner is not None and owner[2] != lease.ip:
+                c, what, ip6 = owner
+                self.add("differs", JUMPHOST, f"{shown} of {what} ({planned[ip6][2]}), planned {ip6}", c.stack,
+                         self.on_host(JUMPHOST, drop))
+            elif lease.ip in planned and lease.mac is not None and lease.mac != planned[lease.ip][2]:
+                c, what, mac = planned[lease.ip]
+                self.add("differs", JUMPHOST, f"{shown} held by {lease.mac}, planned for {what} ({mac})", c.stack,
+                         self.on_host(JUMPHOST, drop))
+            elif lease.ip not in planned:
+                belongs_to = next((name for name, r in slices.items() if r.contains(netaddr.IPAddress(lease.ip, 6))),
+                                  None)
+                self.orphan(JUMPHOST, shown + (f" {lease.mac}" if lease.mac else ""), belongs_to, drop)
+
+
 def held_pieces(cluster: str, resources: Iterable[Mapping[str, Any]], paths: LabPaths) -> set[str]:
     """What a cluster stack's state holds, named as the audit names pieces ("domain ipi1-master-0", ...). For a
     stack whose first `pulumi up` failed or was killed (resources, no outputs) these are its own; whatever
@@ -488,6 +549,11 @@ def seed_iso_name(command: str) -> str:
 
 def _holds(held: set[str], what: str) -> bool:
     return what in held or any(h.endswith("-*") and what.startswith(h[:-1]) for h in held)
+
+
+def _is_ipv6(ip: str) -> bool:
+    """An address as dnsmasq writes one (canonical): anything else stays out of the fix's sed expression."""
+    return netaddr.valid_ipv6(ip) and str(netaddr.IPAddress(ip, 6)) == ip
 
 
 def _within(piece: AddressRange, ip: str) -> bool:

@@ -58,13 +58,30 @@ class SliceUse:
     bmc_used: int
     deployed: bool
     redfish: bool = False  # one emulator on the first port serves every node: any shape's BMCs fit in one port
+    # A dual-stack slice's IPv6 side, counted as the IPv4 one is (an IPv6-only slice is counted in range/size/used)
+    range6: str | None = None
+    size6: int = 0
+    used6: int = 0
 
     def fits_bmcs(self, needed: int) -> bool:
         return self.bmc_ports >= (min(needed, 1) if self.redfish else needed)
 
+    def fits_addresses(self, needed: int) -> bool:
+        """A cluster takes `needed` addresses in each family its slice has."""
+        return self.size >= needed and (self.range6 is None or self.size6 >= needed)
+
     @property
     def free(self) -> int:
         return self.size - self.used
+
+    @property
+    def free6(self) -> int:
+        return self.size6 - self.used6
+
+    def as_dict(self) -> dict[str, Any]:
+        """The IPv6 keys only on a dual-stack slice, so an IPv4 lab's `ocplab plan --json` reads as before."""
+        shown = {k: v for k, v in self.__dict__.items() if self.range6 or k not in ("range6", "size6", "used6")}
+        return {**shown, "free": self.free, **({"free6": self.free6} if self.range6 else {})}
 
 
 @dataclass(frozen=True)
@@ -113,7 +130,7 @@ class LabUsage:
     unallocated_count: int
 
     def as_dict(self) -> dict[str, Any]:
-        return {"lab": self.lab, "slices": [{**s.__dict__, "free": s.free} for s in self.slices],
+        return {"lab": self.lab, "slices": [s.as_dict() for s in self.slices],
                 "hypervisors": [{**h.__dict__, "clusters": list(h.clusters), "vcpu_limit": h.vcpu_limit,
                                  "memory_limit": h.memory_limit} for h in self.hosts],
                 "unallocated": list(self.unallocated), "unallocated_count": self.unallocated_count}
@@ -140,10 +157,13 @@ def lab_usage(config: LabConfig, lab: LabOutputs, clusters: Mapping[str, Mapping
     slices = []
     for name, slice_ in sorted(lab.slices.items()):
         out = deployed.get(name, {})
-        # IPv4 counted; an IPv6-only cluster's IPv6 addresses
+        # IPv4 counted (an IPv6-only cluster's IPv6 addresses); a dual-stack slice's IPv6 ones beside them
         addresses = {n.get("ip") or n.get("ip6") for n in out.get("nodes", [])} | \
             {out.get("api_vip") or out.get("api_vip6"), out.get("ingress_vip") or out.get("ingress_vip6")}
         addresses.discard(None)
+        dual = slice_.range is not None and slice_.range6 is not None
+        addresses6 = {n.get("ip6") for n in out.get("nodes", [])} | {out.get("api_vip6"), out.get("ingress_vip6")}
+        addresses6.discard(None)
         bmc_total = 0
         if slice_.bmc_ports:
             first, last = (int(p) for p in slice_.bmc_ports.split("-"))
@@ -154,7 +174,10 @@ def lab_usage(config: LabConfig, lab: LabOutputs, clusters: Mapping[str, Mapping
         bmc_used = (1 if bmc else 0) if redfish else len(bmc.get("nodes", {}))
         slices.append(SliceUse(cluster=name, hypervisor=slice_.hypervisor, range=slice_.shown_range,
                                size=slice_.shown_size, used=len(addresses), bmc_ports=bmc_total,
-                               bmc_used=bmc_used, deployed=name in deployed, redfish=redfish))
+                               bmc_used=bmc_used, deployed=name in deployed, redfish=redfish,
+                               range6=slice_.range6 if dual else None,
+                               size6=AddressRange.parse(slice_.range6 or "", 6).size if dual else 0,
+                               used6=len(addresses6) if dual else 0))
     hosts = []
     for name, hv in sorted(lab.hypervisors.items()):
         mine = [out for out in deployed.values() if out.get("hypervisor", {}).get("name") == name]
@@ -188,7 +211,7 @@ def fits(usage: LabUsage, shape: Shape) -> tuple[list[Fit], int, str]:
         by_disk = None if host.disk_bytes is None else \
             max(0, (host.disk_bytes - host.disk_committed) // max(1, shape.disk_bytes))
         by_slices = sum(1 for s in usage.slices if s.hypervisor == host.name and not s.deployed
-                        and s.size >= shape.addresses and s.fits_bmcs(shape.bmc_ports))
+                        and s.fits_addresses(shape.addresses) and s.fits_bmcs(shape.bmc_ports))
         limits = {"vCPUs": by_vcpus, "memory": by_memory, "disk": by_disk, "free slices on it": by_slices}
         known = {k: v for k, v in limits.items() if v is not None}
         per_host.append(Fit(shape=shape.name, hypervisor=host.name, by_vcpus=by_vcpus, by_memory=by_memory,

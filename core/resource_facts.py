@@ -85,6 +85,13 @@ def node_facts(cluster: ClusterConfig, spec: NodeSpec) -> NodeFacts:
     )
 
 
+# QEMU resolves a SPICE display's listen address (qemu.conf's spice_listen: 127.0.0.1 unless set) with
+# AI_ADDRCONFIG, which finds nothing on a host whose only IPv4 address is loopback: an IPv6-only lab's domains
+# listen on ::1. Elsewhere the provider's default display stays, so no deployed domain is replaced (ForceNew).
+def display_listen(ipv6_only_lab: bool) -> str | None:
+    return "::1" if ipv6_only_lab else None
+
+
 def node_volume_names(cluster: str, node: str) -> tuple[str, ...]:
     """Every volume a node may own, for removing one whose spec is gone."""
     domain = domain_name(cluster, node)

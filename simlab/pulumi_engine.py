@@ -88,8 +88,11 @@ class Workspace:
         env = client_env()
         env["PULUMI_BACKEND_URL"] = self.backend_url or f"file://{self.backend}"
         env["PULUMI_HOME"] = str(self.home)
-        # The programs' bytecode in .simlab/cache (kept across down/up), never beside the checkout's sources.
+        # The programs' bytecode in .simlab/cache (kept across down/up), never beside the checkout's sources. The
+        # prefix hides every other .pyc (the venv's, the stdlib's), so it must be written: with a caller's
+        # PYTHONDONTWRITEBYTECODE each command compiled them all again, 1.3 s more per no-op (bench/RESULTS.md).
         env["PYTHONPYCACHEPREFIX"] = str(StatePaths().cache / "pycache")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PULUMI_CONFIG_PASSPHRASE"] = ""  # the simulated lab's stack files carry the salt of ""
         env.update(self.extra_env)
         return env

@@ -134,7 +134,10 @@ def plan(lab: Annotated[str, typer.Option(help="the lab stack")] = "simlab",
     for column in ("slice", "hypervisor", "range", "addresses used/size", "free", "BMC ports used/size", "state"):
         slices.add_column(column, justify="right" if "/" in column or column == "free" else "left")
     for s in usage.slices:
-        slices.add_row(s.cluster, s.hypervisor, s.range, f"{s.used}/{s.size}", str(s.free),
+        six = s.range6 is not None  # a dual-stack slice: its IPv6 range and count on a second line
+        slices.add_row(s.cluster, s.hypervisor, s.range + (f"\n{s.range6}" if six else ""),
+                       f"{s.used}/{s.size}" + (f"\n{s.used6}/{s.size6}" if six else ""),
+                       str(s.free) + (f"\n{s.free6}" if six else ""),
                        f"{s.bmc_used}/{s.bmc_ports}" if s.bmc_ports else "-", state if s.deployed else "free")
     capacity = "declared capacity" if planned else "capacity"
     hosts = Table(title=f"hypervisors: committed / {capacity} x over-commit", title_justify="left")

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from core.errors import OcplabError
-from core.lab_audit import JUMPHOST, FoundHypervisor, FoundJumphost, FoundLab, Lease, host_target
+from core.lab_audit import JUMPHOST, FoundHypervisor, FoundJumphost, FoundLab, Lease, Lease6, host_target
 from core.lab_contract import LabOutputs
 from core.ssh_access import ssh_argv
 from renderers.lab_audit_scripts import hypervisor_audit_script, jumphost_audit_script
@@ -113,6 +113,21 @@ def _lease(line: str) -> Lease | None:
     return Lease(expiry=int(fields[0]), mac=fields[1].lower(), ip=fields[2], hostname=fields[3])
 
 
+def _lease6(line: str) -> Lease6 | None:
+    """`EXPIRY IAID ADDRESS HOSTNAME CLIENT-DUID`, the lines after the file's `duid SERVER-DUID` line."""
+    fields = line.split()
+    if len(fields) < 5 or not fields[0].isdigit():
+        return None
+    return Lease6(expiry=int(fields[0]), ip=fields[2].lower(), hostname=fields[3], duid=fields[4].lower())
+
+
+def leases_of(lines: list[str]) -> tuple[list[Lease], list[Lease6]]:
+    """The lease file's DHCPv4 leases and, after its `duid` line, its DHCPv6 ones (dnsmasq writes them so)."""
+    at = next((i for i, line in enumerate(lines) if line.startswith("duid ")), len(lines))
+    return ([lease for lease in map(_lease, lines[:at]) if lease is not None],
+            [lease for lease in map(_lease6, lines[at + 1:]) if lease is not None])
+
+
 def parse_jumphost(text: str) -> FoundJumphost:
     found = FoundJumphost(files={})
     parts = sections(text)
@@ -123,7 +138,7 @@ def parse_jumphost(text: str) -> FoundJumphost:
         elif listing == "now" and body.strip().isdigit():
             found.now = int(body.strip())
         elif listing == "leases":
-            found.leases = [lease for lease in map(_lease, lines) if lease is not None]
+            found.leases, found.leases6 = leases_of(lines)
         elif listing == "consoles":
             found.consoles = [line.strip() for line in lines if line.strip()]
         elif listing.startswith("file "):

@@ -5,9 +5,12 @@ dual-stack jumphost would) and a `range6` per slice; the jumphost's dnsmasq then
 the managed flag, and the running node's DHCPv6 client (dhcpcd in the guest image) takes the IPv6 address the
 cluster stack planned for its MAC, while every IPv4 address stays. dnsmasq answers AAAA and IPv6 PTR for the
 node, api, api-int and *.apps; a preview after `up` wants no change; destroy + up gives the same addresses.
-Then an IPv6-only SNO cluster (sno6, a slice with range6 alone) comes up beside it: its node takes its planned
-DHCPv6 lease and no IPv4 one, dnsmasq answers AAAA/PTR and no A, and its destroy + up keeps its address and
-leaves sno1's answers alone.
+Then an IPv6-only SNO cluster (sno6, a slice with range6 alone) comes up beside it, its stack written by `ocplab
+import` from an inventory and the IPv6 reservation an older dnsmasq served (the address pinned, `ip: fd00:16::45`):
+its node takes that DHCPv6 lease and no IPv4 one, dnsmasq answers AAAA/PTR and no A, and its destroy + up keeps
+its address and leaves sno1's answers alone. `ocplab doctor` then reads the real lease file's DHCPv6 lines: the
+planned leases are silent, a stray one is an orphan it removes, a node's lease on another address differs and its
+printed fix removes it.
 Then the hypervisors get their IPv6 addresses (`hypervisors[].address6`; the simulated ones hold them in their
 NIC's profile): `pulumi up` keeps them on br0 beside the IPv4 ones, dnsmasq names them in both families, a
 hypervisor's BMCs answer IPMI and Redfish on its IPv6 address, and the lab's destroy gives each NIC both back.
@@ -19,6 +22,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import subprocess
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -35,7 +40,8 @@ from renderers.sushy_scripts import sushy_remove_script, sushy_sync_script
 from renderers.vbmc_scripts import vbmc_remove_script, vbmc_sync_script
 from simlab.clients import run_in_jumphost, ssh_run
 from simlab.guest.console import GuestReport
-from tests.e2e.lab_helpers import JUMPHOST, LabSession, dig, stack_value, wait_for
+from tests.e2e.lab_helpers import JUMPHOST, PROJECT, LabSession, dig, stack_value, wait_for
+from tests.e2e.test_doctor import doctor, rows, run_fix
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.simlab
@@ -191,7 +197,10 @@ def test_a_dual_stack_ipi_cluster_gets_both_families_and_its_provisionhost_both_
 HV1 = "192.168.16.11"
 DOMAIN6 = "sno6-sno"
 NODE6 = "sno.sno6.simlab.test"
-RANGE6_ONLY, PLANNED6_ONLY = "fd00:16::40-fd00:16::47", "fd00:16::40"
+# sno6's address where an older dnsmasq reserved it (ocplab alone would plan fd00:16::40), with the inventory's MAC
+RANGE6_ONLY, PLANNED6_ONLY, MAC6_ONLY = "fd00:16::40-fd00:16::47", "fd00:16::45", "52:54:00:10:00:46"
+LEGACY6 = f"dhcp-host={MAC6_ONLY},[fd00:16:0::0045],{NODE6}\nhost-record={NODE6},fd00:16::45\n"
+LEGACY6_FILE, DNSMASQ = "/etc/ocplab/dnsmasq.d/legacy6.conf", "/etc/ocplab/bin/ocplab-dnsmasq"
 
 
 def node6(lab: LabSession) -> dict[str, Any]:
@@ -215,19 +224,41 @@ def answers_of_sno1(lab: LabSession) -> list[list[str]]:
     return [ask(lab, name) for name in names for ask in (dig, aaaa)]
 
 
-def test_an_ipv6_only_sno_cluster_takes_its_planned_ipv6_lease_and_no_ipv4_one(lab: LabSession) -> None:
+def import_sno6(lab: LabSession, tmp_path: Path) -> None:
+    """sno6's stack by `ocplab import`: an inventory's one host and the reservation the legacy dnsmasq file gives,
+    which the jumphost's dnsmasq first serves (AAAA answered), then no more."""
+    legacy = tmp_path / "legacy6.conf"
+    legacy.write_text(LEGACY6)
+    lab.ssh(JUMPHOST, f"cat > {LEGACY6_FILE} <<'EOF'\n{LEGACY6}EOF\n{DNSMASQ} restart")
+    assert aaaa(lab, NODE6) == [PLANNED6_ONLY], "the old lab's answer"
+    lab.ssh(JUMPHOST, f"rm {LEGACY6_FILE} && {DNSMASQ} restart")
+    assert aaaa(lab, NODE6) == []
+    host = {"name": "sno", "role": "master", "memory": 384, "vcpus": 1, "disk_size": "1G", "cpu_mode": "maximum",
+            "networks": [{"name": "baremetal", "type": "network", "mac": MAC6_ONLY}]}
+    (source := tmp_path / "sno6.yml").write_text(yaml.safe_dump(
+        {"all": {"vars": {"cluster": "sno6", "domain": "simlab.test", "hosts": [host]}}}))
+    stack = lab.project / "stacks" / "Pulumi.sno6.yaml"
+    result = subprocess.run([sys.executable, "-m", "tools", "import", str(source), "--lab", "simlab", "--hypervisor",
+                             "hv1", "--image", "guest", "--dnsmasq", str(legacy), "--out", str(stack)], cwd=PROJECT,
+                            env=lab.env(), capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    nic = stack_value(lab, "sno6", "ocplab:hosts")[0]["networks"][0]
+    assert nic == {"name": "baremetal", "mac": MAC6_ONLY, "ip": PLANNED6_ONLY}, "kept, written as ocplab writes it"
+    lab.edit_stack("sno6", {"ocplab:domain_type": "qemu", "ocplab:uefi": stack_value(lab, "sno1", "ocplab:uefi")})
+
+
+def test_an_ipv6_only_sno_cluster_imported_keeps_its_ipv6_address_and_takes_no_ipv4_lease(
+        lab: LabSession, tmp_path: Path) -> None:
     slices = stack_value(lab, "simlab", "ocplab:slices")
     lab.edit_stack("simlab", {"ocplab:slices": {**slices, "sno6": {"hypervisor": "hv1", "range6": RANGE6_ONLY}}})
     lab.up("simlab")
-    sno = yaml.safe_load((lab.project / "stacks" / "Pulumi.sno1.yaml").read_text())
-    (lab.project / "stacks" / "Pulumi.sno6.yaml").write_text(yaml.safe_dump(
-        {"config": {**sno["config"], "ocplab:hypervisor": "hv1"}, "encryptionsalt": sno["encryptionsalt"]},
-        sort_keys=False))
+    import_sno6(lab, tmp_path)
     started = time.monotonic()
     lab.up("sno6")
     lab.note("IPv6-only: pulumi up -s sno6 (s)", time.monotonic() - started)
     out = lab.outputs("sno6")
-    assert "ip" not in node6(lab) and node6(lab)["ip6"] == PLANNED6_ONLY
+    assert "ip" not in node6(lab) and (node6(lab)["ip6"], node6(lab)["macs"]["baremetal"]) == (PLANNED6_ONLY,
+                                                                                             MAC6_ONLY)
     assert "api_vip" not in out and (out["api_vip6"], out["ingress_vip6"]) == (PLANNED6_ONLY, PLANNED6_ONLY)
     wait_for("the IPv6-only node's DHCPv6 lease", lambda: leased6_only(lab), 300, 1)
     lab.note("IPv6-only: from pulumi up -s sno6 to the node's DHCPv6 lease (s)", time.monotonic() - started)
@@ -259,6 +290,53 @@ def test_the_ipv6_only_clusters_destroy_and_up_keep_its_address_and_its_neighbou
     wait_for("the DHCPv6 lease after destroy + up", lambda: leased6_only(lab), 300, 1)
     lab.note("IPv6-only: destroy + up, from pulumi up -s sno6 to the DHCPv6 lease (s)", time.monotonic() - started)
     assert aaaa(lab, NODE6) == [PLANNED6_ONLY] and answers_of_sno1(lab) == neighbour
+
+
+LEASES = "/var/lib/ocplab/dnsmasq.leases"
+
+
+def lease6_rows(lab: LabSession) -> set[tuple[str, str, str, str | None]]:
+    """doctor's findings on DHCPv6 leases (an IPv4 lease of ipi1, destroyed above, may not have expired yet)."""
+    return {row for row in rows(doctor(lab)[1]) if row[2].startswith("lease fd00:")}
+
+
+def test_doctor_checks_the_real_dhcpv6_leases_against_the_plan(lab: LabSession) -> None:
+    """sno1's and sno6's DHCPv6 leases, as dnsmasq wrote them, are planned: silent. A stray lease (an address no
+    stack plans) and sno1's node on another address, written into the lease file with dnsmasq stopped as a killed
+    cluster or a hand edit would leave them, are found; --remove-orphans removes the stray one, the printed fix
+    the other, and the lease file holds the planned leases alone again."""
+    started = time.monotonic()
+    lines = lab.ssh(JUMPHOST, f"cat {LEASES}").splitlines()
+    v6 = lines[next(i for i, line in enumerate(lines) if line.startswith("duid ")) + 1:]
+    sno1 = next(line.split() for line in v6 if line.split()[2] == PLANNED6)
+    assert {line.split()[2] for line in v6} >= {PLANNED6, PLANNED6_ONLY}
+    assert lease6_rows(lab) == set()
+    stray = "0 4242 fd00:16::46 stray 00:01:00:01:2e:b8:37:c1:52:54:00:0b:0b:0b"
+    moved = f"0 {sno1[1]} fd00:16::35 {sno1[3]} {sno1[4]}"  # the node's own DUID: another address than planned
+    lab.ssh(JUMPHOST, f"{DNSMASQ} stop && printf '%s\n' '{stray}' '{moved}' >> {LEASES} && {DNSMASQ} start")
+    node_mac, name = node(lab)["macs"]["baremetal"], "" if sno1[3] == "*" else f" {sno1[3]}"
+    assert lease6_rows(lab) == {
+        ("orphan", "jumphost", "lease fd00:16::46 stray 52:54:00:0b:0b:0b", None),
+        ("differs", "jumphost", f"lease fd00:16::35{name} of sno ({node_mac}), planned {PLANNED6}", "sno1")}
+    _, report = doctor(lab, "--remove-orphans")
+    assert [r["what"] for r in report["removed"] if r["ok"] and r["what"].startswith("lease fd00:")] == [
+        "lease fd00:16::46 stray 52:54:00:0b:0b:0b"]
+    (differs,) = [f for f in report["findings"] if f["kind"] == "differs" and f["what"].startswith("lease fd00:")]
+    run_fix(lab, differs["fix"])
+    assert lease6_rows(lab) == set()
+    left = lab.ssh(JUMPHOST, f"cat {LEASES}")
+    assert "fd00:16::46" not in left and "fd00:16::35" not in left and f" {PLANNED6} " in left
+    lab.note("doctor on the DHCPv6 leases: the step (s)", time.monotonic() - started)
+
+
+def test_ocplab_plan_counts_the_ipv6_addresses_of_the_deployed_slices(lab: LabSession) -> None:
+    result = lab.jumphost([str(PROJECT / "bin" / "ocplab"), "plan", "--lab", "simlab", "--json"], timeout=120)
+    assert result.returncode == 0, result.stderr
+    slices = {s["cluster"]: s for s in json.loads(result.stdout)["slices"]}
+    assert {k: slices["sno1"][k] for k in ("used", "range6", "used6", "size6", "free6")} == {
+        "used": 1, "range6": RANGES6["sno1"], "used6": 1, "size6": 8, "free6": 7}
+    assert (slices["ipi1"]["used6"], slices["ipi1"]["size6"]) == (0, 16), "destroyed above: free in both"
+    assert (slices["sno6"]["range"], slices["sno6"]["used"]) == (RANGE6_ONLY, 1) and "range6" not in slices["sno6"]
 
 
 # --- the hypervisors in IPv6 (issue 27, item 3): address6 on br0, in DNS, and BMCs on it ------------------------

@@ -108,10 +108,25 @@ def test_dnsmasq_lines_are_read_as_dnsmasq_reads_them(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("line", "message"), [
     ("dhcp-host=52:54:00:00:00:01,192.168.16.5,192.168.16.6", "has more than one address or hostname"),
-    ("host-record=192.168.16.5", "needs a name and an IPv4 address"),
+    ("host-record=192.168.16.5", "needs a name and an address"),
     ("address=apps.lab/192.168.16.5", "is not /DOMAIN/.../ADDRESS"),
     ("192.168.16.5", "names no host"),
     ("what is this", "is not a dnsmasq option, a dhcp-hosts line or a hosts line"),
+    # IPv6 (tests/unit/test_import_ipv6.py): bracketed, one unicast address a node is given
+    ("dhcp-host=52:54:00:00:00:01,fd00:16::5,node-a", "is not a bracketed IPv6 address like [fd00:16::40]"),
+    ("dhcp-host=52:54:00:00:00:01,[fd00:16::5,node-a", "is not a bracketed IPv6 address"),
+    ("dhcp-host=52:54:00:00:00:01,[fd00:16::zz],node-a", "is not a bracketed IPv6 address"),
+    ("dhcp-host=52:54:00:00:00:01,[fe80::5%eth0],node-a", "is not a bracketed IPv6 address"),
+    ("dhcp-host=52:54:00:00:00:01,[fd00:16::/112],node-a", "gives an IPv6 prefix; ocplab keeps one address"),
+    ("dhcp-host=52:54:00:00:00:01,[fe80::5],node-a", "[fe80::5] is not an address a node is given"),
+    ("dhcp-host=52:54:00:00:00:01,[ff02::1],node-a", "is not an address a node is given"),
+    ("dhcp-host=52:54:00:00:00:01,[::],node-a", "[::] is not an address a node is given"),
+    ("dhcp-host=52:54:00:00:00:01,[::ffff:192.168.16.5],node-a", "is not an address a node is given"),
+    ("dhcp-host=52:54:00:00:00:01,[fd00:16::5],[fd00:16::6],node-a", "has more than one address or hostname"),
+    ("dhcp-host=52:54:00:00:00:01,[fd00:16::5]x,node-a", "is not a bracketed IPv6 address"),
+    ("dhcp-host=52:54:00:00:00:01,[::45],node-a", "is a suffix for a dhcp-range constructor:"),
+    ("fd00:16::5", "names no host"),
+    ("host-record=fd00:16::5", "needs a name and an address"),
 ])
 def test_a_line_dnsmasq_would_refuse_names_its_file_and_line(tmp_path: Path, line: str, message: str) -> None:
     conf = tmp_path / "bad.conf"

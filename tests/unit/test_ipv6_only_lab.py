@@ -32,6 +32,7 @@ from renderers.shell import _body
 from renderers.time_scripts import chrony_config
 from renderers.urns import ClusterUrns
 from tests.tools import require_tool
+from tests.unit.test_cluster_stack_mocks import declare, lab_outputs, mock_cluster
 from tests.unit.test_dual_stack import cluster, dual_stack_values, problems_of
 from tests.unit.test_generated_files import rooted
 from tests.unit.test_install_config import PULL_SECRET, SSH_KEY
@@ -341,3 +342,26 @@ def test_ocplab_doctor_audits_an_ipv6_only_lab_and_names_its_hosts_by_their_ipv6
     findings = audit("simlab", outputs, {"sno1": sno1}, found, PATHS, ClusterUrns("ocplab"))
     unreachable = [f for f in findings if f.kind == "unreachable"]
     assert [f.host for f in unreachable] == ["hv1"] and "root@fd00:16::b" in unreachable[0].what, findings
+
+
+def _domains_of_sno1(lab: dict[str, Any], tmp_path: Path) -> list[dict[str, Any]]:
+    key, known = tmp_path / "key", tmp_path / "known"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key\n")
+    known.write_text("".join(f"{host} ssh-ed25519 AAAA{n}\n" for n, host in
+                             enumerate(("fd00:16::1", "fd00:16::b", "fd00:16::c", "192.168.16.1", "192.168.16.11",
+                                        "192.168.16.12"))))
+    lab["jumphost"] = {**lab["jumphost"], "ssh_key_path": str(key), "known_hosts": str(known)}
+    mocks = mock_cluster("sno1", lab)
+    declare()
+    return [d.inputs for d in mocks.of_type("libvirt:index/domain:Domain")]
+
+
+def test_an_ipv6_only_labs_domains_open_their_display_on_ipv6_loopback(tmp_path: Path) -> None:
+    # QEMU finds no 127.0.0.1 on a host whose only IPv4 is loopback (AI_ADDRCONFIG) and would not start the domain.
+    [domain] = _domains_of_sno1(outputs6(), tmp_path)
+    assert domain["graphics"] == {"type": "spice", "autoport": True, "listenType": "address", "listenAddress": "::1"}
+
+
+def test_an_ipv4_labs_domains_keep_the_providers_default_display(tmp_path: Path) -> None:
+    [domain] = _domains_of_sno1(lab_outputs(tmp_path), tmp_path)
+    assert "graphics" not in domain, "a deployed domain would be replaced (graphics is ForceNew)"

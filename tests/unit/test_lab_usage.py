@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.lab_contract import parse_lab_outputs
+from core.lab_contract import parse_lab_outputs, planned_lab_outputs
 from core.lab_usage import default_shapes, fits, lab_usage
 from core.labconfig import parse_lab_config
 from core.stack_files import read_stack_values, stack_path
+from tests.unit.test_dual_stack import dual_stack_values
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -86,3 +87,23 @@ def test_a_roomy_host_is_limited_by_addresses() -> None:
     per_host, total, limited_by = fits(usage, ipi)
     assert limited_by.startswith("addresses") and total == 172 // 9 + sum(f.by_slices for f in per_host)
     assert {f.hypervisor: f.limited_by for f in per_host} == {"hv1": "free slices on it", "hv2": "free slices on it"}
+
+
+def test_a_dual_stack_slice_counts_its_ipv6_addresses_beside_the_ipv4_ones() -> None:
+    config = parse_lab_config("simlab", dual_stack_values())
+    outputs = parse_lab_outputs("simlab", planned_lab_outputs(config, DATA.parent.parent).as_outputs())
+    ipi = json.loads((DATA / "cluster-outputs-ipi.json").read_text())
+    for index, node in enumerate(ipi["nodes"]):
+        node["ip6"] = f"fd00:16::{0x22 + index:x}"
+    ipi.update(api_vip6="fd00:16::20", ingress_vip6="fd00:16::21")
+    usage = lab_usage(config, outputs, {"ipi1": ipi})
+    slice_ = next(s for s in usage.slices if s.cluster == "ipi1")
+    nodes = len(ipi["nodes"])
+    assert (slice_.used, slice_.size, slice_.range6, slice_.used6, slice_.size6, slice_.free6) == (
+        nodes + 2, 16, "fd00:16::20-fd00:16::2f", nodes + 2, 16, 16 - nodes - 2)
+    assert usage.as_dict()["slices"][0]["free6"] == 16 - nodes - 2
+
+
+def test_an_ipv4_labs_plan_has_no_ipv6_keys() -> None:
+    config, outputs, clusters = simlab()
+    assert all("range6" not in s and "free6" not in s for s in lab_usage(config, outputs, clusters).as_dict()["slices"])
