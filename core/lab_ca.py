@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from ipaddress import IPv4Address
+from ipaddress import ip_address
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -82,14 +82,15 @@ def ca_certificate(key_pem: str, lab: str, since: str) -> str:
 
 def server_certificate(ca_key_pem: str, ca_pem: str, names: list[str], addresses: list[str],
                        ) -> ServerCertificate:
-    """A TLS server certificate for `names` and `addresses`, signed by the lab CA, valid as long as the CA.
+    """A TLS server certificate for `names` and `addresses` (IP SANs, IPv4 or IPv6), signed by the lab CA, valid as
+    long as the CA.
     Its key is derived from the CA key and the names, so it is the same on every run."""
     ca_key = _load(ca_key_pem)
     ca = x509.load_pem_x509_certificate(ca_pem.encode())
     seed = hmac.new(ca_key.private_numbers().private_value.to_bytes(32, "big"),
                     ("ocplab-server\0" + "\0".join(names + addresses)).encode(), hashlib.sha512).digest()
     key = ec.derive_private_key(int.from_bytes(seed, "big") % (_ORDER - 1) + 1, CURVE)
-    san = [*(x509.DNSName(n) for n in names), *(x509.IPAddress(IPv4Address(a)) for a in addresses)]
+    san = [*(x509.DNSName(n) for n in names), *(x509.IPAddress(ip_address(a)) for a in addresses)]
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
             .issuer_name(ca.subject).public_key(key.public_key())

@@ -27,7 +27,8 @@ from core.vrrp import vrrp_ids
 #    mirror and cache (the lab's mirror registry and image cache, only where the lab has them).
 # 3: an IPv6-only lab (network.cidr6 without network.cidr): the IPv4 keys go (network.cidr, gateway, prefix, dns,
 #    ntp; jumphost.address and each hypervisor's address), the hosts are named by address6 and the lab's IPv6
-#    router is network.gateway6. Only such a lab exports version 3: IPv4 and dual-stack labs stay version 2, so
+#    router is network.gateway6; the mirror and the cache, where the lab has them, give the jumphost's address6
+#    in place of address. Only such a lab exports version 3: IPv4 and dual-stack labs stay version 2, so
 #    their outputs and cluster stacks see no change, and an older ocplab refuses an IPv6-only lab by version.
 CONTRACT_VERSION = 2
 IPV6_ONLY_VERSION = 3
@@ -43,6 +44,8 @@ _NETWORK6 = ("cidr6", "dns6")
 # What a version-3 (IPv6-only) lab has not, and what it must have instead.
 _IPV4_ONLY = ("network.cidr", "network.gateway", "network.prefix", "network.dns", "network.ntp", "jumphost.address")
 _REQUIRED_IN_3 = ("network.cidr6", "network.dns6", "jumphost.address6")
+# The jumphost's services a lab may have, each with the address it listens on: IPv4's, or address6 in version 3.
+_SERVICES = ("mirror", "cache")
 # Secret outputs: not part of the contract (a reader without the passphrase sees "[secret]"); a cluster stack
 # derives the mirror's password from the lab key instead.
 SECRET_OUTPUTS = ("mirror_password",)
@@ -152,12 +155,13 @@ class MirrorOutputs:
     """The lab's mirror registry: `https://<host>:<port>`, trusted through ca_certificate, login `user` (the
     password is the secret output mirror_password)."""
     host: Annotated[schema.Domain, Strict()]
-    address: Address  # the jumphost's, where host resolves
+    address: Address | None = dataclasses.field(default=None, kw_only=True)  # the jumphost's, where host resolves
     port: Port
     user: User
     ca_certificate: Annotated[str, Strict(), Field(max_length=16384), schema._pattern(
         r"-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]{1,16000}-----END CERTIFICATE-----\n?",
         "a PEM certificate")]
+    address6: Address6 | None = None  # an IPv6-only lab's jumphost (version 3), in place of address
 
 
 Sha256 = Annotated[str, Strict(), schema._pattern(r"[0-9a-f]{64}", "a sha256 (64 lowercase hex digits)")]
@@ -175,9 +179,10 @@ class CachedImage:
 class CacheOutputs:
     """The lab's image cache: `url` (http://cache.<domain>:<port>) and each image's URL and sha256."""
     url: Annotated[str, Strict(), schema._pattern(r"http://[a-z0-9.-]{1,253}:\d{1,5}", "an http URL")]
-    address: Address
+    address: Address | None = dataclasses.field(default=None, kw_only=True)  # the jumphost's; IPv6-only: address6
     port: Port
     images: Annotated[Mapping[CacheName, CachedImage], Field(max_length=64)]
+    address6: Address6 | None = None  # an IPv6-only lab's jumphost (version 3), in place of address
 
 
 @dataclass(config=_OUTPUTS)
@@ -220,6 +225,10 @@ class LabOutputs:
         for optional in _OPTIONAL_IN_2:  # a lab without one exports none (pulumi drops a null output anyway)
             if data[optional] is None:
                 del data[optional]
+            else:  # the address of its family: IPv4's, or address6 on an IPv6-only lab
+                for key in ("address", "address6"):
+                    if data[optional][key] is None:
+                        del data[optional][key]
         for key in (*_NETWORK6, "gateway6"):
             if data["network"][key] is None:
                 del data["network"][key]
@@ -256,8 +265,14 @@ def hypervisor_outputs(lab: LabConfig, name: str, libvirt_uri: str, network_id: 
 def mirror_outputs(lab: LabConfig, ca_certificate: str) -> MirrorOutputs | None:
     if lab.mirror is None:
         return None
-    return MirrorOutputs(host=lab.mirror.host(lab.domain), address=lab.jumphost.ssh.address, port=lab.mirror.port,
-                         user=lab.mirror.user, ca_certificate=ca_certificate)
+    address, address6 = _service_addresses(lab)
+    return MirrorOutputs(host=lab.mirror.host(lab.domain), address=address, port=lab.mirror.port,
+                         user=lab.mirror.user, ca_certificate=ca_certificate, address6=address6)
+
+
+def _service_addresses(lab: LabConfig) -> tuple[str | None, str | None]:
+    """(address, address6) of a service on the jumphost: its IPv4 address, or its IPv6 one on an IPv6-only lab."""
+    return (None, lab.jumphost.ssh.address) if lab.network.ipv6_only else (lab.jumphost.ssh.address, None)
 
 
 def cache_outputs(lab: LabConfig) -> CacheOutputs | None:
@@ -265,7 +280,8 @@ def cache_outputs(lab: LabConfig) -> CacheOutputs | None:
     if cache is None:
         return None
     url = cache.url(lab.domain)
-    return CacheOutputs(url=url, address=lab.jumphost.ssh.address, port=cache.port,
+    address, address6 = _service_addresses(lab)
+    return CacheOutputs(url=url, address=address, address6=address6, port=cache.port,
                         images={name: CachedImage(url=f"{url}/{name}", sha256=image.sha256)
                                 for name, image in cache.images.items()})
 
@@ -371,6 +387,7 @@ def _version_problems(version: int, body: Mapping[str, Any], where: str) -> list
             found.append(f"{where}{path}: missing (contract version 2 has it)")
     hypervisors = body.get("hypervisors")
     hosts = [f"hypervisors.{name}.address" for name in hypervisors] if isinstance(hypervisors, Mapping) else []
+    hosts += [f"{service}.address" for service in _SERVICES]
     for path in (*_IPV4_ONLY, *hosts):
         holder, name = _holder(body, path)
         if holder is None:

@@ -313,10 +313,6 @@ def _check_families(lab: LabSchema, problems: Problems) -> None:
         if slice_.range is not None:
             problems.add(f"ocplab:slices.{cluster}.range", f"{slice_.range} is IPv4 and the lab network is "
                          "IPv6-only: give the slice range6 alone (e.g. fd00:16::20-fd00:16::2f)")
-    for part in ("mirror", "cache"):
-        if getattr(lab, part) is not None:
-            problems.add(f"ocplab:{part}", f"not on an IPv6-only lab in this version (it listens on the jumphost's "
-                         f"IPv4 address): remove ocplab:{part}, or give network.cidr too (dual-stack)")
 
 
 def _duplicates(names: list[str]) -> set[str]:

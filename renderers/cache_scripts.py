@@ -3,6 +3,7 @@ nginx's config, and the scripts that fill and serve it and take it away."""
 
 from __future__ import annotations
 
+from core.addresses import url_host
 from core.labconfig import LabConfig
 from renderers.shell import b64, script
 
@@ -22,7 +23,8 @@ def manifest(lab: LabConfig) -> str:
 
 
 def nginx_config(lab: LabConfig) -> str:
-    """nginx serving the cache's files read-only (GET and HEAD), on the jumphost's lab address only, as its user:
+    """nginx serving the cache's files read-only (GET and HEAD), on the jumphost's lab address only (bracketed on
+    an IPv6-only lab), as its user:
     every path it writes is in its runtime directory."""
     cache = lab.cache
     assert cache is not None
@@ -38,7 +40,7 @@ def nginx_config(lab: LabConfig) -> str:
             "    access_log off;\n    server_tokens off;\n    sendfile on;\n    tcp_nopush on;\n"
             f"{temps}"
             "    server {\n"
-            f"        listen {lab.jumphost.ssh.address}:{cache.port};\n"
+            f"        listen {url_host(lab.jumphost.ssh.address)}:{cache.port};\n"
             f"        root {cache.storage};\n"
             "        autoindex off;\n"
             "        location ~ /\\. { return 404; }  # its bookkeeping (.ocplab): not served\n"
@@ -52,7 +54,7 @@ def cache_apply_script(lab: LabConfig) -> str:
     assert cache is not None
     return script("way-out-common", "cache-fetch", "cache-serve", "service-run", "cache-ready", storage=cache.storage,
                   manifest_b64=b64(manifest(lab)), conf_dir=CONF_DIR, conf_b64=b64(nginx_config(lab)),
-                  user=SERVICE_USER, unit=UNIT, pidfile=PIDFILE, log=LOG, address=lab.jumphost.ssh.address,
+                  user=SERVICE_USER, unit=UNIT, pidfile=PIDFILE, log=LOG, address=url_host(lab.jumphost.ssh.address),
                   port=cache.port, names=sorted(cache.images), package=PACKAGE)
 
 

@@ -9,6 +9,7 @@ import base64
 
 import yaml
 
+from core.addresses import url_host
 from core.labconfig import LabConfig
 from core.registry_build import REMOTE_BINARY, REMOTE_UPLOAD, RegistryBuild
 from renderers.shell import b64, script
@@ -22,7 +23,8 @@ PACKAGE = "docker-registry"  # Debian's build of the CNCF distribution registry 
 
 
 def registry_config(lab: LabConfig, build: RegistryBuild | None = None) -> str:
-    """The registry's config.yml: TLS and htpasswd, on the jumphost's lab address only, images in the storage.
+    """The registry's config.yml: TLS and htpasswd, on the jumphost's lab address only (`[address6]:port` on an
+    IPv6-only lab), images in the storage.
     Distribution 2.8.2 (Debian's) and v3 take it alike. With ocplab's build it names the build, so a new build
     changes the file and restarts the registry."""
     mirror = lab.mirror
@@ -33,7 +35,7 @@ def registry_config(lab: LabConfig, build: RegistryBuild | None = None) -> str:
         "log": {"level": "info", "formatter": "text", "fields": {"service": "ocplab-mirror"}},
         "storage": {"filesystem": {"rootdirectory": mirror.storage}, "delete": {"enabled": True},
                     "cache": {"blobdescriptor": "inmemory"}},
-        "http": {"addr": f"{lab.jumphost.ssh.address}:{mirror.port}",
+        "http": {"addr": f"{url_host(lab.jumphost.ssh.address)}:{mirror.port}",
                  "tls": {"certificate": f"{CONF_DIR}/tls.crt", "key": f"{CONF_DIR}/tls.key", "minimumtls": "tls1.2"},
                  "headers": {"X-Content-Type-Options": ["nosniff"]}},
         "auth": {"htpasswd": {"realm": f"ocplab mirror of {lab.name}", "path": f"{CONF_DIR}/htpasswd"}},
@@ -63,7 +65,8 @@ def mirror_apply_script(lab: LabConfig, certificate: str, ca_certificate: str,
     return script("way-out-common", "mirror-login", *which, "mirror-apply", "service-run", "mirror-ready",
                   conf_dir=CONF_DIR, conf_b64=b64(registry_config(lab, build)),
                   cert_b64=b64(certificate), ca_b64=b64(ca_certificate), storage=mirror.storage, user=SERVICE_USER,
-                  unit=UNIT, pidfile=PIDFILE, log=LOG, host=mirror.host(lab.domain), address=lab.jumphost.ssh.address,
+                  unit=UNIT, pidfile=PIDFILE, log=LOG, host=mirror.host(lab.domain),
+                  address=url_host(lab.jumphost.ssh.address),
                   port=mirror.port, **chosen)
 
 

@@ -214,8 +214,10 @@ def leased6_only(lab: LabSession) -> bool:
 
 
 def dhcpv4_leases_of(lab: LabSession, mac: str) -> list[str]:
-    """The jumphost's DHCPv4 lease lines for `mac` (`<expiry> <mac> <ip> ...`; DHCPv6 lines name a DUID there)."""
-    leases = lab.jumphost(["cat", "/var/lib/ocplab/dnsmasq.leases"], timeout=30).stdout.splitlines()
+    """The jumphost's DHCPv4 lease lines for `mac` (`<expiry> <mac> <ip> ...`; DHCPv6 lines name a DUID there),
+    read on the jumphost over SSH: the file is in its own mount namespace, not the one `ip netns exec` keeps."""
+    leases = lab.ssh(JUMPHOST, "cat /var/lib/ocplab/dnsmasq.leases").splitlines()
+    assert any(line.startswith("duid ") for line in leases), f"not a dual-stack lab's lease file: {leases}"
     return [line for line in leases if line.split()[1:2] == [mac]]
 
 

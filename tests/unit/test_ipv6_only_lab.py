@@ -108,7 +108,6 @@ def _drop(values: dict[str, Any], part: str, key: str) -> None:
     (lambda v: v["network"].update(gateway="fd00:17::1"), "ocplab:network.gateway", "not a host address"),
     (lambda v: v["network"].update(reserved=["fd00:16::30-fd00:16::31"]), "ocplab:slices.sno1.range6",
      "overlaps reserved range 0"),
-    (lambda v: v.update(mirror={}), "ocplab:mirror", "not on an IPv6-only lab in this version"),
 ])
 def test_bad_input_on_an_ipv6_only_lab_is_refused_naming_the_field_and_the_fix(change: Any, field: str,
                                                                               words: str) -> None:
