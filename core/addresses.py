@@ -8,12 +8,6 @@ from typing import Literal
 import netaddr
 
 
-def url_host(address: str) -> str:
-    """`address` as a URL, a listen address or curl's --resolve names a host: an IPv6 one in brackets (RFC 3986),
-    since its colons would read as a port's; an IPv4 one (or a name) as it is."""
-    return f"[{address}]" if netaddr.valid_ipv6(address) else address
-
-
 @dataclass(frozen=True)
 class AddressRange:
     """An inclusive range of addresses of one family, written 'first-last' or as a CIDR."""

@@ -23,9 +23,9 @@ def family_of(address: str) -> int:
 
 
 def url_host(address: str) -> str:
-    """An address as a URL's host part: IPv6 in brackets (RFC 3986), so `ipmi://[fd00:16::b]:6230` keeps its
-    port apart; IPv4 as it is. BMC URLs in install-config and the DCI inventories are written with it."""
-    return f"[{address}]" if family_of(address) == 6 else address
+    """An address as a URL's, a listen address's or curl's --resolve host part: IPv6 in brackets (RFC 3986), so
+    `ipmi://[fd00:16::b]:6230` keeps its port apart; IPv4 (or a name) as it is."""
+    return f"[{address}]" if netaddr.valid_ipv6(address) else address
 
 
 def per_family(given: str | Sequence[str], where: str, problems: Problems) -> dict[int, str]:

@@ -3,7 +3,7 @@ nginx's config, and the scripts that fill and serve it and take it away."""
 
 from __future__ import annotations
 
-from core.addresses import url_host
+from core.ip_families import url_host
 from core.labconfig import LabConfig
 from renderers.shell import b64, script
 

@@ -9,7 +9,7 @@ import base64
 
 import yaml
 
-from core.addresses import url_host
+from core.ip_families import url_host
 from core.labconfig import LabConfig
 from core.registry_build import REMOTE_BINARY, REMOTE_UPLOAD, RegistryBuild
 from renderers.shell import b64, script
