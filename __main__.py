@@ -14,8 +14,11 @@ import pulumi
 # installed distribution's entry points, which the first validator built would make.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
+from components.sdk_debug_log import drop_sdk_debug_messages
 from components.stack_reader import prefetch, qualified_name
 from core.errors import ConfigError
+
+drop_sdk_debug_messages()
 
 config = pulumi.Config("ocplab")
 kind = config.get("kind")

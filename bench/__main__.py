@@ -119,7 +119,7 @@ def run_all(workdir: Path, only: Sequence[str], sizes: tuple[int, ...], trace_up
     engine = EngineClient(workdir, bytecode)
     clusters = [seed.SEED, *pair.all_clusters(), *scale.all_clusters()]
     for directory in (client.stacks, engine.stacks):
-        stacks.write_stacks(directory, LAB, scale.HYPERVISORS, clusters)
+        stacks.write_stacks(directory, LAB, scale.HYPERVISORS, clusters, stacks.simlab_salt())
     log(f"simulated lab of {scale.HYPERVISORS} hypervisors up")
     simlab_up = bring_up(scale.HYPERVISORS)
     if not sshcount.install():

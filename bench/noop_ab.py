@@ -19,10 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from bench.cpu import guests_settled
 from bench.engine import EngineClient, change_summary, changes
 from bench.scenarios.seed import SEED
-from bench.stacks import write_stacks
+from bench.stacks import simlab_salt, write_stacks
 from simlab.clients import run_in_jumphost
 from simlab.guest.build import build_image
 from simlab.lab import Simlab
@@ -32,20 +34,33 @@ from simlab.session import exclusive_lab
 LAB = "benchlab"
 HYPERVISORS = 2
 
-# Each variant: what it changes in the engine's environment (bench.engine.EngineClient, bytecode kept in the run's
-# scratch directory); "{workdir}" is the run's scratch directory.
-VARIANTS: dict[str, dict[str, str]] = {
-    "as-is": {},
+
+@dataclass(frozen=True)
+class Variant:
+    """What a variant changes: the engine's environment ("{workdir}" is the run's scratch directory), and whether
+    the cluster stack shares the lab stack's salt (bench.stacks.simlab_salt, as `python -m bench` writes it) or has
+    one of its own (a second PBKDF2 per command, for the lab's StackReference)."""
+
+    env: dict[str, str]
+    own_salt: bool = False
+
+
+VARIANTS: dict[str, Variant] = {
+    "as-is": Variant({}),
     # our modules compiled from source every run, the venv's and the stdlib's .pyc read (`python -m bench` before)
-    "from-source": {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": ""},
+    "from-source": Variant({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": ""}),
     # every .pyc hidden by an empty, unwritable cache prefix: the simulated lab's engine before 2026-12-06
-    "hidden-pyc": {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "{workdir}/empty-pycache"},
-    "parallel-diff": {"PULUMI_PARALLEL_DIFF": "true"},
+    "hidden-pyc": Variant({"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": "{workdir}/empty-pycache"}),
+    "parallel-diff": Variant({"PULUMI_PARALLEL_DIFF": "true"}),
+    # the SDK's debug messages sent to the engine, as before components/sdk_debug_log.py
+    "sdk-debug-log": Variant({"OCPLAB_SDK_DEBUG_LOG": "1"}),
+    # the cluster stack with a salt of its own, as `pulumi stack init` gives it
+    "own-salt": Variant({}, own_salt=True),
 }
 
 
 def variant_env(variant: str, workdir: Path) -> dict[str, str]:
-    return {key: value.replace("{workdir}", str(workdir)) for key, value in VARIANTS[variant].items()}
+    return {key: value.replace("{workdir}", str(workdir)) for key, value in VARIANTS[variant].env.items()}
 
 
 @dataclass(frozen=True)
@@ -62,8 +77,26 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def use_salt(engine: EngineClient, own: bool) -> bool:
+    """The seed's stack file with the lab's salt, or with none (the next command gives it one of its own);
+    True when the file changed. The checkpoint keeps the salt it was written with until the next up."""
+    path = engine.stacks / f"Pulumi.{SEED.name}.yaml"
+    document = yaml.safe_load(path.read_text())
+    shared = document.get("encryptionsalt") == simlab_salt()
+    if shared != own:
+        return False
+    if own:
+        del document["encryptionsalt"]
+    else:
+        document["encryptionsalt"] = simlab_salt()
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return True
+
+
 def noop(engine: EngineClient, workdir: Path, variant: str, command: str) -> Sample:
     """One no-op preview or up with the variant's environment; its wall time, CPU and change count."""
+    if use_salt(engine, VARIANTS[variant].own_salt):
+        engine.up(SEED.name)  # not measured: the checkpoint then carries the stack file's salt
     before = dict(engine.workspace.extra_env)
     engine.workspace.extra_env.update(variant_env(variant, workdir))
     try:
@@ -129,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             Simlab(hypervisors=HYPERVISORS).up()
             engine = EngineClient(Path(workdir), args.bytecode)
-            write_stacks(engine.stacks, LAB, HYPERVISORS, [SEED])
+            write_stacks(engine.stacks, LAB, HYPERVISORS, [SEED], simlab_salt())
             engine.up(LAB)
             engine.up(SEED.name)
             print(f"noop_ab: guests settled after {guests_settled():.0f} s", flush=True)

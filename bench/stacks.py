@@ -21,6 +21,7 @@ from typing import Any
 import netaddr
 import yaml
 
+from core.stack_files import DEFAULT_STACKS_DIR
 from core.vrrp import vrrp_ids
 
 LAB_BASE = netaddr.IPAddress("192.168.16.0")
@@ -158,14 +159,26 @@ def cluster_values(cluster: ClusterPlan, lab: str) -> dict[str, Any]:
     return values
 
 
-def stack_document(values: dict[str, Any]) -> str:
-    return yaml.safe_dump({"config": {f"ocplab:{key}": value for key, value in values.items()}}, sort_keys=False)
+def stack_document(values: dict[str, Any], salt: str | None = None) -> str:
+    document: dict[str, Any] = {"config": {f"ocplab:{key}": value for key, value in values.items()}}
+    if salt is not None:
+        document["encryptionsalt"] = salt
+    return yaml.safe_dump(document, sort_keys=False)
 
 
-def write_stacks(directory: Path, lab: str, hypervisors: int, clusters: Iterable[ClusterPlan]) -> None:
-    """Pulumi.<lab>.yaml and Pulumi.<cluster>.yaml for each cluster, in `directory`."""
+def simlab_salt() -> str:
+    """The committed simlab stack's `encryptionsalt` (of the empty passphrase the simulated lab's engine uses). The
+    bench lab and its clusters share it, as docs/operations.md has a lab's clusters share their lab's: the CLI
+    then derives the passphrase's key once per command, not again for the lab's StackReference."""
+    return str(yaml.safe_load((DEFAULT_STACKS_DIR / "Pulumi.simlab.yaml").read_text())["encryptionsalt"])
+
+
+def write_stacks(directory: Path, lab: str, hypervisors: int, clusters: Iterable[ClusterPlan],
+                 salt: str | None = None) -> None:
+    """Pulumi.<lab>.yaml and Pulumi.<cluster>.yaml for each cluster, in `directory`, all with `salt` if given
+    (else `pulumi stack init` gives each its own)."""
     clusters = list(clusters)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / f"Pulumi.{lab}.yaml").write_text(stack_document(lab_values(hypervisors, clusters)))
+    (directory / f"Pulumi.{lab}.yaml").write_text(stack_document(lab_values(hypervisors, clusters), salt))
     for cluster in clusters:
-        (directory / f"Pulumi.{cluster.name}.yaml").write_text(stack_document(cluster_values(cluster, lab)))
+        (directory / f"Pulumi.{cluster.name}.yaml").write_text(stack_document(cluster_values(cluster, lab), salt))

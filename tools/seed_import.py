@@ -305,8 +305,9 @@ def check_against_lab(imported: Imported, variables: Mapping[str, Any]) -> None:
                               f"{lab_values.get('domain')}; the nodes' FQDNs change")
 
 
-def render(imported: Imported, source: str) -> str:
-    """The stack file text: a header saying where it came from and what was left out, then the config."""
+def render(imported: Imported, source: str, salt: str | None = None) -> str:
+    """The stack file text: a header saying where it came from and what was left out, then the config, and the
+    lab stack's `encryptionsalt` when it has one (one passphrase key per command: docs/operations.md)."""
     header = [f"# Cluster {imported.values['cluster']}: imported by `ocplab import` from the",
               f"# dci-openshift-agent libvirt inventory {source}",
               "# (names, sizes and pinned MACs are the inventory's)."]
@@ -314,7 +315,9 @@ def render(imported: Imported, source: str) -> str:
         header.append("# Addresses pinned (networks[].ip, ocplab:vips) are those the lab's dnsmasq gave out before.")
     if imported.dropped:
         header.append(f"# Not imported (ocplab sets them itself): {', '.join(sorted(imported.dropped))}.")
-    config = {"config": {f"ocplab:{key}": value for key, value in imported.values.items()}}
+    config: dict[str, Any] = {"config": {f"ocplab:{key}": value for key, value in imported.values.items()}}
+    if salt:
+        config["encryptionsalt"] = salt
     body = yaml.safe_dump(config, sort_keys=False, default_flow_style=False, allow_unicode=True, width=4096)
     return "\n".join(header) + "\n" + body
 
@@ -336,7 +339,29 @@ def import_inventory(inventory: Path, opts: Options, dnsmasq: Sequence[Path] = (
     except ConfigError as exc:  # its fields are the imported values', not a stack file's the user wrote
         raise InventoryError("the imported cluster", "not valid for ocplab: " + "; ".join(exc.problems)) from None
     check_against_lab(imported, variables)
-    return imported, render(imported, str(inventory))
+    salt = lab_salt(stack_path(imported.values["lab"]))
+    if salt is not None and not PASSPHRASE_SALT.fullmatch(salt):
+        imported.notes.append("the lab stack file's encryptionsalt is not a passphrase salt (v1:...); not copied, so "
+                              "`pulumi stack init` gives the cluster a salt of its own")
+        salt = None
+    return imported, render(imported, str(inventory), salt)
+
+
+# The passphrase secrets provider's state as Pulumi writes it: v1:<salt>:v1:<nonce>:<ciphertext>, base64 parts.
+PASSPHRASE_SALT = re.compile(r"v1:[A-Za-z0-9+/]+=*:v1:[A-Za-z0-9+/]+=*:[A-Za-z0-9+/]+=*")
+
+
+def lab_salt(lab_path: Path) -> str | None:
+    """The lab stack file's `encryptionsalt`, if the file is there and has one ("" when it is not text: never
+    printed or walked, so a value made of YAML aliases stays small)."""
+    try:
+        document = yaml.safe_load(lab_path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return None
+    salt = document.get("encryptionsalt") if isinstance(document, dict) else None
+    if salt is None:
+        return None
+    return salt if isinstance(salt, str) else ""
 
 
 def write_stack_file(path: Path, text: str, force: bool) -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import netaddr
 import pytest
+import yaml
 
 from bench.diskuse import bytes_per_node, node_of
-from bench.stacks import ClusterPlan, allocate_slices, network_for, spread, write_stacks
+from bench.stacks import ClusterPlan, allocate_slices, network_for, simlab_salt, spread, write_stacks
 from core.clusterconfig import parse_cluster_config
 from core.labconfig import parse_lab_config
 from core.stack_files import read_stack_values
@@ -53,6 +54,15 @@ def test_written_stacks_parse_and_the_250_case_fits(tmp_path: Path) -> None:
     third = plans[1 + 10 + 2].name
     big = parse_cluster_config(third, read_stack_values(tmp_path / f"Pulumi.{third}.yaml"))
     assert len(big.nodes) == 25 and not big.start and big.hypervisor == "hv3"
+
+
+def test_the_bench_lab_and_its_clusters_share_the_simulated_labs_salt(tmp_path: Path) -> None:
+    """One passphrase key per command: the cluster's own salt is the lab's, whose StackReference it reads."""
+    write_stacks(tmp_path, "benchlab", 2, [ClusterPlan("seed7", "hv1")], simlab_salt())
+    salts = {yaml.safe_load(f.read_text())["encryptionsalt"] for f in tmp_path.glob("Pulumi.*.yaml")}
+    assert salts == {simlab_salt()} and simlab_salt().startswith("v1:")
+    write_stacks(tmp_path, "benchlab", 2, [ClusterPlan("seed7", "hv1")])
+    assert all("encryptionsalt" not in yaml.safe_load(f.read_text()) for f in tmp_path.glob("Pulumi.*.yaml"))
 
 
 def test_bytes_are_grouped_by_node() -> None:

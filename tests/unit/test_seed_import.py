@@ -216,3 +216,34 @@ def test_a_hostile_lab_stack_file_is_refused_naming_it(tmp_path: Path) -> None:
                             env={**os.environ, "OCPLAB_STACKS_DIR": str(stacks)})
     assert result.returncode == 2
     assert result.stderr.startswith(f"ocplab: lab stack {lab}: holds more than 100000 values"), result.stderr
+
+
+def import_onto_lab(tmp_path: Path, salt_line: str) -> subprocess.CompletedProcess[str]:
+    stacks = tmp_path / "stacks"
+    stacks.mkdir()
+    (stacks / "Pulumi.telco-lab.yaml").write_text(stack_path("telco-lab").read_text() + salt_line)
+    return subprocess.run([sys.executable, "-m", "tools", "import", str(SEED), *SEED_ARGS, "--out", "-"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=20, check=False,
+                          env={**os.environ, "OCPLAB_STACKS_DIR": str(stacks)})
+
+
+def test_the_imported_cluster_shares_its_labs_salt(tmp_path: Path) -> None:
+    """One passphrase key per `pulumi` command: the cluster's salt is the lab's (docs/operations.md)."""
+    salt = yaml.safe_load(stack_path("simlab").read_text())["encryptionsalt"]
+    result = import_onto_lab(tmp_path, f"encryptionsalt: {salt}\n")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["encryptionsalt"] == salt
+
+
+@pytest.mark.parametrize("salt_line", ["encryptionsalt: 'v1:x y'\n", "encryptionsalt: [v1, a]\n",
+                                       "encryptionsalt: 'v1:AAAA:v1:BBBB:CCCC\\nconfig: {}'\n"])
+def test_a_lab_salt_not_in_pulumis_form_is_not_copied(tmp_path: Path, salt_line: str) -> None:
+    result = import_onto_lab(tmp_path, salt_line)
+    assert result.returncode == 0, result.stderr
+    assert "encryptionsalt" not in yaml.safe_load(result.stdout)
+    assert "encryptionsalt is not a passphrase salt" in result.stderr
+
+
+def test_a_lab_without_a_salt_gives_a_cluster_file_without_one(tmp_path: Path) -> None:
+    result = import_onto_lab(tmp_path, "")
+    assert result.returncode == 0 and "encryptionsalt" not in yaml.safe_load(result.stdout)
