@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus, chrony
+# Debian packages for the simulated lab (libvirt/QEMU, NetworkManager, dnsmasq, sshd, udev, D-Bus, tini to reap
+# what each simulated host's daemons leave, chrony
 # for the jumphost's and the outside namespace's NTP servers, nftables for the jumphost's NAT; Debian
 # leaves nftables.service disabled, so installing it changes no firewall; docker-registry for the jumphost's
 # mirror and nginx-light for its image cache, which their remote scripts cannot fetch from the namespace;
@@ -13,7 +14,7 @@ set -euo pipefail
 packages=(
   libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils dnsmasq-base dnsmasq
   network-manager openssh-server openssh-client dbus systemd udev iproute2 iputils-ping procps psmisc
-  util-linux kmod cpio genisoimage xorriso xsltproc busybox-static dhcpcd-base linux-image-amd64 dnsutils ipmitool curl
+  util-linux tini kmod cpio genisoimage xorriso xsltproc busybox-static dhcpcd-base linux-image-amd64 dnsutils ipmitool curl
   syslinux syslinux-common mtools dosfstools libxml2-utils shellcheck graphviz tmux
   chrony nftables
   docker-registry skopeo umoci nginx-light

@@ -50,7 +50,7 @@ class HostExec:
         The daemon's stdout/stderr go to .simlab/logs/<host>/<daemon>.log; its pid is written
         by the shell that then execs it, so the pid is the daemon's own.
         """
-        return spawn_daemon(self.argv, self.tools["setsid"], self.pidfile(daemon), self.log(daemon), cmd,
+        return spawn_daemon(self.argv, self.tools, self.pidfile(daemon), self.log(daemon), cmd,
                             {**DAEMON_ENV, **(env or {})}, f"{self.host.name}: {daemon}")
 
     def private_path(self, inside: str) -> Path:
@@ -59,18 +59,22 @@ class HostExec:
         return self.paths.host_dir(self.host.name) / top / rest
 
 
-def spawn_daemon(enter: Callable[[Sequence[str]], list[str]], setsid: str, pidfile: Path, log_path: Path,
+def spawn_daemon(enter: Callable[[Sequence[str]], list[str]], tools: Tools, pidfile: Path, log_path: Path,
                  cmd: Sequence[str], env: Mapping[str, str], label: str) -> int:
     """Start `cmd` in its own session through `enter` (which wraps it in namespaces); return its pid.
 
-    The shell writes its own pid, then execs the daemon, so the pid file names the daemon itself.
+    The shell writes its own pid, then execs the daemon, so the pid file names the daemon itself. Its parent is a
+    `tini -s` of its own, a child subreaper: what the daemon's sessions start and leave (dnsmasq, chronyd or vbmcd
+    started over SSH) is reaped when it exits, as a host's init does. Without it this machine's PID 1 reaped them
+    a second or more later, and `kill -0` found the zombie: every `ocplab-dnsmasq restart` waited 1.3-1.5 s.
     """
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     pidfile.unlink(missing_ok=True)
     with open(log_path, "ab") as log:
         try:
             started = subprocess.run(
-                enter([setsid, "-f", "/bin/sh", "-c", _PIDFILE_SH, str(pidfile), *cmd]),
+                enter([tools["setsid"], "-f", tools["tini"], "-s", "--", "/bin/sh", "-c", _PIDFILE_SH, str(pidfile),
+                       *cmd]),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=dict(env), check=False, timeout=30,
             )
         except subprocess.TimeoutExpired:

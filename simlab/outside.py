@@ -50,7 +50,7 @@ class Outside:
         return self.dir / "www"
 
     def _spawn(self, daemon: str, cmd: Sequence[str]) -> int:
-        return spawn_daemon(self.enter, self.tools["setsid"], self.dir / "pids" / f"{daemon}.pid",
+        return spawn_daemon(self.enter, self.tools, self.dir / "pids" / f"{daemon}.pid",
                             self.logs / f"{daemon}.log", cmd, DAEMON_ENV, f"outside: {daemon}")
 
     def start(self) -> OutsideState:

@@ -20,6 +20,7 @@ BINARIES: dict[str, str] = {
     "nsenter": "util-linux",
     "unshare": "util-linux",
     "setsid": "util-linux",
+    "tini": "tini",  # each daemon's subreaper (simlab.hostexec.spawn_daemon)
     "mount": "mount",
     "umount": "mount",
     "hostname": "hostname",
