@@ -65,3 +65,10 @@ def test_guests_settle_once_a_window_uses_under_the_share_of_a_core() -> None:
     assert slept == [2.0, 2.0, 2.0]
     always = iter(range(0, 10**6, TICKS))
     assert guests_settled(window=2.0, limit=5.0, ticks=lambda: next(always), sleep=lambda _s: None) == 6.0
+
+
+def test_seven_idle_guests_count_as_settled_and_one_booting_guest_does_not() -> None:
+    idle = iter([0, round(0.07 * 2 * TICKS)])  # 7% of a core over the 2 s window: the seed's guests booted
+    assert guests_settled(ticks=lambda: next(idle), sleep=lambda _s: None) == 2.0
+    booting = iter(range(0, 10**6, 2 * TICKS))  # a whole core
+    assert guests_settled(limit=4.0, ticks=lambda: next(booting), sleep=lambda _s: None) == 4.0
