@@ -10,7 +10,7 @@ from typing import Any
 
 from core.address_plan import AddressPlan, plan_addresses
 from core.addresses import AddressRange
-from core.bmc_plan import BmcPlan, PortRange, plan_bmc_ports, redfish_plan
+from core.bmc_plan import BmcPlan, plan_bmc_ports, redfish_plan
 from core.capacity import capacity_problems
 from core.clusterconfig import ClusterConfig
 from core.errors import ConfigError
@@ -24,6 +24,7 @@ from core.lab_contract import (
 )
 from core.os_images import lab_problems as os_image_problems
 from core.os_images import os_image_urls
+from core.port_range import PortRange
 from core.vrrp import VrrpIds, vrrp_ids, vrrp_problems
 
 

@@ -33,6 +33,7 @@ from core.dci_user import DEFAULT_USER
 from core.errors import ConfigError
 from core.macs import mac_problem
 from core.names import DOMAIN, LABEL
+from core.port_range import PortRange
 from core.seed_media import SeedMedia
 from core.sizes import parse_bytes
 
@@ -76,7 +77,8 @@ Cidr = Annotated[str, _pattern(_IPV4 + r"/(1[6-9]|2\d|30)", "an IPv4 network fro
 AddressRangeText = Annotated[str, _pattern(_IPV4 + r"((-" + _IPV4 + r")|/(2[0-9]|3[0-2]))?",
                                            "an address, range or small CIDR like 192.168.16.32-192.168.16.47"),
                             _parses(AddressRange.parse)]
-PortRangeText = Annotated[str, _pattern(r"\d{1,5}-\d{1,5}", "a port range like 6230-6239 (UDP)")]
+PortRangeText = Annotated[str, _pattern(r"\d{1,5}-\d{1,5}", "a port range like 6230-6239 (UDP)"),
+                          _parses(PortRange.parse)]
 
 
 def _canonical6(value: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import netaddr
 
 from core.addresses import AddressRange
-from core.bmc_plan import BMC_KIND, PortRange
+from core.bmc_plan import BMC_KIND
 from core.cache_config import Cache, cache_of, cache_problems
 from core.config_schema import (
     PROVISIONING_BRIDGE,
@@ -31,6 +31,7 @@ from core.config_schema import (
 )
 from core.errors import Problems
 from core.mirror_config import Mirror, mirror_of, mirror_problems
+from core.port_range import PortRange
 from core.sizes import parse_bytes
 
 # Router advertisements announce the lab's IPv6 prefix on-link, and dnsmasq's DHCPv6 ranges are /64 at least

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from core.bmc_plan import BMC_USER, BmcPlan, PortRange
+from core.bmc_plan import BMC_USER, BmcPlan
+from core.port_range import PortRange
 from renderers.shell import ShellValue, b64, script
 
 VENV = "/opt/ocplab/sushy"

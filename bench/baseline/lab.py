@@ -12,9 +12,9 @@ from typing import Any
 
 from bench.baseline.libvirt_xml import bridged_network_xml, pool_xml
 from bench.baseline.remote import RemoteError, Ssh, Virsh
-from core.bmc_plan import PortRange
 from core.lab_contract import HypervisorOutputs, hypervisor_outputs, lab_outputs
 from core.labconfig import Hypervisor, LabConfig, SshTarget, resolve_path
+from core.port_range import PortRange
 from core.resource_facts import base_volume_name
 from core.ssh_access import libvirt_uri
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script

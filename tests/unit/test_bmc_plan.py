@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from core.bmc_plan import PortRange, bmc_nodes, bmc_password, plan_bmc_ports
+from core.bmc_plan import bmc_nodes, bmc_password, plan_bmc_ports
 from core.cluster_design import design_cluster
 from core.cluster_outputs import cluster_outputs
 from core.clusterconfig import parse_cluster_config
 from core.errors import ConfigError
 from core.lab_contract import lab_outputs
 from core.labconfig import parse_lab_config
+from core.port_range import PortRange
 from core.stack_files import read_stack_values, stack_path
 
 DATA = Path(__file__).resolve().parent.parent / "data"

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from core.bmc_plan import PortRange
 from core.cluster_outputs import Bmc, Node
 from core.errors import ConfigError
 from core.ip_families import url_host
 from core.lab_contract import parse_lab_outputs
 from core.labconfig import LabConfig, parse_lab_config
+from core.port_range import PortRange
 from core.stack_files import read_stack_values, stack_path
 from renderers.bridge_scripts import bridge_create_script, bridge_delete_script, bridge_update_script
 from renderers.dnsmasq_base import render_base_config

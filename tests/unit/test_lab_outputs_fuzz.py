@@ -81,6 +81,8 @@ def assert_named(error: ConfigError, prefix: str) -> None:
 @example(({**LAB_OUTPUTS, "domain": "simlab.test\naddress=/quay.io/192.168.16.66"}, "simlab.test\naddress=/quay.io/"))
 @example(({**LAB_OUTPUTS, "network": {**LAB_OUTPUTS["network"], "gateway": "#jinja2:x\n[[ 1 ]]"}}, None))
 @example(({**LAB_OUTPUTS, "jumphost": {**LAB_OUTPUTS["jumphost"], "known_hosts": None}}, None))
+@example(({**LAB_OUTPUTS, "slices": {**LAB_OUTPUTS["slices"], "ipi1": {  # the pattern alone let it through
+    **LAB_OUTPUTS["slices"]["ipi1"], "bmc_ports": "6230-70000"}}}, "6230-70000"))
 @example(({**LAB_OUTPUTS, "hypervisors": {**LAB_OUTPUTS["hypervisors"], "hv1": {
     **LAB_OUTPUTS["hypervisors"]["hv1"], "libvirt_uri": "qemu+ssh://root@10.9.9.9/system?no_verify=1"}}}, None))
 def test_mutated_lab_outputs_are_parsed_or_refused_by_output_and_field(case: tuple[dict[str, Any], Any]) -> None:

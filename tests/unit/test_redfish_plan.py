@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from core.bmc_plan import PortRange, with_password
+from core.bmc_plan import with_password
 from core.cluster_design import design_cluster
 from core.cluster_outputs import cluster_outputs, read_cluster
 from core.clusterconfig import parse_cluster_config
 from core.errors import ConfigError
 from core.lab_contract import lab_outputs, slice_bmc_kind
 from core.labconfig import parse_lab_config
+from core.port_range import PortRange
 from core.stack_files import read_stack_values, stack_path
 from renderers.install_config import bmc_address
 from renderers.sushy_scripts import sushy_install_script, sushy_remove_script, sushy_sync_script

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from core.bmc_plan import BmcPlan, PortRange, bmc_password
+from core.bmc_plan import BmcPlan, bmc_password
+from core.port_range import PortRange
 from renderers import sushy_scripts
 from renderers.files import ocplab_vbmc as helper
 from renderers.vbmc_scripts import (
