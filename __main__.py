@@ -14,11 +14,13 @@ import pulumi
 # installed distribution's entry points, which the first validator built would make.
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
+from components.program_exit import exit_without_teardown
 from components.sdk_debug_log import drop_sdk_debug_messages
 from components.stack_reader import prefetch, qualified_name
 from core.errors import ConfigError
 
 drop_sdk_debug_messages()
+exit_without_teardown()
 
 config = pulumi.Config("ocplab")
 kind = config.get("kind")

@@ -54,6 +54,8 @@ VARIANTS: dict[str, Variant] = {
     "parallel-diff": Variant({"PULUMI_PARALLEL_DIFF": "true"}),
     # the SDK's debug messages sent to the engine, as before components/sdk_debug_log.py
     "sdk-debug-log": Variant({"OCPLAB_SDK_DEBUG_LOG": "1"}),
+    # the interpreter's teardown after a successful run, as before components/program_exit.py
+    "teardown": Variant({"OCPLAB_PROGRAM_TEARDOWN": "1"}),
     # the cluster stack with a salt of its own, as `pulumi stack init` gives it
     "own-salt": Variant({}, own_salt=True),
 }
