@@ -3,7 +3,8 @@
 Issue 29: the settled no-op preview/up is mostly the engine's fixed cost (CLI, language host, providers), so a
 setting that is ours (the engine's environment, Pulumi.yaml's runtime options) is judged by interleaved runs in one
 lab session: wall time and CPU seconds of the whole `pulumi` process tree (the children's rusage), medians.
-`--strace DIR` also keeps one `strace -f` of each variant's preview (which processes, when).
+`--strace DIR` also keeps one `strace -f` of each variant's preview (which processes, when). `--fresh-up` times the
+cluster's whole `up` instead (destroyed first, not timed), while its 7 guests boot on the same cores.
 """
 
 from __future__ import annotations
@@ -113,6 +114,21 @@ def noop(engine: EngineClient, workdir: Path, variant: str, command: str) -> Sam
     return Sample(variant, command, run.wall, used, count)
 
 
+def fresh_up(engine: EngineClient, workdir: Path, variant: str) -> Sample:
+    """The cluster destroyed (not timed), then its whole `up` with the variant's environment."""
+    engine.destroy(SEED.name)
+    time.sleep(3)  # the destroyed guests' QEMU processes gone
+    before = dict(engine.workspace.extra_env)
+    engine.workspace.extra_env.update(variant_env(variant, workdir))
+    try:
+        cpu = children_cpu()
+        run = engine.up(SEED.name)
+        used = children_cpu() - cpu
+    finally:
+        engine.workspace.extra_env = before
+    return Sample(variant, "fresh up", run.wall, used, None)
+
+
 def traced_preview(engine: EngineClient, workdir: Path, variant: str, directory: Path) -> None:
     """`strace -f -tt` of one no-op preview: every process the engine starts, and when."""
     env = engine.workspace.env() | variant_env(variant, workdir)
@@ -135,7 +151,7 @@ def hold(engine: EngineClient, workdir: Path, seconds: float) -> None:
 def summary(samples: Sequence[Sample]) -> str:
     lines = []
     for variant in dict.fromkeys(s.variant for s in samples):
-        for command in ("preview", "up"):
+        for command in ("preview", "up", "fresh up"):
             mine = [s for s in samples if s.variant == variant and s.command == command]
             if mine:
                 walls, cpus = [s.wall for s in mine], [s.cpu for s in mine]
@@ -151,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="rounds; each round runs every variant, order rotated")
     parser.add_argument("--bytecode", choices=("none", "cached"), default="none", help="as `python -m bench`")
     parser.add_argument("--strace", type=Path, help="keep one `strace -f` of each variant's preview here")
+    parser.add_argument("--fresh-up", action="store_true",
+                        help="time the cluster's whole up (destroyed first, not timed) instead of the no-ops")
     parser.add_argument("--hold", type=float, default=0.0,
                         help="seconds to keep the settled lab before the runs (env.json in the work dir says how to "
                              "run pulumi by hand; removing the file ends the wait)")
@@ -177,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(args.runs):
                 order = variants[round_ % len(variants):] + variants[:round_ % len(variants)]
                 for variant in order:
+                    if args.fresh_up:
+                        samples.append(fresh_up(engine, Path(workdir), variant))
+                        print(f"noop_ab: {samples[-1]}", flush=True)
+                        continue
                     for command in ("preview", "up"):
                         samples.append(noop(engine, Path(workdir), variant, command))
                         print(f"noop_ab: {samples[-1]}", flush=True)
