@@ -16,14 +16,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from bench.cpu import guests_settled
-from bench.engine import EngineClient, change_summary, changes
+from bench.engine import EngineClient, EngineRun, change_summary, changes
 from bench.scenarios.seed import SEED
 from bench.stacks import simlab_salt, write_stacks
 from simlab.clients import run_in_jumphost
@@ -96,19 +96,26 @@ def use_salt(engine: EngineClient, own: bool) -> bool:
     return True
 
 
-def noop(engine: EngineClient, workdir: Path, variant: str, command: str) -> Sample:
-    """One no-op preview or up with the variant's environment; its wall time, CPU and change count."""
-    if use_salt(engine, VARIANTS[variant].own_salt):
-        engine.up(SEED.name)  # not measured: the checkpoint then carries the stack file's salt
+def with_variant(engine: EngineClient, workdir: Path, variant: str,
+                 command: Callable[[], EngineRun]) -> tuple[EngineRun, float]:
+    """`command` run with the variant's environment; its run and the CPU seconds of its process tree."""
     before = dict(engine.workspace.extra_env)
     engine.workspace.extra_env.update(variant_env(variant, workdir))
     try:
         cpu = children_cpu()
-        run = (engine.preview(SEED.name, "--expect-no-changes", "--json", check=False) if command == "preview"
-               else engine.up(SEED.name, "--expect-no-changes", check=False))
-        used = children_cpu() - cpu
+        run = command()
+        return run, children_cpu() - cpu
     finally:
         engine.workspace.extra_env = before
+
+
+def noop(engine: EngineClient, workdir: Path, variant: str, command: str) -> Sample:
+    """One no-op preview or up with the variant's environment; its wall time, CPU and change count."""
+    if use_salt(engine, VARIANTS[variant].own_salt):
+        engine.up(SEED.name)  # not measured: the checkpoint then carries the stack file's salt
+    run, used = with_variant(engine, workdir, variant, lambda: (
+        engine.preview(SEED.name, "--expect-no-changes", "--json", check=False) if command == "preview"
+        else engine.up(SEED.name, "--expect-no-changes", check=False)))
     summary = change_summary(run.stdout) if command == "preview" else engine.last_update_changes(SEED.name)
     count = changes(summary) if run.returncode == 0 and summary is not None else None
     return Sample(variant, command, run.wall, used, count)
@@ -118,14 +125,7 @@ def fresh_up(engine: EngineClient, workdir: Path, variant: str) -> Sample:
     """The cluster destroyed (not timed), then its whole `up` with the variant's environment."""
     engine.destroy(SEED.name)
     time.sleep(3)  # the destroyed guests' QEMU processes gone
-    before = dict(engine.workspace.extra_env)
-    engine.workspace.extra_env.update(variant_env(variant, workdir))
-    try:
-        cpu = children_cpu()
-        run = engine.up(SEED.name)
-        used = children_cpu() - cpu
-    finally:
-        engine.workspace.extra_env = before
+    run, used = with_variant(engine, workdir, variant, lambda: engine.up(SEED.name))
     return Sample(variant, "fresh up", run.wall, used, None)
 
 

@@ -45,7 +45,7 @@ def exit_without_teardown(environ: Mapping[str, str] = os.environ, argv: Sequenc
     original = sys.exit
 
     def exit(status: Any = None) -> NoReturn:
-        if status is None or (isinstance(status, int) and not isinstance(status, bool) and status == 0):
+        if status is None or (type(status) is int and status == 0):  # not False: bool keeps CPython's path
             _finish_and_exit()
         original(status)
 
